@@ -1,0 +1,20 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/", "node_modules/", ".tools/", "coverage/", "bench/.work/", "**/fixtures/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+      "no-console": ["error", { allow: [] }],
+    },
+  },
+  {
+    // The CLI, the bench scripts and the test helpers are the only places that write to the terminal.
+    files: ["src/cli/**", "bench/**", "scripts/**", "test/**"],
+    rules: { "no-console": "off" },
+  },
+);

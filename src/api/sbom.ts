@@ -1,0 +1,131 @@
+import { randomUUID } from "node:crypto";
+import { statSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { detectCi, sourceDateEpoch, type Env } from "../attest/ci-env.js";
+import { catalogSource } from "../catalog/catalog.js";
+import { sourceCatalogers } from "../catalog/registry.js";
+import { DirectorySource } from "../catalog/sources/directory.js";
+import { readGitInfo } from "../catalog/sources/git.js";
+import { toSbom } from "../catalog/to-sbom.js";
+import type { CatalogWarning } from "../catalog/types.js";
+import { contentUuid } from "../core/crypto/digest.js";
+import { VouchError } from "../core/errors.js";
+import type { Sbom } from "../sbom/model/types.js";
+import { renderPurls, renderTable } from "../sbom/render/text.js";
+import { toCycloneDx, type CycloneDxVersion } from "../sbom/serialize/cyclonedx.js";
+import { toSpdx } from "../sbom/serialize/spdx.js";
+import { VOUCH_VERSION } from "../version.js";
+
+export interface GenerateSbomOptions {
+  /** syft-style globs of root-relative paths to leave out ("**\/fixtures/**"). */
+  exclude?: readonly string[];
+  /** Files over this size are skipped with a warning. */
+  maxFileBytes?: number;
+  /** Environment to read SOURCE_DATE_EPOCH and CI variables from (default: process.env). */
+  env?: Env;
+  /** Clock (default: now). Ignored when SOURCE_DATE_EPOCH is set. */
+  now?: () => Date;
+}
+
+export interface GeneratedSbom {
+  sbom: Sbom;
+  warnings: CatalogWarning[];
+  /** Which cataloger read which file, and how many packages it found there. */
+  files: { path: string; cataloger: string; packages: number }[];
+  /** True when SOURCE_DATE_EPOCH fixed the timestamp: identifiers are then derived from content. */
+  reproducible: boolean;
+}
+
+/**
+ * Catalog a source tree into an SBOM.
+ *
+ * @example
+ *   const { sbom, warnings } = generateSbom(".", { exclude: ["**\/fixtures/**"] });
+ *   console.log(encodeSbom({ sbom, reproducible: false }, parseSbomFormat("cyclonedx-json")));
+ */
+export function generateSbom(dir: string, options: GenerateSbomOptions = {}): GeneratedSbom {
+  const root = resolve(dir);
+  let isDir = false;
+  try {
+    isDir = statSync(root).isDirectory();
+  } catch {
+    throw new VouchError("INPUT_NOT_FOUND", `${dir}: no such directory`);
+  }
+  if (!isDir) throw new VouchError("INPUT_USAGE", `${dir}: not a directory (vouch sbom reads source trees)`);
+
+  const env = options.env ?? process.env;
+  const epoch = sourceDateEpoch(env);
+  const when = epoch ?? (options.now ?? (() => new Date()))();
+  const source = new DirectorySource(root, { exclude: options.exclude, maxFileBytes: options.maxFileBytes });
+  const out = catalogSource(source, sourceCatalogers);
+  const git = readGitInfo(root);
+  const ci = detectCi(env);
+  const sbom = toSbom(out, {
+    timestamp: when.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    tools: [{ vendor: "vouch", name: "vouch", version: VOUCH_VERSION }],
+    build: { ...(git ? { git } : {}), ...(ci ? { ci } : {}) },
+    fallbackRootName: basename(root),
+  });
+  return { sbom, warnings: [...source.warnings, ...out.warnings], files: out.filesCataloged, reproducible: epoch !== undefined };
+}
+
+export type SbomFormat =
+  | { kind: "cyclonedx-json"; version: CycloneDxVersion }
+  | { kind: "spdx-json" }
+  | { kind: "table" }
+  | { kind: "purls" }
+  | { kind: "json" };
+
+export const SBOM_FORMAT_NAMES = ["cyclonedx-json[@1.5|@1.6|@1.7]", "spdx-json[@2.3]", "table", "purls", "json"] as const;
+
+/** Parse an `-o` value: "cyclonedx-json" (1.6), "cyclonedx-json@1.5", "spdx-json", "table", "purls", "json". */
+export function parseSbomFormat(text: string): SbomFormat {
+  const [name, version] = text.split("@", 2) as [string, string | undefined];
+  switch (name) {
+    case "cyclonedx-json":
+    case "cyclonedx":
+    case "cdx-json":
+      if (version === undefined || version === "1.6") return { kind: "cyclonedx-json", version: "1.6" };
+      if (version === "1.5" || version === "1.7") return { kind: "cyclonedx-json", version };
+      break;
+    case "spdx-json":
+    case "spdx":
+      if (version === undefined || version === "2.3") return { kind: "spdx-json" };
+      break;
+    case "table":
+    case "purls":
+    case "json":
+      if (version === undefined) return { kind: name };
+      break;
+  }
+  throw new VouchError("INPUT_USAGE", `unknown output format "${text}" (one of: ${SBOM_FORMAT_NAMES.join(", ")})`);
+}
+
+export interface EncodeOptions {
+  /** Random UUIDs for non-reproducible runs (default: crypto.randomUUID). */
+  randomUuid?: () => string;
+}
+
+/** Encode an SBOM in one output format; JSON formats end with a newline. */
+export function encodeSbom(generated: Pick<GeneratedSbom, "sbom" | "reproducible"> & Partial<GeneratedSbom>, format: SbomFormat, options: EncodeOptions = {}): string {
+  const { sbom, reproducible } = generated;
+  const uuid = (content: () => string) => (reproducible ? contentUuid(content()) : (options.randomUuid ?? randomUUID)());
+  switch (format.kind) {
+    case "cyclonedx-json": {
+      const serialNumber = `urn:uuid:${uuid(() => JSON.stringify(toCycloneDx(sbom, { specVersion: format.version, serialNumber: "" })))}`;
+      return `${JSON.stringify(toCycloneDx(sbom, { specVersion: format.version, serialNumber }), null, 2)}\n`;
+    }
+    case "spdx-json": {
+      const id = uuid(() => JSON.stringify(toSpdx(sbom, { documentNamespace: "" })));
+      const name = sbom.metadata.root.name.replace(/[^A-Za-z0-9._-]+/g, "-");
+      const documentNamespace = `https://vouch.dev/spdxdocs/${name}-${id}`;
+      return `${JSON.stringify(toSpdx(sbom, { documentNamespace }), null, 2)}\n`;
+    }
+    case "table":
+      return renderTable(sbom);
+    case "purls":
+      return renderPurls(sbom);
+    case "json":
+      return `${JSON.stringify({ sbom, warnings: generated.warnings ?? [], files: generated.files ?? [] }, null, 2)}\n`;
+  }
+}

@@ -1,0 +1,240 @@
+import { posix } from "node:path";
+import { isVouchError } from "../core/errors.js";
+import { mergeHashes } from "../sbom/model/hash.js";
+import { licenseKey, normalizeLicense, normalizeLicenses } from "../sbom/model/license.js";
+import type { Component, Dependency, License, Scope } from "../sbom/model/types.js";
+import type {
+  CatalogContext,
+  Cataloger,
+  CatalogWarning,
+  FileSource,
+  PackageRecord,
+  ParseResult,
+  ProjectRecord,
+} from "./types.js";
+
+export interface CatalogOutput {
+  /** The project the scanned tree is (from its top-level manifest), or undefined when none names it. */
+  rootProject?: Component;
+  /** What the root depends on directly (bomRefs). */
+  rootDependsOn: string[];
+  components: Component[];
+  dependencies: Dependency[];
+  warnings: CatalogWarning[];
+  /** Files each cataloger read, for the summary. */
+  filesCataloged: { path: string; cataloger: string; packages: number }[];
+}
+
+/**
+ * Run every cataloger over the files of a source and merge what they find into one component list and
+ * one dependency graph. Pure over the FileSource: all I/O is the source's.
+ */
+export function catalogSource(source: FileSource, catalogers: readonly Cataloger[]): CatalogOutput {
+  const warnings: CatalogWarning[] = [];
+  const merger = new ComponentMerger();
+  const filesCataloged: CatalogOutput["filesCataloged"] = [];
+  const projects: { dir: string; component: Component; deps: string[]; cataloger: number }[] = [];
+  const looseDeps: { dir: string; deps: string[] }[] = [];
+
+  for (const { path, cataloger, priority } of planFiles(source.files(), catalogers)) {
+    const text = source.readFile(path);
+    if (text === undefined) {
+      warnings.push({ file: path, message: "could not be read (unreadable, too large, or a link out of the tree); skipped", fileSkipped: true });
+      continue;
+    }
+    const ctx: CatalogContext = {
+      readFile: (p) => source.readFile(p),
+      listDir: (p) => source.listDir(p),
+      warn: (message, line) => warnings.push({ file: path, line, message }),
+    };
+    let result: ParseResult;
+    try {
+      result = cataloger.parse({ path, text }, ctx);
+    } catch (err) {
+      if (!isVouchError(err)) throw err;
+      warnings.push({ file: path, line: err.location.line, message: `${err.message}; skipped`, fileSkipped: true });
+      continue;
+    }
+    const refs = merger.addResult(result, path);
+    filesCataloged.push({ path, cataloger: cataloger.name, packages: result.packages.length });
+    const dir = posix.dirname(path) === "." ? "" : posix.dirname(path);
+    const direct = result.directDependencies.map((id) => refs.get(id)).filter((r): r is string => r !== undefined);
+    for (const ws of result.workspaces ?? []) {
+      const wsComponent = merger.addProject(ws.project, path);
+      refs.set(ws.id, wsComponent.bomRef);
+      merger.addEdges(wsComponent.bomRef, ws.directDependencies.map((id) => refs.get(id)).filter((r): r is string => r !== undefined));
+    }
+    if (result.project) {
+      const component = merger.addProject(result.project, path);
+      projects.push({ dir, component, deps: direct, cataloger: priority });
+      for (const ws of result.workspaces ?? []) direct.push(refs.get(ws.id)!);
+    } else {
+      for (const ws of result.workspaces ?? []) direct.push(refs.get(ws.id)!);
+      looseDeps.push({ dir, deps: direct });
+    }
+  }
+
+  // The root project is the top-level manifest's project (the first cataloger in priority order wins).
+  const topLevel = projects.filter((p) => p.dir === "").sort((a, b) => a.cataloger - b.cataloger);
+  const root = topLevel[0];
+  const rootDependsOn = new Set<string>();
+  for (const p of projects) {
+    if (root && p.component.bomRef === root.component.bomRef) {
+      for (const d of p.deps) rootDependsOn.add(d);
+    } else {
+      merger.addEdges(p.component.bomRef, p.deps);
+      rootDependsOn.add(p.component.bomRef);
+    }
+  }
+  for (const loose of looseDeps) for (const d of loose.deps) rootDependsOn.add(d);
+  if (root) {
+    rootDependsOn.delete(root.component.bomRef);
+    merger.remove(root.component.bomRef);
+  }
+
+  const { components, dependencies } = merger.finish();
+  return {
+    rootProject: root?.component,
+    rootDependsOn: [...rootDependsOn].sort(),
+    components,
+    dependencies,
+    warnings,
+    filesCataloged,
+  };
+}
+
+/**
+ * Which cataloger reads which file. A cataloger's `supersedes` names files beside its own that it makes
+ * redundant (package-lock.json over node_modules/.package-lock.json): those are not read at all.
+ */
+function planFiles(files: readonly string[], catalogers: readonly Cataloger[]) {
+  const matched = files.flatMap((path) =>
+    catalogers.flatMap((cataloger, priority) => (cataloger.matches(path) ? [{ path, cataloger, priority }] : [])),
+  );
+  const superseded = new Set<string>();
+  for (const m of matched) {
+    for (const name of m.cataloger.supersedes ?? []) {
+      const target = posix.join(posix.dirname(m.path), name);
+      if (target !== m.path) superseded.add(target);
+    }
+  }
+  return matched.filter((m) => !superseded.has(m.path));
+}
+
+const SCOPE_RANK: Record<Scope, number> = { required: 3, optional: 2, dev: 1 };
+
+/** Merges packages from many files into components keyed by purl, and edges into one graph. */
+class ComponentMerger {
+  private readonly components = new Map<string, Component>();
+  private readonly edges = new Map<string, Set<string>>();
+
+  /** Add every package of one file; returns file-local id -> bomRef. */
+  addResult(result: ParseResult, file: string): Map<string, string> {
+    const refs = new Map<string, string>();
+    for (const pkg of result.packages) refs.set(pkg.id, this.addPackage(pkg, file).bomRef);
+    for (const pkg of result.packages) {
+      const from = refs.get(pkg.id)!;
+      const to = pkg.dependsOn.map((id) => refs.get(id)).filter((r): r is string => r !== undefined && r !== from);
+      this.addEdges(from, to);
+    }
+    return refs;
+  }
+
+  addProject(project: ProjectRecord, file: string): Component {
+    const bomRef = project.purl ?? `project:${project.ecosystem}/${project.group ? `${project.group}/` : ""}${project.name}@${project.version}`;
+    return this.upsert({
+      bomRef,
+      type: "application",
+      ecosystem: project.ecosystem,
+      name: project.name,
+      group: project.group,
+      version: project.version,
+      purl: project.purl,
+      licenses: licensesOf(project.licenseDeclared),
+      hashes: [],
+      scope: "required",
+      description: project.description,
+      author: project.author,
+      externalRefs: project.externalRefs ?? [],
+      foundIn: [file],
+      properties: [],
+    });
+  }
+
+  addEdges(from: string, to: readonly string[]): void {
+    let set = this.edges.get(from);
+    if (!set) this.edges.set(from, (set = new Set()));
+    for (const t of to) if (t !== from) set.add(t);
+  }
+
+  remove(bomRef: string): void {
+    this.components.delete(bomRef);
+  }
+
+  finish(): { components: Component[]; dependencies: Dependency[] } {
+    const components = [...this.components.values()].sort((a, b) => cmp(a.bomRef, b.bomRef));
+    for (const c of components) {
+      c.foundIn.sort(cmp);
+      c.properties.sort((a, b) => cmp(a.name, b.name) || cmp(a.value, b.value));
+    }
+    const dependencies = [...this.edges.entries()]
+      .map(([ref, to]) => ({ ref, dependsOn: [...to].sort(cmp) }))
+      .sort((a, b) => cmp(a.ref, b.ref));
+    return { components, dependencies };
+  }
+
+  private addPackage(pkg: PackageRecord, file: string): Component {
+    return this.upsert({
+      bomRef: pkg.purl,
+      type: "library",
+      ecosystem: pkg.ecosystem,
+      name: pkg.name,
+      group: pkg.group,
+      version: pkg.version,
+      purl: pkg.purl,
+      licenses: licensesOf(pkg.licenseDeclared),
+      hashes: pkg.hashes,
+      scope: pkg.scope,
+      supplier: pkg.supplier,
+      author: pkg.author,
+      description: pkg.description,
+      externalRefs: pkg.externalRefs ?? [],
+      foundIn: [file],
+      properties: pkg.properties ?? [],
+    });
+  }
+
+  private upsert(next: Component): Component {
+    const prev = this.components.get(next.bomRef);
+    if (!prev) {
+      this.components.set(next.bomRef, next);
+      return next;
+    }
+    // The same package seen again (another file, or another copy in one node_modules tree): keep every fact.
+    if (!prev.foundIn.includes(next.foundIn[0]!)) prev.foundIn.push(...next.foundIn);
+    prev.hashes = mergeHashes(prev.hashes, next.hashes);
+    if (SCOPE_RANK[next.scope] > SCOPE_RANK[prev.scope]) prev.scope = next.scope;
+    if (prev.licenses.length === 0) prev.licenses = next.licenses;
+    else if (next.licenses.length > 0) prev.licenses = unionLicenses(prev.licenses, next.licenses);
+    prev.supplier ??= next.supplier;
+    prev.author ??= next.author;
+    prev.description ??= next.description;
+    for (const ref of next.externalRefs) if (!prev.externalRefs.some((r) => r.type === ref.type && r.url === ref.url)) prev.externalRefs.push(ref);
+    for (const p of next.properties) if (!prev.properties.some((q) => q.name === p.name && q.value === p.value)) prev.properties.push(p);
+    return prev;
+  }
+}
+
+function licensesOf(declared: string | readonly string[] | undefined): License[] {
+  if (declared === undefined) return [];
+  return typeof declared === "string" ? normalizeLicense(declared) : normalizeLicenses(declared);
+}
+
+function unionLicenses(a: License[], b: License[]): License[] {
+  const keys = new Set(a.map(licenseKey));
+  return [...a, ...b.filter((l) => !keys.has(licenseKey(l)))];
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { isVouchError, VOUCH_VERSION } from "../index.js";
+import { registerSbomGenerate } from "./commands/sbom.js";
+import { err } from "./io.js";
+import type { GlobalOptions } from "./options.js";
+
+/**
+ * Exit codes (PRODUCT.md): 0 ok; 1 a check failed (gate, verification, policy); 2 usage or input error,
+ * with one line on stderr and no stack trace; 3 an internal error (a bug: the stack is printed).
+ */
+export const EXIT = { ok: 0, checkFailed: 1, inputError: 2, internal: 3 } as const;
+
+export function buildCli(): Command {
+  const program = new Command("vouch")
+    .description("Supply-chain evidence: SBOMs, signatures, provenance, verification")
+    .version(VOUCH_VERSION, "-v, --version")
+    .option("--data-dir <dir>", "local state directory (default: $VOUCH_DATA_DIR, else the user data dir)")
+    .option("--config <file>", "vouch.yaml (default: $VOUCH_CONFIG)")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  const sbom = program.command("sbom").description("generate, check and diff SBOMs").exitOverride();
+  registerSbomGenerate(sbom, globals);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander already printed its message; help and version are not errors.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.inputError;
+    }
+    if (isVouchError(e)) {
+      err(`vouch: ${e.describe()}`);
+      return e.code === "CHECK_FAILED" ? EXIT.checkFailed : EXIT.inputError;
+    }
+    err(`vouch: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return EXIT.internal;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.filename === (await import("node:fs")).realpathSync(process.argv[1]);
+if (invokedDirectly) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+}

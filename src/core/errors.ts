@@ -1,0 +1,57 @@
+/**
+ * One error class for all of vouch. Callers and tests branch on `code`, never on the message
+ * (after panva/jose and sigstore-js). Causes travel through ErrorOptions.
+ *
+ * Codes are grouped by domain with a prefix so that a code names where it came from:
+ *   INPUT_*    the user gave us something we cannot use (bad flag, unreadable or malformed file): exit 2
+ *   CHECK_*    a check ran and failed (quality gate, diff --fail-on, verification): exit 1
+ */
+export type InputErrorCode =
+  | "INPUT_USAGE"
+  | "INPUT_NOT_FOUND"
+  | "INPUT_UNREADABLE"
+  | "INPUT_MALFORMED"
+  | "INPUT_UNSUPPORTED_FORMAT"
+  | "INPUT_TOO_LARGE";
+
+export type CheckErrorCode = "CHECK_FAILED";
+
+export type VouchErrorCode = InputErrorCode | CheckErrorCode;
+
+export interface ErrorLocation {
+  /** File the problem is in (as the user would name it). */
+  file?: string;
+  /** 1-based line number, when the parser knows it. */
+  line?: number;
+}
+
+export class VouchError<Code extends VouchErrorCode = VouchErrorCode> extends Error {
+  override readonly name = "VouchError";
+  readonly code: Code;
+  readonly location: ErrorLocation;
+
+  constructor(code: Code, message: string, options?: ErrorOptions & ErrorLocation) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.location = { file: options?.file, line: options?.line };
+  }
+
+  /** "file:line: message" — the one-line form the CLI prints. */
+  describe(): string {
+    const { file, line } = this.location;
+    if (file === undefined) return this.message;
+    return line === undefined ? `${file}: ${this.message}` : `${file}:${line}: ${this.message}`;
+  }
+}
+
+export function isVouchError(value: unknown): value is VouchError {
+  return value instanceof VouchError;
+}
+
+/** 1-based line number of a character offset in a text (for parsers that report offsets). */
+export function lineOfOffset(text: string, offset: number): number {
+  let line = 1;
+  const end = Math.min(offset, text.length);
+  for (let i = 0; i < end; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
