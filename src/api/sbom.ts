@@ -11,7 +11,7 @@ import type { CatalogWarning } from "../catalog/types.js";
 import { contentUuid } from "../core/crypto/digest.js";
 import { VouchError } from "../core/errors.js";
 import type { Sbom } from "../sbom/model/types.js";
-import { renderPurls, renderTable } from "../sbom/render/text.js";
+import { renderPurls, renderSummary, renderTable } from "../sbom/render/text.js";
 import { toCycloneDx, type CycloneDxVersion } from "../sbom/serialize/cyclonedx.js";
 import { toSpdx } from "../sbom/serialize/spdx.js";
 import { VOUCH_VERSION } from "../version.js";
@@ -45,7 +45,7 @@ export interface GeneratedSbom {
  */
 export function generateSbom(dir: string, options: GenerateSbomOptions = {}): GeneratedSbom {
   const root = resolve(dir);
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = statSync(root).isDirectory();
   } catch {
@@ -73,12 +73,13 @@ export type SbomFormat =
   | { kind: "cyclonedx-json"; version: CycloneDxVersion }
   | { kind: "spdx-json" }
   | { kind: "table" }
+  | { kind: "summary" }
   | { kind: "purls" }
   | { kind: "json" };
 
-export const SBOM_FORMAT_NAMES = ["cyclonedx-json[@1.5|@1.6|@1.7]", "spdx-json[@2.3]", "table", "purls", "json"] as const;
+export const SBOM_FORMAT_NAMES = ["cyclonedx-json[@1.5|@1.6|@1.7]", "spdx-json[@2.3]", "table", "summary", "purls", "json"] as const;
 
-/** Parse an `-o` value: "cyclonedx-json" (1.6), "cyclonedx-json@1.5", "spdx-json", "table", "purls", "json". */
+/** Parse an `-o` value: "cyclonedx-json" (1.6), "cyclonedx-json@1.5", "spdx-json", "table", "summary", "purls", "json". */
 export function parseSbomFormat(text: string): SbomFormat {
   const [name, version] = text.split("@", 2) as [string, string | undefined];
   switch (name) {
@@ -93,6 +94,7 @@ export function parseSbomFormat(text: string): SbomFormat {
       if (version === undefined || version === "2.3") return { kind: "spdx-json" };
       break;
     case "table":
+    case "summary":
     case "purls":
     case "json":
       if (version === undefined) return { kind: name };
@@ -123,6 +125,8 @@ export function encodeSbom(generated: Pick<GeneratedSbom, "sbom" | "reproducible
     }
     case "table":
       return renderTable(sbom);
+    case "summary":
+      return renderSummary(sbom);
     case "purls":
       return renderPurls(sbom);
     case "json":

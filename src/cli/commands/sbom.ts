@@ -18,7 +18,7 @@ export function registerSbomGenerate(sbom: Command, globals: () => GlobalOptions
   sbom
     .command("generate [dir]", { isDefault: true, hidden: true })
     .description("catalog a source tree into an SBOM")
-    .option("-o, --output <format[=file]>", "cyclonedx-json[@1.5|@1.6|@1.7], spdx-json, table, purls, json (repeatable; =FILE writes there)", collect, [])
+    .option("-o, --output <format[=file]>", "cyclonedx-json[@1.5|@1.6|@1.7], spdx-json, table, summary, purls, json (repeatable; =FILE writes there)", collect, [])
     .option("--file <path>", "write the (single) output to this file instead of stdout")
     .option("--exclude <glob>", "leave out paths matching this glob, e.g. '**/fixtures/**' (repeatable)", collect, [])
     .option("--strict", "exit 2 when any file could not be cataloged")

@@ -1,0 +1,56 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { isVouchError } from "./core/errors.js";
+import { loadConfig, resolveDataDir } from "./runtime.js";
+import { VOUCH_VERSION } from "./version.js";
+
+const dir = mkdtempSync(join(tmpdir(), "vouch-runtime-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("data directory", () => {
+  it("--data-dir wins over VOUCH_DATA_DIR, which wins over the platform default", () => {
+    expect(resolveDataDir("flag-dir", { VOUCH_DATA_DIR: "/env-dir" })).toBe(resolve("flag-dir"));
+    expect(resolveDataDir(undefined, { VOUCH_DATA_DIR: "/env-dir" })).toBe("/env-dir");
+    expect(resolveDataDir(undefined, {})).toMatch(/vouch$/);
+  });
+});
+
+describe("config", () => {
+  it("reads vouch.yaml from --config, else VOUCH_CONFIG", () => {
+    const file = join(dir, "vouch.yaml");
+    writeFileSync(file, "sbom:\n  exclude: ['**/fixtures/**']\n  maxFileBytes: 1000\n");
+    expect(loadConfig(file, {})).toEqual({ sbom: { exclude: ["**/fixtures/**"], maxFileBytes: 1000 } });
+    expect(loadConfig(undefined, { VOUCH_CONFIG: file })).toEqual(loadConfig(file, {}));
+    expect(loadConfig(undefined, {})).toEqual({});
+  });
+
+  it("rejects invalid YAML with the line, and unknown keys with the path", () => {
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, "sbom:\n  exclude: [unclosed\n");
+    const e1 = catchError(() => loadConfig(bad, {}));
+    expect(e1.code).toBe("INPUT_MALFORMED");
+    expect(e1.location.line).toBeGreaterThan(1);
+    writeFileSync(bad, "sbom:\n  exclude: 3\n");
+    expect(catchError(() => loadConfig(bad, {})).message).toMatch(/\/sbom\/exclude/);
+    expect(catchError(() => loadConfig(join(dir, "absent.yaml"), {})).code).toBe("INPUT_NOT_FOUND");
+  });
+});
+
+describe("version", () => {
+  it("VOUCH_VERSION matches package.json", () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8"));
+    expect(VOUCH_VERSION).toBe(pkg.version);
+  });
+});
+
+function catchError(fn: () => unknown) {
+  try {
+    fn();
+  } catch (e) {
+    if (isVouchError(e)) return e;
+    throw e;
+  }
+  throw new Error("expected a VouchError");
+}
