@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { Ajv } from "ajv";
+import { Ajv, type ValidateFunction } from "ajv";
 import envPaths from "env-paths";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { VouchError } from "./core/errors.js";
@@ -45,7 +45,8 @@ export const CONFIG_SCHEMA = {
   },
 } as const;
 
-const validateConfig = new Ajv({ allErrors: true }).compile<VouchConfig>(CONFIG_SCHEMA);
+// Compiled on first use: most runs have no config file, and start-up time matters for a CLI.
+let validateConfig: ValidateFunction<VouchConfig> | undefined;
 
 /** --config FILE, else VOUCH_CONFIG, else no file (defaults). A bad file is an input error naming the field. */
 export function loadConfig(flag: string | undefined, env: Env = process.env): VouchConfig {
@@ -64,6 +65,7 @@ export function loadConfig(flag: string | undefined, env: Env = process.env): Vo
     const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
     throw new VouchError("INPUT_MALFORMED", `invalid YAML: ${(err as Error).message.split("\n")[0]}`, { file: path, line });
   }
+  validateConfig ??= new Ajv({ allErrors: true }).compile<VouchConfig>(CONFIG_SCHEMA);
   if (!validateConfig(data)) {
     const e = validateConfig.errors?.[0];
     throw new VouchError("INPUT_MALFORMED", `invalid config at ${e?.instancePath || "/"}: ${e?.message ?? "invalid"}`, { file: path });

@@ -214,6 +214,8 @@ class ComponentMerger {
     if (!prev.foundIn.includes(next.foundIn[0]!)) prev.foundIn.push(...next.foundIn);
     prev.hashes = mergeHashes(prev.hashes, next.hashes);
     if (SCOPE_RANK[next.scope] > SCOPE_RANK[prev.scope]) prev.scope = next.scope;
+    // A package that is also a project of the tree (a workspace member, the root crate) is an application.
+    if (next.type === "application") prev.type = "application";
     if (prev.licenses.length === 0) prev.licenses = next.licenses;
     else if (next.licenses.length > 0) prev.licenses = unionLicenses(prev.licenses, next.licenses);
     prev.supplier ??= next.supplier;
