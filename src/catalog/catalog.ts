@@ -59,10 +59,10 @@ export function catalogSource(source: FileSource, catalogers: readonly Cataloger
     filesCataloged.push({ path, cataloger: cataloger.name, packages: result.packages.length });
     const dir = posix.dirname(path) === "." ? "" : posix.dirname(path);
     const direct = result.directDependencies.map((id) => refs.get(id)).filter((r): r is string => r !== undefined);
+    // Register every workspace before any edge, so that members may depend on each other in any order.
+    for (const ws of result.workspaces ?? []) refs.set(ws.id, merger.addProject(ws.project, path).bomRef);
     for (const ws of result.workspaces ?? []) {
-      const wsComponent = merger.addProject(ws.project, path);
-      refs.set(ws.id, wsComponent.bomRef);
-      merger.addEdges(wsComponent.bomRef, ws.directDependencies.map((id) => refs.get(id)).filter((r): r is string => r !== undefined));
+      merger.addEdges(refs.get(ws.id)!, ws.directDependencies.map((id) => refs.get(id)).filter((r): r is string => r !== undefined));
     }
     if (result.project) {
       const component = merger.addProject(result.project, path);

@@ -299,7 +299,7 @@ describe("Cargo.lock cataloger", () => {
     }
   });
 
-  it("catalogs 20,000 packages quickly", () => {
+  it("catalogs 20,000 packages", () => {
     const lines = ["version = 4", "", "[[package]]", 'name = "root"', 'version = "0.1.0"', "dependencies = ["];
     for (let i = 0; i < 20_000; i++) lines.push(` "crate${i}",`);
     lines.push("]");

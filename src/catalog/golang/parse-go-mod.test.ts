@@ -245,7 +245,7 @@ describe("go.mod cataloger", () => {
     }
   });
 
-  it("catalogs 20,000 requirements quickly", () => {
+  it("catalogs 20,000 requirements", () => {
     const lines = ["module example.com/big", "", "require ("];
     for (let i = 0; i < 20_000; i++) lines.push(`\texample.com/m${i} v1.${i}.0${i % 2 ? " // indirect" : ""}`);
     lines.push(")");
