@@ -45,7 +45,7 @@ export function catalogSource(source: FileSource, catalogers: readonly Cataloger
     const ctx: CatalogContext = {
       readFile: (p) => source.readFile(p),
       listDir: (p) => source.listDir(p),
-      warn: (message, line) => warnings.push({ file: path, line, message }),
+      warn: (message, line, file) => warnings.push({ file: file ?? path, line, message }),
     };
     let result: ParseResult;
     try {
@@ -57,10 +57,9 @@ export function catalogSource(source: FileSource, catalogers: readonly Cataloger
     }
     const refs = merger.addResult(result, path);
     filesCataloged.push({ path, cataloger: cataloger.name, packages: result.packages.length });
-    const dir = posix.dirname(path) === "." ? "" : posix.dirname(path);
+    const fileDir = posix.dirname(path) === "." ? "" : posix.dirname(path);
+    const dir = result.projectDir !== undefined ? posix.normalize(result.projectDir).replace(/^\.$/, "") : fileDir;
     const direct = result.directDependencies.map((id) => refs.get(id)).filter((r): r is string => r !== undefined);
-    // Register every workspace before any edge, so that members may depend on each other in any order.
-    for (const ws of result.workspaces ?? []) refs.set(ws.id, merger.addProject(ws.project, path).bomRef);
     for (const ws of result.workspaces ?? []) {
       merger.addEdges(refs.get(ws.id)!, ws.directDependencies.map((id) => refs.get(id)).filter((r): r is string => r !== undefined));
     }
@@ -128,10 +127,15 @@ class ComponentMerger {
   private readonly components = new Map<string, Component>();
   private readonly edges = new Map<string, Set<string>>();
 
-  /** Add every package of one file; returns file-local id -> bomRef. */
+  /**
+   * Add every package and workspace project of one file, and the packages' edges; returns file-local
+   * id -> bomRef. Workspaces are registered before any edge is resolved, so that packages, the project and
+   * other members may depend on a workspace in any order.
+   */
   addResult(result: ParseResult, file: string): Map<string, string> {
     const refs = new Map<string, string>();
     for (const pkg of result.packages) refs.set(pkg.id, this.addPackage(pkg, file).bomRef);
+    for (const ws of result.workspaces ?? []) refs.set(ws.id, this.addProject(ws.project, file).bomRef);
     for (const pkg of result.packages) {
       const from = refs.get(pkg.id)!;
       const to = pkg.dependsOn.map((id) => refs.get(id)).filter((r): r is string => r !== undefined && r !== from);

@@ -23,8 +23,11 @@ export interface CatalogContext {
   readFile(path: string): string | undefined;
   /** List the entries (names only) of a directory of the source; [] when absent. */
   listDir(path: string): string[];
-  /** Report a problem that does not stop the parse (a skipped entry, an unknown field value). */
-  warn(message: string, line?: number): void;
+  /**
+   * Report a problem that does not stop the parse (a skipped entry, an unknown field value). `file` names
+   * another file of the source when the problem is in one this file pulled in (a requirements `-r` include).
+   */
+  warn(message: string, line?: number, file?: string): void;
 }
 
 /** A package as one lockfile/manifest declares it, before the catalog merges files together. */
@@ -71,6 +74,11 @@ export interface ProjectRecord {
 export interface ParseResult {
   /** The project (root) the file describes, when its manifest names one. */
   project?: ProjectRecord;
+  /**
+   * Root-relative folder of that project, when it is not the file's own folder (npm's hidden lockfile sits in
+   * node_modules/, its project one level up). The catalog uses it to decide which project is the tree's root.
+   */
+  projectDir?: string;
   /** ids of packages the project depends on directly. When unknown, leave empty. */
   directDependencies: string[];
   packages: PackageRecord[];

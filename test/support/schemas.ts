@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
+import ajvFormats from "ajv-formats";
 
 /**
  * Validators for the official CycloneDX 1.5/1.6/1.7 and SPDX 2.3 JSON schemas (test/fixtures/schemas), with
@@ -24,6 +24,10 @@ function isIriReference(value: string): boolean {
   return true;
 }
 const IDN_EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/u;
+
+// ajv-formats is CommonJS (module.exports = plugin, plugin.default = plugin); under NodeNext the default
+// import is typed as the module object, so take the plugin from its `default`.
+const addFormats = ajvFormats.default;
 
 function makeAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });

@@ -45,7 +45,7 @@ export function pypiPurl(name: string, version: string): string {
 /** A PackageRecord with the fields every PyPI cataloger fills the same way; id = purl. */
 export function newPackage(name: string, version: string, scope: Scope, hashes: Hash[] = []): PackageRecord {
   const purl = pypiPurl(name, version);
-  return { id: purl, ecosystem: "pypi", name, version, purl, hashes: mergeHashes(hashes), scope, dependsOn: [] };
+  return { id: purl, ecosystem: "pypi", name, version, purl, hashes: hashes.length > 1 ? mergeHashes(hashes) : hashes, scope, dependsOn: [] };
 }
 
 export function addProperty(pkg: PackageRecord, name: string, value: string): void {
@@ -75,6 +75,15 @@ export interface Requirement {
 
 // PEP 508: a name starts and ends with a letter or digit; `.`, `_` and `-` may appear inside.
 const NAME_RE = /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*)\])?\s*/;
+const VALID_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+
+/**
+ * A distribution name as PEP 508 / core metadata allow it. Lockfile entries are checked with this before a
+ * purl is built from them: a name outside it is a hostile or broken entry.
+ */
+export function isValidName(name: string): boolean {
+  return VALID_NAME.test(name);
+}
 
 /** Parse "name[extra1,extra2] (>=1.0) ; markers" or "name @ url ; markers"; undefined without a name. */
 export function parseRequirement(text: string): Requirement | undefined {
@@ -117,11 +126,18 @@ export function parseToml(text: string, what: string): Table {
 }
 
 /**
- * 1-based line of each `[[name]]` array-table header, in order: lockfile writers emit one header per entry, so
- * the i-th entry of the parsed array is at the i-th header (used to give warnings a line).
+ * The 1-based line of the i-th `[[name]]` array-table header: lockfile writers emit one header per entry, so
+ * the i-th entry of the parsed array starts there. Computed on first use (only warnings need it).
  */
-export function arrayTableLines(text: string, name: string): number[] {
-  const header = `[[${name}]]`;
+export function arrayTableLineFinder(text: string, name: string): (index: number) => number | undefined {
+  let lines: number[] | undefined;
+  return (index) => {
+    lines ??= headerLines(text, `[[${name}]]`);
+    return lines[index];
+  };
+}
+
+function headerLines(text: string, header: string): number[] {
   const lines: number[] = [];
   let line = 1;
   let start = 0;
@@ -137,24 +153,28 @@ export function arrayTableLines(text: string, name: string): number[] {
 
 /** PackageRecord ids by PEP 503-normalised name (a lockfile can hold several versions of one name). */
 export class NameIndex {
-  private readonly byName = new Map<string, { id: string; version: string }[]>();
+  private readonly byName = new Map<string, { ids: string[]; versions: string[] }>();
 
   add(name: string, version: string, id: string): void {
     const key = normalizePypiName(name);
-    const list = this.byName.get(key);
-    if (!list) this.byName.set(key, [{ id, version }]);
-    else if (!list.some((e) => e.id === id)) list.push({ id, version });
+    const entry = this.byName.get(key);
+    if (!entry) this.byName.set(key, { ids: [id], versions: [version] });
+    else if (!entry.ids.includes(id)) {
+      entry.ids.push(id);
+      entry.versions.push(version);
+    }
   }
 
   /**
    * The ids a dependency on `name` can mean. When several versions are locked, a version the dependency pins
    * (uv's `version`, a `==` specifier) narrows it; otherwise every locked version is a possible target.
    */
-  resolve(name: string, version?: string): string[] {
-    const list = this.byName.get(normalizePypiName(name)) ?? [];
-    if (list.length <= 1 || version === undefined) return list.map((e) => e.id);
-    const exact = list.filter((e) => e.version === version);
-    return (exact.length > 0 ? exact : list).map((e) => e.id);
+  resolve(name: string, version?: string): readonly string[] {
+    const entry = this.byName.get(normalizePypiName(name));
+    if (!entry) return [];
+    if (entry.ids.length <= 1 || version === undefined) return entry.ids;
+    const exact = entry.ids.filter((_, i) => entry.versions[i] === version);
+    return exact.length > 0 ? exact : entry.ids;
   }
 }
 

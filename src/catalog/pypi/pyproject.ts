@@ -3,7 +3,7 @@ import { isVouchError } from "../../core/errors.js";
 import { normalizePypiName } from "../../sbom/model/purl.js";
 import type { ExternalRef } from "../../sbom/model/types.js";
 import type { CatalogContext, ProjectRecord } from "../types.js";
-import { isTable, parseRequirement, parseToml, pypiPurl, str, strings, tables, type Table } from "./common.js";
+import { isTable, type NameIndex, parseRequirement, parseToml, pypiPurl, str, strings, tables, type Table } from "./common.js";
 
 /**
  * pyproject.toml read as the manifest beside a lockfile (never as a source of components: its ranges are
@@ -221,4 +221,11 @@ function expandSelfReferences(manifest: PyprojectManifest): void {
 /** Every dependency of a group map, flattened. */
 export function allOf(groups: Map<string, DeclaredDependency[]>): DeclaredDependency[] {
   return [...groups.values()].flat();
+}
+
+/** Ids of the locked packages the manifest declares (main, extras, groups): the project's direct dependencies. */
+export function manifestDirectIds(manifest: PyprojectManifest, names: NameIndex): string[] {
+  const out = new Set<string>();
+  for (const d of [...manifest.main, ...allOf(manifest.optional), ...allOf(manifest.dev)]) for (const id of names.resolve(d.name)) out.add(id);
+  return [...out];
 }

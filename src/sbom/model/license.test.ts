@@ -13,6 +13,8 @@ describe("normalizeLicense", () => {
     expect(normalizeLicense("Apache 2.0")).toEqual([{ expression: "Apache-2.0" }]);
     expect(normalizeLicense("MIT/Apache-2.0")).toEqual([{ expression: "MIT OR Apache-2.0" }]);
     expect(normalizeLicense("MIT or Apache-2.0")).toEqual([{ expression: "MIT OR Apache-2.0" }]);
+    expect(normalizeLicense("Apache License, Version 2.0")).toEqual([{ expression: "Apache-2.0" }]);
+    expect(normalizeLicense("MIT, Apache-2.0")).toEqual([{ expression: "MIT OR Apache-2.0" }]);
   });
 
   it("never guesses a version the author did not state", () => {

@@ -69,7 +69,9 @@ function toExpression(raw: string): string | undefined {
   if (parts.length > 1 && !operators.includes(" AND ") && !operators.includes(" WITH ")) {
     const corrected = parts.map(correctOne);
     if (corrected.every((c): c is string => c !== undefined)) return corrected.join(" OR ");
-    return undefined;
+    // An explicit alternative ("A/B", "A | B") whose parts are not all licenses is not one license either.
+    if (/[/|]|\sOR\s/.test(operators)) return undefined;
+    // A comma inside one license's name: "Apache License, Version 2.0".
   }
   return correctOne(operators);
 }

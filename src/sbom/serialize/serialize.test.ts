@@ -55,7 +55,7 @@ describe("CycloneDX serializer", () => {
   });
 
   it("writes a simple id as a license object and a compound one as an expression", () => {
-    const byName = new Map(doc.components.map((c: any) => [c.name, c]));
+    const byName = new Map<string, any>(doc.components.map((c: any) => [c.name, c]));
     expect(byName.get("left-pad").licenses).toEqual([{ license: { id: "WTFPL", acknowledgement: "declared" } }]);
     expect(byName.get("dual").licenses).toEqual([{ expression: "MIT OR Apache-2.0", acknowledgement: "declared" }]);
     expect(byName.get("odd").licenses).toEqual([{ license: { name: "Custom Corp License", acknowledgement: "declared" } }]);
