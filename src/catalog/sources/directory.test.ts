@@ -20,6 +20,8 @@ writeFileSync(join(root, "app/node_modules/.package-lock.json"), "{}");
 writeFileSync(join(root, "app/src/fixtures/yarn.lock"), "");
 writeFileSync(join(root, ".git/config"), "");
 writeFileSync(join(root, "big.lock"), "x".repeat(2048));
+mkdirSync(join(root, "bench/.work/p"), { recursive: true });
+writeFileSync(join(root, "bench/.work/p/package-lock.json"), "{}");
 writeFileSync(join(outside, "secret"), "s3cret");
 symlinkSync(outside, join(root, "escape-dir"));
 symlinkSync(join(outside, "secret"), join(root, "escape-file"));
@@ -27,7 +29,7 @@ symlinkSync("..", join(root, "app/loop"));
 symlinkSync(join(root, "app/package-lock.json"), join(root, "inside-link.json"));
 
 describe("DirectorySource", () => {
-  const source = new DirectorySource(root, { maxFileBytes: 1024, exclude: ["**/fixtures/**"] });
+  const source = new DirectorySource(root, { maxFileBytes: 1024, exclude: ["**/fixtures/**", "./bench/**"] });
   const files = source.files();
 
   it("lists files, skipping .git, node_modules (but its hidden lockfile) and excluded globs", () => {
@@ -37,6 +39,7 @@ describe("DirectorySource", () => {
     expect(files.some((f) => f.startsWith(".git/"))).toBe(false);
     expect(files).not.toContain("app/node_modules/left-pad/package.json");
     expect(files).not.toContain("app/src/fixtures/yarn.lock");
+    expect(files.some((f) => f.startsWith("bench/"))).toBe(false); // dot folders below an excluded one too
   });
 
   it("reads installed package.json on demand", () => {

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from "node:fs";
 import { join, posix, relative, sep } from "node:path";
+import picomatch from "picomatch";
 import type { CatalogWarning, FileSource } from "../types.js";
 
 export interface DirectorySourceOptions {
@@ -23,14 +24,16 @@ export class DirectorySource implements FileSource {
   readonly warnings: CatalogWarning[] = [];
   private readonly root: string;
   private readonly maxFileBytes: number;
-  private readonly exclude: readonly string[];
+  private readonly excluded: (path: string) => boolean;
   private fileList?: string[];
 
   constructor(root: string, options: DirectorySourceOptions = {}) {
     this.description = root;
     this.root = realpathSync(root);
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-    this.exclude = (options.exclude ?? []).map((g) => g.replace(/^\.\//, ""));
+    // dot: true — an exclude of "bench/**" must also leave out "bench/.work/…" (Node's own glob would not).
+    const globs = (options.exclude ?? []).map((g) => g.replace(/^\.\//, ""));
+    this.excluded = globs.length === 0 ? () => false : picomatch(globs, { dot: true });
   }
 
   files(): readonly string[] {
@@ -112,8 +115,9 @@ export class DirectorySource implements FileSource {
     }
   }
 
-  private isExcluded(rel: string): boolean {
-    return this.exclude.some((glob) => posix.matchesGlob(rel, glob));
+  /** A path is excluded when it, or (for a directory) anything below it, matches: "bench/**" prunes "bench". */
+  private isExcluded(rel: string, isDirectory = false): boolean {
+    return this.excluded(rel) || (isDirectory && this.excluded(`${rel}/`));
   }
 
   private walk(relDir: string, visited: Set<string>, out: string[]): void {
@@ -127,7 +131,7 @@ export class DirectorySource implements FileSource {
     }
     for (const entry of entries) {
       const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
-      if (this.isExcluded(rel)) continue;
+      if (this.isExcluded(rel, entry.isDirectory())) continue;
       if (entry.isDirectory()) {
         if (SKIP_DIRS.has(entry.name)) continue;
         this.walk(rel, visited, out);
