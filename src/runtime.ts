@@ -25,6 +25,8 @@ export interface VouchConfig {
     exclude?: string[];
     /** Largest file a cataloger reads, in bytes. */
     maxFileBytes?: number;
+    /** Organisations the SBOM data is from (NTIA author), unless --author is given. */
+    authors?: string[];
   };
 }
 
@@ -40,6 +42,7 @@ export const CONFIG_SCHEMA = {
       properties: {
         exclude: { type: "array", items: { type: "string", minLength: 1 } },
         maxFileBytes: { type: "integer", minimum: 1 },
+        authors: { type: "array", items: { type: "string", minLength: 1 } },
       },
     },
   },

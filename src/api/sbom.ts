@@ -25,6 +25,8 @@ export interface GenerateSbomOptions {
   env?: Env;
   /** Clock (default: now). Ignored when SOURCE_DATE_EPOCH is set. */
   now?: () => Date;
+  /** Who the SBOM data is from: organisation names (NTIA "author of SBOM data"). */
+  authors?: readonly string[];
 }
 
 export interface GeneratedSbom {
@@ -65,6 +67,7 @@ export function generateSbom(dir: string, options: GenerateSbomOptions = {}): Ge
     tools: [{ vendor: "vouch", name: "vouch", version: VOUCH_VERSION }],
     build: { ...(git ? { git } : {}), ...(ci ? { ci } : {}) },
     fallbackRootName: basename(root),
+    authors: options.authors?.filter((a) => a.trim() !== "").map((a) => a.trim()),
   });
   return { sbom, warnings: [...source.warnings, ...out.warnings], files: out.filesCataloged, reproducible: epoch !== undefined };
 }

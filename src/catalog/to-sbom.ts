@@ -8,6 +8,8 @@ export interface SbomFacts {
   build: BuildInfo;
   /** Name for the root when no manifest at the top of the tree names the project (the directory's name). */
   fallbackRootName: string;
+  /** Who the SBOM data is from (`--author`). */
+  authors?: string[];
 }
 
 /** Turn what the catalogers found into the SBOM model: root component, sorted components, full graph. */
@@ -31,7 +33,7 @@ export function toSbom(out: CatalogOutput, facts: SbomFacts): Sbom {
   dependencies.push({ ref: root.bomRef, dependsOn: out.rootDependsOn.filter((r) => r !== root.bomRef) });
   dependencies.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
   return {
-    metadata: { timestamp: facts.timestamp, tools: facts.tools, root, build: facts.build },
+    metadata: { timestamp: facts.timestamp, tools: facts.tools, root, build: facts.build, ...(facts.authors?.length ? { authors: facts.authors } : {}) },
     components: out.components.filter((c) => c.bomRef !== root.bomRef),
     dependencies,
   };

@@ -2,6 +2,8 @@
 import { Command, CommanderError } from "commander";
 import { isVouchError, VOUCH_VERSION } from "../index.js";
 import { registerSbomGenerate } from "./commands/sbom.js";
+import { registerSbomCheck } from "./commands/sbom-check.js";
+import { registerSbomDiff } from "./commands/sbom-diff.js";
 import { err } from "./io.js";
 import type { GlobalOptions } from "./options.js";
 
@@ -23,6 +25,8 @@ export function buildCli(): Command {
 
   const sbom = program.command("sbom").description("generate, check and diff SBOMs").exitOverride();
   registerSbomGenerate(sbom, globals);
+  registerSbomCheck(sbom);
+  registerSbomDiff(sbom);
   return program;
 }
 

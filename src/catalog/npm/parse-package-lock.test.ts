@@ -335,7 +335,8 @@ describe("npm package-lock catalogers", () => {
     });
   });
 
-  it("catalogs a 20,000-package lockfile in well under 2 s", () => {
+  // Its speed is measured in bench/ (docs/benchmarks.md); here, that the result is whole.
+  it("catalogs a 20,000-package lockfile with nested copies", () => {
     const packages: Record<string, unknown> = { "": { name: "big", version: "1.0.0", dependencies: { "pkg-0": "^1.0.0" } } };
     for (let i = 0; i < 20_000; i++) {
       const integrity = `sha512-${createHash("sha512").update(String(i)).digest("base64")}`;
@@ -346,13 +347,9 @@ describe("npm package-lock catalogers", () => {
       packages[key] = { version: `1.${i % 9}.0`, integrity, license: "MIT", dev: i % 3 === 0, dependencies: deps };
     }
     const text = JSON.stringify({ name: "big", lockfileVersion: 3, packages });
-    // CPU time, not wall time: the suite shares its cores, and the budget is about vouch's own work.
-    const start = process.cpuUsage();
     const out = catalogFiles({ "package-lock.json": text });
-    const { user, system } = process.cpuUsage(start);
     expect(out.components).toHaveLength(20_000);
     expect(out.warnings).toEqual([]);
     expect(out.dependencies.reduce((n, d) => n + d.dependsOn.length, 0)).toBeGreaterThan(50_000);
-    expect((user + system) / 1000).toBeLessThan(2000);
   });
 });

@@ -11,6 +11,7 @@ interface SbomOptions {
   strict?: boolean;
   maxFileSize?: string;
   quiet?: boolean;
+  author: string[];
 }
 
 /** `vouch sbom [dir]`: catalog a source tree (syft's `scan dir:` / cdxgen's default). */
@@ -23,12 +24,17 @@ export function registerSbomGenerate(sbom: Command, globals: () => GlobalOptions
     .option("--exclude <glob>", "leave out paths matching this glob, e.g. '**/fixtures/**' (repeatable)", collect, [])
     .option("--strict", "exit 2 when any file could not be cataloged")
     .option("--max-file-size <bytes>", "skip files larger than this")
+    .option("--author <name>", "organisation the SBOM data is from (NTIA author; repeatable)", collect, [])
     .option("-q, --quiet", "no warnings on stderr")
     .action((dir: string | undefined, opts: SbomOptions) => {
       const config = loadConfig(globals().config);
       const maxFileBytes = opts.maxFileSize !== undefined ? parsePositiveInt(opts.maxFileSize, "--max-file-size") : config.sbom?.maxFileBytes;
       const outputs = planOutputs(opts.output, opts.file);
-      const generated = generateSbom(dir ?? ".", { exclude: [...(config.sbom?.exclude ?? []), ...opts.exclude], maxFileBytes });
+      const generated = generateSbom(dir ?? ".", {
+        exclude: [...(config.sbom?.exclude ?? []), ...opts.exclude],
+        maxFileBytes,
+        authors: opts.author.length > 0 ? opts.author : config.sbom?.authors,
+      });
       if (!opts.quiet) {
         for (const w of generated.warnings) err(`warning: ${w.file}${w.line !== undefined ? `:${w.line}` : ""}: ${w.message}`);
       }

@@ -9,6 +9,10 @@ describe("hash conversion", () => {
     expect(sriHashes("garbage")).toEqual([]);
   });
 
+  it("knows only its own algorithm names (no prototype lookups)", () => {
+    expect(hexHash("constructor", "ab")).toBeUndefined();
+  });
+
   it("refuses digests of the wrong length", () => {
     expect(hexHash("sha256", "abcd")).toBeUndefined();
     expect(hexHash("sha256", "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855")).toEqual({

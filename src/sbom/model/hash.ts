@@ -38,7 +38,9 @@ const HEX_LENGTH: Record<HashAlgorithm, number> = {
 };
 
 export function hashAlgorithm(name: string): HashAlgorithm | undefined {
-  return ALGORITHMS[name.trim().toLowerCase()];
+  // Own properties only: an algorithm named "constructor" in a hostile file must not reach Object.prototype.
+  const key = name.trim().toLowerCase();
+  return Object.hasOwn(ALGORITHMS, key) ? ALGORITHMS[key] : undefined;
 }
 
 /** A hash from an algorithm name and a hex digest; undefined unless both are well formed. */

@@ -29,6 +29,11 @@ describe("normalizeLicense", () => {
     expect(normalizeLicense(undefined)).toEqual([]);
   });
 
+  it("keeps very long text as a name without parsing it (bounded cost on hostile input)", () => {
+    const long = `MIT ${" ".repeat(50_000)}OR x`;
+    expect(normalizeLicense(long)).toEqual([{ name: long }]);
+  });
+
   it("ANDs several declared licenses", () => {
     expect(normalizeLicenses(["MIT", "Apache-2.0"])).toEqual([{ expression: "MIT AND Apache-2.0" }]);
   });

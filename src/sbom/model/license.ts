@@ -52,8 +52,15 @@ export function isValidSpdxExpression(text: string): boolean {
   }
 }
 
+/**
+ * Longer than any real license expression: such text (a whole license file pasted into a metadata field, or
+ * a hostile value) is kept as a name without being parsed, so parsing cost stays bounded.
+ */
+const MAX_EXPRESSION_LENGTH = 512;
+
 function normalizeUncached(raw: string): License[] {
   if (UNKNOWN.has(raw.toLowerCase())) return [];
+  if (raw.length > MAX_EXPRESSION_LENGTH) return [{ name: raw }];
   const expression = toExpression(raw);
   return [expression === undefined ? { name: raw } : { expression }];
 }

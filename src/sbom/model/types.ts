@@ -123,6 +123,8 @@ export interface SbomMetadata {
   tools: Tool[];
   /** The project the SBOM describes. */
   root: Component;
+  /** Who the SBOM data is from (NTIA "author of SBOM data"): organisation names. */
+  authors?: string[];
   build: BuildInfo;
 }
 

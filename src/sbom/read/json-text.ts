@@ -52,6 +52,40 @@ export function locateJsonPath(text: string, path: JsonPath): number | undefined
   }
 }
 
+/**
+ * Offsets of the values at several paths, in one pass over the text: the scanner descends only into values that
+ * lead to a wanted path and skips the rest (for the warnings of a large file, one scan instead of one each).
+ */
+export function locateJsonPaths(text: string, paths: readonly JsonPath[]): (number | undefined)[] {
+  const root = new PathTrie();
+  paths.forEach((path, i) => root.add(path, i));
+  const found: (number | undefined)[] = paths.map(() => undefined);
+  try {
+    const scanner = new Scanner(text);
+    scanner.skipWhitespace();
+    scanner.visit(root, found);
+  } catch {
+    // A document JSON.parse accepted scans cleanly; anything else leaves the rest undefined.
+  }
+  return found;
+}
+
+class PathTrie {
+  readonly children = new Map<string | number, PathTrie>();
+  readonly targets: number[] = [];
+
+  add(path: JsonPath, index: number, depth = 0): void {
+    if (depth === path.length) {
+      this.targets.push(index);
+      return;
+    }
+    const step = path[depth]!;
+    let child = this.children.get(step);
+    if (!child) this.children.set(step, (child = new PathTrie()));
+    child.add(path, index, depth + 1);
+  }
+}
+
 /** 1-based line of the value at `path`, when it can be found. */
 export function lineOfJsonPath(text: string, path: JsonPath): number | undefined {
   const offset = locateJsonPath(text, path);
@@ -67,8 +101,8 @@ export function firstSyntaxErrorOffset(text: string): number | undefined {
     scanner.skipWhitespace();
     return scanner.atEnd() ? undefined : scanner.position;
   } catch (error) {
-    if (error instanceof ScanError) return error.offset;
-    throw error;
+    // Anything but a ScanError is the scanner giving up (nesting deeper than the stack): no position then.
+    return error instanceof ScanError ? error.offset : undefined;
   }
 }
 
@@ -83,9 +117,12 @@ class ScanError extends Error {
 
 /** A validating JSON scanner that skips values without building them. */
 class Scanner {
-  position = 0;
+  position: number;
 
-  constructor(private readonly text: string) {}
+  constructor(private readonly text: string) {
+    // Offsets stay those of the text as given: a byte order mark is stepped over, not removed.
+    this.position = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  }
 
   atEnd(): boolean {
     return this.position >= this.text.length;
@@ -99,6 +136,43 @@ class Scanner {
       this.skipWhitespace();
     }
     return this.position;
+  }
+
+  /** Record the offset of every target of `node` at the current value, then walk into the children wanted. */
+  visit(node: PathTrie, found: (number | undefined)[]): void {
+    for (const target of node.targets) found[target] = this.position;
+    const c = this.text[this.position];
+    if (node.children.size === 0 || (c !== "{" && c !== "[")) {
+      this.skipValue();
+      return;
+    }
+    const isObject = c === "{";
+    const close = isObject ? "}" : "]";
+    this.position++;
+    this.skipWhitespace();
+    if (this.text[this.position] === close) {
+      this.position++;
+      return;
+    }
+    for (let index = 0; ; index++) {
+      let step: string | number = index;
+      if (isObject) {
+        step = this.readString();
+        this.skipWhitespace();
+        this.expect(":");
+        this.skipWhitespace();
+      }
+      const child = node.children.get(step);
+      if (child) this.visit(child, found);
+      else this.skipValue();
+      this.skipWhitespace();
+      if (this.text[this.position] === close) {
+        this.position++;
+        return;
+      }
+      this.expect(",");
+      this.skipWhitespace();
+    }
   }
 
   skipWhitespace(): void {

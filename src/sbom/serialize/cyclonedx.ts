@@ -45,6 +45,7 @@ function metadata(sbom: Sbom, v: CycloneDxVersion): Json {
   return {
     timestamp: sbom.metadata.timestamp,
     lifecycles: [{ phase: "build" }],
+    ...(sbom.metadata.authors?.length ? { authors: sbom.metadata.authors.map((name) => ({ name })) } : {}),
     tools: {
       components: sbom.metadata.tools.map((t) => ({
         type: "application",

@@ -28,6 +28,7 @@ const sbom: Sbom = {
   metadata: {
     timestamp: "2024-01-02T03:04:05Z",
     tools: [{ vendor: "vouch", name: "vouch", version: "0.1.0" }],
+    authors: ["Example Corp"],
     root,
     build: { git: { commit: "a".repeat(40), branch: "main", remote: "https://example.test/org/app.git" } },
   },
@@ -74,6 +75,7 @@ describe("CycloneDX serializer", () => {
     ]);
     expect(doc.metadata.component.externalReferences).toEqual([{ type: "vcs", url: "https://example.test/org/app.git" }]);
     expect(doc.metadata.properties).toContainEqual({ name: "vouch:git:commit", value: "a".repeat(40) });
+    expect(doc.metadata.authors).toEqual([{ name: "Example Corp" }]);
   });
 });
 
@@ -81,7 +83,10 @@ describe("SPDX serializer", () => {
   const doc = toSpdx(sbom, { documentNamespace: "https://vouch.dev/spdxdocs/app-x" }) as Record<string, any>;
   const id = (name: string) => doc.packages.find((p: any) => p.name === name).SPDXID;
 
-  it("is schema-valid", () => expect(schemaErrors("spdx-2.3", doc)).toEqual([]));
+  it("is schema-valid, with the author and the tool as creators", () => {
+    expect(schemaErrors("spdx-2.3", doc)).toEqual([]);
+    expect(doc.creationInfo.creators).toEqual(["Organization: Example Corp", "Tool: vouch-0.1.0"]);
+  });
 
   it("describes the root and spells dev edges from the dependency's side", () => {
     expect(doc.relationships).toContainEqual({ spdxElementId: "SPDXRef-DOCUMENT", relationshipType: "DESCRIBES", relatedSpdxElement: id("app") });

@@ -48,7 +48,10 @@ export function toSpdx(sbom: Sbom, options: SpdxOptions): Json {
     }
   }
 
-  const creators = sbom.metadata.tools.map((t) => `Tool: ${t.name}-${t.version}`);
+  const creators = [
+    ...(sbom.metadata.authors ?? []).map((a) => `Organization: ${oneLine(a)}`),
+    ...sbom.metadata.tools.map((t) => `Tool: ${t.name}-${t.version}`),
+  ];
   return {
     spdxVersion: "SPDX-2.3",
     dataLicense: "CC0-1.0",
