@@ -136,7 +136,7 @@ describe("composer: composer.lock", () => {
       { message: "packages[2] has no name or version; skipped", line: undefined },
       { message: '"packages-dev" is not an array; skipped', line: undefined },
       {
-        message: "composer.json is not valid JSON: Expected double-quoted property name in JSON at position 24 (line 2 column 1); project and direct dependencies unknown",
+        message: "composer.json: not valid JSON: Expected double-quoted property name in JSON at position 24 (line 2 column 1); project and direct dependencies unknown",
         line: 2,
       },
     ]);

@@ -1,5 +1,6 @@
+import { parseJsonText } from "../../core/encoding/json-text.js";
 import { posix } from "node:path";
-import { lineOfOffset, VouchError } from "../../core/errors.js";
+import { VouchError } from "../../core/errors.js";
 import { hexHash } from "../../sbom/model/hash.js";
 import { buildPurl } from "../../sbom/model/purl.js";
 import type { ExternalRef, Hash, Property, Scope } from "../../sbom/model/types.js";
@@ -223,14 +224,11 @@ function readComposerJson(lockPath: string, ctx: CatalogContext): { project?: Pr
 }
 
 function parseJson(text: string, what: string): unknown {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    return JSON.parse(body);
+    return parseJsonText(text);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const position = /position (\d+)/.exec(message);
-    const line = position ? lineOfOffset(body, Number(position[1])) : body.split("\n").length;
-    throw new VouchError("INPUT_MALFORMED", `${what} is not valid JSON: ${message}`, { line, cause: err });
+    if (err instanceof VouchError) throw new VouchError(err.code, `${what}: ${err.message}`, { line: err.location.line, cause: err });
+    throw err;
   }
 }
 

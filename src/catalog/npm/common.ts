@@ -1,5 +1,6 @@
+import { parseJsonText } from "../../core/encoding/json-text.js";
 import { posix } from "node:path";
-import { lineOfOffset, VouchError } from "../../core/errors.js";
+import { VouchError } from "../../core/errors.js";
 import { npmPurl } from "../../sbom/model/purl.js";
 import type { ExternalRef, Hash, Property, Scope } from "../../sbom/model/types.js";
 import type { CatalogContext, PackageRecord } from "../types.js";
@@ -34,19 +35,13 @@ export function rootPath(prefix: string, relative: string): string {
   return joined === "." ? "" : joined.replace(/\/+$/, "");
 }
 
-/** Parse a JSON lockfile; a syntax error becomes INPUT_MALFORMED with the line V8 reports (when it reports one). */
+/** Parse a JSON lockfile or manifest; a syntax error becomes INPUT_MALFORMED with its line. */
 export function parseJsonDocument(text: string, what: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonText(text);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const position = /at position (\d+)/.exec(message);
-    const line = position
-      ? lineOfOffset(text, Number(position[1]))
-      : /Unexpected end of JSON input/.test(message)
-        ? lineOfOffset(text, text.length)
-        : undefined;
-    throw new VouchError("INPUT_MALFORMED", `${what} is not valid JSON (${message.split("\n")[0]})`, { line, cause: err });
+    if (err instanceof VouchError) throw new VouchError(err.code, `${what}: ${err.message}`, { line: err.location.line, cause: err });
+    throw err;
   }
 }
 

@@ -1,3 +1,4 @@
+import { parseJsonText } from "../../core/encoding/json-text.js";
 import { posix } from "node:path";
 import { lineOfOffset, VouchError } from "../../core/errors.js";
 import { base64Hash } from "../../sbom/model/hash.js";
@@ -203,14 +204,11 @@ function projectVersion(path: string, ctx: CatalogContext): string | undefined {
 }
 
 function parseJson(text: string, what: string): unknown {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    return JSON.parse(body);
+    return parseJsonText(text);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const position = /position (\d+)/.exec(message);
-    const line = position ? lineOfOffset(body, Number(position[1])) : body.split("\n").length;
-    throw new VouchError("INPUT_MALFORMED", `${what} is not valid JSON: ${message}`, { line, cause: err });
+    if (err instanceof VouchError) throw new VouchError(err.code, `${what}: ${err.message}`, { line: err.location.line, cause: err });
+    throw err;
   }
 }
 

@@ -3,7 +3,7 @@ import { isVouchError, VouchError } from "../../core/errors.js";
 import { mergeHashes } from "../../sbom/model/hash.js";
 import { normalizePypiName } from "../../sbom/model/purl.js";
 import type { Scope } from "../../sbom/model/types.js";
-import { parseJsonText } from "../../sbom/read/json-text.js";
+import { parseJsonText } from "../../core/encoding/json-text.js";
 import type { Cataloger, CatalogContext, PackageRecord, ParseResult, SourceFile } from "../types.js";
 import { addProperty, isTable, isValidName, newPackage, parseToml, pinnedVersion, prefixedHashes, PROP, str, strings, type Table } from "./common.js";
 

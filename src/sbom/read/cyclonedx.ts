@@ -1,7 +1,7 @@
 import { hashAlgorithm, hexHash, mergeHashes } from "../model/hash.js";
 import type { Component, ComponentType, ExternalRef, ExternalRefType, Hash, Property, Scope, Tool } from "../model/types.js";
 import { compareStrings, DependencyGraph, ecosystemOf, newComponent, readLicenses, readPurl, readTimestamp, RefAllocator } from "./common.js";
-import { formatJsonPath, type JsonPath } from "./json-text.js";
+import { formatJsonPath, type JsonPath } from "../../core/encoding/json-text.js";
 import type { ComponentFacts, ReadSbom } from "./types.js";
 import { isObject, quote, type JsonObject, type Wire } from "./wire.js";
 

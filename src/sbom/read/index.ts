@@ -1,6 +1,6 @@
 import { VouchError } from "../../core/errors.js";
 import { CYCLONEDX_VERSIONS, readCycloneDx } from "./cyclonedx.js";
-import { parseJsonText } from "./json-text.js";
+import { parseJsonText } from "../../core/encoding/json-text.js";
 import { readSpdx, SPDX_VERSIONS } from "./spdx.js";
 import type { ReadSbom } from "./types.js";
 import { describeType, isObject, quote, Wire } from "./wire.js";

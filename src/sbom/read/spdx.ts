@@ -14,7 +14,7 @@ import {
   stripContact,
   type LicenseReading,
 } from "./common.js";
-import type { JsonPath } from "./json-text.js";
+import type { JsonPath } from "../../core/encoding/json-text.js";
 import type { ComponentFacts, ReadSbom } from "./types.js";
 import { quote, type JsonObject, type Wire } from "./wire.js";
 

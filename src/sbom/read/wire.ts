@@ -1,5 +1,5 @@
 import { VouchError } from "../../core/errors.js";
-import { formatJsonPath, lineOfJsonPath, locateJsonPaths, type JsonPath } from "./json-text.js";
+import { formatJsonPath, lineOfJsonPath, locateJsonPaths, type JsonPath } from "../../core/encoding/json-text.js";
 import type { ReadWarning } from "./types.js";
 
 /**

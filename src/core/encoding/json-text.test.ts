@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { VouchError } from "../../core/errors.js";
+import { VouchError } from "../errors.js";
 import { firstSyntaxErrorOffset, formatJsonPath, lineOfJsonPath, locateJsonPath, locateJsonPaths, parseJsonText } from "./json-text.js";
 
 function malformed(text: string): VouchError {

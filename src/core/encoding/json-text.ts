@@ -1,7 +1,7 @@
-import { lineOfOffset, VouchError } from "../../core/errors.js";
+import { lineOfOffset, VouchError } from "../errors.js";
 
 /**
- * JSON text helpers for the SBOM readers: parse with a line number on syntax errors, and find where a value sits
+ * JSON text helpers for every JSON reader (lockfiles, SBOMs): parse with a line number on syntax errors, and find where a value sits
  * in the text so that "packages[3].checksums is not an array" can point at a line.
  *
  * JSON.parse does all the real parsing; the small scanner here only runs on the error path (one pass per call),
@@ -18,8 +18,11 @@ export function formatJsonPath(path: JsonPath): string {
   return out === "" ? "(document)" : out;
 }
 
-/** Parse JSON text; a syntax error becomes INPUT_MALFORMED with the 1-based line where the text went wrong. */
-export function parseJsonText(text: string, file: string): unknown {
+/**
+ * Parse JSON text; a syntax error becomes INPUT_MALFORMED with the 1-based line where the text went wrong.
+ * `file` names the file in the error when the caller knows it (catalogers leave that to the catalog).
+ */
+export function parseJsonText(text: string, file?: string): unknown {
   // A UTF-8 byte order mark is legal at the start of a file but not in JSON text; editors on Windows add it.
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
