@@ -23,7 +23,12 @@ export function buildCli(): Command {
     .exitOverride();
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
-  const sbom = program.command("sbom").description("generate, check and diff SBOMs").exitOverride();
+  const sbom = program
+    .command("sbom")
+    .description("generate, check and diff SBOMs")
+    .usage("[dir] [options] | check <file> | diff <old> <new>")
+    .addHelpText("after", "\n`vouch sbom [dir]` catalogs a source tree; its options: vouch sbom generate --help")
+    .exitOverride();
   registerSbomGenerate(sbom, globals);
   registerSbomCheck(sbom);
   registerSbomDiff(sbom);
@@ -51,6 +56,11 @@ export async function main(argv: string[]): Promise<number> {
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.filename === (await import("node:fs")).realpathSync(process.argv[1]);
 if (invokedDirectly) {
+  // `vouch sbom -o purls | head`: a reader that stops early is not an error; stop writing and leave quietly.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(EXIT.ok);
+    throw e;
+  });
   const code = await main(process.argv.slice(2));
   process.exitCode = code;
 }
