@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isVouchError } from "../../core/errors.js";
 import { catalogDirectory, catalogFiles } from "../../../test/support/catalog.js";
-import type { CatalogContext, PackageRecord, ParseResult } from "../types.js";
+import { malformedError, parseFixtureFile, pkg, scopes } from "../../../test/support/parse.js";
 import { cargoCatalogers } from "./index.js";
 import { cargoLockCataloger, parseCargoLock } from "./parse-cargo-lock.js";
 
@@ -11,41 +11,9 @@ const FIXTURES = join(import.meta.dirname, "fixtures");
 const REAL = join(import.meta.dirname, "..", "..", "..", "test", "fixtures", "lockfiles", "cargo");
 const CRATES_IO = "registry+https://github.com/rust-lang/crates.io-index";
 
-interface Parsed extends ParseResult {
-  warnings: { message: string; line?: number }[];
-}
-
-/** Parse <dir>/Cargo.lock with a context that reads the files of <dir>. */
-function parseDir(dir: string): Parsed {
-  const warnings: Parsed["warnings"] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => (existsSync(join(dir, p)) ? readFileSync(join(dir, p), "utf8") : undefined),
-    listDir: (p) => (existsSync(join(dir, p)) ? readdirSync(join(dir, p)).sort() : []),
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  const result = parseCargoLock({ path: "Cargo.lock", text: readFileSync(join(dir, "Cargo.lock"), "utf8") }, ctx);
-  return { ...result, warnings };
-}
-
-function pkg(result: ParseResult, id: string): PackageRecord {
-  const found = result.packages.find((p) => p.id === id);
-  if (!found) throw new Error(`no package ${id}`);
-  return found;
-}
-
-function scopes(result: ParseResult): Record<string, string> {
-  return Object.fromEntries(result.packages.map((p) => [p.id, p.scope]));
-}
-
-function malformedError(dir: string): { code: string; line?: number; message: string } {
-  try {
-    parseDir(dir);
-  } catch (err) {
-    if (isVouchError(err)) return { code: err.code, line: err.location.line, message: err.message };
-    throw err;
-  }
-  throw new Error("expected an error");
-}
+/** Parse <dir>/Cargo.lock with <dir> as the source root. */
+const parseDir = (dir: string) => parseFixtureFile(parseCargoLock, dir, "Cargo.lock");
+const malformed = (dir: string) => malformedError(() => parseDir(dir));
 
 describe("Cargo.lock cataloger", () => {
   it("matches Cargo.lock files only", () => {
@@ -250,7 +218,7 @@ describe("Cargo.lock cataloger", () => {
 
   describe("corrupt files", () => {
     it("rejects invalid TOML with its line", () => {
-      expect(malformedError(join(FIXTURES, "corrupt", "invalid-toml"))).toEqual({
+      expect(malformed(join(FIXTURES, "corrupt", "invalid-toml"))).toEqual({
         code: "INPUT_MALFORMED",
         line: 5,
         message: "invalid TOML: control characters are not allowed in strings",
@@ -258,11 +226,11 @@ describe("Cargo.lock cataloger", () => {
     });
 
     it("rejects a lockfile version Cargo has not written yet", () => {
-      expect(malformedError(join(FIXTURES, "corrupt", "unknown-version"))).toEqual({ code: "INPUT_MALFORMED", line: 3, message: "unsupported Cargo.lock version 5" });
+      expect(malformed(join(FIXTURES, "corrupt", "unknown-version"))).toEqual({ code: "INPUT_MALFORMED", line: 3, message: "unsupported Cargo.lock version 5" });
     });
 
     it("rejects `package` that is not an array of tables", () => {
-      expect(malformedError(join(FIXTURES, "corrupt", "package-not-array"))).toEqual({
+      expect(malformed(join(FIXTURES, "corrupt", "package-not-array"))).toEqual({
         code: "INPUT_MALFORMED",
         line: undefined,
         message: "`package` is not an array of tables",

@@ -1,39 +1,18 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { VouchError } from "../../core/errors.js";
 import { catalogDirectory, catalogFiles } from "../../../test/support/catalog.js";
-import type { CatalogContext, ParseResult } from "../types.js";
+import { parseFixtureFile, parseText, pkgByPurl } from "../../../test/support/parse.js";
 import { composerCatalogers } from "./index.js";
 import { composerLockCataloger, parseComposerLock } from "./parse-composer-lock.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 
-function parseIn(dir: string) {
-  const warnings: { message: string; line?: number }[] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => {
-      try {
-        return readFileSync(join(dir, p), "utf8");
-      } catch {
-        return undefined;
-      }
-    },
-    listDir: (p) => readdirSync(join(dir, p)).sort(),
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  const result = parseComposerLock({ path: "composer.lock", text: readFileSync(join(dir, "composer.lock"), "utf8") }, ctx);
-  return { result, warnings };
-}
-
-function pkg(result: ParseResult, purl: string) {
-  const found = result.packages.find((p) => p.purl === purl);
-  if (!found) throw new Error(`no ${purl}`);
-  return found;
-}
+/** Parse <dir>/composer.lock with <dir> as the source root. */
+const parseIn = (dir: string) => parseFixtureFile(parseComposerLock, dir, "composer.lock");
 
 describe("composer: composer.lock", () => {
-  const { result, warnings } = parseIn(join(FIXTURES, "app"));
+  const { warnings, ...result } = parseIn(join(FIXTURES, "app"));
 
   it("lists packages (required) and packages-dev (dev), versions as written", () => {
     expect(warnings).toEqual([]);
@@ -53,7 +32,7 @@ describe("composer: composer.lock", () => {
   });
 
   it("keeps name, vendor, license, authors, description, hashes and references", () => {
-    expect(pkg(result, "pkg:composer/symfony/console@v6.4.8")).toEqual({
+    expect(pkgByPurl(result, "pkg:composer/symfony/console@v6.4.8")).toEqual({
       id: "pkg:composer/symfony/console@v6.4.8",
       ecosystem: "composer",
       name: "console",
@@ -78,23 +57,23 @@ describe("composer: composer.lock", () => {
       properties: [{ name: "vouch:composer:source-reference", value: "be5854cee0e8c7b110f00d695d11debdfa1a2a91" }],
     });
     // shasum "" means no hash, and a malformed one is dropped
-    expect(pkg(result, "pkg:composer/monolog/monolog@3.7.0").hashes).toEqual([]);
-    expect(pkg(result, "pkg:composer/sebastian/diff@5.1.1").hashes).toEqual([]);
-    expect(pkg(result, "pkg:composer/sebastian/diff@5.1.1").licenseDeclared).toBe("BSD-3-Clause");
-    expect(pkg(result, "pkg:composer/monolog/monolog@3.7.0").externalRefs).toContainEqual({ type: "issue-tracker", url: "https://git.example.test/Seldaek/monolog/issues" });
+    expect(pkgByPurl(result, "pkg:composer/monolog/monolog@3.7.0").hashes).toEqual([]);
+    expect(pkgByPurl(result, "pkg:composer/sebastian/diff@5.1.1").hashes).toEqual([]);
+    expect(pkgByPurl(result, "pkg:composer/sebastian/diff@5.1.1").licenseDeclared).toBe("BSD-3-Clause");
+    expect(pkgByPurl(result, "pkg:composer/monolog/monolog@3.7.0").externalRefs).toContainEqual({ type: "issue-tracker", url: "https://git.example.test/Seldaek/monolog/issues" });
     // a path repository's dist url is not a distribution
-    expect(pkg(result, "pkg:composer/acme/logging-bridge@dev-main").externalRefs).toEqual([{ type: "vcs", url: "https://git.example.test/acme/logging-bridge.git" }]);
+    expect(pkgByPurl(result, "pkg:composer/acme/logging-bridge@dev-main").externalRefs).toEqual([{ type: "vcs", url: "https://git.example.test/acme/logging-bridge.git" }]);
   });
 
   it("resolves requirements through provide/replace, and leaves out packages not in the lock", () => {
     // psr/log-implementation is provided by monolog and by symfony/console
-    expect(pkg(result, "pkg:composer/acme/logging-bridge@dev-main").dependsOn).toEqual([
+    expect(pkgByPurl(result, "pkg:composer/acme/logging-bridge@dev-main").dependsOn).toEqual([
       "pkg:composer/monolog/monolog@3.7.0",
       "pkg:composer/symfony/console@v6.4.8",
     ]);
     // symfony/deprecation-contracts is not in the lock: no edge
-    expect(pkg(result, "pkg:composer/symfony/service-contracts@v3.5.0").dependsOn).toEqual(["pkg:composer/psr/container@2.0.2"]);
-    expect(pkg(result, "pkg:composer/phpunit/phpunit@10.5.20").dependsOn).toEqual(["pkg:composer/myclabs/deep-copy@1.12.0", "pkg:composer/sebastian/diff@5.1.1"]);
+    expect(pkgByPurl(result, "pkg:composer/symfony/service-contracts@v3.5.0").dependsOn).toEqual(["pkg:composer/psr/container@2.0.2"]);
+    expect(pkgByPurl(result, "pkg:composer/phpunit/phpunit@10.5.20").dependsOn).toEqual(["pkg:composer/myclabs/deep-copy@1.12.0", "pkg:composer/sebastian/diff@5.1.1"]);
   });
 
   it("takes the project and its direct requirements from composer.json", () => {
@@ -120,16 +99,16 @@ describe("composer: composer.lock", () => {
 
   it("without composer.json: no project, no direct dependencies", () => {
     const bare = parseIn(join(FIXTURES, "no-manifest"));
-    expect(bare.result.project).toBeUndefined();
-    expect(bare.result.directDependencies).toEqual([]);
-    expect(bare.result.packages.map((p) => p.purl)).toEqual(["pkg:composer/psr/log@3.0.0"]);
+    expect(bare.project).toBeUndefined();
+    expect(bare.directDependencies).toEqual([]);
+    expect(bare.packages.map((p) => p.purl)).toEqual(["pkg:composer/psr/log@3.0.0"]);
   });
 
   it("skips bad entries with a warning each and survives a broken composer.json", () => {
     const bad = parseIn(join(FIXTURES, "bad-entries"));
-    expect(bad.result.packages.map((p) => p.purl)).toEqual(["pkg:composer/acme/ok@1.0.0", "pkg:composer/standalone@0.1"]);
-    expect(pkg(bad.result, "pkg:composer/acme/ok@1.0.0")).toMatchObject({ licenseDeclared: ["MIT"], dependsOn: [] });
-    expect(pkg(bad.result, "pkg:composer/standalone@0.1").group).toBeUndefined();
+    expect(bad.packages.map((p) => p.purl)).toEqual(["pkg:composer/acme/ok@1.0.0", "pkg:composer/standalone@0.1"]);
+    expect(pkgByPurl(bad, "pkg:composer/acme/ok@1.0.0")).toMatchObject({ licenseDeclared: ["MIT"], dependsOn: [] });
+    expect(pkgByPurl(bad, "pkg:composer/standalone@0.1").group).toBeUndefined();
     expect(bad.warnings).toEqual([
       { message: "packages[0] is not an object; skipped", line: undefined },
       { message: "packages[1] (acme/no-version) has no name or version; skipped", line: undefined },
@@ -152,9 +131,8 @@ describe("composer: composer.lock", () => {
     expect(err).toBeInstanceOf(VouchError);
     expect((err as VouchError).code).toBe("INPUT_MALFORMED");
     expect((err as VouchError).location.line).toBe(24);
-    const ctx: CatalogContext = { readFile: () => undefined, listDir: () => [], warn: () => {} };
-    expect(() => parseComposerLock({ path: "composer.lock", text: '{"name": "acme/x"}' }, ctx)).toThrow(/not a composer.lock/);
-    expect(() => parseComposerLock({ path: "composer.lock", text: "[]" }, ctx)).toThrow(VouchError);
+    expect(() => parseText(parseComposerLock, "composer.lock", '{"name": "acme/x"}')).toThrow(/not a composer.lock/);
+    expect(() => parseText(parseComposerLock, "composer.lock", "[]")).toThrow(VouchError);
   });
 
   it("matches composer.lock only", () => {

@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isVouchError } from "../../core/errors.js";
 import { catalogDirectory, catalogFiles } from "../../../test/support/catalog.js";
-import type { CatalogContext, PackageRecord, ParseResult } from "../types.js";
+import { malformedError, parseFixtureFile, parseText, pkgByPurl } from "../../../test/support/parse.js";
+import type { PackageRecord } from "../types.js";
 import { compareGoVersions } from "./go-version.js";
 import { golangCatalogers } from "./index.js";
 import { goModCataloger, parseGoMod } from "./parse-go-mod.js";
@@ -11,40 +11,12 @@ import { goModCataloger, parseGoMod } from "./parse-go-mod.js";
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const REAL = join(import.meta.dirname, "..", "..", "..", "test", "fixtures", "lockfiles", "golang");
 
-interface Parsed extends ParseResult {
-  warnings: { message: string; line?: number }[];
-}
-
-/** Parse <dir>/go.mod with a context that reads files beside it. */
-function parseDir(dir: string): Parsed {
-  const warnings: Parsed["warnings"] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => (existsSync(join(dir, p)) ? readFileSync(join(dir, p), "utf8") : undefined),
-    listDir: (p) => (existsSync(join(dir, p)) ? readdirSync(join(dir, p)) : []),
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  const result = parseGoMod({ path: "go.mod", text: readFileSync(join(dir, "go.mod"), "utf8") }, ctx);
-  return { ...result, warnings };
-}
-
-function byPurl(result: ParseResult, purl: string): PackageRecord {
-  const pkg = result.packages.find((p) => p.purl === purl);
-  if (!pkg) throw new Error(`no package ${purl}`);
-  return pkg;
-}
+/** Parse <dir>/go.mod with <dir> as the source root. */
+const parseDir = (dir: string) => parseFixtureFile(parseGoMod, dir, "go.mod");
+const malformed = (dir: string) => malformedError(() => parseDir(dir));
 
 function props(pkg: PackageRecord): Record<string, string> {
   return Object.fromEntries((pkg.properties ?? []).map((p) => [p.name, p.value]));
-}
-
-function malformedError(dir: string): { code: string; line?: number; message: string } {
-  try {
-    parseDir(dir);
-  } catch (err) {
-    if (isVouchError(err)) return { code: err.code, line: err.location.line, message: err.message };
-    throw err;
-  }
-  throw new Error("expected an error");
 }
 
 describe("go.mod cataloger", () => {
@@ -83,14 +55,14 @@ describe("go.mod cataloger", () => {
     });
 
     it("splits the module path into group and name as the purl does", () => {
-      const yaml = byPurl(result, "pkg:golang/gopkg.in/yaml.v3@v3.0.1");
+      const yaml = pkgByPurl(result, "pkg:golang/gopkg.in/yaml.v3@v3.0.1");
       expect([yaml.group, yaml.name, yaml.version, yaml.scope, yaml.ecosystem]).toEqual(["gopkg.in", "yaml.v3", "v3.0.1", "required", "golang"]);
     });
 
     it("marks `// indirect` (and `// indirect; reason`) but not other comments", () => {
-      expect(props(byPurl(result, "pkg:golang/github.com/inconshreveable/mousetrap@v1.1.0"))["vouch:golang:indirect"]).toBe("true");
-      expect(props(byPurl(result, "pkg:golang/github.com/spf13/pflag@v1.0.5"))["vouch:golang:indirect"]).toBe("true");
-      expect(props(byPurl(result, "pkg:golang/github.com/google/uuid@v1.6.0"))["vouch:golang:indirect"]).toBeUndefined();
+      expect(props(pkgByPurl(result, "pkg:golang/github.com/inconshreveable/mousetrap@v1.1.0"))["vouch:golang:indirect"]).toBe("true");
+      expect(props(pkgByPurl(result, "pkg:golang/github.com/spf13/pflag@v1.0.5"))["vouch:golang:indirect"]).toBe("true");
+      expect(props(pkgByPurl(result, "pkg:golang/github.com/google/uuid@v1.6.0"))["vouch:golang:indirect"]).toBeUndefined();
     });
 
     it("makes the direct requires the project's direct dependencies", () => {
@@ -104,7 +76,7 @@ describe("go.mod cataloger", () => {
     });
 
     it("keeps go.sum's h1 dirhash as a property, not as an artifact hash", () => {
-      const cobra = byPurl(result, "pkg:golang/github.com/spf13/cobra@v1.8.1");
+      const cobra = pkgByPurl(result, "pkg:golang/github.com/spf13/cobra@v1.8.1");
       expect(cobra.hashes).toEqual([]);
       expect(props(cobra)).toEqual({ "vouch:golang:h1": "h1:e5/vxKd/rZsfSJMUX1agtjeTDf+qv1/JdBF8gg5k9ZM=" });
     });
@@ -114,27 +86,27 @@ describe("go.mod cataloger", () => {
     const result = parseDir(join(FIXTURES, "replace"));
 
     it("reports the replacement module for a catch-all replace", () => {
-      const fork = byPurl(result, "pkg:golang/github.com/someone/fork-all@v1.2.1-0.20240101000000-abcdefabcdef");
+      const fork = pkgByPurl(result, "pkg:golang/github.com/someone/fork-all@v1.2.1-0.20240101000000-abcdefabcdef");
       expect(props(fork)).toEqual({ "vouch:golang:replaces": "example.com/fork-all@v1.2.0" });
       expect(result.packages.some((p) => p.name === "fork-all" && p.group === "example.com")).toBe(false);
     });
 
     it("prefers the version-specific replace over the catch-all one", () => {
-      expect(props(byPurl(result, "pkg:golang/github.com/someone/fork-one@v1.4.1"))).toEqual({
+      expect(props(pkgByPurl(result, "pkg:golang/github.com/someone/fork-one@v1.4.1"))).toEqual({
         "vouch:golang:replaces": "example.com/fork-one@v1.4.0",
       });
       expect(result.packages.some((p) => p.group === "github.com/wrong")).toBe(false);
     });
 
     it("ignores a versioned replace whose version is not the required one", () => {
-      expect(props(byPurl(result, "pkg:golang/example.com/fork-other-version@v1.0.0"))).toEqual({
+      expect(props(pkgByPurl(result, "pkg:golang/example.com/fork-other-version@v1.0.0"))).toEqual({
         "vouch:golang:h1": "h1:U9qPSI2PIWSS1VwoXQT9A3Wy9MM3WgvqSxFWenqJduM=",
         "vouch:golang:indirect": "true",
       });
     });
 
     it("keeps the original module, with no version, for a local-directory replacement", () => {
-      const local = byPurl(result, "pkg:golang/example.com/local");
+      const local = pkgByPurl(result, "pkg:golang/example.com/local");
       expect([local.name, local.group, local.version]).toEqual(["local", "example.com", ""]);
       expect(props(local)).toEqual({
         "vouch:golang:replaces": "example.com/local@v0.3.0",
@@ -143,7 +115,7 @@ describe("go.mod cataloger", () => {
     });
 
     it("takes the hash of the replacement version from go.sum", () => {
-      expect(props(byPurl(result, "pkg:golang/golang.org/x/text@v0.38.0"))).toEqual({
+      expect(props(pkgByPurl(result, "pkg:golang/golang.org/x/text@v0.38.0"))).toEqual({
         "vouch:golang:h1": "h1:sXmwo9DwP3OK9EZ7PqAdaooSGozfl/3a6/xJcbzPRhE=",
         "vouch:golang:replaces": "golang.org/x/text@v0.37.0",
       });
@@ -197,7 +169,7 @@ describe("go.mod cataloger", () => {
 
   describe("corrupt files", () => {
     it("rejects a block that is never closed, naming the line that opened it", () => {
-      expect(malformedError(join(FIXTURES, "corrupt", "unclosed-block"))).toEqual({
+      expect(malformed(join(FIXTURES, "corrupt", "unclosed-block"))).toEqual({
         code: "INPUT_MALFORMED",
         line: 5,
         message: '"require (" block is never closed',
@@ -205,7 +177,7 @@ describe("go.mod cataloger", () => {
     });
 
     it("rejects a stray closing parenthesis", () => {
-      expect(malformedError(join(FIXTURES, "corrupt", "stray-paren"))).toEqual({
+      expect(malformed(join(FIXTURES, "corrupt", "stray-paren"))).toEqual({
         code: "INPUT_MALFORMED",
         line: 4,
         message: '")" without an opening "("',
@@ -213,7 +185,7 @@ describe("go.mod cataloger", () => {
     });
 
     it("rejects a file without a module directive", () => {
-      expect(malformedError(join(FIXTURES, "corrupt", "no-module"))).toEqual({
+      expect(malformed(join(FIXTURES, "corrupt", "no-module"))).toEqual({
         code: "INPUT_MALFORMED",
         line: undefined,
         message: "go.mod has no module directive",
@@ -221,7 +193,7 @@ describe("go.mod cataloger", () => {
     });
 
     it("rejects an unterminated quoted string", () => {
-      expect(malformedError(join(FIXTURES, "corrupt", "bad-string"))).toEqual({
+      expect(malformed(join(FIXTURES, "corrupt", "bad-string"))).toEqual({
         code: "INPUT_MALFORMED",
         line: 1,
         message: "unterminated quoted string",
@@ -238,7 +210,7 @@ describe("go.mod cataloger", () => {
     const hostile = ["module", "module a//b", 'module "a"\nrequire "" v1.0.0', "module a\nreplace => =>", "module a\nrequire [ ] { } ,", "module a\nrequire a/ v1.0.0\nrequire /a v1.0.0"];
     for (const text of hostile) {
       try {
-        parseGoMod({ path: "go.mod", text }, { readFile: () => undefined, listDir: () => [], warn: () => {} });
+        parseText(parseGoMod, "go.mod", text);
       } catch (err) {
         expect(isVouchError(err)).toBe(true);
       }
@@ -278,7 +250,7 @@ describe("real go.mod files (no independent expected list: counts and entries ch
     expect(result.packages).toHaveLength(412);
     expect(result.directDependencies).toHaveLength(107);
     // go.mod line 424: replace k8s.io/pod-security-admission => github.com/kyverno/pod-security-admission v0.0.0-20251031094455-46f20778634f
-    const psa = byPurl(result, "pkg:golang/github.com/kyverno/pod-security-admission@v0.0.0-20251031094455-46f20778634f");
+    const psa = pkgByPurl(result, "pkg:golang/github.com/kyverno/pod-security-admission@v0.0.0-20251031094455-46f20778634f");
     expect(props(psa)).toEqual({
       "vouch:golang:h1": "h1:9u+4QYMLdZPC8qeUB1TnfiUYRrFGYHxjYQsPiHKgJjI=",
       "vouch:golang:replaces": "k8s.io/pod-security-admission@v0.36.2",
@@ -288,7 +260,7 @@ describe("real go.mod files (no independent expected list: counts and entries ch
     // Line 421: in the second require block but without `// indirect`: a direct requirement.
     expect(result.directDependencies).toContain("pkg:golang/sigs.k8s.io/structured-merge-diff/v6@v6.4.2");
     // Line 100: a single-line require of an indirect module.
-    expect(props(byPurl(result, "pkg:golang/gopkg.in/yaml.v3@v3.0.1"))["vouch:golang:indirect"]).toBe("true");
+    expect(props(pkgByPurl(result, "pkg:golang/gopkg.in/yaml.v3@v3.0.1"))["vouch:golang:indirect"]).toBe("true");
   });
 
   it("etcd: 84 requires, eight of them replaced by local directories (./cache is replaced but not required)", () => {
@@ -309,9 +281,9 @@ describe("real go.mod files (no independent expected list: counts and entries ch
       "pkg:golang/go.etcd.io/etcd/tests/v3 <= ./tests",
     ]);
     for (const p of local) expect(p.version).toBe("");
-    expect(props(byPurl(result, "pkg:golang/go.etcd.io/etcd/api/v3"))["vouch:golang:replaces"]).toBe("go.etcd.io/etcd/api/v3@v3.8.0-alpha.0");
+    expect(props(pkgByPurl(result, "pkg:golang/go.etcd.io/etcd/api/v3"))["vouch:golang:replaces"]).toBe("go.etcd.io/etcd/api/v3@v3.8.0-alpha.0");
     expect(result.packages.some((p) => p.name === "v3" && p.group === "go.etcd.io/etcd/cache")).toBe(false);
-    expect(props(byPurl(result, "pkg:golang/go.etcd.io/bbolt@v1.5.0"))["vouch:golang:h1"]).toMatch(/^h1:[A-Za-z0-9+/]{43}=$/);
+    expect(props(pkgByPurl(result, "pkg:golang/go.etcd.io/bbolt@v1.5.0"))["vouch:golang:h1"]).toMatch(/^h1:[A-Za-z0-9+/]{43}=$/);
   });
 
   it("k8tz: 45 requires, 7 direct, excludes that name no required version", () => {
@@ -329,7 +301,7 @@ describe("real go.mod files (no independent expected list: counts and entries ch
     ]);
     // Every require has its h1 line in go.sum.
     for (const p of result.packages) expect(props(p)["vouch:golang:h1"]).toMatch(/^h1:/);
-    expect(props(byPurl(result, "pkg:golang/github.com/spf13/cobra@v1.8.1"))["vouch:golang:h1"]).toBe("h1:e5/vxKd/rZsfSJMUX1agtjeTDf+qv1/JdBF8gg5k9ZM=");
+    expect(props(pkgByPurl(result, "pkg:golang/github.com/spf13/cobra@v1.8.1"))["vouch:golang:h1"]).toBe("h1:e5/vxKd/rZsfSJMUX1agtjeTDf+qv1/JdBF8gg5k9ZM=");
   });
 
   it("catalogs a whole directory: the module is the root, requires are library components", () => {

@@ -1,46 +1,17 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { catalogDirectory, catalogFiles } from "../../../test/support/catalog.js";
-import type { CatalogContext, Cataloger, ParseResult } from "../types.js";
+import { parseFixtureFile, scopesByPurl } from "../../../test/support/parse.js";
 import { mavenCatalogers } from "./index.js";
 import { gradleLockfileCataloger, isTestConfiguration, parseGradleLockfile } from "./parse-gradle-lockfile.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const REAL = join(import.meta.dirname, "..", "..", "..", "test", "fixtures", "lockfiles", "maven");
 
-/** Parse one file of a fixture folder, with the folder as the source root. */
-function parseIn(dir: string, file: string, parse: Cataloger["parse"]) {
-  const warnings: { message: string; line?: number }[] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => {
-      try {
-        return readFileSync(join(dir, p), "utf8");
-      } catch {
-        return undefined;
-      }
-    },
-    listDir: (p) => {
-      try {
-        return readdirSync(join(dir, p)).sort();
-      } catch {
-        return [];
-      }
-    },
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  const result = parse({ path: file, text: readFileSync(join(dir, file), "utf8") }, ctx);
-  return { result, warnings };
-}
-
-function summary(result: ParseResult) {
-  return Object.fromEntries(result.packages.map((p) => [p.purl, p.scope]));
-}
-
 describe("maven: gradle.lockfile", () => {
   it("reads coordinates, skips empty=, marks test-only modules dev and reports a bad line", () => {
-    const { result, warnings } = parseIn(join(FIXTURES, "gradle-lockfile"), "gradle.lockfile", parseGradleLockfile);
-    expect(summary(result)).toEqual({
+    const { warnings, ...result } = parseFixtureFile(parseGradleLockfile, join(FIXTURES, "gradle-lockfile"), "gradle.lockfile");
+    expect(scopesByPurl(result)).toEqual({
       "pkg:maven/com.google.guava/failureaccess@1.0.2": "required",
       "pkg:maven/com.google.guava/guava@33.2.1-jre": "required",
       "pkg:maven/com.puppycrawl.tools/checkstyle@10.17.0": "required",
@@ -62,8 +33,8 @@ describe("maven: gradle.lockfile", () => {
   });
 
   it("reads buildscript-gradle.lockfile and the legacy per-configuration lockfiles", () => {
-    const buildscript = parseIn(join(FIXTURES, "gradle-lockfile"), "buildscript-gradle.lockfile", parseGradleLockfile);
-    expect(summary(buildscript.result)).toEqual({
+    const buildscript = parseFixtureFile(parseGradleLockfile, join(FIXTURES, "gradle-lockfile"), "buildscript-gradle.lockfile");
+    expect(scopesByPurl(buildscript)).toEqual({
       "pkg:maven/com.diffplug.spotless/spotless-plugin-gradle@6.25.0": "required",
       "pkg:maven/com.google.guava/guava@33.2.1-jre": "required",
     });
@@ -92,7 +63,7 @@ describe("maven: gradle.lockfile", () => {
   });
 
   it("real: jabref, every module of every configuration (199)", () => {
-    const { result, warnings } = parseIn(join(REAL, "gradle-lockfile-jabref"), "gradle.lockfile", parseGradleLockfile);
+    const { warnings, ...result } = parseFixtureFile(parseGradleLockfile, join(REAL, "gradle-lockfile-jabref"), "gradle.lockfile");
     expect(result.packages).toHaveLength(199);
     expect(warnings).toEqual([]);
     expect(result.packages.find((p) => p.name === "mvvmfx-validation")?.purl).toBe("pkg:maven/com.github.sialcasa.mvvmFX/mvvmfx-validation@f195849ca9");

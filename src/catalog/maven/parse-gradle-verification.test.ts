@@ -1,52 +1,17 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { VouchError } from "../../core/errors.js";
 import { catalogFiles } from "../../../test/support/catalog.js";
-import type { CatalogContext, Cataloger } from "../types.js";
+import { thrownVouchError } from "../../../test/support/errors.js";
+import { parseFixtureFile } from "../../../test/support/parse.js";
 import { mavenCatalogers } from "./index.js";
 import { gradleVerificationCataloger, parseGradleVerification } from "./parse-gradle-verification.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const REAL = join(import.meta.dirname, "..", "..", "..", "test", "fixtures", "lockfiles", "maven");
 
-/** Parse one file of a fixture folder, with the folder as the source root. */
-function parseIn(dir: string, file: string, parse: Cataloger["parse"]) {
-  const warnings: { message: string; line?: number }[] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => {
-      try {
-        return readFileSync(join(dir, p), "utf8");
-      } catch {
-        return undefined;
-      }
-    },
-    listDir: (p) => {
-      try {
-        return readdirSync(join(dir, p)).sort();
-      } catch {
-        return [];
-      }
-    },
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  const result = parse({ path: file, text: readFileSync(join(dir, file), "utf8") }, ctx);
-  return { result, warnings };
-}
-
-function thrown(fn: () => unknown): VouchError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof VouchError) return err;
-    throw err;
-  }
-  throw new Error("expected a VouchError");
-}
-
 describe("maven: gradle/verification-metadata.xml", () => {
   it("lists every component with the main artifact's checksums", () => {
-    const { result, warnings } = parseIn(join(FIXTURES, "gradle-verification"), "gradle/verification-metadata.xml", parseGradleVerification);
+    const { warnings, ...result } = parseFixtureFile(parseGradleVerification, join(FIXTURES, "gradle-verification"), "gradle/verification-metadata.xml");
     const hashes = Object.fromEntries(result.packages.map((p) => [p.purl, p.hashes]));
     expect(hashes).toEqual({
       // the .jar, not the sources jar, .module or .pom; upper-case hex normalised
@@ -74,7 +39,7 @@ describe("maven: gradle/verification-metadata.xml", () => {
   });
 
   it("throws INPUT_MALFORMED with the line of a broken file", () => {
-    const err = thrown(() => parseIn(join(FIXTURES, "corrupt-verification"), "gradle/verification-metadata.xml", parseGradleVerification));
+    const err = thrownVouchError(() => parseFixtureFile(parseGradleVerification, join(FIXTURES, "corrupt-verification"), "gradle/verification-metadata.xml"));
     expect(err.code).toBe("INPUT_MALFORMED");
     expect(err.location.line).toBe(7);
   });
@@ -87,7 +52,7 @@ describe("maven: gradle/verification-metadata.xml", () => {
   });
 
   it("real: runelite launcher, 37 components each with its jar's sha256", () => {
-    const { result } = parseIn(join(REAL, "verification-metadata-small-runelite-launcher"), "gradle/verification-metadata.xml", parseGradleVerification);
+    const result = parseFixtureFile(parseGradleVerification, join(REAL, "verification-metadata-small-runelite-launcher"), "gradle/verification-metadata.xml");
     expect(result.packages).toHaveLength(37);
     expect(result.packages.find((p) => p.name === "logback-classic")).toMatchObject({
       purl: "pkg:maven/ch.qos.logback/logback-classic@1.2.9",

@@ -1,57 +1,18 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { VouchError } from "../../core/errors.js";
 import { catalogDirectory } from "../../../test/support/catalog.js";
-import type { CatalogContext, Cataloger, ParseResult } from "../types.js";
+import { thrownVouchError } from "../../../test/support/errors.js";
+import { parseFixtureFile, parseText, scopesByPurl } from "../../../test/support/parse.js";
 import { mavenCatalogers } from "./index.js";
 import { parsePom, pomCataloger } from "./parse-pom.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const REAL = join(import.meta.dirname, "..", "..", "..", "test", "fixtures", "lockfiles", "maven");
 
-/** Parse one file of a fixture folder, with the folder as the source root. */
-function parseIn(dir: string, file: string, parse: Cataloger["parse"]) {
-  const warnings: { message: string; line?: number }[] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => {
-      try {
-        return readFileSync(join(dir, p), "utf8");
-      } catch {
-        return undefined;
-      }
-    },
-    listDir: (p) => {
-      try {
-        return readdirSync(join(dir, p)).sort();
-      } catch {
-        return [];
-      }
-    },
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  const result = parse({ path: file, text: readFileSync(join(dir, file), "utf8") }, ctx);
-  return { result, warnings };
-}
-
-function summary(result: ParseResult) {
-  return Object.fromEntries(result.packages.map((p) => [p.purl, p.scope]));
-}
-
-function thrown(fn: () => unknown): VouchError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof VouchError) return err;
-    throw err;
-  }
-  throw new Error("expected a VouchError");
-}
-
 describe("maven: pom.xml", () => {
   it("resolves nested properties, project.*, dependencyManagement, scopes, type and classifier", () => {
-    const { result, warnings } = parseIn(join(FIXTURES, "pom-basic"), "pom.xml", parsePom);
-    expect(summary(result)).toEqual({
+    const { warnings, ...result } = parseFixtureFile(parsePom, join(FIXTURES, "pom-basic"), "pom.xml");
+    expect(scopesByPurl(result)).toEqual({
       "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.17.1": "required",
       "pkg:maven/io.netty/netty-handler@4.1.110.Final": "required",
       "pkg:maven/io.netty/netty-transport-native-epoll@4.1.110.Final?classifier=linux-x86_64": "required",
@@ -92,9 +53,9 @@ describe("maven: pom.xml", () => {
 
   it("resolves a module against its parent and grandparent in the tree, BOM imports and sibling modules", () => {
     const dir = join(FIXTURES, "pom-multimodule");
-    const api = parseIn(dir, "services/api/pom.xml", parsePom);
+    const api = parseFixtureFile(parsePom, dir, "services/api/pom.xml");
     // guava's managed version is ${guava.version}, interpolated after inheritance: services overrides it.
-    expect(summary(api.result)).toEqual({
+    expect(scopesByPurl(api)).toEqual({
       "pkg:maven/org.example.billing/billing-core@1.4.0": "required",
       "pkg:maven/org.example.billing/billing-worker@1.4.0": "required",
       "pkg:maven/com.google.guava/guava@33.3.1-jre": "required",
@@ -102,19 +63,19 @@ describe("maven: pom.xml", () => {
     });
     expect(api.warnings).toEqual([]);
     // ${revision} from the root's properties gives every module its version; licenses are inherited.
-    expect(api.result.project).toMatchObject({ name: "billing-api", group: "org.example.billing", version: "1.4.0", licenseDeclared: ["MIT"] });
+    expect(api.project).toMatchObject({ name: "billing-api", group: "org.example.billing", version: "1.4.0", licenseDeclared: ["MIT"] });
 
-    const core = parseIn(dir, "core/pom.xml", parsePom);
+    const core = parseFixtureFile(parsePom, dir, "core/pom.xml");
     // jdbi3-core is managed only by billing-bom, imported by the root with <scope>import</scope>.
-    expect(summary(core.result)).toEqual({
+    expect(scopesByPurl(core)).toEqual({
       "pkg:maven/com.google.guava/guava@33.2.0-jre": "required",
       "pkg:maven/org.jdbi/jdbi3-core@3.45.1": "required",
       "pkg:maven/org.junit.jupiter/junit-jupiter@5.10.2": "dev",
     });
-    expect(core.result.project?.description).toBe("Billing domain model");
+    expect(core.project?.description).toBe("Billing domain model");
 
-    const worker = parseIn(dir, "services/worker/pom.xml", parsePom);
-    expect(Object.keys(summary(worker.result))).toContain("pkg:maven/org.example.billing/billing-core@1.4.0");
+    const worker = parseFixtureFile(parsePom, dir, "services/worker/pom.xml");
+    expect(Object.keys(scopesByPurl(worker))).toContain("pkg:maven/org.example.billing/billing-core@1.4.0");
   });
 
   it("catalogs a multi-module build: modules are projects, a dependency on a sibling is that module", () => {
@@ -128,8 +89,8 @@ describe("maven: pom.xml", () => {
   });
 
   it("reports versions that would come from a parent outside the tree, and keeps the dependency", () => {
-    const { result, warnings } = parseIn(join(FIXTURES, "pom-parent-missing"), "pom.xml", parsePom);
-    expect(summary(result)).toEqual({
+    const { warnings, ...result } = parseFixtureFile(parsePom, join(FIXTURES, "pom-parent-missing"), "pom.xml");
+    expect(scopesByPurl(result)).toEqual({
       "pkg:maven/org.springframework.boot/spring-boot-starter-web": "required",
       "pkg:maven/org.example/greeter-client": "required",
       "pkg:maven/com.example.tools/lombok-config@1.2": "optional",
@@ -139,8 +100,8 @@ describe("maven: pom.xml", () => {
   });
 
   it("stops at a parent cycle and a property cycle", () => {
-    const { result, warnings } = parseIn(join(FIXTURES, "pom-cycle"), "pom.xml", parsePom);
-    expect(summary(result)).toEqual({
+    const { warnings, ...result } = parseFixtureFile(parsePom, join(FIXTURES, "pom-cycle"), "pom.xml");
+    expect(scopesByPurl(result)).toEqual({
       "pkg:maven/org.example/self-reference": "required",
       "pkg:maven/org.example/managed-by-b@2.0": "required",
     });
@@ -149,11 +110,11 @@ describe("maven: pom.xml", () => {
   });
 
   it("throws INPUT_MALFORMED with the line for a truncated pom and for a non-pom", () => {
-    const err = thrown(() => parseIn(join(FIXTURES, "corrupt-pom"), "pom.xml", parsePom));
+    const err = thrownVouchError(() => parseFixtureFile(parsePom, join(FIXTURES, "corrupt-pom"), "pom.xml"));
     expect(err.code).toBe("INPUT_MALFORMED");
     expect(err.location.line).toBe(11);
     expect(err.message).toContain("<project>, <dependencies>");
-    const notPom = thrown(() => parsePom({ path: "pom.xml", text: "<settings><x/></settings>" }, { readFile: () => undefined, listDir: () => [], warn: () => {} }));
+    const notPom = thrownVouchError(() => parseText(parsePom, "pom.xml", "<settings><x/></settings>"));
     expect(notPom.message).toContain("no <project> root");
   });
 
@@ -183,15 +144,15 @@ describe("maven: pom.xml", () => {
     const dir = join(REAL, "pom-parent-gson");
 
     it("the parent declares no dependencies of its own", () => {
-      const { result, warnings } = parseIn(dir, "pom.xml", parsePom);
+      const { warnings, ...result } = parseFixtureFile(parsePom, dir, "pom.xml");
       expect(result.packages).toEqual([]);
       expect(warnings).toEqual([]);
       expect(result.project).toMatchObject({ name: "gson-parent", group: "com.google.code.gson", version: "2.14.1-SNAPSHOT", licenseDeclared: ["Apache-2.0"] });
     });
 
     it("gson: versions from the parent's dependencyManagement, plugin dependencies left out", () => {
-      const { result, warnings } = parseIn(dir, "gson/pom.xml", parsePom);
-      expect(summary(result)).toEqual({
+      const { warnings, ...result } = parseFixtureFile(parsePom, dir, "gson/pom.xml");
+      expect(scopesByPurl(result)).toEqual({
         "pkg:maven/com.google.errorprone/error_prone_annotations@2.50.0": "required",
         "pkg:maven/junit/junit@4.13.2": "dev",
         "pkg:maven/com.google.truth/truth@1.4.5": "dev",
@@ -203,8 +164,8 @@ describe("maven: pom.xml", () => {
     });
 
     it("extras depends on the gson module", () => {
-      const { result } = parseIn(dir, "extras/pom.xml", parsePom);
-      expect(summary(result)).toEqual({
+      const result = parseFixtureFile(parsePom, dir, "extras/pom.xml");
+      expect(scopesByPurl(result)).toEqual({
         "pkg:maven/com.google.code.gson/gson@2.14.1-SNAPSHOT": "required",
         "pkg:maven/javax.annotation/jsr250-api@1.0": "required",
         "pkg:maven/junit/junit@4.13.2": "dev",
@@ -214,8 +175,8 @@ describe("maven: pom.xml", () => {
     });
 
     it("proto: ${project.parent.version} and ${protobufVersion}", () => {
-      const { result, warnings } = parseIn(dir, "proto/pom.xml", parsePom);
-      expect(summary(result)).toEqual({
+      const { warnings, ...result } = parseFixtureFile(parsePom, dir, "proto/pom.xml");
+      expect(scopesByPurl(result)).toEqual({
         "pkg:maven/com.google.code.gson/gson@2.14.1-SNAPSHOT": "required",
         "pkg:maven/com.google.protobuf/protobuf-java@4.35.1": "required",
         "pkg:maven/com.google.guava/guava@33.6.0-jre": "required",

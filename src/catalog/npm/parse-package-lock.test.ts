@@ -2,9 +2,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { catalogDirectory, catalogFiles, nameVersion } from "../../../test/support/catalog.js";
-import { isVouchError } from "../../core/errors.js";
-import { DirectorySource } from "../sources/directory.js";
-import type { CatalogContext, PackageRecord, ParseResult } from "../types.js";
+import { malformedError, parseFixtureFile, parseText, pkg } from "../../../test/support/parse.js";
 import { npmCatalogers } from "./index.js";
 import { npmHiddenLockfileCataloger, npmPackageLockCataloger, npmShrinkwrapCataloger, parsePackageLock } from "./parse-package-lock.js";
 
@@ -12,40 +10,10 @@ const FIXTURES = join(import.meta.dirname, "fixtures");
 const sha512 = (s: string) => ({ alg: "SHA-512", content: createHash("sha512").update(s).digest("hex") });
 const sha1 = (s: string) => ({ alg: "SHA-1", content: createHash("sha1").update(s).digest("hex") });
 
-type Parsed = ParseResult & { warnings: { message: string; line?: number }[] };
-
-function parseFixture(dir: string, file = "package-lock.json"): Parsed {
-  const source = new DirectorySource(join(FIXTURES, dir));
-  const warnings: Parsed["warnings"] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => source.readFile(p),
-    listDir: (p) => source.listDir(p),
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  return { ...parsePackageLock({ path: file, text: source.readFile(file)! }, ctx), warnings };
-}
-
-function parseText(text: string, path = "package-lock.json", files: Record<string, string> = {}): Parsed {
-  const warnings: Parsed["warnings"] = [];
-  const ctx: CatalogContext = { readFile: (p) => files[p], listDir: () => [], warn: (message, line) => warnings.push({ message, line }) };
-  return { ...parsePackageLock({ path, text }, ctx), warnings };
-}
-
-function pkg(result: ParseResult, id: string): PackageRecord {
-  const found = result.packages.find((p) => p.id === id);
-  if (!found) throw new Error(`no package ${id}`);
-  return found;
-}
-
-function malformed(run: () => unknown): { code: string; line?: number; message: string } {
-  try {
-    run();
-  } catch (err) {
-    if (isVouchError(err)) return { code: err.code, line: err.location.line, message: err.message };
-    throw err;
-  }
-  throw new Error("expected an error");
-}
+/** Parse <dir>/<file> of the fixtures, with the fixture folder <dir> as the source root. */
+const parseFixture = (dir: string, file = "package-lock.json") => parseFixtureFile(parsePackageLock, join(FIXTURES, dir), file);
+/** Parse a package-lock.json given as text, alone in its source. */
+const parseLock = (text: string) => parseText(parsePackageLock, "package-lock.json", text);
 
 describe("npm package-lock catalogers", () => {
   it("match by file name, shrinkwrap superseding package-lock, both superseding the hidden lockfile", () => {
@@ -296,13 +264,13 @@ describe("npm package-lock catalogers", () => {
 
   describe("malformed input", () => {
     it("rejects truncated JSON with the line where it ends", () => {
-      expect(malformed(() => parseFixture("corrupt"))).toMatchObject({ code: "INPUT_MALFORMED", line: 9 });
+      expect(malformedError(() => parseFixture("corrupt"))).toMatchObject({ code: "INPUT_MALFORMED", line: 9 });
     });
 
     it("rejects an unknown lockfileVersion, naming its line", () => {
-      expect(malformed(() => parseFixture("unsupported"))).toEqual({ code: "INPUT_MALFORMED", line: 3, message: "unsupported lockfileVersion 99" });
-      expect(malformed(() => parseText('{"lockfileVersion": 3}'))).toMatchObject({ message: 'lockfileVersion 3 without a "packages" object' });
-      expect(malformed(() => parseText("[1, 2]"))).toMatchObject({ message: "lockfile is not a JSON object" });
+      expect(malformedError(() => parseFixture("unsupported"))).toEqual({ code: "INPUT_MALFORMED", line: 3, message: "unsupported lockfileVersion 99" });
+      expect(malformedError(() => parseLock('{"lockfileVersion": 3}'))).toMatchObject({ message: 'lockfileVersion 3 without a "packages" object' });
+      expect(malformedError(() => parseLock("[1, 2]"))).toMatchObject({ message: "lockfile is not a JSON object" });
     });
 
     it("reads hostile field types defensively, without throwing", () => {
@@ -316,7 +284,7 @@ describe("npm package-lock catalogers", () => {
           "node_modules/": { version: "1.0.0" },
         },
       });
-      const result = parseText(text);
+      const result = parseLock(text);
       expect(result.packages.map((p) => `${p.id} ${p.purl}`)).toEqual(["node_modules/x pkg:npm/x", "node_modules/__proto__ pkg:npm/__proto__@1.0.0"]);
       expect(result.warnings.map((w) => w.message)).toEqual([
         'packages["node_modules/y"] is a link without "resolved"; skipped',
@@ -327,7 +295,7 @@ describe("npm package-lock catalogers", () => {
     it("caps v1 nesting instead of building ever longer install paths", () => {
       const depth = 20_000;
       const text = `{"lockfileVersion": 1, "dependencies": ${'{"p": {"version": "1.0.0", "dependencies": '.repeat(depth)}{}${"}}".repeat(depth)}}`;
-      const result = parseText(text);
+      const result = parseLock(text);
       expect(result.packages).toHaveLength(256);
       expect(result.warnings.map((w) => w.message)).toEqual([
         `dependencies nested deeper than 256 levels under ${"node_modules/p/".repeat(255)}node_modules/p; the deeper ones are skipped`,

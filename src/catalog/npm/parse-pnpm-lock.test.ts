@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isVouchError } from "../../core/errors.js";
+import { catalogContext, malformedError, parseFixtureFile, pkg, scopes } from "../../../test/support/parse.js";
 import { DirectorySource } from "../sources/directory.js";
-import type { CatalogContext, PackageRecord, ParseResult } from "../types.js";
+import type { CatalogContext } from "../types.js";
 import { parsePnpmLock, pnpmLockCataloger } from "./parse-pnpm-lock.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
@@ -11,34 +11,9 @@ const REAL = join(import.meta.dirname, "..", "..", "..", "test", "fixtures", "lo
 const sha512 = (s: string) => ({ alg: "SHA-512", content: createHash("sha512").update(s).digest("hex") });
 const GIT = "0123456789abcdef0123456789abcdef01234567";
 
-type Parsed = ParseResult & { warnings: { message: string; line?: number }[] };
-
-function parseDir(root: string): Parsed {
-  const source = new DirectorySource(root);
-  const warnings: Parsed["warnings"] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => source.readFile(p),
-    listDir: (p) => source.listDir(p),
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  return { ...parsePnpmLock({ path: "pnpm-lock.yaml", text: source.readFile("pnpm-lock.yaml")! }, ctx), warnings };
-}
-
-function pkg(result: ParseResult, id: string): PackageRecord {
-  const found = result.packages.find((p) => p.id === id);
-  if (!found) throw new Error(`no package ${id}`);
-  return found;
-}
-
-function malformed(dir: string): { code: string; line?: number; message: string } {
-  try {
-    parseDir(join(FIXTURES, dir));
-  } catch (err) {
-    if (isVouchError(err)) return { code: err.code, line: err.location.line, message: err.message };
-    throw err;
-  }
-  throw new Error("expected an error");
-}
+/** Parse <root>/pnpm-lock.yaml with <root> as the source root. */
+const parseDir = (root: string) => parseFixtureFile(parsePnpmLock, root, "pnpm-lock.yaml");
+const malformed = (dir: string) => malformedError(() => parseDir(join(FIXTURES, dir)));
 
 describe("npm: pnpm-lock.yaml cataloger", () => {
   it("matches pnpm-lock.yaml only", () => {
@@ -92,11 +67,10 @@ describe("npm: pnpm-lock.yaml cataloger", () => {
     it("computes from the importers the scopes pnpm's own v6 flags give, on the real vue-core lockfile", () => {
       const dir = join(REAL, "pnpm-v6-vue-core");
       const source = new DirectorySource(dir);
-      const ctx: CatalogContext = { readFile: (p) => source.readFile(p), listDir: (p) => source.listDir(p), warn: () => {} };
+      const ctx = catalogContext(source);
       const text = source.readFile("pnpm-lock.yaml")!;
       const flagged = parsePnpmLock({ path: "pnpm-lock.yaml", text }, ctx);
       const unflagged = parsePnpmLock({ path: "pnpm-lock.yaml", text: text.replace(/^ {4}(dev|optional): (true|false)\n/gm, "") }, ctx);
-      const scopes = (r: ParseResult) => Object.fromEntries(r.packages.map((p) => [p.id, p.scope]));
       expect(flagged.packages).toHaveLength(742);
       expect(Object.values(scopes(flagged)).filter((s) => s === "dev")).toHaveLength(711);
       expect(scopes(unflagged)).toEqual(scopes(flagged));

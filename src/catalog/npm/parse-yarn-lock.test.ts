@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isVouchError } from "../../core/errors.js";
-import { DirectorySource } from "../sources/directory.js";
-import type { CatalogContext, PackageRecord, ParseResult } from "../types.js";
+import { malformedError, parseFixtureFile, pkg } from "../../../test/support/parse.js";
+import type { CatalogContext } from "../types.js";
 import { parseYarnLock, yarnLockCataloger } from "./parse-yarn-lock.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
@@ -12,34 +11,9 @@ const sha512 = (s: string) => ({ alg: "SHA-512", content: createHash("sha512").u
 const sha1 = (s: string) => ({ alg: "SHA-1", content: createHash("sha1").update(s).digest("hex") });
 const GIT = "0123456789abcdef0123456789abcdef01234567";
 
-type Parsed = ParseResult & { warnings: { message: string; line?: number }[] };
-
-function parseDir(root: string): Parsed {
-  const source = new DirectorySource(root);
-  const warnings: Parsed["warnings"] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => source.readFile(p),
-    listDir: (p) => source.listDir(p),
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  return { ...parseYarnLock({ path: "yarn.lock", text: source.readFile("yarn.lock")! }, ctx), warnings };
-}
-
-function pkg(result: ParseResult, id: string): PackageRecord {
-  const found = result.packages.find((p) => p.id === id);
-  if (!found) throw new Error(`no package ${id}`);
-  return found;
-}
-
-function malformed(dir: string): { code: string; line?: number; message: string } {
-  try {
-    parseDir(join(FIXTURES, dir));
-  } catch (err) {
-    if (isVouchError(err)) return { code: err.code, line: err.location.line, message: err.message };
-    throw err;
-  }
-  throw new Error("expected an error");
-}
+/** Parse <root>/yarn.lock with <root> as the source root. */
+const parseDir = (root: string) => parseFixtureFile(parseYarnLock, root, "yarn.lock");
+const malformed = (dir: string) => malformedError(() => parseDir(join(FIXTURES, dir)));
 
 describe("npm: yarn.lock cataloger", () => {
   it("matches yarn.lock only", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { catalogContext } from "../../../test/support/parse.js";
 import { MemorySource } from "../sources/memory.js";
-import type { CatalogContext } from "../types.js";
 import { expandWorkspacePatterns, matchesWorkspacePatterns } from "./workspaces.js";
 
 describe("npm: workspace globs", () => {
@@ -22,7 +22,7 @@ describe("npm: workspace globs", () => {
       "web/apps/node_modules/z/package.json": "{}",
       "web/tools/cli/package.json": "{}",
     });
-    const ctx: CatalogContext = { readFile: (p) => source.readFile(p), listDir: (p) => source.listDir(p), warn: () => {} };
+    const ctx = catalogContext(source);
     expect(expandWorkspacePatterns(ctx, "web/", ["packages/*", "!packages/old", "apps/**", "tools/cli", "../outside/*"])).toEqual(["apps/x/y", "packages/a", "tools/cli"]);
   });
 });

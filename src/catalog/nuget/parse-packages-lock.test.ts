@@ -1,50 +1,19 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { VouchError } from "../../core/errors.js";
 import { catalogDirectory, catalogFiles } from "../../../test/support/catalog.js";
-import type { CatalogContext, ParseResult } from "../types.js";
+import { thrownVouchError } from "../../../test/support/errors.js";
+import { parseFixtureFile, parseText, pkgByPurl } from "../../../test/support/parse.js";
 import { nugetCatalogers } from "./index.js";
 import { packagesLockCataloger, parsePackagesLock } from "./parse-packages-lock.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const REAL = join(import.meta.dirname, "..", "..", "..", "test", "fixtures", "lockfiles", "nuget");
 
-function parseIn(dir: string, file = "packages.lock.json") {
-  const warnings: { message: string; line?: number }[] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => {
-      try {
-        return readFileSync(join(dir, p), "utf8");
-      } catch {
-        return undefined;
-      }
-    },
-    listDir: (p) => readdirSync(join(dir, p)).sort(),
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  const result = parsePackagesLock({ path: file, text: readFileSync(join(dir, file), "utf8") }, ctx);
-  return { result, warnings };
-}
-
-function pkg(result: ParseResult, purl: string) {
-  const found = result.packages.find((p) => p.purl === purl);
-  if (!found) throw new Error(`no ${purl}`);
-  return found;
-}
-
-function thrown(fn: () => unknown): VouchError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof VouchError) return err;
-    throw err;
-  }
-  throw new Error("expected a VouchError");
-}
+/** Parse <dir>/<file> with <dir> as the source root. */
+const parseIn = (dir: string, file = "packages.lock.json") => parseFixtureFile(parsePackagesLock, dir, file);
 
 describe("nuget: packages.lock.json", () => {
-  const { result, warnings } = parseIn(join(FIXTURES, "app"));
+  const { warnings, ...result } = parseIn(join(FIXTURES, "app"));
 
   it("merges the same package across targets; Direct, Transitive and CentralTransitive are packages", () => {
     expect(warnings).toEqual([]);
@@ -59,7 +28,7 @@ describe("nuget: packages.lock.json", () => {
       "pkg:nuget/System.Diagnostics.DiagnosticSource@8.0.0",
       "pkg:nuget/System.Runtime.CompilerServices.Unsafe@6.0.0",
     ]);
-    expect(pkg(result, "pkg:nuget/Serilog@3.1.1")).toEqual({
+    expect(pkgByPurl(result, "pkg:nuget/Serilog@3.1.1")).toEqual({
       id: "pkg:nuget/Serilog@3.1.1",
       ecosystem: "nuget",
       name: "Serilog",
@@ -75,13 +44,13 @@ describe("nuget: packages.lock.json", () => {
 
   it("resolves edges within each target (a runtime target falls back to its framework) and unions them", () => {
     // net8.0 adds DependencyInjection, net6.0 adds DiagnosticSource; Logging.Abstractions resolves to 8.0.1 in both
-    expect(pkg(result, "pkg:nuget/Microsoft.Extensions.Logging@8.0.0").dependsOn).toEqual([
+    expect(pkgByPurl(result, "pkg:nuget/Microsoft.Extensions.Logging@8.0.0").dependsOn).toEqual([
       "pkg:nuget/Microsoft.Extensions.DependencyInjection@8.0.0",
       "pkg:nuget/Microsoft.Extensions.Logging.Abstractions@8.0.1",
       "pkg:nuget/System.Diagnostics.DiagnosticSource@8.0.0",
     ]);
     // net8.0/linux-x64 has no Logging.Abstractions entry: net8.0's is the one
-    expect(pkg(result, "pkg:nuget/System.IO.Ports@8.0.0").dependsOn).toEqual([
+    expect(pkgByPurl(result, "pkg:nuget/System.IO.Ports@8.0.0").dependsOn).toEqual([
       "pkg:nuget/runtime.native.System.IO.Ports@8.0.0",
       "pkg:nuget/Microsoft.Extensions.Logging.Abstractions@8.0.1",
     ]);
@@ -109,7 +78,7 @@ describe("nuget: packages.lock.json", () => {
   });
 
   it("picks the project named by packages.<project>.lock.json among several, and skips an MSBuild expression version", () => {
-    const { result: api, warnings: w } = parseIn(join(FIXTURES, "shared-folder"), "packages.Api.lock.json");
+    const { warnings: w, ...api } = parseIn(join(FIXTURES, "shared-folder"), "packages.Api.lock.json");
     expect(api.project).toEqual({ name: "Api", version: "1.0.3", ecosystem: "nuget", purl: "pkg:nuget/Api@1.0.3" });
     expect(api.packages.map((p) => p.purl)).toEqual(["pkg:nuget/Dapper@2.1.35"]);
     expect(w).toEqual([]);
@@ -117,9 +86,9 @@ describe("nuget: packages.lock.json", () => {
 
   it("skips bad entries and targets with a warning each", () => {
     const bad = parseIn(join(FIXTURES, "bad-entries"));
-    expect(bad.result.packages.map((p) => `${p.purl} ${p.hashes.length}`)).toEqual(["pkg:nuget/BadHash@1.0.0 0", "pkg:nuget/constructor@0.1.0 0"]);
-    expect(pkg(bad.result, "pkg:nuget/BadHash@1.0.0").dependsOn).toEqual([]);
-    expect(bad.result.workspaces).toBeUndefined();
+    expect(bad.packages.map((p) => `${p.purl} ${p.hashes.length}`)).toEqual(["pkg:nuget/BadHash@1.0.0 0", "pkg:nuget/constructor@0.1.0 0"]);
+    expect(pkgByPurl(bad, "pkg:nuget/BadHash@1.0.0").dependsOn).toEqual([]);
+    expect(bad.workspaces).toBeUndefined();
     expect(bad.warnings).toEqual([
       { message: 'net8.0: "NoType" has no type; skipped', line: undefined },
       { message: 'net8.0: "NoResolved" (Transitive) has no resolved version; skipped', line: undefined },
@@ -128,14 +97,13 @@ describe("nuget: packages.lock.json", () => {
   });
 
   it("throws INPUT_MALFORMED for truncated JSON and an unknown lock file version", () => {
-    const truncated = thrown(() => parseIn(join(FIXTURES, "corrupt")));
+    const truncated = thrownVouchError(() => parseIn(join(FIXTURES, "corrupt")));
     expect(truncated.code).toBe("INPUT_MALFORMED");
     expect(truncated.location.line).toBe(21);
-    const unknown = thrown(() => parseIn(join(FIXTURES, "unknown-version")));
+    const unknown = thrownVouchError(() => parseIn(join(FIXTURES, "unknown-version")));
     expect(unknown.message).toContain("unsupported NuGet lock file version 3");
     expect(unknown.location.line).toBe(2);
-    const ctx: CatalogContext = { readFile: () => undefined, listDir: () => [], warn: () => {} };
-    expect(() => parsePackagesLock({ path: "packages.lock.json", text: '{"version": 1}' }, ctx)).toThrow(/no "dependencies"/);
+    expect(() => parseText(parsePackagesLock, "packages.lock.json", '{"version": 1}')).toThrow(/no "dependencies"/);
   });
 
   it("matches packages.lock.json and packages.<project>.lock.json", () => {
@@ -162,7 +130,7 @@ describe("nuget: packages.lock.json", () => {
 
   describe("real", () => {
     it("bitwarden Api: 153 packages, 14 Direct, 14 Project entries as workspaces", () => {
-      const { result: api, warnings: w } = parseIn(join(REAL, "packages-lock-bitwarden-api"));
+      const { warnings: w, ...api } = parseIn(join(REAL, "packages-lock-bitwarden-api"));
       expect(w).toEqual([]);
       expect(api.packages).toHaveLength(153);
       expect(api.directDependencies).toHaveLength(14);
@@ -171,17 +139,17 @@ describe("nuget: packages.lock.json", () => {
       const core = api.workspaces!.find((w) => w.id === "nuget-project:core")!;
       expect(core.directDependencies).toHaveLength(52);
       expect(core.directDependencies).toContain("nuget-project:data");
-      expect(pkg(api, "pkg:nuget/AspNetCore.HealthChecks.SqlServer@8.0.2")).toMatchObject({
+      expect(pkgByPurl(api, "pkg:nuget/AspNetCore.HealthChecks.SqlServer@8.0.2")).toMatchObject({
         dependsOn: ["pkg:nuget/Microsoft.Data.SqlClient@7.0.0"],
         hashes: [{ alg: "SHA-512", content: expect.stringMatching(/^b1371556aeffce17d4ad24ecd16024b6/) }],
       });
     });
 
     it("bicep item template: one framework and eight runtime targets, 21 packages", () => {
-      const { result: bicep } = parseIn(join(REAL, "packages-lock-small-bicep-itemtemplate"));
+      const bicep = parseIn(join(REAL, "packages-lock-small-bicep-itemtemplate"));
       expect(bicep.packages).toHaveLength(21);
       expect(bicep.project?.name).toBe("Bicep.VSLanguageServerClient.ItemTemplate");
-      expect(pkg(bicep, "pkg:nuget/Microsoft.Win32.Registry@5.0.0").dependsOn).toEqual([
+      expect(pkgByPurl(bicep, "pkg:nuget/Microsoft.Win32.Registry@5.0.0").dependsOn).toEqual([
         "pkg:nuget/System.Security.AccessControl@5.0.0",
         "pkg:nuget/System.Security.Principal.Windows@5.0.0",
       ]);

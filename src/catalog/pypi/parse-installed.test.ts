@@ -1,38 +1,16 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isVouchError } from "../../core/errors.js";
 import { catalogDirectory } from "../../../test/support/catalog.js";
-import type { CatalogContext, ParseResult } from "../types.js";
+import { parseFixtureFile } from "../../../test/support/parse.js";
 import { licensesFromClassifiers } from "./license-classifiers.js";
 import { installedCataloger, isInstalledMetadata, parseHeaders, parseInstalled } from "./parse-installed.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const SITE = "venv/lib/python3.12/site-packages";
 
-interface Parsed extends ParseResult {
-  warnings: { message: string; line?: number }[];
-}
-
-function parseFile(fixture: string, path: string): Parsed {
-  const root = join(FIXTURES, fixture);
-  const warnings: Parsed["warnings"] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => (existsSync(join(root, p)) ? readFileSync(join(root, p), "utf8") : undefined),
-    listDir: (p) => listDir(join(root, p)),
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  return { ...parseInstalled({ path, text: readFileSync(join(root, path), "utf8") }, ctx), warnings };
-}
-
-/** Like DirectorySource.listDir: [] for a missing path or a file. */
-function listDir(abs: string): string[] {
-  try {
-    return readdirSync(abs).sort();
-  } catch {
-    return [];
-  }
-}
+/** Parse <fixture>/<path> with the fixture folder as the source root. */
+const parseFile = (fixture: string, path: string) => parseFixtureFile(parseInstalled, join(FIXTURES, fixture), path);
 
 describe("pypi installed distributions cataloger", () => {
   it("matches dist-info METADATA, egg-info PKG-INFO and distutils egg-info files in site-packages", () => {

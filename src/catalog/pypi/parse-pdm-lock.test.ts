@@ -1,9 +1,7 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isVouchError } from "../../core/errors.js";
-import type { CatalogContext, PackageRecord, ParseResult } from "../types.js";
+import { malformedError, parseFixtureFile, pkg, scopes } from "../../../test/support/parse.js";
 import { parsePdmLock, pdmLockCataloger } from "./parse-pdm-lock.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
@@ -11,37 +9,9 @@ const REAL = join(import.meta.dirname, "..", "..", "..", "test", "fixtures", "lo
 const sha256 = (s: string) => ({ alg: "SHA-256", content: createHash("sha256").update(s).digest("hex") });
 const sorted = <T extends { content: string }>(list: T[]) => [...list].sort((a, b) => (a.content < b.content ? -1 : 1));
 
-interface Parsed extends ParseResult {
-  warnings: { message: string; line?: number }[];
-}
-
-function parseDir(root: string): Parsed {
-  const warnings: Parsed["warnings"] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => (existsSync(join(root, p)) ? readFileSync(join(root, p), "utf8") : undefined),
-    listDir: (p) => (existsSync(join(root, p)) ? readdirSync(join(root, p)).sort() : []),
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  return { ...parsePdmLock({ path: "pdm.lock", text: readFileSync(join(root, "pdm.lock"), "utf8") }, ctx), warnings };
-}
-
-function pkg(result: ParseResult, id: string): PackageRecord {
-  const found = result.packages.find((p) => p.id === id);
-  if (!found) throw new Error(`no package ${id}`);
-  return found;
-}
-
-const scopes = (result: ParseResult) => Object.fromEntries(result.packages.map((p) => [p.id, p.scope]));
-
-function malformed(dir: string): { code: string; line?: number; message: string } {
-  try {
-    parseDir(join(FIXTURES, dir));
-  } catch (err) {
-    if (isVouchError(err)) return { code: err.code, line: err.location.line, message: err.message };
-    throw err;
-  }
-  throw new Error("expected an error");
-}
+/** Parse <root>/pdm.lock with <root> as the source root. */
+const parseDir = (root: string) => parseFixtureFile(parsePdmLock, root, "pdm.lock");
+const malformed = (dir: string) => malformedError(() => parseDir(join(FIXTURES, dir)));
 
 describe("pypi pdm.lock cataloger", () => {
   it("matches pdm.lock only", () => {

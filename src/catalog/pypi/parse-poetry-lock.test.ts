@@ -1,47 +1,18 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isVouchError } from "../../core/errors.js";
 import { catalogDirectory } from "../../../test/support/catalog.js";
-import type { CatalogContext, PackageRecord, ParseResult } from "../types.js";
+import { malformedError, parseFixtureFile, parseText, pkg, scopes } from "../../../test/support/parse.js";
 import { parsePoetryLock, poetryLockCataloger } from "./parse-poetry-lock.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const REAL = join(import.meta.dirname, "..", "..", "..", "test", "fixtures", "lockfiles", "pypi");
 const sha256 = (s: string) => ({ alg: "SHA-256", content: createHash("sha256").update(s).digest("hex") });
 
-interface Parsed extends ParseResult {
-  warnings: { message: string; line?: number }[];
-}
-
-function parseDir(root: string): Parsed {
-  const warnings: Parsed["warnings"] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => (existsSync(join(root, p)) ? readFileSync(join(root, p), "utf8") : undefined),
-    listDir: (p) => (existsSync(join(root, p)) ? readdirSync(join(root, p)).sort() : []),
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  return { ...parsePoetryLock({ path: "poetry.lock", text: readFileSync(join(root, "poetry.lock"), "utf8") }, ctx), warnings };
-}
-
-function pkg(result: ParseResult, id: string): PackageRecord {
-  const found = result.packages.find((p) => p.id === id);
-  if (!found) throw new Error(`no package ${id}`);
-  return found;
-}
-
-const scopes = (result: ParseResult) => Object.fromEntries(result.packages.map((p) => [p.id, p.scope]));
-
-function malformed(dir: string): { code: string; line?: number; message: string } {
-  try {
-    parseDir(join(FIXTURES, dir));
-  } catch (err) {
-    if (isVouchError(err)) return { code: err.code, line: err.location.line, message: err.message };
-    throw err;
-  }
-  throw new Error("expected an error");
-}
+/** Parse <root>/poetry.lock with <root> as the source root. */
+const parseDir = (root: string) => parseFixtureFile(parsePoetryLock, root, "poetry.lock");
+const malformed = (dir: string) => malformedError(() => parseDir(join(FIXTURES, dir)));
 
 describe("pypi poetry.lock cataloger", () => {
   it("matches poetry.lock only", () => {
@@ -139,7 +110,7 @@ describe("pypi poetry.lock cataloger", () => {
 
   it("without a pyproject.toml: no project, no direct dependencies, packages still required", () => {
     const text = readFileSync(join(FIXTURES, "poetry-2.0-reachability", "poetry.lock"), "utf8");
-    const result = parsePoetryLock({ path: "poetry.lock", text }, { readFile: () => undefined, listDir: () => [], warn: () => {} });
+    const result = parseText(parsePoetryLock, "poetry.lock", text);
     expect(result.project).toBeUndefined();
     expect(result.directDependencies).toEqual([]);
     expect(scopes(result)["pkg:pypi/black@23.12.1"]).toBe("required");

@@ -1,35 +1,16 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { catalogDirectory, catalogFiles } from "../../../test/support/catalog.js";
-import type { CatalogContext, PackageRecord, ParseResult } from "../types.js";
+import { parseFixtureFile, pkg } from "../../../test/support/parse.js";
 import { pypiCatalogers } from "./index.js";
 import { archiveNameVersion, isDevRequirementsFile, isRequirementsFile, logicalLines, parseRequirementsFile } from "./parse-requirements.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
-interface Parsed extends ParseResult {
-  warnings: { message: string; line?: number; file?: string }[];
-}
-
-function parseFixture(dir: string, file: string): Parsed {
-  const root = join(FIXTURES, dir);
-  const warnings: Parsed["warnings"] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => (existsSync(join(root, p)) ? readFileSync(join(root, p), "utf8") : undefined),
-    listDir: (p) => (existsSync(join(root, p)) ? readdirSync(join(root, p)).sort() : []),
-    warn: (message, line, other) => warnings.push(other === undefined ? { message, line } : { file: other, message, line }),
-  };
-  return { ...parseRequirementsFile({ path: file, text: readFileSync(join(root, file), "utf8") }, ctx), warnings };
-}
-
-function pkg(result: ParseResult, id: string): PackageRecord {
-  const found = result.packages.find((p) => p.id === id);
-  if (!found) throw new Error(`no package ${id} in ${result.packages.map((p) => p.id).join(", ")}`);
-  return found;
-}
+/** Parse <dir>/<file> of the fixtures, with the fixture folder <dir> as the source root. */
+const parseFixture = (dir: string, file: string) => parseFixtureFile(parseRequirementsFile, join(FIXTURES, dir), file);
 
 describe("pypi requirements.txt cataloger", () => {
   it("matches requirements files the way syft's *requirements*.txt does, plus requirements/*.txt", () => {

@@ -1,10 +1,8 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isVouchError } from "../../core/errors.js";
 import { catalogDirectory, catalogFiles } from "../../../test/support/catalog.js";
-import type { CatalogContext, PackageRecord, ParseResult } from "../types.js";
+import { malformedError, parseFixtureFile, pkg } from "../../../test/support/parse.js";
 import { pypiCatalogers } from "./index.js";
 import { parseUvLock, uvLockCataloger } from "./parse-uv-lock.js";
 
@@ -13,35 +11,9 @@ const REAL = join(import.meta.dirname, "..", "..", "..", "test", "fixtures", "lo
 const sha256 = (s: string) => ({ alg: "SHA-256", content: createHash("sha256").update(s).digest("hex") });
 const sorted = <T extends { content: string }>(list: T[]) => [...list].sort((a, b) => (a.content < b.content ? -1 : 1));
 
-interface Parsed extends ParseResult {
-  warnings: { message: string; line?: number }[];
-}
-
-function parseDir(root: string): Parsed {
-  const warnings: Parsed["warnings"] = [];
-  const ctx: CatalogContext = {
-    readFile: (p) => (existsSync(join(root, p)) ? readFileSync(join(root, p), "utf8") : undefined),
-    listDir: (p) => (existsSync(join(root, p)) ? readdirSync(join(root, p)).sort() : []),
-    warn: (message, line) => warnings.push({ message, line }),
-  };
-  return { ...parseUvLock({ path: "uv.lock", text: readFileSync(join(root, "uv.lock"), "utf8") }, ctx), warnings };
-}
-
-function pkg(result: ParseResult, id: string): PackageRecord {
-  const found = result.packages.find((p) => p.id === id);
-  if (!found) throw new Error(`no package ${id}`);
-  return found;
-}
-
-function malformed(dir: string): { code: string; line?: number; message: string } {
-  try {
-    parseDir(join(FIXTURES, dir));
-  } catch (err) {
-    if (isVouchError(err)) return { code: err.code, line: err.location.line, message: err.message };
-    throw err;
-  }
-  throw new Error("expected an error");
-}
+/** Parse <root>/uv.lock with <root> as the source root. */
+const parseDir = (root: string) => parseFixtureFile(parseUvLock, root, "uv.lock");
+const malformed = (dir: string) => malformedError(() => parseDir(join(FIXTURES, dir)));
 
 describe("pypi uv.lock cataloger", () => {
   it("matches uv.lock only", () => {

@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { VouchError } from "../errors.js";
+import { thrownVouchError } from "../../../test/support/errors.js";
 import { firstSyntaxErrorOffset, formatJsonPath, lineOfJsonPath, locateJsonPath, locateJsonPaths, parseJsonText } from "./json-text.js";
 
-function malformed(text: string): VouchError {
-  try {
-    parseJsonText(text, "x.json");
-  } catch (error) {
-    if (error instanceof VouchError) return error;
-    throw error;
-  }
-  throw new Error("expected a VouchError");
-}
+const malformed = (text: string) => thrownVouchError(() => parseJsonText(text, "x.json"));
 
 describe("parseJsonText", () => {
   it("parses JSON, with or without a byte order mark", () => {

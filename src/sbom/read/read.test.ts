@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isVouchError, VouchError } from "../../core/errors.js";
+import { thrownVouchError } from "../../../test/support/errors.js";
+import { isVouchError } from "../../core/errors.js";
 import { assessQuality } from "../quality/index.js";
 import { readSbom } from "./index.js";
 
@@ -12,15 +13,7 @@ function fixture(name: string): string {
   return readFileSync(join(FIXTURES, name), "utf8");
 }
 
-function refusal(text: string, file = "input.json"): VouchError {
-  try {
-    readSbom(text, file);
-  } catch (error) {
-    if (error instanceof VouchError) return error;
-    throw error;
-  }
-  throw new Error("expected readSbom to refuse the input");
-}
+const refusal = (text: string, file = "input.json") => thrownVouchError(() => readSbom(text, file));
 
 describe("format detection", () => {
   it("reads SPDX 2.2 and 2.3 and CycloneDX 1.4 to 1.7", () => {
