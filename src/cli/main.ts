@@ -47,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (isVouchError(e)) {
       err(`vouch: ${e.describe()}`);
-      return e.code === "CHECK_FAILED" ? EXIT.checkFailed : EXIT.inputError;
+      return e.code === "CHECK_FAILED" || e.code.startsWith("VERIFY_") ? EXIT.checkFailed : EXIT.inputError;
     }
     err(`vouch: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return EXIT.internal;

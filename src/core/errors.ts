@@ -4,7 +4,8 @@
  *
  * Codes are grouped by domain with a prefix so that a code names where it came from:
  *   INPUT_*    the user gave us something we cannot use (bad flag, unreadable or malformed file): exit 2
- *   CHECK_*    a check ran and failed (quality gate, diff --fail-on, verification): exit 1
+ *   CHECK_*    a check ran and failed (quality gate, diff --fail-on): exit 1
+ *   VERIFY_*   a verification step refused the evidence: exit 1
  */
 export type InputErrorCode =
   | "INPUT_USAGE"
@@ -16,7 +17,25 @@ export type InputErrorCode =
 
 export type CheckErrorCode = "CHECK_FAILED";
 
-export type VouchErrorCode = InputErrorCode | CheckErrorCode;
+/**
+ * A verification step failed (exit 1). One code per step, so callers and tests know which check refused the
+ * bundle (after sigstore-js's VerificationError codes).
+ */
+export type VerifyErrorCode =
+  | "VERIFY_BUNDLE" /* the bundle is structurally unusable for verification (missing proof, wrong material) */
+  | "VERIFY_SIGNATURE" /* artifact or DSSE signature does not verify */
+  | "VERIFY_ARTIFACT" /* artifact digest or in-toto subject does not match */
+  | "VERIFY_KEY" /* no key / wrong key / revoked key */
+  | "VERIFY_CERTIFICATE_CHAIN" /* leaf does not chain to a trusted CA valid at the signing time */
+  | "VERIFY_SCT" /* embedded SCTs missing or invalid */
+  | "VERIFY_IDENTITY" /* subject, issuer or Fulcio claims do not match the policy */
+  | "VERIFY_TLOG_BODY" /* the log entry does not describe this signature/artifact */
+  | "VERIFY_TLOG_INCLUSION" /* inclusion proof or checkpoint invalid */
+  | "VERIFY_TLOG_SET" /* signed entry timestamp invalid */
+  | "VERIFY_TIMESTAMP" /* RFC 3161 timestamp invalid or untrusted */
+  | "VERIFY_THRESHOLD"; /* fewer verified tlog entries / timestamps / SCTs than required */
+
+export type VouchErrorCode = InputErrorCode | CheckErrorCode | VerifyErrorCode;
 
 export interface ErrorLocation {
   /** File the problem is in (as the user would name it). */
