@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { VouchError } from "../core/errors.js";
 import { assessQuality, checkGate, renderQualityTable, type GateRequirement, type GateResult, type QualityReport } from "../sbom/quality/index.js";
 import { readSbom, type ReadSbom, type ReadWarning } from "../sbom/read/index.js";
+import { readTextFile } from "./files.js";
 
 export const GATE_REQUIREMENTS: readonly GateRequirement[] = ["versions", "purls", "licenses", "checksums"];
 
@@ -32,7 +32,7 @@ export interface SbomCheckResult {
  *   if (!r.gate.passed) console.error(r.gate.failures.join("\n"));
  */
 export function checkSbomFile(file: string, options: CheckSbomOptions = {}): SbomCheckResult {
-  return checkSbomText(readSbomFile(file), file, options);
+  return checkSbomText(readTextFile(file), file, options);
 }
 
 /** The same over text already in memory. */
@@ -57,13 +57,4 @@ export function parseGateRequirements(text: string): GateRequirement[] {
     }
   }
   return words as GateRequirement[];
-}
-
-export function readSbomFile(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new VouchError(code === "ENOENT" ? "INPUT_NOT_FOUND" : "INPUT_UNREADABLE", code === "ENOENT" ? "no such file" : `cannot read (${code ?? "error"})`, { file });
-  }
 }

@@ -1,7 +1,7 @@
 import { VouchError } from "../core/errors.js";
 import { DIFF_KINDS, diffFails, diffSboms, renderDiffTable, type DiffKind, type SbomDiff } from "../sbom/diff/index.js";
 import { readSbom } from "../sbom/read/index.js";
-import { readSbomFile } from "./sbom-check.js";
+import { readTextFile } from "./files.js";
 
 export interface SbomDiffResult {
   old: { file: string; format: string; specVersion: string };
@@ -20,8 +20,8 @@ export interface SbomDiffResult {
  *   if (r.failed) process.exitCode = 1;
  */
 export function diffSbomFiles(oldFile: string, newFile: string, failOn: readonly DiffKind[] = []): SbomDiffResult {
-  const before = readSbom(readSbomFile(oldFile), oldFile);
-  const after = readSbom(readSbomFile(newFile), newFile);
+  const before = readSbom(readTextFile(oldFile), oldFile);
+  const after = readSbom(readTextFile(newFile), newFile);
   const diff = diffSboms(before.sbom, after.sbom);
   return {
     old: { file: oldFile, format: before.format, specVersion: before.specVersion },

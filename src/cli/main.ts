@@ -4,6 +4,8 @@ import { isVouchError, VOUCH_VERSION } from "../index.js";
 import { registerSbomGenerate } from "./commands/sbom.js";
 import { registerSbomCheck } from "./commands/sbom-check.js";
 import { registerSbomDiff } from "./commands/sbom-diff.js";
+import { registerVerify } from "./commands/verify.js";
+import { registerConformance } from "./commands/conformance.js";
 import { err } from "./io.js";
 import type { GlobalOptions } from "./options.js";
 
@@ -32,6 +34,8 @@ export function buildCli(): Command {
   registerSbomGenerate(sbom, globals);
   registerSbomCheck(sbom);
   registerSbomDiff(sbom);
+  registerVerify(program);
+  registerConformance(program);
   return program;
 }
 

@@ -1,0 +1,53 @@
+import type { Command } from "commander";
+import { attestFiles, terminalPrompt, VouchError } from "../../index.js";
+import { out, writeFileAtomic } from "../io.js";
+
+interface AttestOptions {
+  type: string;
+  predicate: string;
+  key: string;
+  bundle?: string;
+  passwordFile?: string;
+  output: string;
+}
+
+/** `vouch attest SUBJECT... --type T --predicate FILE --key K`: an in-toto statement in a DSSE bundle v0.3 (cosign attest-blob). */
+export function registerAttest(program: Command): void {
+  program
+    .command("attest <subjects...>")
+    .description("sign an in-toto attestation (statement + predicate) about files into a Sigstore bundle (v0.3 JSON)")
+    .requiredOption("--type <type>", "predicate type: slsaprovenance, spdx, cyclonedx, vuln, openvex, custom, or a URI")
+    .requiredOption("--predicate <file>", "the predicate, a JSON file (e.g. from vouch provenance)")
+    .requiredOption("--key <key>", "private key: a PEM file, env://VAR or a pkcs11: URI")
+    .option("--bundle <file>", "where to write the bundle, - for stdout (default for one subject: SUBJECT.TYPE.sigstore.json)")
+    .option("--password-file <file>", "read the key password from this file's first line (else $VOUCH_PASSWORD, else a prompt)")
+    .option("-o, --output <format>", "text or json (a summary of what was attested)", "text")
+    .action(async (subjects: string[], opts: AttestOptions) => {
+      if (opts.output !== "text" && opts.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${opts.output}: use text or json`);
+      const bundlePath = opts.bundle ?? defaultBundlePath(subjects, opts.type);
+      const attestation = await attestFiles(subjects, {
+        type: opts.type,
+        predicatePath: opts.predicate,
+        key: opts.key,
+        password: { env: process.env, passwordFile: opts.passwordFile, prompt: terminalPrompt() },
+      });
+      if (bundlePath === "-") {
+        out(`${attestation.bundleJson}\n`);
+        return;
+      }
+      writeFileAtomic(bundlePath, attestation.bundleJson);
+      if (opts.output === "json") {
+        const { subject } = attestation.statement;
+        out(`${JSON.stringify({ subjects: subject, predicateType: attestation.predicateType, bundle: bundlePath, mediaType: attestation.bundle.mediaType }, null, 2)}\n`);
+      } else {
+        out(`Attested ${subjects.length === 1 ? subjects[0] : `${subjects.length} subjects`} (${attestation.predicateType}); bundle written to ${bundlePath}\n`);
+      }
+    });
+}
+
+/** One subject: SUBJECT.TYPE.sigstore.json (TYPE the short name, "intoto" for a URI), so attestations of different types do not overwrite each other. */
+function defaultBundlePath(subjects: string[], type: string): string {
+  if (subjects.length !== 1) throw new VouchError("INPUT_USAGE", "--bundle FILE is needed when attesting several subjects");
+  const short = /^[a-z0-9]+$/.test(type) ? type : "intoto";
+  return `${subjects[0]}.${short}.sigstore.json`;
+}

@@ -1,0 +1,127 @@
+import type { Command } from "commander";
+import { verifyArtifact, VouchError, type IdentityPolicy, type VerificationResult, type VerifyOptions } from "../../index.js";
+import { out } from "../io.js";
+import { collect } from "../options.js";
+
+interface VerifyFlags {
+  bundle: string;
+  key?: string;
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+  certificateGithubWorkflowRepository?: string;
+  certificateGithubWorkflowRef?: string;
+  certificateGithubWorkflowSha?: string;
+  certificateGithubWorkflowTrigger?: string;
+  certificateGithubWorkflowName?: string;
+  certificateExtension: string[];
+  trustedRoot?: string;
+  type?: string;
+  tlogThreshold?: string;
+  ctlogThreshold?: string;
+  timestampThreshold?: string;
+  output: string;
+}
+
+/** `vouch verify ARTIFACT|sha256:DIGEST --bundle B` (cosign verify-blob / verify-blob-attestation). */
+export function registerVerify(program: Command): void {
+  const cmd = program
+    .command("verify <artifact>")
+    .description("verify a Sigstore bundle for an artifact (a file, or sha256:<hex>), offline")
+    .requiredOption("--bundle <file>", "the Sigstore bundle (v0.1-v0.3 JSON)")
+    .option("--key <key>", "keyed: a PEM public key file, env://VAR, or a pkcs11: URI");
+  addIdentityOptions(cmd);
+  cmd
+    .option("--trusted-root <file>", "trusted_root.json (default: the Sigstore public-good root shipped with vouch)")
+    .option("--type <type>", "attestations: the predicate type (slsaprovenance, spdx, cyclonedx, vuln, openvex, custom, or a URI)")
+    .option("--tlog-threshold <n>", "transparency-log entries that must verify", "1")
+    .option("--ctlog-threshold <n>", "embedded SCTs that must verify", "1")
+    .option("--timestamp-threshold <n>", "trusted signing times needed (verified SETs plus RFC 3161 timestamps)", "1")
+    .option("-o, --output <format>", "text or json", "text")
+    .action(async (artifact: string, flags: VerifyFlags) => {
+      if (flags.output !== "text" && flags.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${flags.output}: use text or json`);
+      const result = await verifyArtifact(verifyOptions(artifact, flags));
+      out(flags.output === "json" ? `${JSON.stringify(resultJson(result), null, 2)}\n` : renderResult(result));
+    });
+}
+
+export function addIdentityOptions(cmd: Command): Command {
+  return cmd
+    .option("--certificate-identity <subject>", "keyless: the certificate's subject (email or URI), exactly")
+    .option("--certificate-identity-regexp <re>", "keyless: the subject must match this regular expression (anchored)")
+    .option("--certificate-oidc-issuer <url>", "keyless: the OIDC issuer, exactly")
+    .option("--certificate-oidc-issuer-regexp <re>", "keyless: the issuer must match this regular expression (anchored)")
+    .option("--certificate-github-workflow-repository <v>", "keyless: GitHub workflow repository claim")
+    .option("--certificate-github-workflow-ref <v>", "keyless: GitHub workflow ref claim")
+    .option("--certificate-github-workflow-sha <v>", "keyless: GitHub workflow commit claim")
+    .option("--certificate-github-workflow-trigger <v>", "keyless: GitHub workflow trigger claim")
+    .option("--certificate-github-workflow-name <v>", "keyless: GitHub workflow name claim")
+    .option("--certificate-extension <oid=value>", "keyless: any certificate extension, by OID (repeatable)", collect, []);
+}
+
+export function verifyOptions(artifact: string, flags: VerifyFlags): VerifyOptions {
+  const identity = identityPolicy(flags);
+  if (flags.key !== undefined && identity !== undefined) throw new VouchError("INPUT_USAGE", "--key and --certificate-* are two ways to verify: give one");
+  return {
+    bundle: flags.bundle,
+    artifact,
+    ...(flags.key !== undefined ? { key: flags.key } : {}),
+    ...(identity ? { identity } : {}),
+    ...(flags.trustedRoot !== undefined ? { trustedRoot: flags.trustedRoot } : {}),
+    ...(flags.type !== undefined ? { type: flags.type } : {}),
+    tlogThreshold: count(flags.tlogThreshold, "--tlog-threshold"),
+    ctlogThreshold: count(flags.ctlogThreshold, "--ctlog-threshold"),
+    timestampThreshold: count(flags.timestampThreshold, "--timestamp-threshold"),
+  };
+}
+
+function identityPolicy(flags: VerifyFlags): IdentityPolicy | undefined {
+  const extensions: Record<string, string> = {};
+  const claim = (name: string, value: string | undefined) => {
+    if (value !== undefined) extensions[name] = value;
+  };
+  claim("githubWorkflowRepository", flags.certificateGithubWorkflowRepository);
+  claim("githubWorkflowRef", flags.certificateGithubWorkflowRef);
+  claim("githubWorkflowSHA", flags.certificateGithubWorkflowSha);
+  claim("githubWorkflowTrigger", flags.certificateGithubWorkflowTrigger);
+  claim("githubWorkflowName", flags.certificateGithubWorkflowName);
+  for (const pair of flags.certificateExtension) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new VouchError("INPUT_USAGE", `--certificate-extension ${pair}: expected OID=VALUE`);
+    extensions[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const policy: IdentityPolicy = {
+    ...(flags.certificateIdentity !== undefined ? { subject: flags.certificateIdentity } : {}),
+    ...(flags.certificateIdentityRegexp !== undefined ? { subjectRegExp: flags.certificateIdentityRegexp } : {}),
+    ...(flags.certificateOidcIssuer !== undefined ? { issuer: flags.certificateOidcIssuer } : {}),
+    ...(flags.certificateOidcIssuerRegexp !== undefined ? { issuerRegExp: flags.certificateOidcIssuerRegexp } : {}),
+    ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
+  };
+  if (Object.keys(policy).length === 0) return undefined;
+  // cosign requires both: a subject without an issuer would accept the same name from any identity provider.
+  if (policy.subject === undefined && policy.subjectRegExp === undefined) throw new VouchError("INPUT_USAGE", "keyless verification needs --certificate-identity or --certificate-identity-regexp");
+  if (policy.issuer === undefined && policy.issuerRegExp === undefined) throw new VouchError("INPUT_USAGE", "keyless verification needs --certificate-oidc-issuer or --certificate-oidc-issuer-regexp");
+  return policy;
+}
+
+function count(text: string | undefined, flag: string): number {
+  if (text === undefined || !/^\d+$/.test(text)) throw new VouchError("INPUT_USAGE", `${flag} takes a whole number, not "${text}"`);
+  return Number(text);
+}
+
+function resultJson(r: VerificationResult) {
+  return {
+    verified: true,
+    signer: r.signer,
+    trustedTimes: r.trustedTimes.map((t) => ({ ...t, time: t.time.toISOString() })),
+    tlogEntries: r.tlogEntries.map((e) => ({ logIndex: e.logIndex.toString(), logId: e.logId, ...(e.integratedTime ? { integratedTime: e.integratedTime.toISOString() } : {}) })),
+    ...(r.predicateType ? { predicateType: r.predicateType } : {}),
+    checks: r.checks,
+  };
+}
+
+function renderResult(r: VerificationResult): string {
+  const lines = r.checks.map((c) => `${c.ok ? "ok  " : "FAIL"}  ${c.step.padEnd(11)}  ${c.detail}`);
+  return `${lines.join("\n")}\nVerified OK\n`;
+}
