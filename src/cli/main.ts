@@ -6,6 +6,10 @@ import { registerSbomCheck } from "./commands/sbom-check.js";
 import { registerSbomDiff } from "./commands/sbom-diff.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerConformance } from "./commands/conformance.js";
+import { registerKeyGenerate } from "./commands/key.js";
+import { registerSign } from "./commands/sign.js";
+import { registerAttest } from "./commands/attest.js";
+import { registerProvenance } from "./commands/provenance.js";
 import { err } from "./io.js";
 import type { GlobalOptions } from "./options.js";
 
@@ -34,6 +38,11 @@ export function buildCli(): Command {
   registerSbomGenerate(sbom, globals);
   registerSbomCheck(sbom);
   registerSbomDiff(sbom);
+  const key = program.command("key").description("generate signing keys").exitOverride();
+  registerKeyGenerate(key);
+  registerSign(program);
+  registerAttest(program);
+  registerProvenance(program);
   registerVerify(program);
   registerConformance(program);
   return program;

@@ -89,7 +89,7 @@ describe("verifyBundle on real public-good bundles", () => {
     const tampered = base();
     if (tampered.content.kind !== "dsseEnvelope") throw new Error("not DSSE");
     const payload = Buffer.from(tampered.content.envelope.payload);
-    payload[payload.length - 2] ^= 1;
+    payload.writeUInt8(payload.readUInt8(payload.length - 2) ^ 1, payload.length - 2);
     tampered.content.envelope.payload = payload;
     expect(code(() => verifyBundle(tampered, policy(base())))).toMatch(/^VERIFY_(TLOG_BODY|SIGNATURE)$/);
 

@@ -1,9 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const REPO = join(import.meta.dirname, "..", "..");
 const BUILT = join(REPO, "dist", "cli", "main.js");
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 export interface CliResult {
   code: number;
@@ -18,7 +21,8 @@ export interface CliResult {
 export function vouch(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
   const useDist = process.env.VOUCH_CLI_DIST === "1";
   if (useDist && !existsSync(BUILT)) throw new Error("VOUCH_CLI_DIST=1 but dist/cli/main.js is missing: run npm run build");
-  const argv = useDist ? [BUILT, ...args] : ["--import", "tsx", join(REPO, "src", "cli", "main.ts"), ...args];
+  // tsx by absolute path: `--import tsx` resolves from the working directory, which tests may point elsewhere.
+  const argv = useDist ? [BUILT, ...args] : ["--import", TSX, join(REPO, "src", "cli", "main.ts"), ...args];
   const r = spawnSync(process.execPath, argv, {
     cwd: options.cwd ?? REPO,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },

@@ -51,9 +51,19 @@ describe("integers and strings", () => {
 
 describe("parseDer and raw", () => {
   it("refuses trailing bytes, empty input and non-minimal lengths", () => {
-    expect(thrownVouchError(() => parseDer(new Uint8Array([0x30, 0x00, 0x00]), "x")).message).toContain("not valid DER");
+    expect(thrownVouchError(() => parseDer(new Uint8Array([0x30, 0x00, 0x00]), "x")).message).toBe("x: trailing bytes after the DER element");
     expect(thrownVouchError(() => parseDer(new Uint8Array(), "x")).message).toBe("x: empty");
-    expect(thrownVouchError(() => parseDer(new Uint8Array([0x04, 0x81, 0x01, 0x00]), "x")).code).toBe("INPUT_MALFORMED");
+    expect(thrownVouchError(() => parseDer(new Uint8Array([0x04, 0x81, 0x01, 0x00]), "x")).message).toBe("x: non-minimal length");
+  });
+
+  it("refuses BER and hostile framing: indefinite lengths, high tag numbers, overruns, deep nesting", () => {
+    expect(thrownVouchError(() => parseDer(new Uint8Array([0x30, 0x80, 0x00, 0x00]), "x")).message).toBe("x: indefinite length (BER, not DER)");
+    expect(thrownVouchError(() => parseDer(new Uint8Array([0x1f, 0x81, 0x00]), "x")).message).toBe("x: high tag numbers are not supported");
+    expect(thrownVouchError(() => parseDer(new Uint8Array([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff]), "x")).message).toBe("x: length runs past the end of the data");
+    expect(thrownVouchError(() => parseDer(new Uint8Array([0x30, 0x03, 0x02, 0x05, 0x00]), "x")).message).toBe("x: length runs past the end of the data");
+    let deep: Uint8Array = new Uint8Array([0x05, 0x00]);
+    for (let i = 0; i < 70; i++) deep = seq(deep);
+    expect(thrownVouchError(() => parseDer(deep, "x")).message).toBe("x: nested too deeply");
   });
 
   it("gives each element's exact bytes, long lengths included", () => {
@@ -63,5 +73,21 @@ describe("parseDer and raw", () => {
     expect(bytesEqual(raw(parsed), doc)).toBe(true);
     expect(bytesEqual(raw(parsed.subs[1]!), big)).toBe(true);
     expect(bytesEqual(encodeTlv(0x04, [new Uint8Array(300).fill(7)]), big)).toBe(true);
+  });
+});
+
+describe("object identifiers", () => {
+  const oidOf = (bytes: number[]) => parseDer(tlv(0x06, Buffer.from(bytes)), "oid").toOID();
+  it("decodes small, two-level and very large arcs exactly", () => {
+    expect(oidOf([0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02])).toBe("1.2.840.113549.1.7.2");
+    expect(oidOf([0x06])).toBe("0.6");
+    expect(oidOf([0x88, 0x37])).toBe("2.999");
+    // 2^64 + 1 as one arc: must not be rounded to a nearby value
+    expect(oidOf([0x2a, 0x82, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])).toBe("1.2.18446744073709551617");
+  });
+
+  it("refuses truncated and non-minimal subidentifiers", () => {
+    expect(thrownVouchError(() => oidOf([0x2a, 0x86])).message).toBe("object identifier: truncated");
+    expect(thrownVouchError(() => oidOf([0x2a, 0x80, 0x01])).message).toBe("object identifier: non-minimal subidentifier");
   });
 });

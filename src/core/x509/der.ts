@@ -1,19 +1,115 @@
-import { ASN1Obj } from "@sigstore/core";
 import { VouchError } from "../errors.js";
 
 /**
- * A thin, defensive layer over @sigstore/core's DER tokenizer (ASN1Obj). ASN1Obj already rejects what DER forbids in
- * framing (indefinite and non-minimal lengths, trailing bytes, nesting deeper than 100); this layer adds what a
- * verifier needs on top: every access states the type it expects and says which field was wrong, times are parsed
- * strictly (RFC 5280 §4.1.2.5, with the fractional seconds RFC 3161 §2.4.2 allows in genTime), strings are decoded
- * per their ASN.1 type, and `raw` gives the exact bytes of an element as they were received — signatures are checked
- * over those bytes, never over a re-encoding.
+ * A strict DER reader (X.690 §10) for the structures Sigstore verification reads, and typed accessors over it. Every
+ * access states the type it expects and says which field was wrong; times are parsed strictly (RFC 5280 §4.1.2.5,
+ * with the fractional seconds RFC 3161 §2.4.2 allows in genTime); strings are decoded per their ASN.1 type; `raw`
+ * gives the exact bytes of an element as received — signatures are checked over those bytes, never a re-encoding.
+ *
+ * The reader refuses what DER forbids in framing: indefinite and non-minimal lengths, high tag numbers, trailing
+ * bytes, and nesting deeper than 64. Unlike @sigstore/core's ASN1Obj it does not try to parse every OCTET STRING's
+ * content as ASN.1 (which throws and catches an exception per opaque value: most of the cost of parsing a Fulcio
+ * certificate); callers parse the OCTET STRINGs that do hold DER (extnValue, eContent) explicitly.
  *
  * All errors are VouchError INPUT_MALFORMED; callers that parse attacker-supplied material (a bundle's certificate,
  * a timestamp token) rethrow them under their own VERIFY_* code.
  */
 
-export type Der = ASN1Obj;
+const MAX_DEPTH = 64;
+
+export interface DerTag {
+  /** 0 universal, 1 application, 2 context-specific, 3 private. */
+  readonly class: number;
+  readonly number: number;
+  readonly constructed: boolean;
+}
+
+/** One DER element: its tag, its content (`value`) and, if constructed, its parsed children. */
+export class Der {
+  constructor(
+    readonly tag: DerTag,
+    /** The whole element (tag, length, content) as encoded: a view into the input. */
+    readonly bytes: Uint8Array,
+    /** The content octets: a view into the input. */
+    readonly value: Uint8Array,
+    readonly subs: readonly Der[],
+  ) {}
+
+  toOID(): string {
+    const v = this.value;
+    const arcs: (number | bigint)[] = [];
+    // Numbers while exact (arcs below 2^46), BigInt beyond: a truncated arc could collide with a trusted OID.
+    let acc: number | bigint = 0;
+    let start = true;
+    for (const b of v) {
+      // X.690 §8.19.2: each subidentifier uses the fewest octets (no leading 0x80).
+      if (start && b === 0x80) throw malformed("object identifier", "non-minimal subidentifier");
+      if (typeof acc === "number" && acc < 2 ** 45) acc = acc * 128 + (b & 0x7f);
+      else acc = (BigInt(acc) << 7n) | BigInt(b & 0x7f);
+      start = (b & 0x80) === 0;
+      if (start) {
+        arcs.push(acc);
+        acc = 0;
+      }
+    }
+    if (!start || arcs.length === 0) throw malformed("object identifier", "truncated");
+    const first = arcs[0]!;
+    let head: string;
+    if (typeof first === "number") head = first < 40 ? `0.${first}` : first < 80 ? `1.${first - 40}` : `2.${first - 80}`;
+    else head = `2.${first - 80n}`;
+    let out = head;
+    for (let i = 1; i < arcs.length; i++) out += `.${arcs[i]}`;
+    return out;
+  }
+
+  toInteger(): bigint {
+    const v = this.value;
+    let n = 0n;
+    for (const b of v) n = (n << 8n) | BigInt(b);
+    if (v.length > 0 && (v[0]! & 0x80) !== 0) n -= 1n << BigInt(v.length * 8);
+    return n;
+  }
+
+  toBoolean(): boolean {
+    // X.690 §11.1: DER TRUE is 0xFF.
+    if (this.value.length !== 1 || (this.value[0] !== 0x00 && this.value[0] !== 0xff)) throw malformed("BOOLEAN", "not DER encoded");
+    return this.value[0] === 0xff;
+  }
+}
+
+function readElement(bytes: Uint8Array, at: number, end: number, depth: number, what: string): Der {
+  if (depth > MAX_DEPTH) throw malformed(what, "nested too deeply");
+  if (at + 2 > end) throw malformed(what, "truncated element");
+  const t = bytes[at]!;
+  const tag: DerTag = { class: t >> 6, number: t & 0x1f, constructed: (t & 0x20) !== 0 };
+  if (tag.number === 0x1f) throw malformed(what, "high tag numbers are not supported");
+  if (tag.class === 0 && tag.number === 0) throw malformed(what, "unexpected end-of-contents");
+  let len = bytes[at + 1]!;
+  let pos = at + 2;
+  if (len === 0x80) throw malformed(what, "indefinite length (BER, not DER)");
+  if (len > 0x80) {
+    const n = len & 0x7f;
+    if (n > 4) throw malformed(what, "length too large");
+    if (pos + n > end) throw malformed(what, "truncated length");
+    if (bytes[pos] === 0) throw malformed(what, "non-minimal length");
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + bytes[pos + i]!;
+    if (len < 0x80) throw malformed(what, "non-minimal length");
+    pos += n;
+  }
+  if (pos + len > end) throw malformed(what, "length runs past the end of the data");
+  const value = bytes.subarray(pos, pos + len);
+  const subs: Der[] = [];
+  if (tag.constructed) {
+    let p = pos;
+    while (p < pos + len) {
+      const child = readElement(bytes, p, pos + len, depth + 1, what);
+      subs.push(child);
+      p += child.bytes.length;
+    }
+  }
+  return new Der(tag, bytes.subarray(at, pos + len), value, subs);
+}
 
 /** Universal tag numbers used here. */
 export const TAG = {
@@ -44,19 +140,12 @@ export function malformed(what: string, detail: string, cause?: unknown): VouchE
   return new VouchError("INPUT_MALFORMED", `${what}: ${detail}`, cause === undefined ? undefined : { cause });
 }
 
-/** Zero-copy Buffer view of bytes (ASN1Obj wants a Buffer). */
-export function asBuffer(bytes: Uint8Array): Buffer<ArrayBuffer> {
-  return Buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /** Parses one complete DER element (no trailing bytes). */
 export function parseDer(bytes: Uint8Array, what: string): Der {
   if (bytes.byteLength === 0) throw malformed(what, "empty");
-  try {
-    return ASN1Obj.parseBuffer(asBuffer(bytes));
-  } catch (err) {
-    throw malformed(what, `not valid DER (${err instanceof Error ? err.message : String(err)})`, err);
-  }
+  const el = readElement(bytes, 0, bytes.length, 0, what);
+  if (el.bytes.length !== bytes.length) throw malformed(what, "trailing bytes after the DER element");
+  return el;
 }
 
 export function isUniversal(obj: Der, tag: number): boolean {
@@ -285,27 +374,9 @@ export function time(obj: Der | undefined, what: string): Date {
   return date;
 }
 
-/** DER length octets for a content length. */
-function lengthOctets(len: number): number {
-  if (len < 0x80) return 1;
-  let n = 1;
-  for (let l = len; l > 0; l = Math.floor(l / 256)) n++;
-  return n;
-}
-
-/**
- * The exact encoded bytes (tag, length, content) of an element as received. ASN1Obj keeps each element's content as
- * a view into the input buffer and accepts only minimal lengths, so the header is the `1 + lengthOctets` bytes right
- * before the content; the tag byte is checked, and anything unexpected falls back to re-encoding (identical for DER).
- */
+/** The exact encoded bytes (tag, length, content) of an element as received. */
 export function raw(obj: Der): Uint8Array {
-  const v = obj.value;
-  const header = 1 + lengthOctets(v.length);
-  if (v.byteOffset >= header) {
-    const bytes = new Uint8Array(v.buffer, v.byteOffset - header, v.length + header);
-    if (bytes[0] === obj.tag.toDER()) return bytes;
-  }
-  return obj.toDER();
+  return obj.bytes;
 }
 
 /** Encodes one TLV (for rebuilding structures such as the precertificate TBS of RFC 6962 §3.2). */

@@ -1,5 +1,5 @@
 /**
- * X.509 for Sigstore verification: a narrow certificate view over @sigstore/core's DER tokenizer, signature checks
+ * X.509 for Sigstore verification: a narrow certificate view over a strict DER reader, signature checks
  * with node:crypto, and the RFC 6962 embedded-SCT structures. Pure (no I/O); parsed certificates and keys are cached.
  */
 export {

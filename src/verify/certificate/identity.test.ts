@@ -96,6 +96,8 @@ describe("checkIdentity: subject and issuer", () => {
       extensions: [extension("1.3.6.1.4.1.57264.1.8", false, new Uint8Array(Buffer.from(ACTIONS)))],
     }).der;
     expect(refused(malformed, { issuer: ACTIONS })).toContain("issuer: certificate extension 1.3.6.1.4.1.57264.1.8 is malformed");
+    // a policy that does not ask about the issuer is not refused over it
+    expect(checkIdentity(malformed, { subject: "a@example.com" })).toEqual({ subject: "a@example.com", subjectType: "email", extensions: {} });
   });
 });
 

@@ -82,8 +82,9 @@ export function checkIdentity(leafInput: Uint8Array | Certificate, policy: Ident
   }
 
   // Issuer: 1.8 (DER) and 1.1 (raw) say the same thing in Fulcio certificates; if both exist they must agree.
-  const issuer = oidcIssuer(leaf);
-  if (policy.issuer !== undefined || issuerRe !== undefined) {
+  const issuerConstrained = policy.issuer !== undefined || issuerRe !== undefined;
+  const issuer = issuerConstrained ? oidcIssuer(leaf) : optional(() => oidcIssuer(leaf));
+  if (issuerConstrained) {
     if (issuer === undefined) throw fail("issuer: the signing certificate has no OIDC issuer extension (1.3.6.1.4.1.57264.1.8 or .1.1)");
     if (policy.issuer !== undefined && issuer !== policy.issuer) throw fail(`issuer: the certificate's OIDC issuer "${issuer}" is not the required "${policy.issuer}"`);
     if (issuerRe !== undefined && !issuerRe.test(issuer)) throw fail(`issuer: the certificate's OIDC issuer "${issuer}" does not match ${issuerRe}`);
@@ -112,6 +113,15 @@ function anchored(re: RegExp | string | undefined, field: string): RegExp | unde
     throw new VouchError("INPUT_USAGE", `the identity policy's ${field} is not a valid regular expression: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,
     });
+  }
+}
+
+/** The value, or undefined when computing it fails (for what is only reported, not required). */
+function optional<T>(get: () => T): T | undefined {
+  try {
+    return get();
+  } catch {
+    return undefined;
   }
 }
 
