@@ -7,6 +7,7 @@ import { isVouchError, VouchError } from "../core/errors.js";
 import { INTOTO_PAYLOAD_TYPE, parseStatement, statementMatchesDigest } from "../core/intoto/statement.js";
 import { parseCertificate, type Certificate } from "../core/x509/index.js";
 import { checkIdentity, verifyCertificateChain, verifyScts, type Identity, type IdentityPolicy } from "./certificate/index.js";
+import { checkRevocation, type RevocationList } from "./revocation.js";
 import { verifyTimestamp } from "./timestamp/index.js";
 import { verifyEntryBody, verifyInclusionProof, verifySignedEntryTimestamp, type LoggedContent } from "./tlog/index.js";
 
@@ -31,11 +32,17 @@ export interface VerificationPolicy {
   ctlogThreshold?: number;
   /** How many trusted signing times (verified SET integrated times plus RFC 3161 timestamps) are needed (default 1). */
   timestampThreshold?: number;
+  /**
+   * Revoked keys (src/verify/revocation.ts): a signature by a revoked key is accepted only when every trusted signing
+   * time is before the key's compromise; with no trusted time it is rejected. Applies to the keyed signer's key and
+   * to a certificate's public key.
+   */
+  revocations?: RevocationList;
 }
 
 /** One verification step's outcome, in the order the verifier ran them. */
 export interface CheckResult {
-  step: "bundle" | "timestamps" | "certificate" | "sct" | "identity" | "tlog" | "signature" | "artifact";
+  step: "bundle" | "timestamps" | "certificate" | "sct" | "identity" | "revocation" | "tlog" | "signature" | "artifact";
   ok: boolean;
   detail: string;
 }
@@ -67,7 +74,8 @@ export interface VerificationResult {
  * 2. trusted signing times: integrated times whose SET verified, and RFC 3161 timestamps from trusted TSAs over the
  *    signature; an integrated time the log did not sign is not trusted;
  * 3. the signing key: a certificate must chain to a trusted CA at every trusted time, carry enough verified SCTs and
- *    match the identity policy; a public key must be the one the caller trusts;
+ *    match the identity policy; a public key must be the one the caller trusts; and a revoked key (policy.revocations)
+ *    must have signed before its compromise, by every trusted time (src/verify/revocation.ts);
  * 4. the signature over the artifact (message signature) or over PAE(payloadType, payload) (DSSE), and for DSSE
  *    that an in-toto subject is the artifact.
  *
@@ -102,8 +110,10 @@ export function verifyBundle(bundle: Bundle, policy: VerificationPolicy): Verifi
   const trustedTimes: TrustedTime[] = [...timestampTimes];
   const seenEntries = new Set<string>();
   for (const entry of bundle.tlogEntries) {
-    const key = `${Buffer.from(entry.logId).toString("hex")}/${entry.logIndex}`;
-    if (seenEntries.has(key)) continue; // the same entry twice counts once toward the threshold
+    // The same entry twice counts once toward the threshold. Keyed by log and body, not by the stated log index:
+    // a Rekor v1 index without a SET is not authenticated, so a copy with another index is still the same entry.
+    const key = `${Buffer.from(entry.logId).toString("hex")}/${createHash("sha256").update(entry.canonicalizedBody).digest("hex")}`;
+    if (seenEntries.has(key)) continue;
     seenEntries.add(key);
     verifyEntryBody(entry, logged, bundle.material.kind === "certificate" ? { kind: "certificate", der: signerDer } : { kind: "publicKey", der: signerDer });
     const integrated = verifyEntryInclusion(entry, bundle, policy.trustedRoot, timestampTimes[0]?.time);
@@ -142,6 +152,15 @@ export function verifyBundle(bundle: Bundle, policy: VerificationPolicy): Verifi
     signer = { kind: "certificate", identity };
   } else {
     signer = { kind: "publicKey", keyId: createHash("sha256").update(signerDer).digest("hex") };
+  }
+  if (policy.revocations !== undefined) {
+    // Keyed: the key's ID is the hash of the SPKI the caller trusts. Keyless: the certificate's key, so a key revoked
+    // by ID is refused even when a CA certified it.
+    const signerKeyId = signer.kind === "publicKey" ? signer.keyId : createHash("sha256").update(signerKey.export({ format: "der", type: "spki" })).digest("hex");
+    const decision = checkRevocation(signerKeyId, trustedTimes, policy.revocations);
+    if (decision.revoked && !decision.accepted) throw new VouchError("VERIFY_KEY", decision.detail);
+    const entries = policy.revocations.revocations.length;
+    pass("revocation", decision.revoked ? decision.detail : `key ${signerKeyId} is not revoked (${entries} revocation${entries === 1 ? "" : "s"} checked)`);
   }
 
   // --- signature and artifact ------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@
  *   2. bundles @sigstore/sign writes — keyless against @sigstore/mock's Fulcio, Rekor and TSA served on loopback,
  *      and keyed with a local key — verify with vouch, and tampered copies fail;
  *   3. the real public-good bundles from sigstore-js give the same identity and log index in both verifiers.
- * Every peer is driven through its public API; the only vouch code used is its public verbs and library functions.
+ * The peers are used through their public APIs (the mock's service handlers through its dist modules, served on
+ * 127.0.0.1 by test/support/sigstore-mock.ts: no other network). @sigstore/protobuf-specs, a dependency of
+ * @sigstore/verify, supplies TrustedRoot.fromJSON and the PublicKeyDetails enum for @sigstore/verify's trust material.
  */
 import { createHash, createPublicKey, generateKeyPairSync, sign as nodeSign, type KeyObject } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,12 +26,13 @@ import {
 import { toSignedEntity, toTrustMaterial, VerificationError, Verifier, type Signer as VerifiedSigner } from "@sigstore/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBundle } from "../../src/bundle/parse.js";
+import { serializeBundle } from "../../src/bundle/serialize.js";
 import { parseTrustedRoot } from "../../src/bundle/trusted-root.js";
 import type { TrustedRoot } from "../../src/bundle/types.js";
 import { verifyBundle, type ArtifactInput, type VerificationPolicy, type VerificationResult } from "../../src/verify/verifier.js";
 import { vouch } from "../support/cli.js";
 import { thrownVouchError } from "../support/errors.js";
-import { startMockSigstore, unsignedIdentityToken, type MockSigstore } from "../support/sigstore-mock.js";
+import { startMockSigstore, unsignedIdentityToken, wholeSecondsNow, type MockSigstore } from "../support/sigstore-mock.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures", "sigstore", "sigstore-js");
 const INTOTO = "application/vnd.in-toto+json";
@@ -48,14 +51,14 @@ function readJson(path: string): any {
   return JSON.parse(readFileSync(path, "utf8"));
 }
 
-/** A bundle JSON with one base64 field's first byte flipped (the field must exist). */
+/** A copy of a bundle JSON with the last byte of one base64 field flipped (for DER signatures: inside the signature value). */
 function flipBase64(json: any, path: (string | number)[]): any {
   const copy = clone(json);
   let node = copy;
   for (const k of path.slice(0, -1)) node = node[k];
   const last = path[path.length - 1]!;
   const raw = Buffer.from(node[last], "base64");
-  raw[raw.length - 1] ^= 0x01;
+  raw.writeUInt8(raw.readUInt8(raw.length - 1) ^ 0x01, raw.length - 1);
   node[last] = raw.toString("base64");
   return copy;
 }
@@ -333,6 +336,62 @@ describe("2. bundles @sigstore/sign builds verify with vouch", () => {
     expect(thrownVouchError(() => vouchKeyless(bundle, bytes(ARTIFACT), { identity: { subject: SUBJECT, issuer: "https://accounts.google.com" } })).code).toBe("VERIFY_IDENTITY");
     const publicGood = parseTrustedRoot(readFileSync(join(FIXTURES, "derived", "public-good-trusted_root.json"), "utf8"));
     expect(thrownVouchError(() => vouchKeyless(bundle, bytes(ARTIFACT), { trustedRoot: publicGood })).code).toBe("VERIFY_TIMESTAMP");
+    // A root that does not trust the mock's CT log: the embedded SCT cannot be verified.
+    const noCtlogs = { ...mock.trustedRootJson, ctlogs: [] };
+    expect(thrownVouchError(() => vouchKeyless(bundle, bytes(ARTIFACT), { trustedRoot: parseTrustedRoot(JSON.stringify(noCtlogs)) })).code).toBe("VERIFY_SCT");
+    expect(sigstoreRefusal(() => new Verifier(toTrustMaterial(TrustedRootMessage.fromJSON(noCtlogs))).verify(toSignedEntity(bundle, ARTIFACT)))).toBe("CERTIFICATE_ERROR");
+    // A valid timestamp taken from another bundle of the same signer covers another signature: both refuse it.
+    const second = await new MessageSignatureBundleBuilder({ signer: keyless(), witnesses: witnesses() }).create({ data: ARTIFACT });
+    const swapped = clone(json);
+    swapped.verificationMaterial.timestampVerificationData = (bundleToJSON(second) as any).verificationMaterial.timestampVerificationData;
+    expect(thrownVouchError(() => vouchKeyless(bundleFromJSON(swapped), bytes(ARTIFACT))).code).toBe("VERIFY_TIMESTAMP");
+    expect(sigstoreRefusal(() => sigstoreVerifier.verify(toSignedEntity(bundleFromJSON(swapped), ARTIFACT)))).toBe("TIMESTAMP_ERROR");
+
+    // vouch re-writes the v0.2 bundle as v0.3 (leaf `certificate`); @sigstore/verify still verifies what vouch wrote.
+    const rewritten: any = serializeBundle(parseBundle(JSON.stringify(json)));
+    expect(rewritten.mediaType).toBe("application/vnd.dev.sigstore.bundle.v0.3+json");
+    expect(sigstoreVerifier.verify(toSignedEntity(bundleFromJSON(rewritten), ARTIFACT)).identity?.subjectAlternativeName).toBe(SUBJECT);
+  });
+
+  it("the vouch CLI verifies the @sigstore/sign bundle with the mock's trusted_root.json, and refuses another identity", async () => {
+    const bundle = await new MessageSignatureBundleBuilder({ signer: keyless(), witnesses: witnesses() }).create({ data: ARTIFACT });
+    const dir = mkdtempSync(join(work, "cli-"));
+    const [artifactPath, bundlePath, rootPath] = [join(dir, "artifact.txt"), join(dir, "artifact.sigstore.json"), join(dir, "trusted_root.json")];
+    writeFileSync(artifactPath, ARTIFACT);
+    writeFileSync(bundlePath, JSON.stringify(bundleToJSON(bundle)));
+    writeFileSync(rootPath, JSON.stringify(mock.trustedRootJson));
+    const args = ["verify", artifactPath, "--bundle", bundlePath, "--trusted-root", rootPath, "--certificate-oidc-issuer", ISSUER, "-o", "json"];
+    const ok = vouch([...args, "--certificate-identity", SUBJECT]);
+    expect(ok.stderr).toBe("");
+    expect(ok.code).toBe(0);
+    const out = JSON.parse(ok.stdout);
+    expect(out).toMatchObject({ verified: true, signer: { kind: "certificate", identity: { subject: SUBJECT, issuer: ISSUER } } });
+    expect(out.tlogEntries.map((e: any) => e.logIndex)).toEqual([bundle.verificationMaterial.tlogEntries[0]!.logIndex]);
+    const refused = vouch([...args, "--certificate-identity", "https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe("");
+  });
+
+  it("a certificate that expired before the log entry or the timestamp: both verifiers refuse it", async () => {
+    // A second mock whose log and TSA run 20 minutes ahead: Fulcio's certificates live 10 minutes.
+    const late = await startMockSigstore({ clock: () => new Date(wholeSecondsNow().getTime() + 20 * 60_000) });
+    try {
+      const signer = new FulcioSigner({ fulcioBaseURL: late.url, identityProvider: { getToken: async () => unsignedIdentityToken({ sub: SUBJECT, iss: ISSUER }) } });
+      const lateRoot = parseTrustedRoot(JSON.stringify(late.trustedRootJson));
+      const lateMaterial = toTrustMaterial(TrustedRootMessage.fromJSON(late.trustedRootJson));
+      for (const [witness, tlogThreshold] of [
+        [new RekorWitness({ rekorBaseURL: late.url }), 1],
+        [new TSAWitness({ tsaBaseURL: late.url }), 0],
+      ] as const) {
+        const bundle = await new MessageSignatureBundleBuilder({ signer, witnesses: [witness] }).create({ data: ARTIFACT });
+        const refusal = thrownVouchError(() => verifyBundle(parseBundle(JSON.stringify(bundleToJSON(bundle))), { artifact: bytes(ARTIFACT), trustedRoot: lateRoot, identity, tlogThreshold }));
+        expect(refusal.code).toBe("VERIFY_CERTIFICATE_CHAIN");
+        expect(refusal.message).toContain("expired");
+        expect(sigstoreRefusal(() => new Verifier(lateMaterial, { tlogThreshold }).verify(toSignedEntity(bundle, ARTIFACT)))).toBe("CERTIFICATE_ERROR");
+      }
+    } finally {
+      await late.close();
+    }
   });
 
   it("keyless in-toto attestation (Fulcio + Rekor v1 intoto entry + TSA): vouch verifies it", async () => {
@@ -356,6 +415,12 @@ describe("2. bundles @sigstore/sign builds verify with vouch", () => {
     tampered.dsseEnvelope.payload = Buffer.from(JSON.stringify({ ...statement, predicateType: "https://spdx.dev/Document" })).toString("base64");
     expect(thrownVouchError(() => vouchKeyless(bundleFromJSON(tampered), bytes(ARTIFACT))).code).toBe("VERIFY_TLOG_BODY");
     expect(sigstoreRefusal(() => sigstoreVerifier.verify(toSignedEntity(bundleFromJSON(tampered))))).toBe("TLOG_BODY_ERROR");
+
+    // vouch's re-serialization says the same (it writes proto3 defaults such as keyid "" and logIndex "0" that
+    // @sigstore/bundle omits; both forms are valid protobuf JSON) and verifies there.
+    const rewritten = serializeBundle(parseBundle(JSON.stringify(json)));
+    expect(parseBundle(JSON.stringify(rewritten))).toEqual(parseBundle(JSON.stringify(json)));
+    expect(sigstoreVerifier.verify(toSignedEntity(bundleFromJSON(rewritten))).identity?.subjectAlternativeName).toBe(SUBJECT);
   });
 
   it("keyless in-toto attestation with only an RFC 3161 timestamp (no log entry): the TSA time is the trusted time", async () => {
@@ -374,6 +439,53 @@ describe("2. bundles @sigstore/sign builds verify with vouch", () => {
     expect(thrownVouchError(() => vouchKeyless(bundle, bytes(ARTIFACT))).code).toBe("VERIFY_THRESHOLD");
     const badTimestamp = flipBase64(bundleToJSON(bundle), ["verificationMaterial", "timestampVerificationData", "rfc3161Timestamps", 0, "signedTimestamp"]);
     expect(thrownVouchError(() => vouchKeyless(bundleFromJSON(badTimestamp), bytes(ARTIFACT), { tlogThreshold: 0 })).code).toBe("VERIFY_TIMESTAMP");
+  });
+
+  it("an RFC 3161 genTime with fractional seconds (\".41Z\"): vouch reads it; @sigstore/verify 4.x throws", async () => {
+    // X.690 §11.7.3-4 (DER): GeneralizedTime fractions drop trailing zeros, so 410 ms is ".41". @sigstore/core
+    // 4.0.1's parseTime accepts only exactly three digits (RE_TIME_LONG_YEAR) and throws a plain Error.
+    const fractional = await startMockSigstore({ clock: () => new Date(wholeSecondsNow().getTime() + 410) });
+    try {
+      const signer = new FulcioSigner({ fulcioBaseURL: fractional.url, identityProvider: { getToken: async () => unsignedIdentityToken({ sub: SUBJECT, iss: ISSUER }) } });
+      const bundle = await new MessageSignatureBundleBuilder({ signer, witnesses: [new TSAWitness({ tsaBaseURL: fractional.url })] }).create({ data: ARTIFACT });
+      const result = verifyBundle(parseBundle(JSON.stringify(bundleToJSON(bundle))), {
+        artifact: bytes(ARTIFACT),
+        trustedRoot: parseTrustedRoot(JSON.stringify(fractional.trustedRootJson)),
+        identity,
+        tlogThreshold: 0,
+      });
+      expect(result.trustedTimes).toHaveLength(1);
+      expect(result.trustedTimes[0]!.time.getUTCMilliseconds()).toBe(410);
+      const peer = new Verifier(toTrustMaterial(TrustedRootMessage.fromJSON(fractional.trustedRootJson)), { tlogThreshold: 0 });
+      expect(() => peer.verify(toSignedEntity(bundle, ARTIFACT))).toThrow("invalid time");
+    } finally {
+      await fractional.close();
+    }
+  });
+
+  describe("one Rekor v1 entry repeated under another top-level logIndex (the SET removed, so nothing binds that index)", () => {
+    // The inclusion proof authenticates the body and the proof's own leaf index, not the entry's top-level logIndex
+    // (sigstore-js verifier.ts: "a proof does not authenticate the top-level log index"); only the SET binds it.
+    async function repeatedEntryBundle(): Promise<any> {
+      const bundle = await new MessageSignatureBundleBuilder({ signer: keyless(), witnesses: witnesses() }).create({ data: ARTIFACT });
+      const json: any = bundleToJSON(bundle);
+      const entry = json.verificationMaterial.tlogEntries[0];
+      delete entry.inclusionPromise;
+      json.verificationMaterial.tlogEntries.push({ ...clone(entry), logIndex: String(BigInt(entry.logIndex) + 1n) });
+      return json;
+    }
+
+    it("the copy is otherwise valid (one entry is enough at threshold 1), and @sigstore/verify refuses it as a duplicate", async () => {
+      const json = await repeatedEntryBundle();
+      expect(vouchKeyless(bundleFromJSON(json), bytes(ARTIFACT)).signer.kind).toBe("certificate");
+      expect(sigstoreRefusal(() => new Verifier(toTrustMaterial(TrustedRootMessage.fromJSON(mock.trustedRootJson)), { tlogThreshold: 2 }).verify(toSignedEntity(bundleFromJSON(json), ARTIFACT)))).toBe("TLOG_ERROR");
+    });
+
+    // Found by this test: vouch once deduplicated entries by log ID + the stated (unauthenticated) log index.
+    it("vouch does not count the copy toward tlogThreshold 2", async () => {
+      const json = await repeatedEntryBundle();
+      expect(thrownVouchError(() => vouchKeyless(bundleFromJSON(json), bytes(ARTIFACT), { tlogThreshold: 2 })).code).toBe("VERIFY_THRESHOLD");
+    });
   });
 
   it("not covered by the mock: Rekor v1 `dsse` and Rekor v2 entries (both verifiers refuse what the mock logs)", async () => {
@@ -469,6 +581,15 @@ describe("3. the public-good sigstore-js bundles: both verifiers agree on identi
     expect(result.tlogEntries[0]!.logId).toBe(Buffer.from(entry.logId.keyId, "base64").toString("hex"));
     expect(result.trustedTimes).toEqual([{ source: "tlog", time: new Date(Number(entry.integratedTime) * 1000), by: "https://rekor.sigstore.dev" }]);
     expect(result.predicateType).toBe(statement.predicateType);
+
+    // What vouch re-writes as v0.3 still verifies in @sigstore/verify; a v0.1 entry with only a SET cannot be v0.3.
+    if (entry.inclusionProof === undefined) {
+      expect(thrownVouchError(() => serializeBundle(parseBundle(JSON.stringify(json)))).code).toBe("INPUT_UNSUPPORTED_FORMAT");
+    } else {
+      const rewritten: any = serializeBundle(parseBundle(JSON.stringify(json)));
+      expect(rewritten.mediaType).toBe("application/vnd.dev.sigstore.bundle.v0.3+json");
+      expect(sigstoreVerifier.verify(toSignedEntity(bundleFromJSON(rewritten))).identity?.subjectAlternativeName).toBe(EMAIL);
+    }
 
     // Negative control for both: another identity.
     expect(sigstoreRefusal(() => sigstoreVerifier.verify(toSignedEntity(bundleFromJSON(json)), { subjectAlternativeName: "someone@else.example" }))).toBe("UNTRUSTED_SIGNER_ERROR");

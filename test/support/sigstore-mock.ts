@@ -48,7 +48,37 @@ interface AuthorityJson {
 const ecKeyPair = () => generateKeyPairSync("ec", { namedCurve: "P-256" });
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 
-export async function startMockSigstore(): Promise<MockSigstore> {
+export interface MockSigstoreOptions {
+  /**
+   * The time the Rekor log and the TSA stamp entries with, read at each request. Default: now, truncated to whole
+   * seconds (see wholeSecondsNow).
+   */
+  clock?: () => Date;
+}
+
+/**
+ * Now, without milliseconds. The mock TSA writes genTime with DER's fractional seconds (".41Z" when the
+ * milliseconds end in 0), which @sigstore/core 4.0.1 refuses ("invalid time": it wants exactly three digits); about
+ * one timestamp in ten would make the @sigstore/verify cross-checks fail. Whole seconds keep them deterministic; the
+ * fractional form is tested on its own.
+ */
+export function wholeSecondsNow(): Date {
+  return new Date(Math.floor(Date.now() / 1000) * 1000);
+}
+
+/**
+ * @sigstore/mock takes only a fixed `clock: Date` (and otherwise reads the real clock at each request); a live
+ * clock is set on the instance's `getCurrentTime` (tlog: epoch ms, TSA: Date). Checked, so a renamed field fails
+ * loudly instead of silently using the real clock.
+ */
+function setClock(target: object, read: () => number | Date): void {
+  if (typeof (target as { getCurrentTime?: unknown }).getCurrentTime !== "function") {
+    throw new Error("@sigstore/mock changed: its log/TSA has no getCurrentTime to set a clock on");
+  }
+  (target as { getCurrentTime: () => number | Date }).getCurrentTime = read;
+}
+
+export async function startMockSigstore(options: MockSigstoreOptions = {}): Promise<MockSigstore> {
   const handlers = new Map<string, Handler["fn"]>();
   const requests = new Map<string, number>();
   const server: Server = createServer((req, res) => {
@@ -86,6 +116,9 @@ export async function startMockSigstore(): Promise<MockSigstore> {
   // The Rekor checkpoint origin is "<host of this URL> - <tree id>", as Rekor v1 writes it.
   const tlog = await initializeTLog(url, rekorKeys);
   const tsa = await initializeTSA(tsaKeys);
+  const clock = options.clock ?? wholeSecondsNow;
+  setClock(tlog, () => clock().getTime());
+  setClock(tsa, clock);
   for (const h of [fulcioHandler(ca), rekorHandler(tlog), rekorV2Handler(tlog), tsaHandler(tsa)]) handlers.set(h.path, h.fn);
 
   const rekorSpki = new Uint8Array(tlog.publicKey);
