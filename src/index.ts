@@ -47,3 +47,9 @@ export { buildProvenance, sbomByproduct, sbomMediaType, SLSA_PROVENANCE_V1, GITH
 export type { SlsaProvenanceV1, ResourceDescriptor, ProvenanceInput } from "./attest/provenance.js";
 export { readCiBuild } from "./attest/ci-env.js";
 export type { CiBuild, GitHubActionsBuild, GitLabCiBuild } from "./attest/ci-env.js";
+export { createVerifier } from "./api/verify-many.js";
+export type { Verifier, VerifierOptions, VerifyRequest, VerifyThresholds, VerifyManyOptions, VerificationOutcome, IndexedOutcome, OutcomeCode } from "./api/verify-many.js";
+export { revokeKey, loadRevocations, exportRevocations, loadRevocationsExport, revocationsForVerification, REVOCATION_FILES } from "./api/revocation.js";
+export type { RevokeKeyOptions, RevokeKeyResult, LoadedRevocations, RevocationsExport } from "./api/revocation.js";
+export { checkRevocation, addRevocation, parseRevocationList, openRevocationEnvelope, revocationListDocument, REVOCATIONS_MEDIA_TYPE } from "./verify/revocation.js";
+export type { Revocation, RevocationList, RevocationDecision } from "./verify/revocation.js";

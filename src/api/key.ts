@@ -69,7 +69,7 @@ function refuseExisting(path: string, shown: string): void {
  * and the temporary file is hard-linked to the target, which fails if the target appeared meanwhile (no clobbering,
  * unlike rename).
  */
-function writeNewFileAtomic(path: string, data: string, mode: number): void {
+export function writeNewFileAtomic(path: string, data: string, mode: number): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   let fd: number | undefined;
   let linking = false;

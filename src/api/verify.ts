@@ -11,6 +11,7 @@ import { pkcs11PublicKey } from "../sign/pkcs11/index.js";
 import type { IdentityPolicy } from "../verify/certificate/index.js";
 import { verifyBundle, type ArtifactInput, type VerificationResult } from "../verify/verifier.js";
 import { readTextFile } from "./files.js";
+import { revocationsForVerification } from "./revocation.js";
 
 export interface VerifyOptions {
   /** The bundle file (Sigstore bundle JSON, v0.1-v0.3). */
@@ -27,6 +28,13 @@ export interface VerifyOptions {
   tlogThreshold?: number;
   ctlogThreshold?: number;
   timestampThreshold?: number;
+  /**
+   * An exported revocation list (`vouch key revocations export`), verified against the key shipped in it. Replaces the
+   * data directory's list, as --trusted-root replaces the shipped root.
+   */
+  revocations?: string;
+  /** A data directory whose revocation list (if it has one) applies when `revocations` is not given. */
+  dataDir?: string;
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -42,6 +50,12 @@ export async function verifyArtifact(options: VerifyOptions): Promise<Verificati
   const bundle = loadBundle(options.bundle);
   const trustedRoot = options.trustedRoot === undefined ? publicGoodTrustedRoot() : loadTrustedRoot(options.trustedRoot);
   const publicKey = options.key === undefined ? undefined : await loadVerificationKey(options.key, options.env ?? process.env);
+  const revocations =
+    options.revocations !== undefined
+      ? revocationsForVerification({ file: options.revocations })
+      : options.dataDir !== undefined
+        ? revocationsForVerification({ dataDir: options.dataDir })
+        : undefined;
   const predicateType = options.type === undefined ? undefined : (resolvePredicateType(options.type) ?? usage(`--type ${options.type}: not a known predicate type name or a URI`));
   return verifyBundle(bundle, {
     artifact: readArtifact(options.artifact),
@@ -52,6 +66,7 @@ export async function verifyArtifact(options: VerifyOptions): Promise<Verificati
     ...(options.tlogThreshold !== undefined ? { tlogThreshold: options.tlogThreshold } : {}),
     ...(options.ctlogThreshold !== undefined ? { ctlogThreshold: options.ctlogThreshold } : {}),
     ...(options.timestampThreshold !== undefined ? { timestampThreshold: options.timestampThreshold } : {}),
+    ...(revocations ? { revocations: revocations.list } : {}),
   });
 }
 

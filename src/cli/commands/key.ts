@@ -1,6 +1,18 @@
 import type { Command } from "commander";
-import { generateKeyFiles, GENERATE_ALGORITHMS, terminalPrompt, VouchError } from "../../index.js";
-import { err, out } from "../io.js";
+import {
+  exportRevocations,
+  generateKeyFiles,
+  GENERATE_ALGORITHMS,
+  loadRevocations,
+  revocationListDocument,
+  revokeKey,
+  terminalPrompt,
+  VouchError,
+  type LoadedRevocations,
+} from "../../index.js";
+import { resolveDataDir } from "../../runtime.js";
+import { err, out, writeFileAtomic } from "../io.js";
+import type { GlobalOptions } from "../options.js";
 
 interface KeyGenerateOptions {
   out: string;
@@ -34,4 +46,98 @@ export function registerKeyGenerate(key: Command): void {
         err(`Public key written to ${names.publicKey}`);
       }
     });
+}
+
+interface KeyRevokeOptions {
+  compromisedAt: string;
+  reason: string;
+  passwordFile?: string;
+  output: string;
+}
+
+/**
+ * `vouch key revoke KEY --compromised-at TIME --reason TEXT`, `vouch key revocations [-o json]` and
+ * `vouch key revocations export --out FILE`: the data directory's signed revocation list (src/api/revocation.ts).
+ */
+export function registerKeyRevoke(key: Command, globals: () => GlobalOptions): void {
+  key
+    .command("revoke <key>")
+    .description("record that a key (a PEM public key file) was compromised: verification then refuses its signatures from that time on")
+    .requiredOption("--compromised-at <time>", "when the key was compromised, RFC 3339 (e.g. 2025-01-31T12:00:00Z)")
+    .requiredOption("--reason <text>", "why the key is revoked (one line)")
+    .option("--password-file <file>", "password for the list key (else $VOUCH_PASSWORD, else a prompt, else the key is stored unencrypted)")
+    .option("-o, --output <format>", "text or json", "text")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Signatures by the key are accepted only when a trusted signing time (a verified log integrated time or RFC 3161",
+        "timestamp) shows they were made before --compromised-at; without one they are refused. The list is signed with",
+        "DATA_DIR/revocation-list.key (created on first use) and stored in DATA_DIR/revocations.dsse.json.",
+      ].join("\n"),
+    )
+    .action(async (keyFile: string, opts: KeyRevokeOptions) => {
+      checkOutput(opts.output);
+      const r = await revokeKey({
+        dataDir: resolveDataDir(globals().dataDir),
+        key: keyFile,
+        compromisedAt: opts.compromisedAt,
+        reason: opts.reason,
+        password: { env: process.env, passwordFile: opts.passwordFile, prompt: terminalPrompt() },
+      });
+      if (r.listKeyCreated) {
+        err(
+          r.listKeyCreated.encrypted
+            ? `Created the revocation list key ${r.listKeyCreated.path} (encrypted)`
+            : `Created the revocation list key ${r.listKeyCreated.path} UNENCRYPTED (mode 0600): no password was given (set VOUCH_PASSWORD or --password-file to encrypt it)`,
+        );
+      }
+      if (opts.output === "json") {
+        const entry = revocationListDocument({ revocations: [r.revocation] }).revocations[0];
+        out(`${JSON.stringify({ added: r.added, revocation: entry, list: r.listPath, listKeyId: r.listKeyId }, null, 2)}\n`);
+      } else if (r.added) {
+        out(`Revoked key ${r.revocation.keyId} (compromised at ${r.revocation.compromisedAt.toISOString()}); recorded in ${r.listPath}\n`);
+      } else {
+        out(`Key ${r.revocation.keyId} was already revoked as compromised at ${r.revocation.compromisedAt.toISOString()}; nothing changed\n`);
+      }
+    });
+
+  const revocations = key
+    .command("revocations")
+    .description("list the data directory's revoked keys; `export --out FILE` writes the signed list to ship with the trust material")
+    .option("-o, --output <format>", "text or json", "text")
+    .exitOverride()
+    .action((opts: { output: string }) => {
+      checkOutput(opts.output);
+      const dataDir = resolveDataDir(globals().dataDir);
+      const loaded = loadRevocations(dataDir);
+      if (opts.output === "json") {
+        out(`${JSON.stringify({ ...revocationListDocument(loaded?.list ?? { revocations: [] }), ...(loaded ? { listKeyId: loaded.listKeyId } : {}) }, null, 2)}\n`);
+        return;
+      }
+      if (loaded === undefined || loaded.list.revocations.length === 0) {
+        err(`No revoked keys in ${dataDir}`);
+        return;
+      }
+      out(renderRevocations(loaded));
+    });
+  revocations
+    .command("export")
+    .description("write the signed revocation list and its public key to one JSON file (for vouch verify --revocations FILE)")
+    .requiredOption("--out <file>", "the file to write")
+    .action((opts: { out: string }) => {
+      const exported = exportRevocations(resolveDataDir(globals().dataDir));
+      writeFileAtomic(opts.out, `${JSON.stringify(exported, null, 2)}\n`);
+      err(`Revocation list written to ${opts.out}`);
+    });
+}
+
+function checkOutput(output: string): void {
+  if (output !== "text" && output !== "json") throw new VouchError("INPUT_USAGE", `-o ${output}: use text or json`);
+}
+
+function renderRevocations(loaded: LoadedRevocations): string {
+  const rows = loaded.list.revocations.map((r) => `${r.keyId}  ${r.compromisedAt.toISOString()}  ${r.revokedAt.toISOString()}  ${r.reason}`);
+  const header = `${"KEY ID".padEnd(64)}  ${"COMPROMISED AT".padEnd(24)}  ${"REVOKED AT".padEnd(24)}  REASON`;
+  return `${header}\n${rows.join("\n")}\n(list ${loaded.path}, signed by list key ${loaded.listKeyId})\n`;
 }

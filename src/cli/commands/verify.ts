@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { verifyArtifact, VouchError, type IdentityPolicy, type VerificationResult, type VerifyOptions } from "../../index.js";
+import { resolveDataDir } from "../../runtime.js";
 import { out } from "../io.js";
-import { collect } from "../options.js";
+import { collect, type GlobalOptions } from "../options.js";
 
 interface VerifyFlags {
   bundle: string;
@@ -21,6 +22,7 @@ interface VerifyFlags {
   tlogThreshold?: string;
   ctlogThreshold?: string;
   timestampThreshold?: string;
+  revocations?: string;
   output: string;
 }
 
@@ -38,10 +40,13 @@ export function registerVerify(program: Command): void {
     .option("--tlog-threshold <n>", "transparency-log entries that must verify", "1")
     .option("--ctlog-threshold <n>", "embedded SCTs that must verify", "1")
     .option("--timestamp-threshold <n>", "trusted signing times needed (verified SETs plus RFC 3161 timestamps)", "1")
+    .option("--revocations <file>", "revoked keys: a list from `vouch key revocations export` (default: the data directory's list, when it has one)")
     .option("-o, --output <format>", "text or json", "text")
     .action(async (artifact: string, flags: VerifyFlags) => {
       if (flags.output !== "text" && flags.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${flags.output}: use text or json`);
-      const result = await verifyArtifact(verifyOptions(artifact, flags));
+      // Revoked keys apply by default: a key revoked on this machine must not verify here unless asked otherwise.
+      const dataDir = resolveDataDir(program.opts<GlobalOptions>().dataDir);
+      const result = await verifyArtifact({ ...verifyOptions(artifact, flags), dataDir });
       out(flags.output === "json" ? `${JSON.stringify(resultJson(result), null, 2)}\n` : renderResult(result));
     });
 }
@@ -70,6 +75,7 @@ export function verifyOptions(artifact: string, flags: VerifyFlags): VerifyOptio
     ...(identity ? { identity } : {}),
     ...(flags.trustedRoot !== undefined ? { trustedRoot: flags.trustedRoot } : {}),
     ...(flags.type !== undefined ? { type: flags.type } : {}),
+    ...(flags.revocations !== undefined ? { revocations: flags.revocations } : {}),
     tlogThreshold: count(flags.tlogThreshold, "--tlog-threshold"),
     ctlogThreshold: count(flags.ctlogThreshold, "--ctlog-threshold"),
     timestampThreshold: count(flags.timestampThreshold, "--timestamp-threshold"),
