@@ -53,3 +53,4 @@ export { revokeKey, loadRevocations, exportRevocations, loadRevocationsExport, r
 export type { RevokeKeyOptions, RevokeKeyResult, LoadedRevocations, RevocationsExport } from "./api/revocation.js";
 export { checkRevocation, addRevocation, parseRevocationList, openRevocationEnvelope, revocationListDocument, REVOCATIONS_MEDIA_TYPE } from "./verify/revocation.js";
 export type { Revocation, RevocationList, RevocationDecision } from "./verify/revocation.js";
+export { readTextFile, writeFileAtomic } from "./api/files.js";

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { VouchError } from "../core/errors.js";
 
 /** Read a user-named text file; a missing or unreadable file is an input error naming it (exit 2, one line). */
@@ -8,5 +8,27 @@ export function readTextFile(file: string): string {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new VouchError(code === "ENOENT" ? "INPUT_NOT_FOUND" : "INPUT_UNREADABLE", code === "ENOENT" ? "no such file" : `cannot read (${code ?? "error"})`, { file });
+  }
+}
+
+/**
+ * Replace `path` with `data` whole or not at all: a temporary file beside it (created with `mode`), flushed, then
+ * renamed over the target. A failure leaves the previous file (or none) in place and no temporary file behind.
+ */
+export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, "wx", mode);
+    fchmodSync(fd, mode);
+    writeSync(fd, data);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw new VouchError("INPUT_UNREADABLE", `cannot write (${(err as NodeJS.ErrnoException).code ?? "error"})`, { file: path, cause: err });
   }
 }

@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseRfc3339, WireReader } from "../bundle/wire.js";
 import { encryptPrivateKey, generateKeyPair, importPrivateKey, importPublicKey, isEncryptedPrivateKey, keyId, privateKeyPemKind, publicKeyPem, sign } from "../core/crypto/keys.js";
@@ -16,6 +16,7 @@ import {
   type Revocation,
   type RevocationList,
 } from "../verify/revocation.js";
+import { writeFileAtomic } from "./files.js";
 import { writeNewFileAtomic } from "./key.js";
 
 /**
@@ -112,7 +113,7 @@ export async function revokeKey(options: RevokeKeyOptions): Promise<RevokeKeyRes
     const listKey = await openOrCreateListKey(paths, options.password ?? { env: process.env });
     try {
       const envelope = revocationEnvelope(list, (pae) => sign(listKey.privateKey, pae), listKey.keyId);
-      replaceFileAtomic(paths.list, `${JSON.stringify(envelopeToJson(envelope), null, 2)}\n`, 0o644);
+      writeFileAtomic(paths.list, `${JSON.stringify(envelopeToJson(envelope), null, 2)}\n`, 0o644);
     } catch (err) {
       if (listKey.created) {
         // No half state: a key pair this call made for a list it could not write goes with it.
@@ -312,27 +313,6 @@ async function withLock<T>(lockPath: string, run: () => Promise<T>): Promise<T> 
   }
 }
 
-/**
- * Replace `path` with `data` whole or not at all: a temporary file beside it (created with `mode`), flushed, then
- * renamed over the target. A failure leaves the previous list in place.
- */
-function replaceFileAtomic(path: string, data: string, mode: number): void {
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, "wx", mode);
-    fchmodSync(fd, mode);
-    writeSync(fd, data);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw new VouchError("INPUT_UNREADABLE", `cannot write (${(err as NodeJS.ErrnoException).code ?? "error"})`, { file: path, cause: err });
-  }
-}
 
 function exists(path: string): boolean {
   try {
