@@ -256,6 +256,9 @@ describe("createVerifier: worker threads' lifecycle", () => {
 
   // `npm test` builds dist/ first and sets VOUCH_CLI_DIST=1: the shipped verify-worker.js must start from
   // dist/api/ under plain Node (no tsx), and a process that closes its verifier must exit by itself.
+  if (process.env.VOUCH_CLI_DIST !== "1") {
+    console.log("verify-many: the compiled-dist worker test is skipped: it runs under `npm test` (VOUCH_CLI_DIST=1), after the build");
+  }
   it.runIf(process.env.VOUCH_CLI_DIST === "1")("from the compiled dist, under plain node, and the process exits after close()", () => {
     const dist = join(REPO, "dist", "index.js");
     expect(existsSync(dist)).toBe(true);
