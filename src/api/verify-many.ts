@@ -428,8 +428,11 @@ function forTransfer(request: VerifyRequest): { request: VerifyRequest; transfer
 export function spawnVerifyWorker(workerData: VerifyWorkerData): Worker {
   const fromSource = import.meta.url.endsWith(".ts");
   const entry = new URL(fromSource ? "./verify-worker.ts" : "./verify-worker.js", import.meta.url);
-  const options: WorkerOptions = { workerData };
-  if (fromSource) options.execArgv = ["--import", tsxLoaderUrl()];
+  // A worker inherits the process's execArgv, and some of those flags are refused in a worker: a host started as
+  // `node --input-type=module -e …` would crash every verification worker ("--input-type can only be used with
+  // string input"). Pass on everything else (e.g. --enable-source-maps, memory limits).
+  const inherited = process.execArgv.filter((arg) => !arg.startsWith("--input-type"));
+  const options: WorkerOptions = { workerData, execArgv: fromSource ? [...inherited, "--import", tsxLoaderUrl()] : inherited };
   return new Worker(entry, options);
 }
 
