@@ -1,4 +1,5 @@
 import { X509Certificate, createHash, createPublicKey } from "node:crypto";
+import { preAuthEncoding } from "../../core/dsse/pae.js";
 import { VouchError } from "../../core/errors.js";
 import type { DigestAlgorithm, DsseContent, DsseEnvelope, TlogEntry } from "../../bundle/types.js";
 import {
@@ -95,11 +96,6 @@ export function verifyEntryBody(entry: TlogEntry, content: LoggedContent, materi
   return body;
 }
 
-/** DSSE v1 pre-authentication encoding: "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body (LEN in ASCII decimal). */
-function preAuthEncoding(payloadType: string, payload: Uint8Array): Uint8Array {
-  const type = Buffer.from(payloadType, "utf8");
-  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
-}
 
 function hash(algorithm: DigestAlgorithm, data: Uint8Array): Uint8Array {
   return createHash(NODE_HASH[algorithm]).update(data).digest();
