@@ -6,11 +6,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseBundle } from "../bundle/parse.js";
 import { generateKeyPair, keyId } from "../core/crypto/keys.js";
 import { preAuthEncoding } from "../core/dsse/pae.js";
-import { VouchError } from "../core/errors.js";
 import { parseStatement } from "../core/intoto/statement.js";
 import { KeySigner } from "../sign/key-signer.js";
 import { attestFiles, generateProvenance, predicateTypeOf } from "./attest.js";
 import { signFile } from "./sign.js";
+import { rejectedVouchError } from "../../test/support/errors.js";
 
 const work = mkdtempSync(join(tmpdir(), "vouch-attest-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -27,15 +27,6 @@ const app = file("app.tgz", "app bytes");
 const lib = file("lib.tgz", "lib bytes");
 const provenance = { buildDefinition: { buildType: "https://example.com/bt", externalParameters: {} }, runDetails: { builder: { id: "https://example.com/b" } } };
 
-async function rejected(run: () => Promise<unknown>): Promise<VouchError> {
-  try {
-    await run();
-  } catch (e) {
-    if (e instanceof VouchError) return e;
-    throw e;
-  }
-  throw new Error("expected a VouchError");
-}
 
 describe("attestFiles", () => {
   it("an in-toto Statement v1 over the subjects' sha256, DSSE-signed over PAE, in a v0.3 bundle", async () => {
@@ -64,36 +55,36 @@ describe("attestFiles", () => {
     const cdx = file("bom.json", JSON.stringify({ bomFormat: "CycloneDX", specVersion: "1.6" }));
     const ok = await attestFiles([app], { type: "cyclonedx", predicatePath: cdx, signer });
     expect(ok.statement.predicate).toEqual({ bomFormat: "CycloneDX", specVersion: "1.6" });
-    const e = await rejected(() => attestFiles([app], { type: "slsaprovenance", predicatePath: cdx, signer }));
+    const e = await rejectedVouchError(() => attestFiles([app], { type: "slsaprovenance", predicatePath: cdx, signer }));
     expect(e.code).toBe("INPUT_MALFORMED");
     expect(e.describe()).toBe(`${cdx}: the predicate is not SLSA Provenance v1 (buildDefinition.buildType and runDetails.builder.id are required)`);
-    expect((await rejected(() => attestFiles([app], { type: "spdx", predicatePath: cdx, signer }))).code).toBe("INPUT_MALFORMED");
-    expect((await rejected(() => attestFiles([app], { type: "openvex", predicatePath: cdx, signer }))).code).toBe("INPUT_MALFORMED");
+    expect((await rejectedVouchError(() => attestFiles([app], { type: "spdx", predicatePath: cdx, signer }))).code).toBe("INPUT_MALFORMED");
+    expect((await rejectedVouchError(() => attestFiles([app], { type: "openvex", predicatePath: cdx, signer }))).code).toBe("INPUT_MALFORMED");
     // A URI type takes any JSON object.
     expect((await attestFiles([app], { type: "https://example.com/my-predicate/v1", predicatePath: cdx, signer })).predicateType).toBe("https://example.com/my-predicate/v1");
   });
 
   it("refuses a predicate that is not a JSON object, with the line of a syntax error", async () => {
     const bad = file("bad.json", '{\n  "a": 1,\n  oops\n}');
-    const e = await rejected(() => attestFiles([app], { type: "custom", predicatePath: bad, signer }));
+    const e = await rejectedVouchError(() => attestFiles([app], { type: "custom", predicatePath: bad, signer }));
     expect(e.code).toBe("INPUT_MALFORMED");
     expect(e.location).toEqual({ file: bad, line: 3 });
     const list = file("list.json", "[1,2]");
-    expect((await rejected(() => attestFiles([app], { type: "custom", predicatePath: list, signer }))).message).toBe("a predicate must be a JSON object");
-    expect((await rejected(() => attestFiles([app], { type: "custom", predicatePath: join(work, "none.json"), signer }))).code).toBe("INPUT_NOT_FOUND");
-    expect((await rejected(() => attestFiles([app], { type: "custom", signer }))).code).toBe("INPUT_USAGE");
+    expect((await rejectedVouchError(() => attestFiles([app], { type: "custom", predicatePath: list, signer }))).message).toBe("a predicate must be a JSON object");
+    expect((await rejectedVouchError(() => attestFiles([app], { type: "custom", predicatePath: join(work, "none.json"), signer }))).code).toBe("INPUT_NOT_FOUND");
+    expect((await rejectedVouchError(() => attestFiles([app], { type: "custom", signer }))).code).toBe("INPUT_USAGE");
   });
 
   it("refuses an unknown type, no subjects, a missing or directory subject, and two different files under one name", async () => {
-    expect((await rejected(() => attestFiles([app], { type: "sbom", predicate: {}, signer }))).code).toBe("INPUT_USAGE");
+    expect((await rejectedVouchError(() => attestFiles([app], { type: "sbom", predicate: {}, signer }))).code).toBe("INPUT_USAGE");
     expect(() => predicateTypeOf("slsa provenance")).toThrow(/unknown predicate type/);
-    expect((await rejected(() => attestFiles([], { type: "custom", predicate: {}, signer }))).code).toBe("INPUT_USAGE");
-    expect((await rejected(() => attestFiles([join(work, "missing")], { type: "custom", predicate: {}, signer }))).code).toBe("INPUT_NOT_FOUND");
-    expect((await rejected(() => attestFiles([work], { type: "custom", predicate: {}, signer }))).code).toBe("INPUT_USAGE");
+    expect((await rejectedVouchError(() => attestFiles([], { type: "custom", predicate: {}, signer }))).code).toBe("INPUT_USAGE");
+    expect((await rejectedVouchError(() => attestFiles([join(work, "missing")], { type: "custom", predicate: {}, signer }))).code).toBe("INPUT_NOT_FOUND");
+    expect((await rejectedVouchError(() => attestFiles([work], { type: "custom", predicate: {}, signer }))).code).toBe("INPUT_USAGE");
     mkdirSync(join(work, "other"));
     const twin = join(work, "other", "app.tgz");
     writeFileSync(twin, "different bytes");
-    const e = await rejected(() => attestFiles([app, twin], { type: "custom", predicate: {}, signer }));
+    const e = await rejectedVouchError(() => attestFiles([app, twin], { type: "custom", predicate: {}, signer }));
     expect(e.message).toBe('two different subjects are named "app.tgz": attest them separately');
     // The same file twice is one subject.
     expect((await attestFiles([app, app], { type: "custom", predicate: {}, signer })).statement.subject).toHaveLength(1);
@@ -108,9 +99,9 @@ describe("signFile", () => {
     if (bundle.content.kind !== "messageSignature") throw new Error("not a message signature");
     expect(Buffer.from(bundle.content.digest!.value).toString("hex")).toBe(sha256("app bytes"));
     expect(nodeVerify("sha256", Buffer.from("app bytes"), pair.publicKey, bundle.content.signature)).toBe(true);
-    expect((await rejected(() => signFile(join(work, "missing"), { signer }))).code).toBe("INPUT_NOT_FOUND");
-    expect((await rejected(() => signFile(work, { signer }))).code).toBe("INPUT_USAGE");
-    expect((await rejected(() => signFile(app, {}))).code).toBe("INPUT_USAGE");
+    expect((await rejectedVouchError(() => signFile(join(work, "missing"), { signer }))).code).toBe("INPUT_NOT_FOUND");
+    expect((await rejectedVouchError(() => signFile(work, { signer }))).code).toBe("INPUT_USAGE");
+    expect((await rejectedVouchError(() => signFile(app, {}))).code).toBe("INPUT_USAGE");
   });
 });
 

@@ -4,22 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { importPrivateKey, importPublicKey, keyId, sign } from "../core/crypto/keys.js";
-import { VouchError } from "../core/errors.js";
 import { generateKeyFiles } from "./key.js";
+import { rejectedVouchError } from "../../test/support/errors.js";
 
 const work = mkdtempSync(join(tmpdir(), "vouch-key-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const password = { env: { VOUCH_PASSWORD: "s3cret" } };
 
-async function rejected(run: () => Promise<unknown>): Promise<VouchError> {
-  try {
-    await run();
-  } catch (e) {
-    if (e instanceof VouchError) return e;
-    throw e;
-  }
-  throw new Error("expected a VouchError");
-}
 
 describe("generateKeyFiles", () => {
   it("writes cosign.key (encrypted, 0600) and cosign.pub by default, a working pair", async () => {
@@ -45,7 +36,7 @@ describe("generateKeyFiles", () => {
 
   it("refuses to overwrite either file, and writes nothing then", async () => {
     writeFileSync(join(work, "taken.pub"), "mine");
-    const e = await rejected(() => generateKeyFiles({ cwd: work, prefix: "taken", password }));
+    const e = await rejectedVouchError(() => generateKeyFiles({ cwd: work, prefix: "taken", password }));
     expect(e.code).toBe("INPUT_USAGE");
     expect(e.describe()).toBe("taken.pub: already exists: refusing to overwrite a key file (remove it or pick another --out)");
     expect(existsSync(join(work, "taken.key"))).toBe(false);
@@ -53,9 +44,9 @@ describe("generateKeyFiles", () => {
   });
 
   it("refuses an unknown algorithm, a missing password source and a missing directory", async () => {
-    expect((await rejected(() => generateKeyFiles({ cwd: work, prefix: "a", algorithm: "rsa", password }))).code).toBe("INPUT_USAGE");
-    expect((await rejected(() => generateKeyFiles({ cwd: work, prefix: "b", password: { env: {} } }))).code).toBe("INPUT_USAGE");
-    expect((await rejected(() => generateKeyFiles({ cwd: work, prefix: "no/such/dir/k", password }))).code).toBe("INPUT_NOT_FOUND");
+    expect((await rejectedVouchError(() => generateKeyFiles({ cwd: work, prefix: "a", algorithm: "rsa", password }))).code).toBe("INPUT_USAGE");
+    expect((await rejectedVouchError(() => generateKeyFiles({ cwd: work, prefix: "b", password: { env: {} } }))).code).toBe("INPUT_USAGE");
+    expect((await rejectedVouchError(() => generateKeyFiles({ cwd: work, prefix: "no/such/dir/k", password }))).code).toBe("INPUT_NOT_FOUND");
     expect(existsSync(join(work, "b.key"))).toBe(false);
   });
 });

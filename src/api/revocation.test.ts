@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { generateKeyPair, keyId, publicKeyPem } from "../core/crypto/keys.js";
 import { VouchError } from "../core/errors.js";
 import { exportRevocations, loadRevocations, loadRevocationsExport, REVOCATION_FILES, revocationsForVerification, revokeKey } from "./revocation.js";
+import { rejectedVouchError } from "../../test/support/errors.js";
 
 const work = mkdtempSync(join(tmpdir(), "vouch-revocation-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -18,15 +19,6 @@ function publicKeyFile(name: string): { path: string; id: string } {
   return { path, id: keyId(pair.publicKey) };
 }
 
-async function rejected(run: () => Promise<unknown>): Promise<VouchError> {
-  try {
-    await run();
-  } catch (e) {
-    if (e instanceof VouchError) return e;
-    throw e;
-  }
-  throw new Error("expected a VouchError");
-}
 
 describe("revokeKey", () => {
   it("creates the list key (unencrypted without a password, 0600) and a signed list on first use; idempotent after", async () => {
@@ -65,9 +57,9 @@ describe("revokeKey", () => {
     const r = await revokeKey({ dataDir, key: publicKeyFile("enc").path, compromisedAt: "2025-01-01T00:00:00Z", reason: "leak", password, now: NOW });
     expect(r.listKeyCreated).toEqual({ path: join(dataDir, REVOCATION_FILES.privateKey), encrypted: true });
     expect(readFileSync(join(dataDir, REVOCATION_FILES.privateKey), "utf8")).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
-    const without = await rejected(() => revokeKey({ dataDir, key: publicKeyFile("enc-2").path, compromisedAt: "2025-01-01T00:00:00Z", reason: "leak", password: noPassword, now: NOW }));
+    const without = await rejectedVouchError(() => revokeKey({ dataDir, key: publicKeyFile("enc-2").path, compromisedAt: "2025-01-01T00:00:00Z", reason: "leak", password: noPassword, now: NOW }));
     expect(without).toMatchObject({ code: "INPUT_USAGE", location: { file: join(dataDir, REVOCATION_FILES.privateKey) } });
-    const wrong = await rejected(() =>
+    const wrong = await rejectedVouchError(() =>
       revokeKey({ dataDir, key: publicKeyFile("enc-3").path, compromisedAt: "2025-01-01T00:00:00Z", reason: "leak", password: { env: { VOUCH_PASSWORD: "nope" } }, now: NOW }),
     );
     expect(wrong.code).toBe("INPUT_UNREADABLE");
@@ -80,7 +72,7 @@ describe("revokeKey", () => {
     const dataDir = join(work, "untouched");
     const k = publicKeyFile("bad-input");
     const attempt = (over: Partial<Parameters<typeof revokeKey>[0]>) =>
-      rejected(() => revokeKey({ dataDir, key: k.path, compromisedAt: "2025-01-01T00:00:00Z", reason: "r", password: noPassword, now: NOW, ...over }));
+      rejectedVouchError(() => revokeKey({ dataDir, key: k.path, compromisedAt: "2025-01-01T00:00:00Z", reason: "r", password: noPassword, now: NOW, ...over }));
     expect((await attempt({ compromisedAt: "2025-01-01" })).message).toBe("--compromised-at 2025-01-01: not an RFC 3339 time (e.g. 2025-01-31T12:00:00Z)");
     expect((await attempt({ compromisedAt: "2205-01-01T00:00:00Z" })).message).toBe("--compromised-at 2205-01-01T00:00:00.000Z is in the future");
     expect((await attempt({ reason: "  " })).code).toBe("INPUT_USAGE");
@@ -100,12 +92,12 @@ describe("revokeKey", () => {
     const k = publicKeyFile("locked");
     await revokeKey({ dataDir, key: k.path, compromisedAt: "2025-01-01T00:00:00Z", reason: "r", password: noPassword, now: NOW });
     writeFileSync(join(dataDir, REVOCATION_FILES.lock), "12345\n");
-    const busy = await rejected(() => revokeKey({ dataDir, key: k.path, compromisedAt: "2024-01-01T00:00:00Z", reason: "r", password: noPassword, now: NOW }));
+    const busy = await rejectedVouchError(() => revokeKey({ dataDir, key: k.path, compromisedAt: "2024-01-01T00:00:00Z", reason: "r", password: noPassword, now: NOW }));
     expect(busy).toMatchObject({ code: "INPUT_USAGE", location: { file: join(dataDir, REVOCATION_FILES.lock) } });
     rmSync(join(dataDir, REVOCATION_FILES.lock));
 
     writeFileSync(join(dataDir, REVOCATION_FILES.privateKey), generateKeyPair().privateKey.export({ type: "pkcs8", format: "pem" }).toString());
-    const mismatch = await rejected(() => revokeKey({ dataDir, key: k.path, compromisedAt: "2024-01-01T00:00:00Z", reason: "r", password: noPassword, now: NOW }));
+    const mismatch = await rejectedVouchError(() => revokeKey({ dataDir, key: k.path, compromisedAt: "2024-01-01T00:00:00Z", reason: "r", password: noPassword, now: NOW }));
     expect(mismatch).toMatchObject({ code: "INPUT_MALFORMED", location: { file: join(dataDir, REVOCATION_FILES.privateKey) } });
     expect(loadRevocations(dataDir)!.list.revocations).toHaveLength(1);
   });

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { VouchError } from "../core/errors.js";
 import { encryptPrivateKey, generateKeyPair, keyId } from "../core/crypto/keys.js";
 import { KeyFileSigner, parseKeyRef } from "./key-file.js";
 import { resolvePassword } from "./password.js";
+import { rejectedVouchError } from "../../test/support/errors.js";
 
 const work = mkdtempSync(join(tmpdir(), "vouch-keyfile-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -17,15 +17,6 @@ const keyPath = join(work, "cosign.key");
 writeFileSync(keyPath, encryptedPem);
 const data = new TextEncoder().encode("artifact");
 
-async function rejected(run: () => Promise<unknown>): Promise<VouchError> {
-  try {
-    await run();
-  } catch (e) {
-    if (e instanceof VouchError) return e;
-    throw e;
-  }
-  throw new Error("expected a VouchError");
-}
 
 describe("parseKeyRef", () => {
   it("reads file paths, env://VAR and pkcs11: URIs", () => {
@@ -35,8 +26,8 @@ describe("parseKeyRef", () => {
   });
 
   it("refuses an empty ref and a bad variable name", async () => {
-    expect((await rejected(async () => parseKeyRef(""))).code).toBe("INPUT_USAGE");
-    expect((await rejected(async () => parseKeyRef("env://1BAD"))).code).toBe("INPUT_USAGE");
+    expect((await rejectedVouchError(async () => parseKeyRef(""))).code).toBe("INPUT_USAGE");
+    expect((await rejectedVouchError(async () => parseKeyRef("env://1BAD"))).code).toBe("INPUT_USAGE");
   });
 });
 
@@ -78,38 +69,38 @@ describe("KeyFileSigner.open", () => {
   });
 
   it("without a terminal and no password source: a clear error, no prompt", async () => {
-    const e = await rejected(() => KeyFileSigner.open(keyPath, { env: {} }));
+    const e = await rejectedVouchError(() => KeyFileSigner.open(keyPath, { env: {} }));
     expect(e.code).toBe("INPUT_USAGE");
     expect(e.describe()).toBe(`${keyPath}: a key password is needed: set VOUCH_PASSWORD or pass --password-file FILE (no terminal to ask on)`);
   });
 
   it("a wrong password names the key file", async () => {
-    const e = await rejected(() => KeyFileSigner.open(keyPath, { env: { VOUCH_PASSWORD: "nope" } }));
+    const e = await rejectedVouchError(() => KeyFileSigner.open(keyPath, { env: { VOUCH_PASSWORD: "nope" } }));
     expect(e.code).toBe("INPUT_UNREADABLE");
     expect(e.location.file).toBe(keyPath);
     expect(e.message).toMatch(/wrong password/);
   });
 
   it("missing file, unset variable, PKCS#11 (not yet)", async () => {
-    expect((await rejected(() => KeyFileSigner.open(join(work, "nope.key"), { env: {} }))).code).toBe("INPUT_NOT_FOUND");
-    expect((await rejected(() => KeyFileSigner.open("env://UNSET", { env: {} }))).code).toBe("INPUT_NOT_FOUND");
-    expect((await rejected(() => KeyFileSigner.open("pkcs11:token=t", { env: {} }))).code).toBe("INPUT_UNSUPPORTED_FORMAT");
+    expect((await rejectedVouchError(() => KeyFileSigner.open(join(work, "nope.key"), { env: {} }))).code).toBe("INPUT_NOT_FOUND");
+    expect((await rejectedVouchError(() => KeyFileSigner.open("env://UNSET", { env: {} }))).code).toBe("INPUT_NOT_FOUND");
+    expect((await rejectedVouchError(() => KeyFileSigner.open("pkcs11:token=t", { env: {} }))).code).toBe("INPUT_UNSUPPORTED_FORMAT");
   });
 });
 
 describe("resolvePassword", () => {
   it("refuses an empty VOUCH_PASSWORD and an empty password file", async () => {
-    expect((await rejected(() => resolvePassword({ env: { VOUCH_PASSWORD: "" } }, { confirm: false }))).message).toBe("VOUCH_PASSWORD is set but empty");
+    expect((await rejectedVouchError(() => resolvePassword({ env: { VOUCH_PASSWORD: "" } }, { confirm: false }))).message).toBe("VOUCH_PASSWORD is set but empty");
     const empty = join(work, "empty.txt");
     writeFileSync(empty, "\n");
-    expect((await rejected(() => resolvePassword({ passwordFile: empty }, { confirm: false }))).code).toBe("INPUT_USAGE");
-    expect((await rejected(() => resolvePassword({ passwordFile: join(work, "missing") }, { confirm: false }))).code).toBe("INPUT_NOT_FOUND");
+    expect((await rejectedVouchError(() => resolvePassword({ passwordFile: empty }, { confirm: false }))).code).toBe("INPUT_USAGE");
+    expect((await rejectedVouchError(() => resolvePassword({ passwordFile: join(work, "missing") }, { confirm: false }))).code).toBe("INPUT_NOT_FOUND");
   });
 
   it("asks twice for a new key and refuses a mismatch or an empty answer", async () => {
     const answers = (...a: string[]) => () => Promise.resolve(a.shift() ?? "");
     expect(await resolvePassword({ prompt: answers("pw", "pw") }, { confirm: true })).toBe("pw");
-    expect((await rejected(() => resolvePassword({ prompt: answers("pw", "px") }, { confirm: true }))).message).toBe("passwords do not match");
-    expect((await rejected(() => resolvePassword({ prompt: answers("") }, { confirm: false }))).message).toBe("empty password");
+    expect((await rejectedVouchError(() => resolvePassword({ prompt: answers("pw", "px") }, { confirm: true }))).message).toBe("passwords do not match");
+    expect((await rejectedVouchError(() => resolvePassword({ prompt: answers("") }, { confirm: false }))).message).toBe("empty password");
   });
 });
