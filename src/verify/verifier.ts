@@ -96,7 +96,7 @@ export function verifyBundle(bundle: Bundle, policy: VerificationPolicy): Verifi
     const first = bundle.material.certificates[0];
     if (first === undefined) throw new VouchError("VERIFY_BUNDLE", "the bundle's certificate chain is empty");
     leaf = parseEvidenceCertificate(first);
-    signerKey = importPublicKey(leaf.publicKeyDer);
+    signerKey = leafKey(leaf);
   } else {
     if (!policy.publicKey) throw new VouchError("VERIFY_KEY", "the bundle was signed with a key: verify it with --key");
     signerKey = policy.publicKey;
@@ -231,6 +231,18 @@ function verifyEntryInclusion(entry: TlogEntry, bundle: Bundle, root: TrustedRoo
     throw new VouchError("VERIFY_TLOG_INCLUSION", `log index ${entry.logIndex} has neither an inclusion proof nor a signed entry timestamp`);
   }
   return integrated;
+}
+
+// parseCertificate returns one cached object per certificate, so its key is imported once, not per verification.
+const leafKeys = new WeakMap<Certificate, KeyObject>();
+
+function leafKey(leaf: Certificate): KeyObject {
+  let key = leafKeys.get(leaf);
+  if (key === undefined) {
+    key = importPublicKey(leaf.publicKeyDer);
+    leafKeys.set(leaf, key);
+  }
+  return key;
 }
 
 function parseEvidenceCertificate(der: Uint8Array): Certificate {
