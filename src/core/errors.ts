@@ -6,6 +6,8 @@
  *   INPUT_*    the user gave us something we cannot use (bad flag, unreadable or malformed file): exit 2
  *   CHECK_*    a check ran and failed (quality gate, diff --fail-on): exit 1
  *   VERIFY_*   a verification step refused the evidence: exit 1
+ *   STORE_*    storage refused or found damage (conflicting append, data that does not hash to what was signed)
+ *   LOG_*      the transparency log refused a submission (a client error: HTTP 400) or is not serving (503)
  */
 export type InputErrorCode =
   | "INPUT_USAGE"
@@ -35,7 +37,20 @@ export type VerifyErrorCode =
   | "VERIFY_TIMESTAMP" /* RFC 3161 timestamp invalid or untrusted */
   | "VERIFY_THRESHOLD"; /* fewer verified tlog entries / timestamps / SCTs than required */
 
-export type VouchErrorCode = InputErrorCode | CheckErrorCode | VerifyErrorCode;
+/** Storage (store/ports.ts contracts). */
+export type StoreErrorCode =
+  | "STORE_CONFLICT" /* an append did not extend the committed head (another sequencer won, or a stale head) */
+  | "STORE_CORRUPT" /* stored bytes do not hash to what the signed head commits to: never served */
+  | "STORE_UNAVAILABLE"; /* the backing store cannot be reached or opened */
+
+/** Transparency log service. */
+export type LogErrorCode =
+  | "LOG_INVALID_ENTRY" /* malformed body, unsupported kind, bad signature: HTTP 400, nothing logged */
+  | "LOG_ENTRY_TOO_LARGE" /* over the configured body limit: HTTP 413/400 */
+  | "LOG_NOT_FOUND" /* no such entry, tile or proof: HTTP 404 */
+  | "LOG_UNAVAILABLE"; /* shutting down, or no sequencer: HTTP 503 */
+
+export type VouchErrorCode = InputErrorCode | CheckErrorCode | VerifyErrorCode | StoreErrorCode | LogErrorCode;
 
 export interface ErrorLocation {
   /** File the problem is in (as the user would name it). */
