@@ -74,7 +74,8 @@ export interface SequencerLease {
  *   the medium allows) and `readHead` returns `to`; when it rejects, or the process dies before it resolves,
  *   `readHead` keeps returning `from` and no new record is visible through `findEntry` or `readEntries`.
  * - `append` MUST reject with VouchError STORE_CONFLICT, changing nothing, when `from` is not the committed head
- *   (size and root hash). This compare-and-swap keeps the tree append-only even if two sequencers ever race.
+ *   (size and root hash). This compare-and-swap keeps the tree append-only even if two sequencers ever race. A store
+ *   never appended to has the empty tree as its head (size 0): the sequencer's first append commits its checkpoint.
  * - `readTile` / `readEntryBundle` return the latest stored version. After an interrupted append a stored version MAY
  *   be longer than the committed tree covers (callers truncate to the committed width), but its first hashes or
  *   entries MUST equal the committed ones: a driver MUST NOT expose a torn or partially written tile or bundle.
