@@ -1,0 +1,202 @@
+import { VouchError } from "../../core/errors.js";
+import {
+  bytesEqual,
+  consistencyProofNodes,
+  emptyRoot,
+  foldProofElement,
+  inclusionProofNodes,
+  leafHash,
+  perfectRoot,
+  rangeNodes,
+  type PerfectNode,
+  type ProofElement,
+} from "../../core/merkle/index.js";
+import type { LogStore } from "../../store/ports.js";
+import { decodeEntryBundle } from "./bundle.js";
+import { rootOfEdge, splitHashes, type RightEdge } from "./integrate.js";
+import { TILE_HEIGHT, TILE_WIDTH } from "./path.js";
+
+/**
+ * Reads a log's tiles, entries and proofs from a LogStore, trusting nothing the store returns: every tile is checked
+ * against the signed head before it is used or served (issue 4: "a tampered tile or entry on disk is detected on
+ * read"). The right edge is checked by recomputing the root; a full tile by hashing it into the node its parent
+ * tile holds, up to the right edge. Full tiles never change, so once checked they are cached (FullTileCache).
+ *
+ * Proofs are computed from tiles in O(log n) tile reads: each proof hash is a perfect node (one tile entry, or a run
+ * of up to 128 entries of one tile) or an ephemeral right-edge node folded from perfect ones.
+ */
+
+export interface Head {
+  size: number;
+  rootHash: Uint8Array;
+}
+
+/** Checked full tiles, shared by every reader of one log (they hold for every later head of an append-only log). */
+export class FullTileCache {
+  readonly #tiles = new Map<string, Uint8Array[]>();
+  constructor(readonly capacity = 4096) {}
+
+  get(level: number, index: number): Uint8Array[] | undefined {
+    const key = `${level}/${index}`;
+    const hit = this.#tiles.get(key);
+    if (hit !== undefined) {
+      // Map order is insertion order: re-inserting makes this the most recently used.
+      this.#tiles.delete(key);
+      this.#tiles.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(level: number, index: number, hashes: Uint8Array[]): void {
+    this.#tiles.set(`${level}/${index}`, hashes);
+    if (this.#tiles.size > this.capacity) this.#tiles.delete(this.#tiles.keys().next().value!);
+  }
+}
+
+export class LogReader {
+  #edge: Promise<RightEdge> | undefined;
+
+  constructor(
+    private readonly store: LogStore,
+    readonly head: Head,
+    private readonly cache: FullTileCache = new FullTileCache(),
+  ) {}
+
+  /**
+   * The first `width` hashes of tile (level, index) as of this head, checked.
+   * @throws VouchError LOG_NOT_FOUND when the tree has no such tile at that width; STORE_CORRUPT on tampering.
+   */
+  async tileHashes(level: number, index: number, width = TILE_WIDTH): Promise<Uint8Array[]> {
+    const count = Math.floor(this.head.size / TILE_WIDTH ** level);
+    const lastTile = Math.floor(count / TILE_WIDTH);
+    const edgeWidth = count % TILE_WIDTH;
+    if (index < lastTile) return (await this.#fullTile(level, index)).slice(0, width);
+    if (index === lastTile && width <= edgeWidth) {
+      const edge = await this.rightEdge();
+      return edge.tiles[level]!.slice(0, width);
+    }
+    throw new VouchError("LOG_NOT_FOUND", `tile ${level}/${index} at width ${width} is not in a tree of size ${this.head.size}`);
+  }
+
+  /** The right edge as of this head, read once and checked against the head's root. */
+  rightEdge(): Promise<RightEdge> {
+    this.#edge ??= this.#readRightEdge();
+    return this.#edge;
+  }
+
+  /** The entries of bundle `index` (the first `width`), each checked against its leaf hash. */
+  async entries(index: number, width = TILE_WIDTH): Promise<Uint8Array[]> {
+    const hashes = await this.tileHashes(0, index, width);
+    const data = await this.store.readEntryBundle(index);
+    if (data === undefined) throw corrupt(`entry bundle ${index} is missing`);
+    const entries = decodeEntryBundle(data);
+    if (entries.length < width) throw corrupt(`entry bundle ${index} has ${entries.length} entries, the tree has ${width}`);
+    for (let i = 0; i < width; i++) {
+      if (!bytesEqual(leafHash(entries[i]!), hashes[i]!)) throw corrupt(`entry ${index * TILE_WIDTH + i} does not hash to its leaf`);
+    }
+    return entries.slice(0, width);
+  }
+
+  /** The entry at a log index, checked. */
+  async entry(logIndex: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(logIndex) || logIndex < 0 || logIndex >= this.head.size) {
+      throw new VouchError("LOG_NOT_FOUND", `log index ${logIndex} is not in a tree of size ${this.head.size}`);
+    }
+    const bundle = Math.floor(logIndex / TILE_WIDTH);
+    const entries = await this.entries(bundle, (logIndex % TILE_WIDTH) + 1);
+    return entries[logIndex % TILE_WIDTH]!;
+  }
+
+  /** RFC 6962 inclusion proof (audit path) of a leaf in the tree of `size` ≤ head size, leaf first. */
+  async inclusionProof(logIndex: number, size = this.head.size): Promise<Uint8Array[]> {
+    this.#assertSize(size);
+    return this.#resolve(inclusionProofNodes(logIndex, size));
+  }
+
+  /** RFC 6962 consistency proof between two sizes ≤ head size. */
+  async consistencyProof(first: number, second = this.head.size): Promise<Uint8Array[]> {
+    this.#assertSize(second);
+    return this.#resolve(consistencyProofNodes(first, second));
+  }
+
+  /** The root hash of an earlier tree of `size` ≤ head size (for consistency answers and monitors). */
+  async rootAt(size: number): Promise<Uint8Array> {
+    this.#assertSize(size);
+    if (size === this.head.size) return this.head.rootHash;
+    if (size === 0) return emptyRoot();
+    const [root] = await this.#resolve([rangeNodes(0, size)]);
+    return root!;
+  }
+
+  async #resolve(elements: ProofElement[]): Promise<Uint8Array[]> {
+    return Promise.all(elements.map(async (parts) => foldProofElement(await Promise.all(parts.map((node) => this.#node(node))))));
+  }
+
+  /** A perfect node: one entry of a level-L tile, or the root of a run of 2^r entries of one tile. */
+  async #node({ height, index }: PerfectNode): Promise<Uint8Array> {
+    const level = Math.floor(height / TILE_HEIGHT);
+    const span = 2 ** (height - level * TILE_HEIGHT);
+    const first = index * span;
+    const tile = Math.floor(first / TILE_WIDTH);
+    const offset = first - tile * TILE_WIDTH;
+    const hashes = await this.tileHashes(level, tile, offset + span);
+    return perfectRoot(hashes.slice(offset, offset + span));
+  }
+
+  async #fullTile(level: number, index: number): Promise<Uint8Array[]> {
+    const cached = this.cache.get(level, index);
+    if (cached !== undefined) return cached;
+    const stored = await this.store.readTile(level, index);
+    if (stored === undefined || stored.length < TILE_WIDTH * 32) throw corrupt(`full tile ${level}/${index} is missing or short`);
+    const hashes = splitHashes(stored, TILE_WIDTH);
+    // Its parent node, in the tile above, must be the root of these 256 hashes.
+    const parentTile = Math.floor(index / TILE_WIDTH);
+    const position = index % TILE_WIDTH;
+    const [parent] = (await this.tileHashes(level + 1, parentTile, position + 1)).slice(position);
+    if (!bytesEqual(perfectRoot(hashes), parent!)) throw corrupt(`tile ${level}/${index} does not hash to its parent node`);
+    this.cache.set(level, index, hashes);
+    return hashes;
+  }
+
+  async #readRightEdge(): Promise<RightEdge> {
+    const { size, rootHash } = this.head;
+    const tiles: Uint8Array[][] = [];
+    for (let level = 0; Math.floor(size / TILE_WIDTH ** level) > 0; level++) {
+      const count = Math.floor(size / TILE_WIDTH ** level);
+      const width = count % TILE_WIDTH;
+      if (width === 0) {
+        tiles.push([]);
+        continue;
+      }
+      const index = Math.floor(count / TILE_WIDTH);
+      const stored = await this.store.readTile(level, index);
+      if (stored === undefined || stored.length < width * 32) throw corrupt(`tile ${level}/${index} is missing or short`);
+      tiles.push(splitHashes(stored, width));
+    }
+    while (tiles.length > 0 && tiles[tiles.length - 1]!.length === 0) tiles.pop();
+    const bundleWidth = size % TILE_WIDTH;
+    let bundle: Uint8Array[] = [];
+    if (bundleWidth > 0) {
+      const data = await this.store.readEntryBundle(Math.floor(size / TILE_WIDTH));
+      if (data === undefined) throw corrupt("the last entry bundle is missing");
+      bundle = decodeEntryBundle(data).slice(0, bundleWidth);
+      if (bundle.length < bundleWidth) throw corrupt("the last entry bundle is short");
+    }
+    const edge: RightEdge = { size, tiles, bundle };
+    if (!bytesEqual(rootOfEdge(edge), rootHash)) throw corrupt(`the stored right edge does not hash to the signed root of size ${size}`);
+    bundle.forEach((entry, i) => {
+      if (!bytesEqual(leafHash(entry), tiles[0]![i]!)) throw corrupt(`entry ${size - bundleWidth + i} does not hash to its leaf`);
+    });
+    return edge;
+  }
+
+  #assertSize(size: number): void {
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.head.size) {
+      throw new VouchError("LOG_NOT_FOUND", `tree size ${size} is not between 0 and the log's size ${this.head.size}`);
+    }
+  }
+}
+
+function corrupt(message: string): VouchError {
+  return new VouchError("STORE_CORRUPT", `log storage is damaged: ${message}`);
+}
