@@ -1,0 +1,144 @@
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { decodeBase64Strict } from "../../core/note/index.js";
+import { bytesEqual, parseCertificate, type Certificate } from "../../core/x509/index.js";
+import { invalid } from "./fields.js";
+
+/** What the log records about a signer, for a monitor's watch list (issue 4: certificate identity or key fingerprint). */
+export interface SignerIdentity {
+  /** The signing certificate (DER), when the entry names one. */
+  certificate?: Uint8Array;
+  /** The signing key (SubjectPublicKeyInfo DER): the certificate's key, or the bare key. */
+  publicKey: Uint8Array;
+  /** The certificate's subjectAltName values (email, URI, DNS, IP, and textual otherNames). */
+  subjectAlternativeNames?: string[];
+  /** The Fulcio OIDC issuer extension (1.3.6.1.4.1.57264.1.8, or the deprecated 1.1). */
+  issuer?: string;
+}
+
+/**
+ * The key algorithms a log entry may be signed with: Rekor's default client signing algorithm registry
+ * (sigstore/rekor pkg/api/api.go and rekor-tiles internal/algorithmregistry AllowedClientSigningAlgorithms):
+ * ECDSA on P-256, P-384, P-521; RSA PKCS#1 v1.5 with 2048, 3072 or 4096-bit moduli; Ed25519.
+ */
+export type KeyType =
+  | { type: "ecdsa"; curve: "P-256" | "P-384" | "P-521" }
+  | { type: "rsa"; bits: 2048 | 3072 | 4096 }
+  | { type: "ed25519" };
+
+/** A verifier named by an entry: a bare public key or a certificate, parsed and checked. */
+export interface EntryVerifier {
+  kind: "publicKey" | "certificate";
+  /** SPKI DER (publicKey) or certificate DER, exactly as the log stores it. */
+  der: Uint8Array;
+  key: KeyObject;
+  keyType: KeyType;
+  signer: SignerIdentity;
+}
+
+const CURVES: Record<string, "P-256" | "P-384" | "P-521"> = { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" };
+const RSA_BITS = new Set([2048, 3072, 4096]);
+
+/**
+ * One PEM block, "PUBLIC KEY" or "CERTIFICATE", and nothing else (the form Go's pem.Encode writes and vouch's
+ * verifier reads back, src/verify/tlog/body-parse.ts). Rekor also accepts leading text, PEM headers and a chain of
+ * several certificates (kept whole in the body); a log entry names one signer, so vouch takes one block.
+ */
+const PEM = /^-----BEGIN (CERTIFICATE|PUBLIC KEY)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n?-----END \1-----\r?\n?$/;
+
+/** A verifier given as PEM bytes (Rekor v1: base64 of a PEM public key or certificate). */
+export function verifierFromPem(pem: Uint8Array, path: string): EntryVerifier {
+  const text = Buffer.from(pem).toString("latin1");
+  const match = PEM.exec(text);
+  if (match === null) throw invalid(`${path} is not one PEM public key or certificate`);
+  const der = decodeBase64Strict(match[2]!.replace(/\r?\n/g, ""));
+  if (der === undefined || der.length === 0) throw invalid(`${path} PEM body is not base64`);
+  return match[1] === "CERTIFICATE" ? certificateVerifier(der, path) : publicKeyVerifier(der, path);
+}
+
+/** A verifier given as DER (Rekor v2: Verifier.publicKey.rawBytes or Verifier.x509Certificate.rawBytes). */
+export function verifierFromDer(kind: "publicKey" | "certificate", der: Uint8Array, path: string): EntryVerifier {
+  return kind === "certificate" ? certificateVerifier(der, path) : publicKeyVerifier(der, path);
+}
+
+/**
+ * The PEM Rekor v1 stores for a verifier: pki/x509 PublicKey.CanonicalValue, i.e. cryptoutils.MarshalPublicKeyToPEM
+ * (the key re-marshalled) or MarshalCertificateToPEM (the certificate's DER as received), written by Go's pem.Encode:
+ * 64-character lines, each ending "\n".
+ */
+export function canonicalPem(verifier: EntryVerifier): string {
+  const label = verifier.kind === "certificate" ? "CERTIFICATE" : "PUBLIC KEY";
+  const b64 = Buffer.from(verifier.der).toString("base64");
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
+}
+
+function publicKeyVerifier(der: Uint8Array, path: string): EntryVerifier {
+  const key = importSpki(der, path);
+  // Go re-marshals the key it parsed; OpenSSL's export is the same DER for the supported types. Requiring the input
+  // to be that DER already gives each key one spelling (no compressed points, no missing RSA NULL parameters), so
+  // an entry cannot be logged twice under two encodings of one key.
+  const canonical = new Uint8Array(key.export({ type: "spki", format: "der" }));
+  if (!bytesEqual(canonical, der)) throw invalid(`${path} is not a DER-canonical SubjectPublicKeyInfo`);
+  return { kind: "publicKey", der, key, keyType: keyType(key, path), signer: { publicKey: der } };
+}
+
+function certificateVerifier(der: Uint8Array, path: string): EntryVerifier {
+  let cert: Certificate;
+  try {
+    cert = parseCertificate(der);
+  } catch (error) {
+    throw invalid(`${path} is not an X.509 certificate: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+  const key = importSpki(cert.publicKeyDer, `${path} subject public key`);
+  const names = cert.subjectAltNames.flatMap((san) => ("value" in san && san.value !== undefined ? [san.value] : []));
+  const issuer = cert.fulcio.issuer ?? cert.fulcio.issuerV1;
+  return {
+    kind: "certificate",
+    der: cert.der,
+    key,
+    keyType: keyType(key, `${path} subject public key`),
+    signer: {
+      certificate: cert.der,
+      publicKey: cert.publicKeyDer,
+      ...(names.length > 0 ? { subjectAlternativeNames: names } : {}),
+      ...(issuer === undefined ? {} : { issuer }),
+    },
+  };
+}
+
+function importSpki(der: Uint8Array, path: string): KeyObject {
+  try {
+    return createPublicKey({ key: Buffer.from(der), format: "der", type: "spki" });
+  } catch (error) {
+    throw invalid(`${path} is not a public key`, error);
+  }
+}
+
+function keyType(key: KeyObject, path: string): KeyType {
+  const details = key.asymmetricKeyDetails ?? {};
+  switch (key.asymmetricKeyType) {
+    case "ec": {
+      const curve = details.namedCurve === undefined ? undefined : CURVES[details.namedCurve];
+      if (curve === undefined) throw invalid(`${path} is an EC key on ${details.namedCurve ?? "an unnamed curve"}, not P-256, P-384 or P-521`);
+      return { type: "ecdsa", curve };
+    }
+    case "rsa": {
+      const bits = details.modulusLength ?? 0;
+      if (!RSA_BITS.has(bits)) throw invalid(`${path} is a ${bits}-bit RSA key, not 2048, 3072 or 4096 bits`);
+      return { type: "rsa", bits: bits as 2048 | 3072 | 4096 };
+    }
+    case "ed25519":
+      return { type: "ed25519" };
+    default:
+      throw invalid(`${path} is an unsupported ${key.asymmetricKeyType ?? "unknown"} key`);
+  }
+}
+
+/** The distinct signers of an entry, in order (a key or certificate named twice is listed once). */
+export function distinctSigners(verifiers: readonly EntryVerifier[]): SignerIdentity[] {
+  const seen: EntryVerifier[] = [];
+  for (const v of verifiers) {
+    if (!seen.some((s) => s.kind === v.kind && bytesEqual(s.der, v.der))) seen.push(v);
+  }
+  return seen.map((v) => v.signer);
+}
