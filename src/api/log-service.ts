@@ -1,0 +1,122 @@
+import type { KeyObject } from "node:crypto";
+import type { LogStore, SequencerLease } from "../store/ports.js";
+import { createLogSigner } from "../tlog/log-signer.js";
+import { TransparencyLog } from "../tlog/log.js";
+import { Sequencer } from "../tlog/sequencer.js";
+
+export interface LogServiceOptions {
+  store: LogStore;
+  privateKey: KeyObject;
+  /** The checkpoint origin (and note key name). Default: "vouch-log-" and the first 16 hex digits of the log ID. */
+  origin?: string;
+  maxBatch?: number;
+  maxDelayMs?: number;
+  maxEntryBytes?: number;
+  /** How often a process without the sequencer lease tries to take it, in milliseconds. */
+  leaseRetryMs?: number;
+  now?: () => number;
+  /** Told when this process starts or stops sequencing (for logs). */
+  onSequencing?: (sequencing: boolean) => void;
+}
+
+/**
+ * A transparency log in one process: the read side always, the write side whenever this process holds the store's
+ * sequencer lease. With a shared store (PostgreSQL) several processes run this; one sequences, and when it dies the
+ * others' retry loop takes the lease within `leaseRetryMs` (ARCHITECTURE.md: one sequencer at a time).
+ */
+export class LogService {
+  readonly log: TransparencyLog;
+  readonly #options: LogServiceOptions;
+  #sequencer: Sequencer | undefined;
+  #lease: SequencerLease | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #closed = false;
+  #acquiring: Promise<void> | undefined;
+
+  private constructor(options: LogServiceOptions, log: TransparencyLog) {
+    this.#options = options;
+    this.log = log;
+  }
+
+  /** Starts the service and tries for the lease once; a process that does not get it keeps trying in the background. */
+  static async start(options: LogServiceOptions): Promise<LogService> {
+    const probe = createLogSigner(options.privateKey, options.origin ?? "vouch-log");
+    const origin = options.origin ?? `vouch-log-${Buffer.from(probe.logId).toString("hex").slice(0, 16)}`;
+    const signer = createLogSigner(options.privateKey, origin);
+    const log = new TransparencyLog({ store: options.store, signer, maxEntryBytes: options.maxEntryBytes });
+    const service = new LogService(options, log);
+    await service.#tryAcquire();
+    return service;
+  }
+
+  get sequencing(): boolean {
+    return this.#sequencer !== undefined;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    await this.#acquiring;
+    await this.#stepDown();
+    await this.#options.store.close();
+  }
+
+  #tryAcquire(): Promise<void> {
+    this.#acquiring ??= this.#acquire().finally(() => {
+      this.#acquiring = undefined;
+    });
+    return this.#acquiring;
+  }
+
+  async #acquire(): Promise<void> {
+    if (this.#closed || this.#sequencer) return;
+    const lease = await this.#options.store.tryAcquireSequencer();
+    if (lease === undefined) {
+      this.#scheduleRetry();
+      return;
+    }
+    try {
+      const sequencer = await Sequencer.start({
+        store: this.#options.store,
+        signCheckpoint: ({ size, rootHash }) => this.log.signer.checkpoint(size, rootHash),
+        maxBatch: this.#options.maxBatch,
+        maxDelayMs: this.#options.maxDelayMs,
+        now: this.#options.now,
+      });
+      this.#lease = lease;
+      this.#sequencer = sequencer;
+      this.log.setSequencer(sequencer);
+      this.#options.onSequencing?.(true);
+      void lease.lost.then(async () => {
+        if (this.#lease !== lease) return;
+        await this.#stepDown();
+        this.#scheduleRetry();
+      });
+    } catch (error) {
+      await lease.release().catch(() => {});
+      throw error;
+    }
+  }
+
+  async #stepDown(): Promise<void> {
+    const sequencer = this.#sequencer;
+    const lease = this.#lease;
+    this.#sequencer = undefined;
+    this.#lease = undefined;
+    this.log.setSequencer(undefined);
+    if (sequencer) {
+      await sequencer.stop();
+      this.#options.onSequencing?.(false);
+    }
+    await lease?.release().catch(() => {});
+  }
+
+  #scheduleRetry(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => {
+      this.#tryAcquire().catch(() => this.#scheduleRetry());
+    }, this.#options.leaseRetryMs ?? 1000);
+    this.#retry.unref();
+  }
+}

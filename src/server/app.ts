@@ -1,0 +1,38 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { TransparencyLog } from "../tlog/log.js";
+import { errorHandler } from "./plugins/errors.js";
+import { healthRoutes } from "./routes/health/index.js";
+import { tlogRoutes } from "./routes/tlog/index.js";
+
+/** What the server is built from: every domain is optional, so `vouch log serve` runs the log alone. */
+export interface AppDeps {
+  log?: TransparencyLog;
+  /** Fastify's logger option: false in tests, pino options for `vouch serve`. */
+  logger?: FastifyServerOptions["logger"];
+}
+
+/**
+ * Builds the HTTP app from its services, one encapsulated plugin per domain (fastify's encapsulation), without
+ * listening: tests drive it with `inject`, `vouch serve` calls listen().
+ *
+ * @example
+ *   const app = await buildApp({ log });
+ *   const res = await app.inject({ method: "GET", url: "/api/v1/log" });
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    // Large enough for Rekor's retrieve; each route sets its own tighter limit.
+    bodyLimit: 2 * 1024 * 1024,
+    return503OnClosing: true,
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ code: 404, message: `no route ${request.method} ${request.url.split("?")[0]}` });
+  });
+  await app.register(healthRoutes, {
+    ready: async () => (deps.log ? (await deps.log.checkpoint()).length > 0 : true),
+  });
+  if (deps.log) await app.register(tlogRoutes, { log: deps.log });
+  return app;
+}

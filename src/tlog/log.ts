@@ -1,0 +1,248 @@
+import { VouchError } from "../core/errors.js";
+import { leafHash } from "../core/merkle/index.js";
+import type { LogHead, LogStore } from "../store/ports.js";
+import { canonicalizeProposedEntry, type CanonicalEntry } from "./entries/index.js";
+import type { LogSigner } from "./log-signer.js";
+import type { Sequencer } from "./sequencer.js";
+import { TILE_WIDTH, type TileRef } from "./tiles/path.js";
+import { encodeEntryBundle } from "./tiles/bundle.js";
+import { concat } from "./tiles/integrate.js";
+import { FullTileCache, LogReader } from "./tiles/reader.js";
+
+/**
+ * The transparency log as its HTTP API sees it: Rekor v1 entries (with inclusion proof, checkpoint and signed entry
+ * timestamp), log info, consistency proofs, and the c2sp.org/tlog-tiles read paths. Writes go through the Sequencer
+ * of the process that holds the store's sequencer lease; every process can serve reads from the store.
+ */
+
+/** A Rekor v1 LogEntryAnon (openapi.yaml), as /api/v1/log/entries returns it under the entry's UUID. */
+export interface RekorEntry {
+  body: string;
+  integratedTime: number;
+  logID: string;
+  logIndex: number;
+  verification: {
+    inclusionProof: { checkpoint: string; hashes: string[]; logIndex: number; rootHash: string; treeSize: number };
+    signedEntryTimestamp: string;
+  };
+}
+
+export interface LogInfo {
+  rootHash: string;
+  treeSize: number;
+  signedTreeHead: string;
+  treeID: string;
+  inactiveShards: [];
+}
+
+export interface Submission {
+  uuid: string;
+  entry: RekorEntry;
+  /** The entry was already in the log: nothing was added (Rekor answers 409 with its location). */
+  duplicate: boolean;
+  canonical: CanonicalEntry;
+}
+
+export interface TransparencyLogOptions {
+  store: LogStore;
+  signer: LogSigner;
+  /** The sequencer, in the process that holds the lease; without it this process serves reads only. */
+  sequencer?: Sequencer;
+  /** Largest accepted proposed entry, in bytes of JSON (issue 4: default 128 KiB). */
+  maxEntryBytes?: number;
+  /** How long a replica without the sequencer trusts the head it last read, in milliseconds. */
+  headTtlMs?: number;
+}
+
+export const DEFAULT_MAX_ENTRY_BYTES = 128 * 1024;
+
+export class TransparencyLog {
+  readonly #store: LogStore;
+  readonly #signer: LogSigner;
+  #sequencer: Sequencer | undefined;
+  readonly #maxEntryBytes: number;
+  readonly #headTtlMs: number;
+  readonly #tiles = new FullTileCache();
+  #reader: LogReader | undefined;
+  #readerHead: LogHead | undefined;
+  #headReadAt = 0;
+
+  constructor(options: TransparencyLogOptions) {
+    this.#store = options.store;
+    this.#signer = options.signer;
+    this.#sequencer = options.sequencer;
+    this.#maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
+    this.#headTtlMs = options.headTtlMs ?? 250;
+  }
+
+  get signer(): LogSigner {
+    return this.#signer;
+  }
+
+  /** Hands the write path to (or takes it from) this process, as the sequencer lease comes and goes. */
+  setSequencer(sequencer: Sequencer | undefined): void {
+    this.#sequencer = sequencer;
+  }
+
+  get maxEntryBytes(): number {
+    return this.#maxEntryBytes;
+  }
+
+  /**
+   * Validates, canonicalises and signature-checks a proposed entry, then logs it (or finds the identical entry
+   * already logged). Resolves once the entry is durably in the tree.
+   *
+   * @throws VouchError LOG_INVALID_ENTRY / LOG_ENTRY_TOO_LARGE (client errors), LOG_UNAVAILABLE (no sequencer here).
+   */
+  async submit(proposed: unknown): Promise<Submission> {
+    const canonical = canonicalizeProposedEntry(proposed, { maxBytes: this.#maxEntryBytes });
+    const sequencer = this.#sequencer;
+    if (sequencer === undefined) throw new VouchError("LOG_UNAVAILABLE", "this replica is not sequencing the log right now; try again");
+    const hash = leafHash(canonical.body);
+    const uuid = Buffer.from(hash).toString("hex");
+    const { record, duplicate } = await sequencer.submit(canonical.body, uuid);
+    return { uuid, entry: await this.#rekorEntry(await this.#current(), record.index, canonical.body, record.integratedTime), duplicate, canonical };
+  }
+
+  /** The entry at a log index, with a proof against the current head. */
+  async entryByIndex(logIndex: number): Promise<{ uuid: string; entry: RekorEntry }> {
+    const current = await this.#current();
+    const body = await current.reader.entry(logIndex);
+    const [record] = await this.#store.readEntries(logIndex, 1);
+    if (record === undefined) throw new VouchError("STORE_CORRUPT", `log storage is damaged: entry ${logIndex} has no record`);
+    return { uuid: Buffer.from(record.leafHash).toString("hex"), entry: await this.#rekorEntry(current, logIndex, body, record.integratedTime) };
+  }
+
+  /**
+   * The entry with this UUID: the 64-hex leaf hash, or Rekor's 80-hex "entry UUID" (a 16-hex tree ID, then the leaf
+   * hash) which clients of sharded Rekor send.
+   */
+  async entryByUuid(uuid: string): Promise<{ uuid: string; entry: RekorEntry }> {
+    const leaf = parseUuid(uuid);
+    const record = await this.#store.findEntry(Buffer.from(leaf, "hex"));
+    if (record === undefined) throw new VouchError("LOG_NOT_FOUND", `no entry with UUID ${uuid}`);
+    return this.entryByIndex(record.index);
+  }
+
+  /** Rekor's POST /api/v1/log/entries/retrieve: the entries found among the UUIDs, indexes and proposed entries. */
+  async retrieve(query: { entryUUIDs?: string[]; logIndexes?: number[]; entries?: unknown[] }): Promise<Record<string, RekorEntry>[]> {
+    const found: Record<string, RekorEntry>[] = [];
+    const add = async (lookup: () => Promise<{ uuid: string; entry: RekorEntry }>) => {
+      try {
+        const { uuid, entry } = await lookup();
+        found.push({ [uuid]: entry });
+      } catch (error) {
+        if (!(error instanceof VouchError && error.code === "LOG_NOT_FOUND")) throw error;
+      }
+    };
+    for (const uuid of query.entryUUIDs ?? []) await add(() => this.entryByUuid(uuid));
+    for (const index of query.logIndexes ?? []) await add(() => this.entryByIndex(index));
+    for (const proposed of query.entries ?? []) {
+      const canonical = canonicalizeProposedEntry(proposed, { maxBytes: this.#maxEntryBytes });
+      await add(() => this.entryByUuid(Buffer.from(leafHash(canonical.body)).toString("hex")));
+    }
+    return found;
+  }
+
+  async info(): Promise<LogInfo> {
+    const { head } = await this.#current();
+    return {
+      rootHash: hex(head.rootHash),
+      treeSize: head.size,
+      signedTreeHead: head.checkpoint,
+      treeID: this.treeId,
+      inactiveShards: [],
+    };
+  }
+
+  /** The tree ID Rekor v1 clients see: the first 8 bytes of the log ID as a decimal, stable for a log key. */
+  get treeId(): string {
+    // Trillian tree IDs are positive int64s.
+    return (Buffer.from(this.#signer.logId.subarray(0, 8)).readBigUInt64BE() >> 1n).toString();
+  }
+
+  async checkpoint(): Promise<string> {
+    return (await this.#current()).head.checkpoint;
+  }
+
+  /** Rekor's GET /api/v1/log/proof: consistency from firstSize to lastSize (default the current size). */
+  async consistency(firstSize: number, lastSize?: number): Promise<{ hashes: string[]; rootHash: string }> {
+    const reader = await this.#currentReader();
+    const last = lastSize ?? reader.head.size;
+    const hashes = await reader.consistencyProof(firstSize, last);
+    return { hashes: hashes.map(hex), rootHash: hex(await reader.rootAt(last)) };
+  }
+
+  /**
+   * The bytes of a tile or entry bundle at a width, checked against the signed head.
+   * @throws VouchError LOG_NOT_FOUND when the tree (yet) has no such tile.
+   */
+  async tile(ref: TileRef): Promise<Uint8Array> {
+    const reader = await this.#currentReader();
+    if (ref.kind === "hashes") return concat(await reader.tileHashes(ref.level, ref.index, ref.width));
+    return encodeEntryBundle(await reader.entries(ref.index, ref.width));
+  }
+
+  /** Whether a tile at this width can never change (a full tile: clients and CDNs may cache it forever). */
+  static isImmutable(ref: TileRef): boolean {
+    return ref.width === TILE_WIDTH;
+  }
+
+  async #rekorEntry(
+    { reader, head }: { reader: LogReader; head: LogHead },
+    logIndex: number,
+    body: Uint8Array,
+    integratedTime: number,
+  ): Promise<RekorEntry> {
+    const hashes = await reader.inclusionProof(logIndex, head.size);
+    const bodyBase64 = Buffer.from(body).toString("base64");
+    const logID = hex(this.#signer.logId);
+    // The SET payload is the RFC 8785 form of {body, integratedTime, logID, logIndex}: keys sorted, no spaces, and no
+    // value that needs escaping (base64, hex, integers).
+    const payload = `{"body":"${bodyBase64}","integratedTime":${integratedTime},"logID":"${logID}","logIndex":${logIndex}}`;
+    return {
+      body: bodyBase64,
+      integratedTime,
+      logID,
+      logIndex,
+      verification: {
+        inclusionProof: { checkpoint: head.checkpoint, hashes: hashes.map(hex), logIndex, rootHash: hex(head.rootHash), treeSize: head.size },
+        signedEntryTimestamp: Buffer.from(this.#signer.signEntryTimestamp(Buffer.from(payload, "utf8"))).toString("base64"),
+      },
+    };
+  }
+
+  /** A reader of the newest head: the sequencer's own, or the store's (re-read after headTtlMs on a replica). */
+  async #currentReader(): Promise<LogReader> {
+    const sequencerHead = this.#sequencer?.head;
+    let head: LogHead | undefined = sequencerHead;
+    if (head === undefined) {
+      if (this.#reader && Date.now() - this.#headReadAt < this.#headTtlMs) return this.#reader;
+      head = await this.#store.readHead();
+      this.#headReadAt = Date.now();
+      if (head === undefined) throw new VouchError("LOG_UNAVAILABLE", "the log has no checkpoint yet");
+    }
+    if (this.#readerHead !== head) {
+      this.#reader = new LogReader(this.#store, head, this.#tiles);
+      this.#readerHead = head;
+    }
+    return this.#reader!;
+  }
+
+  async #current(): Promise<{ reader: LogReader; head: LogHead }> {
+    const reader = await this.#currentReader();
+    return { reader, head: this.#readerHead! };
+  }
+}
+
+const UUID = /^(?:[0-9a-f]{16})?([0-9a-f]{64})$/;
+
+function parseUuid(uuid: string): string {
+  const match = UUID.exec(uuid.toLowerCase());
+  if (!match) throw new VouchError("LOG_NOT_FOUND", `${JSON.stringify(uuid.slice(0, 100))} is not an entry UUID (64 or 80 hex digits)`);
+  return match[1]!;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("hex");
+}
