@@ -12,6 +12,7 @@ import type { IdentityPolicy } from "../verify/certificate/index.js";
 import { verifyBundle, type ArtifactInput, type VerificationResult } from "../verify/verifier.js";
 import { readTextFile } from "./files.js";
 import { revocationsForVerification } from "./revocation.js";
+import { witnessPolicy } from "./witness-keys.js";
 
 export interface VerifyOptions {
   /** The bundle file (Sigstore bundle JSON, v0.1-v0.3). */
@@ -33,6 +34,10 @@ export interface VerifyOptions {
    * data directory's list, as --trusted-root replaces the shipped root.
    */
   revocations?: string;
+  /** Trusted witnesses (`--witness-key`): vkeys, or files of vkeys one per line. */
+  witnessKeys?: string[];
+  /** Distinct witnesses that must have cosigned each checkpoint (`--witness-threshold`; default 1 with keys). */
+  witnessThreshold?: number;
   /** A data directory whose revocation list (if it has one) applies when `revocations` is not given. */
   dataDir?: string;
   env?: Readonly<Record<string, string | undefined>>;
@@ -56,6 +61,7 @@ export async function verifyArtifact(options: VerifyOptions): Promise<Verificati
       : options.dataDir !== undefined
         ? revocationsForVerification({ dataDir: options.dataDir })
         : undefined;
+  const witnesses = witnessPolicy(options.witnessKeys, options.witnessThreshold);
   const predicateType = options.type === undefined ? undefined : (resolvePredicateType(options.type) ?? usage(`--type ${options.type}: not a known predicate type name or a URI`));
   return verifyBundle(bundle, {
     artifact: readArtifact(options.artifact),
@@ -67,6 +73,7 @@ export async function verifyArtifact(options: VerifyOptions): Promise<Verificati
     ...(options.ctlogThreshold !== undefined ? { ctlogThreshold: options.ctlogThreshold } : {}),
     ...(options.timestampThreshold !== undefined ? { timestampThreshold: options.timestampThreshold } : {}),
     ...(revocations ? { revocations: revocations.list } : {}),
+    ...(witnesses ? { witnesses } : {}),
   });
 }
 

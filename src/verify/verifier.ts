@@ -9,7 +9,7 @@ import { parseCertificate, type Certificate } from "../core/x509/index.js";
 import { checkIdentity, verifyCertificateChain, verifyScts, type Identity, type IdentityPolicy } from "./certificate/index.js";
 import { checkRevocation, type RevocationList } from "./revocation.js";
 import { verifyTimestamp } from "./timestamp/index.js";
-import { verifyEntryBody, verifyInclusionProof, verifySignedEntryTimestamp, type LoggedContent } from "./tlog/index.js";
+import { verifyEntryBody, verifyInclusionProof, verifySignedEntryTimestamp, witnessKeys, type LoggedContent, type WitnessPolicy } from "./tlog/index.js";
 
 /**
  * What is being verified: the artifact's bytes, or only its digest (`sha256:<hex>`, as cosign and the
@@ -38,6 +38,11 @@ export interface VerificationPolicy {
    * to a certificate's public key.
    */
   revocations?: RevocationList;
+  /**
+   * Witnesses (c2sp.org/tlog-cosignature): each entry's inclusion-proof checkpoint must carry valid cosignatures by at
+   * least `threshold` distinct witnesses among `keys`, or verification fails with VERIFY_THRESHOLD.
+   */
+  witnesses?: WitnessPolicy;
 }
 
 /** One verification step's outcome, in the order the verifier ran them. */
@@ -105,6 +110,7 @@ export function verifyBundle(bundle: Bundle, policy: VerificationPolicy): Verifi
 
   // --- transparency log ------------------------------------------------------------------------------------------
   const logged = loggedContent(bundle, artifactDigest);
+  if (policy.witnesses) witnessKeys(policy.witnesses); // an unusable witness policy is a usage error, whatever the bundle
   const timestampTimes = verifyTimestamps(bundle, policy.trustedRoot);
   const tlogEntries: VerificationResult["tlogEntries"] = [];
   const trustedTimes: TrustedTime[] = [...timestampTimes];
@@ -116,7 +122,7 @@ export function verifyBundle(bundle: Bundle, policy: VerificationPolicy): Verifi
     if (seenEntries.has(key)) continue;
     seenEntries.add(key);
     verifyEntryBody(entry, logged, bundle.material.kind === "certificate" ? { kind: "certificate", der: signerDer } : { kind: "publicKey", der: signerDer });
-    const integrated = verifyEntryInclusion(entry, bundle, policy.trustedRoot, timestampTimes[0]?.time);
+    const integrated = verifyEntryInclusion(entry, bundle, policy.trustedRoot, timestampTimes[0]?.time, policy.witnesses);
     if (integrated) trustedTimes.push({ source: "tlog", time: integrated.time, by: integrated.by });
     tlogEntries.push({ logIndex: entry.logIndex, logId: Buffer.from(entry.logId).toString("hex"), ...(integrated ? { integratedTime: integrated.time } : {}) });
   }
@@ -216,7 +222,7 @@ function verifyTimestamps(bundle: Bundle, root: TrustedRoot): TrustedTime[] {
  * Proof that the entry is in the log. Bundles v0.2+ must carry an inclusion proof (client spec); a v0.1 bundle may
  * rest on the SET alone. When a SET is present it must verify, and only then is the integrated time trusted.
  */
-function verifyEntryInclusion(entry: TlogEntry, bundle: Bundle, root: TrustedRoot, signingTime: Date | undefined): { time: Date; by: string } | undefined {
+function verifyEntryInclusion(entry: TlogEntry, bundle: Bundle, root: TrustedRoot, signingTime: Date | undefined, witnesses: WitnessPolicy | undefined): { time: Date; by: string } | undefined {
   if (entry.inclusionProof === undefined && bundle.version !== "0.1") {
     throw new VouchError("VERIFY_TLOG_INCLUSION", `bundle v${bundle.version} entries need an inclusion proof (log index ${entry.logIndex} has none)`);
   }
@@ -226,9 +232,12 @@ function verifyEntryInclusion(entry: TlogEntry, bundle: Bundle, root: TrustedRoo
     integrated = { time: set.integratedTime, by: set.tlog.baseUrl };
   }
   if (entry.inclusionProof !== undefined) {
-    verifyInclusionProof(entry, root.tlogs, { signingTime: integrated?.time ?? signingTime });
+    verifyInclusionProof(entry, root.tlogs, { signingTime: integrated?.time ?? signingTime, ...(witnesses ? { witnesses } : {}) });
   } else if (integrated === undefined) {
     throw new VouchError("VERIFY_TLOG_INCLUSION", `log index ${entry.logIndex} has neither an inclusion proof nor a signed entry timestamp`);
+  } else if (witnesses !== undefined && witnesses.threshold > 0) {
+    // Witnesses cosign checkpoints: an entry proven by a SET alone has none to show.
+    throw new VouchError("VERIFY_THRESHOLD", `log index ${entry.logIndex} has no checkpoint, so no witness cosignatures (${witnesses.threshold} required)`);
   }
   return integrated;
 }

@@ -23,6 +23,8 @@ interface VerifyFlags {
   ctlogThreshold?: string;
   timestampThreshold?: string;
   revocations?: string;
+  witnessKey?: string[];
+  witnessThreshold?: string;
   output: string;
 }
 
@@ -40,6 +42,8 @@ export function registerVerify(program: Command): void {
     .option("--tlog-threshold <n>", "transparency-log entries that must verify", "1")
     .option("--ctlog-threshold <n>", "embedded SCTs that must verify", "1")
     .option("--timestamp-threshold <n>", "trusted signing times needed (verified SETs plus RFC 3161 timestamps)", "1")
+    .option("--witness-key <vkey-or-file>", "a trusted witness's vkey, or a file of vkeys (repeatable); checkpoints must be cosigned", collect, [])
+    .option("--witness-threshold <n>", "distinct witnesses that must have cosigned each checkpoint (default 1 with --witness-key)")
     .option("--revocations <file>", "revoked keys: a list from `vouch key revocations export` (default: the data directory's list, when it has one)")
     .option("-o, --output <format>", "text or json", "text")
     .action(async (artifact: string, flags: VerifyFlags) => {
@@ -79,6 +83,8 @@ export function verifyOptions(artifact: string, flags: VerifyFlags): VerifyOptio
     tlogThreshold: count(flags.tlogThreshold, "--tlog-threshold"),
     ctlogThreshold: count(flags.ctlogThreshold, "--ctlog-threshold"),
     timestampThreshold: count(flags.timestampThreshold, "--timestamp-threshold"),
+    ...(flags.witnessKey?.length ? { witnessKeys: flags.witnessKey } : {}),
+    ...(flags.witnessThreshold !== undefined ? { witnessThreshold: count(flags.witnessThreshold, "--witness-threshold") } : {}),
   };
 }
 

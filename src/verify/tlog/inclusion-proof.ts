@@ -10,6 +10,7 @@ import {
 import type { TlogEntry, TransparencyLogInstance } from "../../bundle/types.js";
 import { bytesEqual, hex, selectLogKey } from "./select-log-key.js";
 import { entryTime } from "./time.js";
+import { checkWitnessCosignatures, type WitnessCosignature, type WitnessPolicy } from "./witnesses.js";
 
 export interface InclusionProofOptions {
   /**
@@ -17,6 +18,8 @@ export interface InclusionProofOptions {
    * Rekor v2 entries, which carry no integrated time. Rekor v1 entries use their integrated time.
    */
   signingTime?: Date;
+  /** Witnesses that must have cosigned the checkpoint (checkWitnessCosignatures). */
+  witnesses?: WitnessPolicy;
 }
 
 export interface VerifiedInclusion {
@@ -24,6 +27,8 @@ export interface VerifiedInclusion {
   tlog: TransparencyLogInstance;
   /** The signed checkpoint the proof ends in. */
   checkpoint: Checkpoint;
+  /** The witness cosignatures that verified, when `options.witnesses` asked for them. */
+  witnesses?: WitnessCosignature[];
 }
 
 // Rekor v1 signs RFC 6962 STHs as checkpoints whose origin is "<host> - <tree ID>" (one tree per shard); Rekor v2
@@ -39,9 +44,10 @@ const REKOR_V1_ORIGIN = /^.+ - [0-9]+$/;
  *    cosignatures, are ignored); for a C2SP log the checkpoint origin and the signature's key name are the log's
  *    name (the host of its base URL);
  * 3. the checkpoint's tree size and root hash are the proof's;
- * 4. SHA-256(0x00 || canonicalizedBody) at the proof's index leads through the audit path to that root.
+ * 4. SHA-256(0x00 || canonicalizedBody) at the proof's index leads through the audit path to that root;
+ * 5. with `options.witnesses`, enough trusted witnesses cosigned the checkpoint (c2sp.org/tlog-cosignature).
  *
- * @throws VouchError VERIFY_TLOG_INCLUSION naming the check that failed.
+ * @throws VouchError VERIFY_TLOG_INCLUSION naming the check that failed; VERIFY_THRESHOLD for too few witnesses.
  * @example
  *   const { checkpoint } = verifyInclusionProof(entry, trustedRoot.tlogs, { signingTime });
  */
@@ -70,7 +76,7 @@ export function verifyInclusionProof(
     throw fail(`the entry's log index ${entry.logIndex} is not the proof's leaf index ${proof.logIndex}`);
   }
 
-  const checkpoint = verifyCheckpoint(proof.checkpoint, tlog);
+  const { checkpoint, note } = verifyCheckpoint(proof.checkpoint, tlog);
   if (checkpoint.size !== proof.treeSize) {
     throw fail(`the checkpoint's tree size ${checkpoint.size} is not the proof's tree size ${proof.treeSize}`);
   }
@@ -82,10 +88,11 @@ export function verifyInclusionProof(
   }
   const check = verifyInclusion(proof.logIndex, proof.treeSize, leafHash(entry.canonicalizedBody), proof.hashes, proof.rootHash);
   if (!check.ok) throw fail(check.reason);
-  return { tlog, checkpoint };
+  if (options.witnesses === undefined) return { tlog, checkpoint };
+  return { tlog, checkpoint, witnesses: checkWitnessCosignatures(note, options.witnesses) };
 }
 
-function verifyCheckpoint(envelope: string, tlog: TransparencyLogInstance): Checkpoint {
+function verifyCheckpoint(envelope: string, tlog: TransparencyLogInstance): { checkpoint: Checkpoint; note: SignedNote } {
   let note: SignedNote;
   let checkpoint: Checkpoint;
   try {
@@ -115,7 +122,7 @@ function verifyCheckpoint(envelope: string, tlog: TransparencyLogInstance): Chec
     keyId: tlog.checkpointKeyId,
   });
   if (!verified.ok) throw fail(`checkpoint: ${verified.reason}`);
-  return checkpoint;
+  return { checkpoint, note };
 }
 
 function hostname(baseUrl: string): string | undefined {

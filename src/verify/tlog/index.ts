@@ -7,3 +7,4 @@ export { parseEntryBody, type LogEntryBody, type LoggedSignature, type LoggedVer
 export { verifyInclusionProof, type InclusionProofOptions, type VerifiedInclusion } from "./inclusion-proof.js";
 export { isValidAt, selectLogKey } from "./select-log-key.js";
 export { verifySignedEntryTimestamp, type VerifiedSet } from "./set.js";
+export { checkWitnessCosignatures, witnessKeys, type WitnessCosignature, type WitnessPolicy } from "./witnesses.js";
