@@ -121,6 +121,11 @@ export function base64OfBase64(value: unknown, path: string): { inner: string; b
 
 export { encodeBase64 };
 
+/** An attacker-chosen value quoted into a message: JSON-escaped (one line) and cut short. */
+export function quote(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+}
+
 /** RFC 8785 canonical JSON bytes (the `canonicalize` package), the Merkle leaf of an entry. */
 export function canonicalBytes(value: Json): Uint8Array {
   let text: string | undefined;

@@ -1,4 +1,4 @@
-import { base64, encodeBase64, field, invalid, object, string, type Json } from "./fields.js";
+import { base64, encodeBase64, field, invalid, object, string, quote, type Json } from "./fields.js";
 import { canonicalPem, verifierFromPem, type EntryVerifier } from "./keys.js";
 import { DIGEST_BYTES, hashedRekordHash, verifyDigest, type HashName } from "./signature.js";
 import { keyDetailsHash, parseV2Verifier, v2VerifierJson, V2_HASH_NAMES } from "./v2-verifier.js";
@@ -21,7 +21,7 @@ const V1_HASHES = new Set<string>(["sha256", "sha384", "sha512"]);
 export function hashedRekordV001(spec: Json): Built {
   const hash = object(field(object(field(spec, "data"), "spec.data"), "hash"), "spec.data.hash");
   const algorithm = string(field(hash, "algorithm"), "spec.data.hash.algorithm");
-  if (!V1_HASHES.has(algorithm)) throw invalid(`spec.data.hash.algorithm ${JSON.stringify(algorithm)} is not sha256, sha384 or sha512`);
+  if (!V1_HASHES.has(algorithm)) throw invalid(`spec.data.hash.algorithm ${quote(algorithm)} is not sha256, sha384 or sha512`);
   const hashName = algorithm as HashName;
   const value = string(field(hash, "value"), "spec.data.hash.value");
   // Rekor: len(value) must be twice the digest size, then hex.DecodeString (either case; the value is stored as given).

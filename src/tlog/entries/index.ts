@@ -1,5 +1,5 @@
 import { dsseV001, dsseV002 } from "./dsse.js";
-import { canonicalBytes, DEFAULT_MAX_ENTRY_BYTES, field, invalid, object, readSubmission, string, type Json } from "./fields.js";
+import { canonicalBytes, DEFAULT_MAX_ENTRY_BYTES, field, invalid, object, readSubmission, string, quote, type Json } from "./fields.js";
 import { hashedRekordV001, hashedRekordV002, type Built } from "./hashedrekord.js";
 import { intotoV002 } from "./intoto.js";
 import { distinctSigners, type SignerIdentity } from "./keys.js";
@@ -53,10 +53,10 @@ export function canonicalizeProposedEntry(json: unknown, options: CanonicalizeOp
       if (apiVersion === "0.0.2") return finish("intoto", "0.0.2", intotoV002(spec));
       break;
     default:
-      throw invalid(`kind ${JSON.stringify(kind)} is not supported (hashedrekord, dsse, intoto)`);
+      throw invalid(`kind ${quote(kind)} is not supported (hashedrekord, dsse, intoto)`);
   }
   const supported = kind === "intoto" ? "0.0.2" : "0.0.1";
-  throw invalid(`apiVersion ${JSON.stringify(apiVersion)} of ${kind} is not supported (${supported}; 0.0.2 hashedrekord and dsse are Rekor v2 requests)`);
+  throw invalid(`apiVersion ${quote(apiVersion)} of ${kind} is not supported (${supported}; 0.0.2 hashedrekord and dsse are Rekor v2 requests)`);
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   MAX_SIGNATURES,
   nonEmptyString,
   object,
+  quote,
   string,
   type Json,
 } from "./fields.js";
@@ -58,7 +59,7 @@ export function intotoV002(spec: Json): Built {
 
   const hash = object(field(content, "hash"), "spec.content.hash");
   const hashAlgorithm = string(field(hash, "algorithm"), "spec.content.hash.algorithm");
-  if (hashAlgorithm !== "sha256") throw invalid(`spec.content.hash.algorithm ${JSON.stringify(hashAlgorithm)} is not sha256`);
+  if (hashAlgorithm !== "sha256") throw invalid(`spec.content.hash.algorithm ${quote(hashAlgorithm)} is not sha256`);
   const hashValue = string(field(hash, "value"), "spec.content.hash.value");
   if (!/^[0-9a-fA-F]{64}$/.test(hashValue)) throw invalid("spec.content.hash.value is not a hex SHA-256 digest");
 

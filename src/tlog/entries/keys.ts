@@ -77,9 +77,18 @@ function publicKeyVerifier(der: Uint8Array, path: string): EntryVerifier {
   // Go re-marshals the key it parsed; OpenSSL's export is the same DER for the supported types. Requiring the input
   // to be that DER already gives each key one spelling (no compressed points, no missing RSA NULL parameters), so
   // an entry cannot be logged twice under two encodings of one key.
-  const canonical = new Uint8Array(key.export({ type: "spki", format: "der" }));
+  const canonical = canonicalSpki(key);
   if (!bytesEqual(canonical, der)) throw invalid(`${path} is not a DER-canonical SubjectPublicKeyInfo`);
   return { kind: "publicKey", der, key, keyType: keyType(key, path), signer: { publicKey: der } };
+}
+
+/**
+ * The SPKI Go's MarshalPKIXPublicKey would write. OpenSSL keeps an EC point in the form it was given, so an EC key
+ * goes through its JWK (x, y) to come out uncompressed, the only form Go's ParsePKIXPublicKey reads.
+ */
+function canonicalSpki(key: KeyObject): Uint8Array {
+  const plain = key.asymmetricKeyType === "ec" ? createPublicKey({ key: key.export({ format: "jwk" }), format: "jwk" }) : key;
+  return new Uint8Array(plain.export({ type: "spki", format: "der" }));
 }
 
 function certificateVerifier(der: Uint8Array, path: string): EntryVerifier {

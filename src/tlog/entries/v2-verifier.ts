@@ -1,4 +1,4 @@
-import { base64, encodeBase64, field, invalid, object, string, type Json } from "./fields.js";
+import { base64, encodeBase64, field, invalid, object, string, quote, type Json } from "./fields.js";
 import { verifierFromDer, type EntryVerifier, type KeyType } from "./keys.js";
 import type { HashName } from "./signature.js";
 
@@ -48,7 +48,7 @@ export function parseV2Verifier(value: unknown, path: string): V2Verifier {
   }
   const keyDetails = string(field(verifier, "keyDetails"), `${path}.keyDetails`);
   const details = Object.hasOwn(KEY_DETAILS, keyDetails) ? KEY_DETAILS[keyDetails] : undefined;
-  if (details === undefined) throw invalid(`${path}.keyDetails ${JSON.stringify(keyDetails)} is not a supported PublicKeyDetails`);
+  if (details === undefined) throw invalid(`${path}.keyDetails ${quote(keyDetails)} is not a supported PublicKeyDetails`);
   const kind = publicKey === undefined ? "certificate" : "publicKey";
   const name = publicKey === undefined ? "x509Certificate" : "publicKey";
   const rawPath = `${path}.${name}.rawBytes`;
