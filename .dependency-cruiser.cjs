@@ -26,10 +26,22 @@ module.exports = {
     },
     {
       name: "cli-uses-the-public-api-only",
-      comment: "the CLI is a thin shell over index.ts and runtime.ts",
+      comment:
+        "the CLI is a thin shell over the public API and runtime.ts. It imports the API's areas (src/public/*.ts), " +
+        "not index.ts, their union: that would load every area (~275 modules) into every run, and the CLI's cold " +
+        "start (vouch --version, vouch verify) matters (docs/benchmarks.md)",
       severity: "error",
       from: { path: "^src/cli/" },
-      to: { path: "^src/", pathNot: "^src/(cli/|index\\.ts$|runtime\\.ts$)" },
+      to: { path: "^src/", pathNot: "^src/(cli/|public/[^/]+\\.ts$|runtime\\.ts$)" },
+    },
+    {
+      name: "cli-loads-verbs-lazily",
+      comment:
+        "cold start: a command module imports an API area other than public/base.ts only with `await import()` in " +
+        "its action (or `import type`), so each run loads only the verb it runs (see src/cli/main.ts)",
+      severity: "error",
+      from: { path: "^src/cli/", pathNot: "\\.test\\.ts$" },
+      to: { path: "^src/public/", pathNot: "^src/public/base\\.ts$", dependencyTypesNot: ["dynamic-import", "type-only"] },
     },
     {
       name: "no-tests-or-fixtures-in-src",

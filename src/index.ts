@@ -1,56 +1,17 @@
 /**
  * vouch's public library API. Every CLI verb is one of these functions; the CLI only parses flags and prints.
+ *
+ * The API is split into areas (src/public/*.ts), one per group of verbs, and this file is their union. The CLI
+ * imports the areas, not this file: a verb then loads only its own area (`vouch verify` the verifier, not the
+ * catalogers), which keeps the CLI's start-up short. A name lives in exactly one area (TypeScript rejects a name
+ * two `export *` lines both provide).
  */
-export { generateSbom, encodeSbom, parseSbomFormat, SBOM_FORMAT_NAMES } from "./api/sbom.js";
-export type { GenerateSbomOptions, GeneratedSbom, SbomFormat, EncodeOptions } from "./api/sbom.js";
-export { VouchError, isVouchError } from "./core/errors.js";
-export type { VouchErrorCode } from "./core/errors.js";
-export type { Sbom, Component, Dependency, License, Hash, Scope, Ecosystem } from "./sbom/model/types.js";
-export type { CatalogWarning } from "./catalog/types.js";
-export { VOUCH_VERSION } from "./version.js";
-export { checkSbomFile, checkSbomText, renderCheckTable, parseGateRequirements, GATE_REQUIREMENTS } from "./api/sbom-check.js";
-export type { CheckSbomOptions, SbomCheckResult } from "./api/sbom-check.js";
-export { diffSbomFiles, renderSbomDiffTable, parseDiffKinds } from "./api/sbom-diff.js";
-export type { SbomDiffResult } from "./api/sbom-diff.js";
-export { readSbom } from "./sbom/read/index.js";
-export type { ReadSbom } from "./sbom/read/index.js";
-export { assessQuality, checkGate } from "./sbom/quality/index.js";
-export type { QualityReport, GateRequirement, GateResult } from "./sbom/quality/index.js";
-export { diffSboms, DIFF_KINDS } from "./sbom/diff/index.js";
-export type { SbomDiff, DiffKind } from "./sbom/diff/index.js";
-export { verifyArtifact, loadBundle, loadTrustedRoot } from "./api/verify.js";
-export type { VerifyOptions } from "./api/verify.js";
-export { verifyBundle } from "./verify/verifier.js";
-export type { VerificationPolicy, VerificationResult, ArtifactInput, CheckResult, TrustedTime } from "./verify/verifier.js";
-export type { IdentityPolicy, Identity } from "./verify/certificate/index.js";
-export { parseBundle } from "./bundle/parse.js";
-export { serializeBundle } from "./bundle/serialize.js";
-export { parseTrustedRoot, publicGoodTrustedRoot } from "./bundle/trusted-root.js";
-export type { Bundle, TrustedRoot } from "./bundle/types.js";
-export { generateKeyFiles } from "./api/key.js";
-export type { GenerateKeyOptions, GeneratedKeyFiles } from "./api/key.js";
-export { signFile, signBytes, openSigner, bundleToJson } from "./api/sign.js";
-export type { SignerOptions, SignedArtifact } from "./api/sign.js";
-export { attestFiles, statementForFiles, predicateTypeOf, readPredicate, generateProvenance } from "./api/attest.js";
-export type { AttestOptions, Attestation, ProvenanceOptions } from "./api/attest.js";
-export { KeySigner } from "./sign/key-signer.js";
-export { KeyFileSigner, parseKeyRef } from "./sign/key-file.js";
-export type { KeyRef, KeyFileSignerOptions } from "./sign/key-file.js";
-export type { Signer, SignatureResult, SignerMaterial } from "./sign/signer.js";
-export { resolvePassword, terminalPrompt, PASSWORD_ENV } from "./sign/password.js";
-export type { PasswordSource, PasswordPrompt } from "./sign/password.js";
-export { messageSignatureBundle, dsseBundle } from "./sign/bundle-builder.js";
-export { signDsse } from "./sign/dsse.js";
-export { GENERATE_ALGORITHMS, KEY_DETAILS, PRIVATE_KEY_ENCRYPTION, generateKeyPair, encryptPrivateKey, importPrivateKey, importPublicKey, publicKeyPem, publicKeyDer, keyId, keyAlgorithm } from "./core/crypto/keys.js";
-export type { KeyAlgorithm, GenerateAlgorithm, KeyPair } from "./core/crypto/keys.js";
-export { buildProvenance, sbomByproduct, sbomMediaType, SLSA_PROVENANCE_V1, GITHUB_WORKFLOW_BUILD_TYPE } from "./attest/provenance.js";
-export type { SlsaProvenanceV1, ResourceDescriptor, ProvenanceInput } from "./attest/provenance.js";
-export { readCiBuild } from "./attest/ci-env.js";
-export type { CiBuild, GitHubActionsBuild, GitLabCiBuild } from "./attest/ci-env.js";
-export { createVerifier } from "./api/verify-many.js";
-export type { Verifier, VerifierOptions, VerifyRequest, VerifyThresholds, VerifyManyOptions, VerificationOutcome, IndexedOutcome, OutcomeCode } from "./api/verify-many.js";
-export { revokeKey, loadRevocations, exportRevocations, loadRevocationsExport, revocationsForVerification, REVOCATION_FILES } from "./api/revocation.js";
-export type { RevokeKeyOptions, RevokeKeyResult, LoadedRevocations, RevocationsExport } from "./api/revocation.js";
-export { checkRevocation, addRevocation, parseRevocationList, openRevocationEnvelope, revocationListDocument, REVOCATIONS_MEDIA_TYPE } from "./verify/revocation.js";
-export type { Revocation, RevocationList, RevocationDecision } from "./verify/revocation.js";
-export { readTextFile, writeFileAtomic } from "./api/files.js";
+export * from "./public/base.js";
+export * from "./public/sbom.js";
+export * from "./public/sbom-check.js";
+export * from "./public/sbom-diff.js";
+export * from "./public/verify.js";
+export * from "./public/revocation.js";
+export * from "./public/keys.js";
+export * from "./public/sign.js";
+export * from "./public/attest.js";

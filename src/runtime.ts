@@ -1,9 +1,16 @@
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
-import { Ajv, type ValidateFunction } from "ajv";
+import type * as AjvModule from "ajv";
+import type { ValidateFunction } from "ajv";
 import envPaths from "env-paths";
-import { parse as parseYaml, YAMLParseError } from "yaml";
+import type * as YamlModule from "yaml";
 import { VouchError } from "./core/errors.js";
+
+// yaml and ajv are ~135 modules, loaded only when there is a config file to read: every CLI verb imports this
+// file, and most runs have none (start-up time matters for a CLI). Both are CommonJS under Node, so require keeps
+// loadConfig synchronous.
+const requireCjs = createRequire(import.meta.url);
 
 /**
  * The composition root: where configuration, the data directory and (in later issues) store drivers are
@@ -48,7 +55,7 @@ export const CONFIG_SCHEMA = {
   },
 } as const;
 
-// Compiled on first use: most runs have no config file, and start-up time matters for a CLI.
+// Compiled on first use, for the same reason.
 let validateConfig: ValidateFunction<VouchConfig> | undefined;
 
 /** --config FILE, else VOUCH_CONFIG, else no file (defaults). A bad file is an input error naming the field. */
@@ -61,6 +68,7 @@ export function loadConfig(flag: string | undefined, env: Env = process.env): Vo
   } catch (err) {
     throw new VouchError("INPUT_NOT_FOUND", `cannot read config (${(err as NodeJS.ErrnoException).code ?? "error"})`, { file: path });
   }
+  const { parse: parseYaml, YAMLParseError } = requireCjs("yaml") as typeof YamlModule;
   let data: unknown;
   try {
     data = parseYaml(text) ?? {};
@@ -68,6 +76,7 @@ export function loadConfig(flag: string | undefined, env: Env = process.env): Vo
     const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
     throw new VouchError("INPUT_MALFORMED", `invalid YAML: ${(err as Error).message.split("\n")[0]}`, { file: path, line });
   }
+  const { Ajv } = requireCjs("ajv") as typeof AjvModule;
   validateConfig ??= new Ajv({ allErrors: true }).compile<VouchConfig>(CONFIG_SCHEMA);
   if (!validateConfig(data)) {
     const e = validateConfig.errors?.[0];

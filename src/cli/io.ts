@@ -1,5 +1,5 @@
 /** The CLI's I/O: files through the library's helpers (whole or not at all), results to stdout, the rest to stderr. */
-export { readTextFile, writeFileAtomic } from "../index.js";
+export { readTextFile, writeFileAtomic } from "../public/base.js";
 
 /** Results go to stdout; progress and warnings to stderr. */
 export const out = (text: string): void => void process.stdout.write(text);

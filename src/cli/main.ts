@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
-import { isVouchError, VOUCH_VERSION } from "../index.js";
+import { isVouchError, VOUCH_VERSION } from "../public/base.js";
 import { registerSbomGenerate } from "./commands/sbom.js";
 import { registerSbomCheck } from "./commands/sbom-check.js";
 import { registerSbomDiff } from "./commands/sbom-diff.js";
@@ -19,6 +19,12 @@ import type { GlobalOptions } from "./options.js";
  */
 export const EXIT = { ok: 0, checkFailed: 1, inputError: 2, internal: 3 } as const;
 
+/**
+ * Every verb is registered up front (names, flags, help: cheap), but its implementation is imported by its action
+ * (`await import("../../public/<area>.js")`), so a run loads only the area of the verb it runs: `vouch --version`
+ * and `--help` load commander and a few tiny modules, `vouch verify` the verifier and not the catalogers. The
+ * command modules import only src/public/base.ts and types eagerly (.dependency-cruiser.cjs checks this).
+ */
 export function buildCli(): Command {
   const program = new Command("vouch")
     .description("Supply-chain evidence: SBOMs, signatures, provenance, verification")

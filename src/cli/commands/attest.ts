@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { attestFiles, terminalPrompt, VouchError } from "../../index.js";
+import { VouchError } from "../../public/base.js";
 import { out, writeFileAtomic } from "../io.js";
 
 interface AttestOptions {
@@ -25,6 +25,7 @@ export function registerAttest(program: Command): void {
     .action(async (subjects: string[], opts: AttestOptions) => {
       if (opts.output !== "text" && opts.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${opts.output}: use text or json`);
       const bundlePath = opts.bundle ?? defaultBundlePath(subjects, opts.type);
+      const [{ attestFiles }, { terminalPrompt }] = await Promise.all([import("../../public/attest.js"), import("../../public/keys.js")]);
       const attestation = await attestFiles(subjects, {
         type: opts.type,
         predicatePath: opts.predicate,

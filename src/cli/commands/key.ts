@@ -1,18 +1,15 @@
 import type { Command } from "commander";
-import {
-  exportRevocations,
-  generateKeyFiles,
-  GENERATE_ALGORITHMS,
-  loadRevocations,
-  revocationListDocument,
-  revokeKey,
-  terminalPrompt,
-  VouchError,
-  type LoadedRevocations,
-} from "../../index.js";
+import { VouchError } from "../../public/base.js";
+import type { LoadedRevocations } from "../../public/revocation.js";
 import { resolveDataDir } from "../../runtime.js";
 import { err, out, writeFileAtomic } from "../io.js";
 import type { GlobalOptions } from "../options.js";
+
+/**
+ * GENERATE_ALGORITHMS, spelt out: importing the constant would load node:crypto (~10 ms) into every `vouch --help`.
+ * key.test.ts keeps the two in step; generateKeyFiles rejects any other name.
+ */
+export const GENERATE_ALGORITHMS_HELP = "ecdsa-p256 or ed25519";
 
 interface KeyGenerateOptions {
   out: string;
@@ -27,12 +24,13 @@ export function registerKeyGenerate(key: Command): void {
     .command("generate")
     .description("generate a signing key pair: PREFIX.key (encrypted private key) and PREFIX.pub")
     .option("--out <prefix>", "file name prefix", "cosign")
-    .option("--algorithm <name>", `key algorithm: ${GENERATE_ALGORITHMS.join(" or ")}`, "ecdsa-p256")
+    .option("--algorithm <name>", `key algorithm: ${GENERATE_ALGORITHMS_HELP}`, "ecdsa-p256")
     .option("--password-file <file>", "read the password from this file's first line (else $VOUCH_PASSWORD, else a prompt)")
     .option("-o, --output <format>", "text or json", "text")
     .addHelpText("after", "\nThe private key is encrypted (PKCS#8, scrypt + AES-256-CBC) and written with mode 0600. Existing files are never overwritten.")
     .action(async (opts: KeyGenerateOptions) => {
       if (opts.output !== "text" && opts.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${opts.output}: use text or json`);
+      const { generateKeyFiles, terminalPrompt } = await import("../../public/keys.js");
       const generated = await generateKeyFiles({
         prefix: opts.out,
         algorithm: opts.algorithm,
@@ -78,6 +76,7 @@ export function registerKeyRevoke(key: Command, globals: () => GlobalOptions): v
     )
     .action(async (keyFile: string, opts: KeyRevokeOptions) => {
       checkOutput(opts.output);
+      const [{ revokeKey, revocationListDocument }, { terminalPrompt }] = await Promise.all([import("../../public/revocation.js"), import("../../public/keys.js")]);
       const r = await revokeKey({
         dataDir: resolveDataDir(globals().dataDir),
         key: keyFile,
@@ -107,9 +106,10 @@ export function registerKeyRevoke(key: Command, globals: () => GlobalOptions): v
     .description("list the data directory's revoked keys; `export --out FILE` writes the signed list to ship with the trust material")
     .option("-o, --output <format>", "text or json", "text")
     .exitOverride()
-    .action((opts: { output: string }) => {
+    .action(async (opts: { output: string }) => {
       checkOutput(opts.output);
       const dataDir = resolveDataDir(globals().dataDir);
+      const { loadRevocations, revocationListDocument } = await import("../../public/revocation.js");
       const loaded = loadRevocations(dataDir);
       if (opts.output === "json") {
         out(`${JSON.stringify({ ...revocationListDocument(loaded?.list ?? { revocations: [] }), ...(loaded ? { listKeyId: loaded.listKeyId } : {}) }, null, 2)}\n`);
@@ -125,8 +125,10 @@ export function registerKeyRevoke(key: Command, globals: () => GlobalOptions): v
     .command("export")
     .description("write the signed revocation list and its public key to one JSON file (for vouch verify --revocations FILE)")
     .requiredOption("--out <file>", "the file to write")
-    .action((opts: { out: string }) => {
-      const exported = exportRevocations(resolveDataDir(globals().dataDir));
+    .action(async (opts: { out: string }) => {
+      const dataDir = resolveDataDir(globals().dataDir);
+      const { exportRevocations } = await import("../../public/revocation.js");
+      const exported = exportRevocations(dataDir);
       writeFileAtomic(opts.out, `${JSON.stringify(exported, null, 2)}\n`);
       err(`Revocation list written to ${opts.out}`);
     });

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { generateProvenance, statementForFiles, VouchError } from "../../index.js";
+import { VouchError } from "../../public/base.js";
 import { out, writeFileAtomic } from "../io.js";
 
 interface ProvenanceOptions {
@@ -21,7 +21,7 @@ export function registerProvenance(program: Command): void {
     .option("--started-on <time>", "when the build started (RFC 3339), where the CI does not say")
     .option("--statement", "print the whole unsigned in-toto statement over the SUBJECTs, not just the predicate")
     .addHelpText("after", "\nThen: vouch attest SUBJECT --type slsaprovenance --predicate provenance.json --key cosign.key")
-    .action((subjects: string[], opts: ProvenanceOptions) => {
+    .action(async (subjects: string[], opts: ProvenanceOptions) => {
       let startedOn: Date | undefined;
       if (opts.startedOn !== undefined) {
         startedOn = new Date(opts.startedOn);
@@ -30,6 +30,7 @@ export function registerProvenance(program: Command): void {
         }
       }
       if (opts.statement && subjects.length === 0) throw new VouchError("INPUT_USAGE", "--statement needs at least one SUBJECT file");
+      const { generateProvenance, statementForFiles } = await import("../../public/attest.js");
       const predicate = generateProvenance({ sbomPath: opts.sbom, builderId: opts.builderId, startedOn });
       // Subjects are hashed even without --statement, so a wrong path fails here rather than at `vouch attest`.
       const statement = subjects.length > 0 ? statementForFiles(subjects, "slsaprovenance", predicate) : undefined;

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { checkSbomFile, parseGateRequirements, renderCheckTable, VouchError } from "../../index.js";
+import { VouchError } from "../../public/base.js";
 import { err, out } from "../io.js";
 
 interface CheckOptions {
@@ -16,8 +16,9 @@ export function registerSbomCheck(sbom: Command): void {
     .option("-o, --output <format>", "table or json", "table")
     .option("--require <list>", "every component must have these: versions,purls,licenses,checksums")
     .option("--min-score <n>", "fail below this score (0-10)")
-    .action((file: string, opts: CheckOptions) => {
+    .action(async (file: string, opts: CheckOptions) => {
       if (opts.output !== "table" && opts.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${opts.output}: use table or json`);
+      const { checkSbomFile, parseGateRequirements, renderCheckTable } = await import("../../public/sbom-check.js");
       const result = checkSbomFile(file, {
         require: opts.require === undefined ? [] : parseGateRequirements(opts.require),
         minScore: opts.minScore === undefined ? undefined : parseScore(opts.minScore),

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { encodeSbom, generateSbom, parseSbomFormat, VouchError, type SbomFormat } from "../../index.js";
+import { VouchError } from "../../public/base.js";
+import type { SbomFormat } from "../../public/sbom.js";
 import { loadConfig } from "../../runtime.js";
 import { err, out, writeFileAtomic } from "../io.js";
 import { collect, type GlobalOptions } from "../options.js";
@@ -26,10 +27,11 @@ export function registerSbomGenerate(sbom: Command, globals: () => GlobalOptions
     .option("--max-file-size <bytes>", "skip files larger than this")
     .option("--author <name>", "organisation the SBOM data is from (NTIA author; repeatable)", collect, [])
     .option("-q, --quiet", "no warnings on stderr")
-    .action((dir: string | undefined, opts: SbomOptions) => {
+    .action(async (dir: string | undefined, opts: SbomOptions) => {
       const config = loadConfig(globals().config);
+      const { encodeSbom, generateSbom, parseSbomFormat } = await import("../../public/sbom.js");
       const maxFileBytes = opts.maxFileSize !== undefined ? parsePositiveInt(opts.maxFileSize, "--max-file-size") : config.sbom?.maxFileBytes;
-      const outputs = planOutputs(opts.output, opts.file);
+      const outputs = planOutputs(opts.output, opts.file, parseSbomFormat);
       const generated = generateSbom(dir ?? ".", {
         exclude: [...(config.sbom?.exclude ?? []), ...opts.exclude],
         maxFileBytes,
@@ -49,7 +51,7 @@ export function registerSbomGenerate(sbom: Command, globals: () => GlobalOptions
     });
 }
 
-function planOutputs(outputs: string[], file: string | undefined): { format: SbomFormat; file?: string }[] {
+function planOutputs(outputs: string[], file: string | undefined, parseSbomFormat: (name: string) => SbomFormat): { format: SbomFormat; file?: string }[] {
   const specs = outputs.length > 0 ? outputs : [file ? "cyclonedx-json" : "table"];
   const plan = specs.map((spec) => {
     const eq = spec.indexOf("=");

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { signFile, terminalPrompt, VouchError } from "../../index.js";
+import { VouchError } from "../../public/base.js";
 import { out, writeFileAtomic } from "../io.js";
 
 interface SignOptions {
@@ -20,6 +20,7 @@ export function registerSign(program: Command): void {
     .option("-o, --output <format>", "text or json (a summary of what was signed)", "text")
     .action(async (file: string, opts: SignOptions) => {
       if (opts.output !== "text" && opts.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${opts.output}: use text or json`);
+      const [{ signFile }, { terminalPrompt }] = await Promise.all([import("../../public/sign.js"), import("../../public/keys.js")]);
       const signed = await signFile(file, {
         key: opts.key,
         password: { env: process.env, passwordFile: opts.passwordFile, prompt: terminalPrompt() },

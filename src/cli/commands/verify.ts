@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { verifyArtifact, VouchError, type IdentityPolicy, type VerificationResult, type VerifyOptions } from "../../index.js";
+import { VouchError } from "../../public/base.js";
+import type { IdentityPolicy, VerificationResult, VerifyOptions } from "../../public/verify.js";
 import { resolveDataDir } from "../../runtime.js";
 import { out } from "../io.js";
 import { collect, type GlobalOptions } from "../options.js";
@@ -50,7 +51,10 @@ export function registerVerify(program: Command): void {
       if (flags.output !== "text" && flags.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${flags.output}: use text or json`);
       // Revoked keys apply by default: a key revoked on this machine must not verify here unless asked otherwise.
       const dataDir = resolveDataDir(program.opts<GlobalOptions>().dataDir);
-      const result = await verifyArtifact({ ...verifyOptions(artifact, flags), dataDir });
+      const options = { ...verifyOptions(artifact, flags), dataDir };
+      // Loaded here, not at start-up: only `vouch verify` pays for the verifier (see main.ts).
+      const { verifyArtifact } = await import("../../public/verify.js");
+      const result = await verifyArtifact(options);
       out(flags.output === "json" ? `${JSON.stringify(resultJson(result), null, 2)}\n` : renderResult(result));
     });
 }

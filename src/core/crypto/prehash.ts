@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
-import { p256, p384 } from "@noble/curves/nist.js";
+import { createRequire } from "node:module";
+import type * as NobleNist from "@noble/curves/nist.js";
 
 /**
  * Verify an ECDSA signature over a digest the caller already has (`vouch verify sha256:<hex>`, the
@@ -14,6 +15,7 @@ import { p256, p384 } from "@noble/curves/nist.js";
  */
 export function verifyPrehashed(key: KeyObject, hash: "sha256" | "sha384" | "sha512", digest: Uint8Array, signature: Uint8Array): boolean {
   if (key.asymmetricKeyType !== "ec") return false;
+  const { p256, p384 } = noble();
   const jwk = key.export({ format: "jwk" });
   const curve = jwk.crv === "P-256" ? p256 : jwk.crv === "P-384" ? p384 : undefined;
   if (curve === undefined || jwk.x === undefined || jwk.y === undefined) return false;
@@ -26,4 +28,16 @@ export function verifyPrehashed(key: KeyObject, hash: "sha256" | "sha384" | "sha
   } catch {
     return false; // malformed DER from a bundle is "does not verify", never a crash
   }
+}
+
+/**
+ * @noble/curves/nist.js is 15 modules, loaded on the first digest-only verification rather than with the verifier:
+ * every `vouch verify` and every library user would otherwise pay for it at start-up. require() of an ES module
+ * (Node >= 22.12) keeps verifyPrehashed, and so verifyBundle, synchronous.
+ */
+let nist: typeof NobleNist | undefined;
+
+function noble(): typeof NobleNist {
+  nist ??= createRequire(import.meta.url)("@noble/curves/nist.js") as typeof NobleNist;
+  return nist;
 }
