@@ -14,8 +14,7 @@ import {
   string,
   type Json,
 } from "./fields.js";
-import { canonicalPem, verifierFromPem, type EntryVerifier } from "./keys.js";
-import type { Built } from "./hashedrekord.js";
+import { canonicalPem, verifierFromPem, type Built, type EntryVerifier } from "./keys.js";
 import { verifyMessage, type HashName } from "./signature.js";
 import { keyDetailsHash, parseV2Verifier, v2VerifierJson, type V2Verifier } from "./v2-verifier.js";
 

@@ -1,12 +1,7 @@
-import { base64, encodeBase64, field, invalid, object, string, quote, type Json } from "./fields.js";
-import { canonicalPem, verifierFromPem, type EntryVerifier } from "./keys.js";
+import { base64, encodeBase64, field, invalid, object, quote, string, type Json } from "./fields.js";
+import { canonicalPem, verifierFromPem, type Built, type EntryVerifier } from "./keys.js";
 import { DIGEST_BYTES, hashedRekordHash, verifyDigest, type HashName } from "./signature.js";
 import { keyDetailsHash, parseV2Verifier, v2VerifierJson, V2_HASH_NAMES } from "./v2-verifier.js";
-
-export interface Built {
-  spec: Json;
-  verifiers: EntryVerifier[];
-}
 
 const V1_HASHES = new Set<string>(["sha256", "sha384", "sha512"]);
 
@@ -77,13 +72,13 @@ export function hashedRekordV002(request: Json, path: string): Built {
 function checkDigestSignature(verifier: EntryVerifier, hash: HashName, digest: Uint8Array, signature: Uint8Array, keyPath: string, sigPath: string): void {
   const expected = hashedRekordHash(verifier.keyType);
   if (hash !== expected) {
-    const what = verifier.keyType.type === "ed25519" ? "Ed25519 (hashedrekord needs Ed25519ph over a SHA-512 digest)" : describe(verifier);
+    const what = verifier.keyType.type === "ed25519" ? "Ed25519 (hashedrekord needs Ed25519ph over a SHA-512 digest)" : keyName(verifier);
     throw invalid(`${keyPath} is ${what}, which signs ${expected} digests, not ${hash}`);
   }
   if (!verifyDigest(verifier, hash, digest, signature)) throw invalid(`${sigPath} does not verify with ${keyPath} over the digest`);
 }
 
-function describe(verifier: EntryVerifier): string {
+function keyName(verifier: EntryVerifier): string {
   const t = verifier.keyType;
   return t.type === "ecdsa" ? `an ECDSA ${t.curve} key` : t.type === "rsa" ? `a ${t.bits}-bit RSA key` : "an Ed25519 key";
 }

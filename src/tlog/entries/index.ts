@@ -1,8 +1,8 @@
 import { dsseV001, dsseV002 } from "./dsse.js";
 import { canonicalBytes, DEFAULT_MAX_ENTRY_BYTES, field, invalid, object, readSubmission, string, quote, type Json } from "./fields.js";
-import { hashedRekordV001, hashedRekordV002, type Built } from "./hashedrekord.js";
+import { hashedRekordV001, hashedRekordV002 } from "./hashedrekord.js";
 import { intotoV002 } from "./intoto.js";
-import { distinctSigners, type SignerIdentity } from "./keys.js";
+import { distinctSigners, type Built, type SignerIdentity } from "./keys.js";
 
 /**
  * Transparency log entry kinds: a submitted entry becomes the exact body the log stores, after it is validated and

@@ -14,9 +14,8 @@ import {
   string,
   type Json,
 } from "./fields.js";
-import type { Built } from "./hashedrekord.js";
 import { matchSignatures, type SubmittedSignature } from "./dsse.js";
-import { verifierFromPem, type EntryVerifier } from "./keys.js";
+import { verifierFromPem, type Built, type EntryVerifier } from "./keys.js";
 import { verifyMessage } from "./signature.js";
 
 /**

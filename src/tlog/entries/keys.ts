@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { decodeBase64Strict } from "../../core/note/index.js";
 import { bytesEqual, parseCertificate, type Certificate } from "../../core/x509/index.js";
-import { invalid } from "./fields.js";
+import { invalid, type Json } from "./fields.js";
 
 /** What the log records about a signer, for a monitor's watch list (issue 4: certificate identity or key fingerprint). */
 export interface SignerIdentity {
@@ -24,6 +24,12 @@ export type KeyType =
   | { type: "ecdsa"; curve: "P-256" | "P-384" | "P-521" }
   | { type: "rsa"; bits: 2048 | 3072 | 4096 }
   | { type: "ed25519" };
+
+/** What each entry kind builds: the body's spec, and the verifiers it names (in body order). */
+export interface Built {
+  spec: Json;
+  verifiers: EntryVerifier[];
+}
 
 /** A verifier named by an entry: a bare public key or a certificate, parsed and checked. */
 export interface EntryVerifier {

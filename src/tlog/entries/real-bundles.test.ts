@@ -21,6 +21,8 @@ import { X509Certificate, createHash, createPublicKey } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { envelopeFromJSON } from "@sigstore/bundle";
+import { toProposedEntry } from "@sigstore/sign/dist/witness/tlog/entry.js";
 import canonicalize from "canonicalize";
 import { describe, expect, it } from "vitest";
 import type { TlogEntry } from "../../bundle/types.js";
@@ -224,6 +226,47 @@ describe("real Rekor entries are reproduced byte for byte from their bundles", (
       expect(Buffer.from(resubmit(f).body).toString("utf8")).toBe(canonicalize(current));
     },
   );
+});
+
+describe("the same entries through @sigstore/sign's own request builder (toProposedEntry)", () => {
+  const content = (f: Fixture) =>
+    f.json.messageSignature !== undefined
+      ? ({ $case: "messageSignature", messageSignature: { messageDigest: { digest: Buffer.from(f.json.messageSignature.messageDigest.digest, "base64") }, signature: Buffer.from(f.json.messageSignature.signature, "base64") } } as const)
+      : ({ $case: "dsseEnvelope", dsseEnvelope: envelopeFromJSON(f.json.dsseEnvelope) } as const);
+  const viaSigstoreSign = (f: Fixture, pemText: string, type?: "intoto"): Uint8Array =>
+    canonicalizeProposedEntry(Buffer.from(JSON.stringify(toProposedEntry(content(f) as never, pemText, type)))).body;
+  const v1 = (kind: string) => faithful.filter((f) => f.logged.kind === kind && f.logged.apiVersion !== "0.0.2" && !PAYLOAD_KEPT.has(f.name));
+
+  it.each(v1("hashedrekord").map((f) => [f.name, f] as const))("hashedrekord: %s", (_name, f) => {
+    expect(Buffer.from(viaSigstoreSign(f, signerPem(f)))).toEqual(Buffer.from(f.realBody));
+  });
+
+  // sigstore-js computes intoto's `hash` itself (calculateDSSEHash over the PEM text it sends), so for the entries
+  // sigstore-js made, its own code reproduces the body hash included; npm's and cosign's entries hashed otherwise.
+  const SIGSTORE_JS_INTOTO = [
+    "sigstore-go/pkg/testing/data/bundles/sigstore.js@2.0.0-provenance.sigstore.json",
+    "sigstore-js/tests/bundles/bundleV01-full-cert-chain.sigstore",
+    "sigstore-js/tests/bundles/bundleV01-intoto-no-proof.sigstore",
+    "sigstore-js/tests/bundles/bundleV01-intoto-with-proof.sigstore",
+    "sigstore-js/tests/bundles/bundleV02-intoto.sigstore",
+    "sigstore-js/tests/bundles/bundleV03-intoto.sigstore",
+  ];
+  it.each(SIGSTORE_JS_INTOTO)("intoto, hash included: %s", (name) => {
+    const f = faithful.find((x) => x.name === name)!;
+    const loggedPem = Buffer.from(f.logged.spec.content.envelope.signatures[0].publicKey, "base64").toString("latin1");
+    expect(Buffer.from(viaSigstoreSign(f, loggedPem, "intoto"))).toEqual(Buffer.from(f.realBody));
+  });
+
+  it("dsse: today's sigstore-js omits an empty keyid, older sigstore-js wrote it, and envelopeHash tells them apart", () => {
+    const current = FIXTURES.find((f) => f.name.endsWith("happy-path-intoto-in-dsse-v3/bundle.sigstore.json"))!;
+    expect(Buffer.from(viaSigstoreSign(current, signerPem(current)))).toEqual(Buffer.from(current.realBody));
+    for (const f of v1("dsse").filter((x) => x !== current)) {
+      expect(f.json.dsseEnvelope.signatures[0].keyid).toBe("");
+      const ours = JSON.parse(Buffer.from(viaSigstoreSign(f, signerPem(f))).toString("utf8"));
+      expect(ours.spec.envelopeHash).not.toEqual(f.logged.spec.envelopeHash);
+      expect({ ...ours.spec, envelopeHash: null }).toEqual({ ...f.logged.spec, envelopeHash: null });
+    }
+  });
 });
 
 describe("tampered conformance bundles are refused or log a different body", () => {
