@@ -1,7 +1,8 @@
 import { constants, createHash, publicDecrypt, verify as cryptoVerify } from "node:crypto";
-import { ed25519 } from "@noble/curves/ed25519.js";
-import { eddsa } from "@noble/curves/abstract/edwards.js";
-import { p521 } from "@noble/curves/nist.js";
+import { createRequire } from "node:module";
+import type * as NobleEdwards from "@noble/curves/abstract/edwards.js";
+import type * as NobleEd25519 from "@noble/curves/ed25519.js";
+import type * as NobleNist from "@noble/curves/nist.js";
 import { verifyPrehashed } from "../../core/crypto/prehash.js";
 import { bytesEqual } from "../../core/x509/index.js";
 import type { EntryVerifier, KeyType } from "./keys.js";
@@ -90,7 +91,7 @@ function verifyP521(verifier: EntryVerifier, digest: Uint8Array, signature: Uint
   if (jwk.x === undefined || jwk.y === undefined) return false;
   const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
   try {
-    return p521.verify(signature, digest, point, { prehash: false, format: "der", lowS: false });
+    return noble<typeof NobleNist>("nist").p521.verify(signature, digest, point, { prehash: false, format: "der", lowS: false });
   } catch {
     return false;
   }
@@ -101,14 +102,29 @@ function verifyP521(verifier: EntryVerifier, digest: Uint8Array, signature: Uint
  * (phflag 1, empty context) and an identity "prehash", since the digest is what we were given. RFC 8032 strict
  * decoding (zip215 false), as Go's crypto/ed25519 rejects non-canonical S.
  */
-const ed25519phOverDigest = eddsa(ed25519.Point, sha512, {
-  domain: (data: Uint8Array, ctx: Uint8Array, phflag: boolean) => {
-    if (ctx.length > 255) throw new Error("Ed25519 context is too long");
-    return Buffer.concat([Buffer.from("SigEd25519 no Ed25519 collisions", "latin1"), Buffer.from([phflag ? 1 : 0, ctx.length]), ctx, data]);
-  },
-  prehash: (digest: Uint8Array) => digest,
-  zip215: false,
-});
+let ed25519phOverDigest: ReturnType<typeof NobleEdwards.eddsa> | undefined;
+
+function ed25519ph(): ReturnType<typeof NobleEdwards.eddsa> {
+  ed25519phOverDigest ??= noble<typeof NobleEdwards>("abstract/edwards").eddsa(noble<typeof NobleEd25519>("ed25519").ed25519.Point, sha512, {
+    domain: (data: Uint8Array, ctx: Uint8Array, phflag: boolean) => {
+      if (ctx.length > 255) throw new Error("Ed25519 context is too long");
+      return Buffer.concat([Buffer.from("SigEd25519 no Ed25519 collisions", "latin1"), Buffer.from([phflag ? 1 : 0, ctx.length]), ctx, data]);
+    },
+    prehash: (digest: Uint8Array) => digest,
+    zip215: false,
+  });
+  return ed25519phOverDigest;
+}
+
+/**
+ * @noble/curves modules load on the first digest-only verification that needs them, not with the log (as
+ * src/core/crypto/prehash.ts does, for start-up time); require() of an ES module keeps verification synchronous.
+ */
+const load = createRequire(import.meta.url);
+
+function noble<T>(module: "nist" | "ed25519" | "abstract/edwards"): T {
+  return load(`@noble/curves/${module}.js`) as T;
+}
 
 function sha512(data: Uint8Array): Uint8Array {
   return createHash("sha512").update(data).digest();
@@ -118,7 +134,7 @@ function verifyEd25519ph(verifier: EntryVerifier, digest: Uint8Array, signature:
   const jwk = verifier.key.export({ format: "jwk" });
   if (jwk.x === undefined) return false;
   try {
-    return ed25519phOverDigest.verify(signature, digest, Buffer.from(jwk.x, "base64url"), { zip215: false });
+    return ed25519ph().verify(signature, digest, Buffer.from(jwk.x, "base64url"), { zip215: false });
   } catch {
     return false;
   }
