@@ -44,6 +44,24 @@ module.exports = {
       to: { path: "^src/public/", pathNot: "^src/public/base\\.ts$", dependencyTypesNot: ["dynamic-import", "type-only"] },
     },
     {
+      name: "store-drivers-import-only-the-port",
+      comment:
+        "drivers (store/fs, store/sqlite, store/postgres) and the store modules they share import only ports.ts, " +
+        "schema.ts, lockfile.ts, log-common.ts, sql-log-store.ts, core/errors.ts and their own folder, plus kysely, pg, " +
+        "better-sqlite3 and node builtins: services hold ports, and only runtime.ts picks a driver (ARCHITECTURE.md)",
+      severity: "error",
+      from: {
+        path: "^src/store/((fs|sqlite|postgres)/|(schema|lockfile|log-common|sql-log-store)\\.ts$)",
+        pathNot: "\\.test\\.ts$",
+      },
+      to: {
+        dependencyTypesNot: ["core"],
+        pathNot:
+          "^(src/store/(ports|schema|lockfile|log-common|sql-log-store)\\.ts$|src/store/$2/|src/core/errors\\.ts$|" +
+          "(node_modules/)?(kysely|pg|better-sqlite3|@types/(pg|better-sqlite3))(/|$))",
+      },
+    },
+    {
       name: "no-tests-or-fixtures-in-src",
       severity: "error",
       from: { path: "^src/", pathNot: "\\.test\\.ts$" },

@@ -1,0 +1,72 @@
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { describeLogStoreContract } from "../log-store.contract.js";
+import { openSqliteLogStore } from "./log-store.js";
+
+const temps: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "vouch-sqlite-log-"));
+  temps.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describeLogStoreContract("SQLite", async () => {
+  const file = join(tempDir(), "data", "log.db");
+  return {
+    open: (testHooks) => openSqliteLogStore(file, { testHooks }),
+    child: { module: join(import.meta.dirname, "log-store.ts"), exportName: "openSqliteLogStore", location: file },
+  };
+});
+
+describe("SQLite log store", () => {
+  it("runs in WAL mode with synchronous=FULL, and records its migrations", async () => {
+    const file = join(tempDir(), "log.db");
+    const store = await openSqliteLogStore(file);
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.prepare("select name from vouch_migration").pluck().all()).toEqual(["0001_transparency_log"]);
+    db.close();
+    await store.close();
+    // Reopening runs nothing again.
+    await (await openSqliteLogStore(file)).close();
+  });
+
+  it("opens one new file from two stores at once", async () => {
+    const file = join(tempDir(), "log.db");
+    const [a, b] = await Promise.all([openSqliteLogStore(file), openSqliteLogStore(file)]);
+    expect(await a.readHead()).toBeUndefined();
+    expect(await b.readHead()).toBeUndefined();
+    await a.close();
+    await b.close();
+  });
+
+  it("takes over a lease row left by a process that died, and not one of a live process", async () => {
+    const file = join(tempDir(), "log.db");
+    const store = await openSqliteLogStore(file);
+    const plant = (pid: number) => {
+      const db = new Database(file);
+      db.prepare("insert or replace into log_sequencer (id, owner) values (1, ?)").run(JSON.stringify({ pid, host: hostname(), token: randomBytes(16).toString("hex") }));
+      db.close();
+    };
+    plant(1); // pid 1 lives as long as the machine (or container) does
+    expect(await store.tryAcquireSequencer()).toBeUndefined();
+    plant(spawnSync(process.execPath, ["-e", ""]).pid!);
+    const lease = await store.tryAcquireSequencer();
+    expect(lease).toBeDefined();
+    await lease!.release();
+    await store.close();
+  });
+
+  it("refuses to open a file that is not a database (STORE_UNAVAILABLE)", async () => {
+    const dir = tempDir();
+    await expect(openSqliteLogStore(dir)).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+  });
+});
