@@ -15,3 +15,4 @@ export * from "./public/revocation.js";
 export * from "./public/keys.js";
 export * from "./public/sign.js";
 export * from "./public/attest.js";
+export * from "./public/log.js";

@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type * as AjvModule from "ajv";
 import type { ValidateFunction } from "ajv";
 import envPaths from "env-paths";
 import type * as YamlModule from "yaml";
 import { VouchError } from "./core/errors.js";
+import type { LogStore } from "./store/ports.js";
 
 // yaml and ajv are ~135 modules, loaded only when there is a config file to read: every CLI verb imports this
 // file, and most runs have none (start-up time matters for a CLI). Both are CommonJS under Node, so require keeps
@@ -35,6 +36,21 @@ export interface VouchConfig {
     /** Organisations the SBOM data is from (NTIA author), unless --author is given. */
     authors?: string[];
   };
+  log?: LogConfig;
+}
+
+/** The `log:` section of vouch.yaml: the transparency log `vouch serve` and `vouch log serve` run. */
+export interface LogConfig {
+  /** Where the tree lives: "filesystem" (default, tlog-tiles files in the data dir), "sqlite", or "postgres" (DATABASE_URL). */
+  store?: "filesystem" | "sqlite" | "postgres";
+  /** Checkpoint origin line and note key name (default: derived from the log key). */
+  origin?: string;
+  /** The log's URL as clients reach it (trusted_root.json baseUrl). */
+  url?: string;
+  keyAlgorithm?: "ecdsa-p256" | "ed25519";
+  maxBatch?: number;
+  maxDelayMs?: number;
+  maxEntryBytes?: number;
 }
 
 /** JSON schema of vouch.yaml; later issues add their sections here. */
@@ -50,6 +66,19 @@ export const CONFIG_SCHEMA = {
         exclude: { type: "array", items: { type: "string", minLength: 1 } },
         maxFileBytes: { type: "integer", minimum: 1 },
         authors: { type: "array", items: { type: "string", minLength: 1 } },
+      },
+    },
+    log: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        store: { enum: ["filesystem", "sqlite", "postgres"] },
+        origin: { type: "string", minLength: 1, pattern: "^[^\\s+]+$" },
+        url: { type: "string", pattern: "^https?://" },
+        keyAlgorithm: { enum: ["ecdsa-p256", "ed25519"] },
+        maxBatch: { type: "integer", minimum: 1, maximum: 65536 },
+        maxDelayMs: { type: "integer", minimum: 0, maximum: 60000 },
+        maxEntryBytes: { type: "integer", minimum: 1024, maximum: 16777216 },
       },
     },
   },
@@ -83,4 +112,47 @@ export function loadConfig(flag: string | undefined, env: Env = process.env): Vo
     throw new VouchError("INPUT_MALFORMED", `invalid config at ${e?.instancePath || "/"}: ${e?.message ?? "invalid"}`, { file: path });
   }
   return data;
+}
+
+/** Where the log keeps its files and key inside the data directory. */
+export function logDir(dataDir: string): string {
+  return join(dataDir, "log");
+}
+
+/**
+ * Opens the log's store: PostgreSQL when DATABASE_URL is set (or `log.store: postgres`), else SQLite or the
+ * filesystem (default) in the data directory. The only place a driver is picked (ARCHITECTURE.md); drivers are
+ * imported here on demand so that verbs without a log never load Kysely, pg or better-sqlite3.
+ */
+export async function openLogStore(config: VouchConfig, dataDir: string, env: Env = process.env): Promise<{ store: LogStore; description: string }> {
+  const kind = config.log?.store ?? (env.DATABASE_URL ? "postgres" : "filesystem");
+  switch (kind) {
+    case "postgres": {
+      const url = env.DATABASE_URL;
+      if (!url) throw new VouchError("INPUT_USAGE", "log.store is postgres but DATABASE_URL is not set");
+      const { openPostgresLogStore } = await import("./store/postgres/log-store.js");
+      return { store: await openPostgresLogStore(url), description: `PostgreSQL (${redactUrl(url)})` };
+    }
+    case "sqlite": {
+      const file = join(logDir(dataDir), "log.sqlite");
+      const { openSqliteLogStore } = await import("./store/sqlite/log-store.js");
+      return { store: await openSqliteLogStore(file), description: `SQLite (${file})` };
+    }
+    default: {
+      const dir = join(logDir(dataDir), "tiles");
+      const { openFsLogStore } = await import("./store/fs/log-store.js");
+      return { store: await openFsLogStore(dir), description: `files (${dir})` };
+    }
+  }
+}
+
+/** A connection string without its password, for logs. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "postgres";
+  }
 }

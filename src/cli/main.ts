@@ -10,6 +10,8 @@ import { registerKeyGenerate, registerKeyRevoke } from "./commands/key.js";
 import { registerSign } from "./commands/sign.js";
 import { registerAttest } from "./commands/attest.js";
 import { registerProvenance } from "./commands/provenance.js";
+import { registerServe } from "./commands/serve.js";
+import { registerTrust } from "./commands/trust.js";
 import { err } from "./io.js";
 import type { GlobalOptions } from "./options.js";
 
@@ -52,6 +54,10 @@ export function buildCli(): Command {
   registerProvenance(program);
   registerVerify(program);
   registerConformance(program);
+  registerServe(program, globals, "serve", "run vouch's services over HTTP: the transparency log (more to come)");
+  const log = program.command("log").description("the transparency log: serve it, witness it, monitor it").exitOverride();
+  registerServe(log, globals, "serve", "run the transparency log alone (Rekor v1 API and tlog-tiles)");
+  registerTrust(program, globals);
   return program;
 }
 

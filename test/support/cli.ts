@@ -31,3 +31,63 @@ export function vouch(args: string[], options: { cwd?: string; env?: Record<stri
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+export interface RunningVouch {
+  /** The URL the server printed ("vouch serving on URL"). */
+  url: string;
+  process: import("node:child_process").ChildProcess;
+  /** Everything the process wrote so far. */
+  output: () => { stdout: string; stderr: string };
+  /** SIGTERM, then wait for the exit code. */
+  stop: () => Promise<number | null>;
+  /** SIGKILL: no shutdown at all, as a crash or the OOM killer would. */
+  kill: () => Promise<void>;
+}
+
+/**
+ * Start a long-running vouch verb (serve, log serve, log witness) as a real process, and wait until it prints the
+ * URL it listens on. Use `--port 0` to get a free port.
+ */
+export async function spawnVouch(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunningVouch> {
+  const { spawn } = await import("node:child_process");
+  const useDist = process.env.VOUCH_CLI_DIST === "1";
+  const argv = useDist ? [BUILT, ...args] : ["--import", TSX, join(REPO, "src", "cli", "main.ts"), ...args];
+  const child = spawn(process.execPath, argv, {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vouch ${args.join(" ")} did not start in time:\n${stdout}\n${stderr}`)), options.timeoutMs ?? 30_000);
+    const check = () => {
+      const match = /serving on (http:\/\/\S+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout.on("data", check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`vouch ${args.join(" ")} exited with ${code} before serving:\n${stdout}\n${stderr}`));
+    });
+  });
+  return {
+    url,
+    process: child,
+    output: () => ({ stdout, stderr }),
+    stop: async () => {
+      child.kill("SIGTERM");
+      return exited;
+    },
+    kill: async () => {
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}

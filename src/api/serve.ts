@@ -1,0 +1,80 @@
+import { join } from "node:path";
+import type { FastifyInstance, FastifyServerOptions } from "fastify";
+import { buildApp } from "../server/app.js";
+import type { LogStore } from "../store/ports.js";
+import { loadOrCreateLogKey, type LogKeyAlgorithm } from "./log-key.js";
+import { LogService } from "./log-service.js";
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  /** The log's directory in the data dir (its key lives here). */
+  logDir: string;
+  store: LogStore;
+  /** The log's public URL (log.url); its host names the log's checkpoints. Default: http://<host>:<port>. */
+  publicUrl?: string;
+  origin?: string;
+  keyAlgorithm?: LogKeyAlgorithm;
+  maxBatch?: number;
+  maxDelayMs?: number;
+  maxEntryBytes?: number;
+  logger?: FastifyServerOptions["logger"];
+}
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  logService: LogService;
+  /** Stops taking connections, lets requests and the batch in flight finish, then closes the store. */
+  close(): Promise<void>;
+}
+
+/** The log key file inside a log directory. */
+export function logKeyFile(logDir: string): string {
+  return join(logDir, "log-key.pem");
+}
+
+/**
+ * `vouch serve` / `vouch log serve`: the transparency log (its key created on first start) behind the HTTP API,
+ * listening on host:port.
+ *
+ * @example
+ *   const server = await startServer({ host: "127.0.0.1", port: 8080, logDir, store });
+ *   console.log(server.url);
+ */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const privateKey = loadOrCreateLogKey(logKeyFile(options.logDir), options.keyAlgorithm);
+  const logService = await LogService.start({
+    store: options.store,
+    privateKey,
+    name: new URL(options.publicUrl ?? `http://${bracketed(options.host)}:${options.port}`).hostname.replace(/^\[|\]$/g, ""),
+    origin: options.origin,
+    maxBatch: options.maxBatch,
+    maxDelayMs: options.maxDelayMs,
+    maxEntryBytes: options.maxEntryBytes,
+  });
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({ log: logService.log, logger: options.logger });
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    await logService.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  return {
+    url: `http://${bracketed(options.host)}:${port}`,
+    app,
+    logService,
+    close: async () => {
+      await app.close();
+      await logService.close();
+    },
+  };
+}
+
+/** An IPv6 address in a URL needs brackets. */
+function bracketed(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
