@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -35,7 +36,7 @@ export function vouch(args: string[], options: { cwd?: string; env?: Record<stri
 export interface RunningVouch {
   /** The URL the server printed ("vouch serving on URL"). */
   url: string;
-  process: import("node:child_process").ChildProcess;
+  process: ChildProcess;
   /** Everything the process wrote so far. */
   output: () => { stdout: string; stderr: string };
   /** SIGTERM, then wait for the exit code. */
