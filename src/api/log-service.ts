@@ -3,6 +3,7 @@ import type { LogStore, SequencerLease } from "../store/ports.js";
 import { createLogSigner } from "../tlog/log-signer.js";
 import { TransparencyLog } from "../tlog/log.js";
 import { Sequencer } from "../tlog/sequencer.js";
+import { CheckpointWitnessing, type WitnessingOptions } from "../tlog/witnessing.js";
 
 export interface LogServiceOptions {
   store: LogStore;
@@ -17,6 +18,8 @@ export interface LogServiceOptions {
   now?: () => number;
   /** Told when this process starts or stops sequencing (for logs). */
   onSequencing?: (sequencing: boolean) => void;
+  /** Witnesses to cosign the log's checkpoints, the threshold and how long answers wait (src/tlog/witnessing.ts). */
+  witnessing?: Omit<WitnessingOptions, "store">;
 }
 
 /**
@@ -32,10 +35,12 @@ export class LogService {
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
   #acquiring: Promise<void> | undefined;
+  readonly #witnessing: CheckpointWitnessing | undefined;
 
-  private constructor(options: LogServiceOptions, log: TransparencyLog) {
+  private constructor(options: LogServiceOptions, log: TransparencyLog, witnessing: CheckpointWitnessing | undefined) {
     this.#options = options;
     this.log = log;
+    this.#witnessing = witnessing;
   }
 
   /** Starts the service and tries for the lease once; a process that does not get it keeps trying in the background. */
@@ -43,8 +48,9 @@ export class LogService {
     const probe = createLogSigner(options.privateKey, options.origin ?? "vouch-log");
     const origin = options.origin ?? `vouch-log-${Buffer.from(probe.logId).toString("hex").slice(0, 16)}`;
     const signer = createLogSigner(options.privateKey, origin);
-    const log = new TransparencyLog({ store: options.store, signer, maxEntryBytes: options.maxEntryBytes });
-    const service = new LogService(options, log);
+    const witnessing = options.witnessing?.witnesses.length ? new CheckpointWitnessing({ ...options.witnessing, store: options.store }) : undefined;
+    const log = new TransparencyLog({ store: options.store, signer, maxEntryBytes: options.maxEntryBytes, witnessing });
+    const service = new LogService(options, log, witnessing);
     await service.#tryAcquire();
     return service;
   }
@@ -57,6 +63,7 @@ export class LogService {
     this.#closed = true;
     clearTimeout(this.#retry);
     await this.#acquiring;
+    await this.#witnessing?.close();
     await this.#stepDown();
     await this.#options.store.close();
   }
@@ -86,6 +93,8 @@ export class LogService {
       this.#lease = lease;
       this.#sequencer = sequencer;
       this.log.setSequencer(sequencer);
+      // The committed head (a restart's, or a new log's empty tree) goes to the witnesses without waiting for a write.
+      this.#witnessing?.observe(sequencer.head);
       this.#options.onSequencing?.(true);
       void lease.lost.then(async () => {
         if (this.#lease !== lease) return;

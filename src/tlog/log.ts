@@ -8,6 +8,7 @@ import { TILE_WIDTH, type TileRef } from "./tiles/path.js";
 import { encodeEntryBundle } from "./tiles/bundle.js";
 import { concat } from "./tiles/integrate.js";
 import { FullTileCache, LogReader } from "./tiles/reader.js";
+import type { CheckpointWitnessing } from "./witnessing.js";
 
 /**
  * The transparency log as its HTTP API sees it: Rekor v1 entries (with inclusion proof, checkpoint and signed entry
@@ -52,6 +53,8 @@ export interface TransparencyLogOptions {
   maxEntryBytes?: number;
   /** How long a replica without the sequencer trusts the head it last read, in milliseconds. */
   headTtlMs?: number;
+  /** Witnesses cosigning the checkpoints (src/tlog/witnessing.ts): a head's cosigned note is served once it has one. */
+  witnessing?: CheckpointWitnessing;
 }
 
 export const DEFAULT_MAX_ENTRY_BYTES = 128 * 1024;
@@ -66,6 +69,8 @@ export class TransparencyLog {
   #reader: LogReader | undefined;
   #readerHead: LogHead | undefined;
   #headReadAt = 0;
+  readonly #witnessing: CheckpointWitnessing | undefined;
+  #witnessedReader: LogReader | undefined;
 
   constructor(options: TransparencyLogOptions) {
     this.#store = options.store;
@@ -73,6 +78,7 @@ export class TransparencyLog {
     this.#sequencer = options.sequencer;
     this.#maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
     this.#headTtlMs = options.headTtlMs ?? 250;
+    this.#witnessing = options.witnessing;
   }
 
   get signer(): LogSigner {
@@ -101,7 +107,11 @@ export class TransparencyLog {
     const hash = leafHash(canonical.body);
     const uuid = Buffer.from(hash).toString("hex");
     const { record, duplicate } = await sequencer.submit(canonical.body, uuid);
-    return { uuid, entry: await this.#rekorEntry(await this.#current(), record.index, canonical.body, record.integratedTime), duplicate, canonical };
+    // Witnessing starts only now that the head holding the entry is durable; with a waitMs policy the answer waits
+    // for a cosigned head that includes the entry, and its proof is against that head.
+    const witnessedHead = await this.#witnessing?.afterCommit(sequencer.head, record.index);
+    const at = witnessedHead === undefined ? await this.#current() : this.#readerAt(witnessedHead);
+    return { uuid, entry: await this.#rekorEntry(at, record.index, canonical.body, record.integratedTime), duplicate, canonical };
   }
 
   /** The entry at a log index, with a proof against the current head. */
@@ -149,7 +159,7 @@ export class TransparencyLog {
     return {
       rootHash: hex(head.rootHash),
       treeSize: head.size,
-      signedTreeHead: head.checkpoint,
+      signedTreeHead: this.#servedCheckpoint(head),
       treeID: this.treeId,
       inactiveShards: [],
     };
@@ -162,7 +172,7 @@ export class TransparencyLog {
   }
 
   async checkpoint(): Promise<string> {
-    return (await this.#current()).head.checkpoint;
+    return this.#servedCheckpoint((await this.#current()).head);
   }
 
   /** Rekor's GET /api/v1/log/proof: consistency from firstSize to lastSize (default the current size). */
@@ -206,7 +216,7 @@ export class TransparencyLog {
       logID,
       logIndex,
       verification: {
-        inclusionProof: { checkpoint: head.checkpoint, hashes: hashes.map(hex), logIndex, rootHash: hex(head.rootHash), treeSize: head.size },
+        inclusionProof: { checkpoint: this.#servedCheckpoint(head), hashes: hashes.map(hex), logIndex, rootHash: hex(head.rootHash), treeSize: head.size },
         signedEntryTimestamp: Buffer.from(this.#signer.signEntryTimestamp(Buffer.from(payload, "utf8"))).toString("base64"),
       },
     };
@@ -232,6 +242,18 @@ export class TransparencyLog {
   async #current(): Promise<{ reader: LogReader; head: LogHead }> {
     const reader = await this.#currentReader();
     return { reader, head: this.#readerHead! };
+  }
+
+  /** A reader of an earlier committed head (the witnessed one answers wait for), sharing the checked-tile cache. */
+  #readerAt(head: LogHead): { reader: LogReader; head: LogHead } {
+    if (head === this.#readerHead) return { reader: this.#reader!, head };
+    if (this.#witnessedReader?.head !== head) this.#witnessedReader = new LogReader(this.#store, head, this.#tiles);
+    return { reader: this.#witnessedReader, head };
+  }
+
+  /** The head's checkpoint with the witness cosignatures collected for it, if any; else the log's own signed note. */
+  #servedCheckpoint(head: LogHead): string {
+    return this.#witnessing?.witnessed(head) ?? head.checkpoint;
   }
 }
 
