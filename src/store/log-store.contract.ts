@@ -306,6 +306,23 @@ export function describeLogStoreContract(name: string, makeFixture: () => Promis
       for (const entry of lostBatch.entries) expect(await b.findEntry(entry.leafHash)).toBeUndefined();
     });
 
+    it("a shared submission queue hands each body to one taker, oldest first (drivers that have one)", async (context) => {
+      const store = await open();
+      if (store.queue === undefined) {
+        console.warn(`[${name}] no submission queue: a single-process driver (skipped)`);
+        context.skip();
+        return;
+      }
+      const other = await open();
+      const bodies = Array.from({ length: 7 }, (_, i) => Buffer.from(`{"queued":${i}}`));
+      for (const body of bodies) await store.queue.enqueue(body);
+      expect((await store.queue.take(2)).map((b) => Buffer.from(b).toString())).toEqual(['{"queued":0}', '{"queued":1}']);
+      const [a, b] = await Promise.all([store.queue.take(3), other.queue!.take(3)]);
+      const taken = [...a, ...b].map((x) => Buffer.from(x).toString()).sort();
+      expect(taken).toEqual(bodies.slice(2).map((x) => x.toString()).sort());
+      expect(await store.queue.take(5)).toEqual([]);
+    });
+
     it("grants the sequencer lease to one holder at a time, until it is released", async () => {
       const a = await open();
       const b = await open();

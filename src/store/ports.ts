@@ -67,6 +67,19 @@ export interface SequencerLease {
 }
 
 /**
+ * Submissions waiting for the sequencer, shared by every process on one store (SQL drivers): a process without the
+ * lease enqueues a checked canonical body and waits for it to appear through `findEntry`; the lease holder takes
+ * bodies and integrates them. Nothing is acknowledged until it is in the tree, so a body taken by a sequencer that
+ * then dies is simply not acknowledged (its submitter times out and retries; resubmission is de-duplicated).
+ *
+ * Contract: `take` MUST hand each enqueued body to at most one caller, oldest first, and remove it.
+ */
+export interface SubmissionQueue {
+  enqueue(body: Uint8Array): Promise<void>;
+  take(max: number): Promise<Uint8Array[]>;
+}
+
+/**
  * Where a transparency log keeps its tree, entries and head.
  *
  * Contract (every driver; checked by store/log-store.contract.ts):
@@ -97,5 +110,7 @@ export interface LogStore {
   append(batch: LogAppend): Promise<void>;
   /** The sequencer lease, or undefined when another live process holds it. */
   tryAcquireSequencer(): Promise<SequencerLease | undefined>;
+  /** Present when several processes can share this store (SQLite, PostgreSQL); the filesystem driver has one process. */
+  readonly queue?: SubmissionQueue;
   close(): Promise<void>;
 }

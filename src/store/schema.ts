@@ -47,12 +47,19 @@ export interface LogSequencerTable {
   owner: string;
 }
 
+/** Submissions a replica hands to the sequencer (ports.ts SubmissionQueue). */
+export interface LogQueueTable {
+  id: ColumnType<number | string, never, never>;
+  body: Uint8Array;
+}
+
 export interface LogDatabase {
   log_head: LogHeadTable;
   log_tiles: LogTileTable;
   log_bundles: LogBundleTable;
   log_entries: LogEntryTable;
   log_sequencer: LogSequencerTable;
+  log_queue: LogQueueTable;
 }
 
 export interface NamedMigration {
@@ -61,7 +68,10 @@ export interface NamedMigration {
 }
 
 /** Every migration, in the order they run (names sort in that order: Kysely checks it). */
-export const MIGRATIONS: readonly NamedMigration[] = [{ name: "0001_transparency_log", up: createLogTables }];
+export const MIGRATIONS: readonly NamedMigration[] = [
+  { name: "0001_transparency_log", up: createLogTables },
+  { name: "0002_log_submission_queue", up: createLogQueue },
+];
 
 /**
  * Brings the database to the latest schema. Safe to run from several processes at once on PostgreSQL (Kysely holds
@@ -119,4 +129,14 @@ async function createLogTables(db: Kysely<unknown>, flavor: SqlFlavor): Promise<
       .addColumn("owner", "text", (c) => c.notNull())
       .execute();
   }
+}
+
+async function createLogQueue(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {
+  // SQLite: "integer primary key" is the rowid, which autoincrements; PostgreSQL: an identity column.
+  const table = db.schema.createTable("log_queue");
+  const withId =
+    flavor === "postgres"
+      ? table.addColumn("id", "bigint", (c) => c.primaryKey().generatedAlwaysAsIdentity())
+      : table.addColumn("id", "integer", (c) => c.primaryKey());
+  await withId.addColumn("body", flavor === "postgres" ? "bytea" : "blob", (c) => c.notNull()).execute();
 }

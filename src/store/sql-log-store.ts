@@ -130,6 +130,25 @@ export function sqlLogStore(parts: SqlDialectParts): LogStore {
       }),
     append: (batch) => guard("append to the log", () => append(batch)),
     tryAcquireSequencer: () => guard("acquire the sequencer lease", () => parts.tryAcquireSequencer()),
+    queue: {
+      enqueue: (body) =>
+        guard("queue a submission", async () => {
+          await db.insertInto("log_queue").values({ body: asBuffer(body) }).execute();
+        }),
+      take: (max) =>
+        guard("take queued submissions", () =>
+          parts.writeTransaction(async (trx) => {
+            // Oldest first; SKIP LOCKED (PostgreSQL) lets a second taker pass over rows the first has locked instead
+            // of waiting, and the delete in the same transaction hands each row to one taker only.
+            let oldest = trx.selectFrom("log_queue").select(["id", "body"]).orderBy("id").limit(max);
+            if (parts.lockHeadRow) oldest = oldest.forUpdate().skipLocked();
+            const rows = await oldest.execute();
+            if (rows.length === 0) return [];
+            await trx.deleteFrom("log_queue").where("id", "in", rows.map((r) => r.id)).execute();
+            return rows.map((r) => plainBytes(r.body));
+          }),
+        ),
+    },
     close: () => (closing ??= parts.close()),
   };
 

@@ -47,6 +47,8 @@ describe.skipIf(unavailable !== undefined)("PostgreSQL log store", () => {
         "log_head.id": "integer",
         "log_head.root_hash": "bytea",
         "log_head.size": "bigint",
+        "log_queue.body": "bytea",
+        "log_queue.id": "bigint",
         "log_tiles.hashes": "bytea",
         "log_tiles.idx": "bigint",
         "log_tiles.level": "integer",
@@ -56,7 +58,7 @@ describe.skipIf(unavailable !== undefined)("PostgreSQL log store", () => {
       );
       expect(unique.rowCount).toBe(1);
       const migrations = await client.query<{ name: string }>("select name from vouch_migration");
-      expect(migrations.rows.map((r) => r.name)).toEqual(["0001_transparency_log"]);
+      expect(migrations.rows.map((r) => r.name)).toEqual(["0001_transparency_log", "0002_log_submission_queue"]);
       await client.end();
     }));
 

@@ -32,7 +32,7 @@ describe("SQLite log store", () => {
     const store = await openSqliteLogStore(file);
     const db = new Database(file, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.prepare("select name from vouch_migration").pluck().all()).toEqual(["0001_transparency_log"]);
+    expect(db.prepare("select name from vouch_migration").pluck().all()).toEqual(["0001_transparency_log", "0002_log_submission_queue"]);
     db.close();
     await store.close();
     // Reopening runs nothing again.
