@@ -2,13 +2,19 @@ import type { KeyObject } from "node:crypto";
 import type { LogStore, SequencerLease } from "../store/ports.js";
 import { createLogSigner } from "../tlog/log-signer.js";
 import { TransparencyLog } from "../tlog/log.js";
+import { QueueDrain } from "../tlog/queue-relay.js";
 import { Sequencer } from "../tlog/sequencer.js";
 import { CheckpointWitnessing, type WitnessingOptions } from "../tlog/witnessing.js";
 
 export interface LogServiceOptions {
   store: LogStore;
   privateKey: KeyObject;
-  /** The checkpoint origin (and note key name). Default: "vouch-log-" and the first 16 hex digits of the log ID. */
+  /**
+   * The host name clients reach the log at: the note key name and the default checkpoint origin (see
+   * tlog/log-signer.ts). It must be the host of the baseUrl in the trusted root clients use.
+   */
+  name?: string;
+  /** A checkpoint origin other than the name (keep it stable: monitors and witnesses know a log by it). */
   origin?: string;
   maxBatch?: number;
   maxDelayMs?: number;
@@ -35,6 +41,7 @@ export class LogService {
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
   #acquiring: Promise<void> | undefined;
+  #drain: QueueDrain | undefined;
   readonly #witnessing: CheckpointWitnessing | undefined;
 
   private constructor(options: LogServiceOptions, log: TransparencyLog, witnessing: CheckpointWitnessing | undefined) {
@@ -45,9 +52,7 @@ export class LogService {
 
   /** Starts the service and tries for the lease once; a process that does not get it keeps trying in the background. */
   static async start(options: LogServiceOptions): Promise<LogService> {
-    const probe = createLogSigner(options.privateKey, options.origin ?? "vouch-log");
-    const origin = options.origin ?? `vouch-log-${Buffer.from(probe.logId).toString("hex").slice(0, 16)}`;
-    const signer = createLogSigner(options.privateKey, origin);
+    const signer = createLogSigner(options.privateKey, options.name ?? options.origin ?? "localhost", options.origin);
     const witnessing = options.witnessing?.witnesses.length ? new CheckpointWitnessing({ ...options.witnessing, store: options.store }) : undefined;
     const log = new TransparencyLog({ store: options.store, signer, maxEntryBytes: options.maxEntryBytes, witnessing });
     const service = new LogService(options, log, witnessing);
@@ -93,6 +98,9 @@ export class LogService {
       this.#lease = lease;
       this.#sequencer = sequencer;
       this.log.setSequencer(sequencer);
+      // Replicas sharing the store queue their submissions for whoever sequences: drain them into this sequencer.
+      const queue = this.#options.store.queue;
+      this.#drain = queue ? new QueueDrain(queue, sequencer, { maxBatch: this.#options.maxBatch }).start() : undefined;
       // The committed head (a restart's, or a new log's empty tree) goes to the witnesses without waiting for a write.
       this.#witnessing?.observe(sequencer.head);
       this.#options.onSequencing?.(true);
@@ -110,6 +118,9 @@ export class LogService {
   async #stepDown(): Promise<void> {
     const sequencer = this.#sequencer;
     const lease = this.#lease;
+    const drain = this.#drain;
+    this.#drain = undefined;
+    await drain?.stop();
     this.#sequencer = undefined;
     this.#lease = undefined;
     this.log.setSequencer(undefined);

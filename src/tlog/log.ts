@@ -9,6 +9,7 @@ import { encodeEntryBundle } from "./tiles/bundle.js";
 import { concat } from "./tiles/integrate.js";
 import { FullTileCache, LogReader } from "./tiles/reader.js";
 import type { CheckpointWitnessing } from "./witnessing.js";
+import { submitThroughQueue } from "./queue-relay.js";
 
 /**
  * The transparency log as its HTTP API sees it: Rekor v1 entries (with inclusion proof, checkpoint and signed entry
@@ -102,10 +103,14 @@ export class TransparencyLog {
    */
   async submit(proposed: unknown): Promise<Submission> {
     const canonical = canonicalizeProposedEntry(proposed, { maxBytes: this.#maxEntryBytes });
-    const sequencer = this.#sequencer;
-    if (sequencer === undefined) throw new VouchError("LOG_UNAVAILABLE", "this replica is not sequencing the log right now; try again");
     const hash = leafHash(canonical.body);
     const uuid = Buffer.from(hash).toString("hex");
+    const sequencer = this.#sequencer;
+    if (sequencer === undefined) {
+      // Another process holds the sequencer lease: hand the checked body over through the store's shared queue.
+      const { record, duplicate } = await submitThroughQueue(this.#store, canonical.body);
+      return { uuid, entry: await this.#rekorEntry(await this.#current(record.index + 1), record.index, canonical.body, record.integratedTime), duplicate, canonical };
+    }
     const { record, duplicate } = await sequencer.submit(canonical.body, uuid);
     // Witnessing starts only now that the head holding the entry is durable; with a waitMs policy the answer waits
     // for a cosigned head that includes the entry, and its proof is against that head.
@@ -167,8 +172,7 @@ export class TransparencyLog {
 
   /** The tree ID Rekor v1 clients see: the first 8 bytes of the log ID as a decimal, stable for a log key. */
   get treeId(): string {
-    // Trillian tree IDs are positive int64s.
-    return (Buffer.from(this.#signer.logId.subarray(0, 8)).readBigUInt64BE() >> 1n).toString();
+    return this.#signer.treeId;
   }
 
   async checkpoint(): Promise<string> {
@@ -223,11 +227,13 @@ export class TransparencyLog {
   }
 
   /** A reader of the newest head: the sequencer's own, or the store's (re-read after headTtlMs on a replica). */
-  async #currentReader(): Promise<LogReader> {
+  /** `minSize`: a replica re-reads a cached head smaller than this (an entry it just saw committed must be in it). */
+  async #currentReader(minSize = 0): Promise<LogReader> {
     const sequencerHead = this.#sequencer?.head;
     let head: LogHead | undefined = sequencerHead;
     if (head === undefined) {
-      if (this.#reader && Date.now() - this.#headReadAt < this.#headTtlMs) return this.#reader;
+      const fresh = Date.now() - this.#headReadAt < this.#headTtlMs && (this.#readerHead?.size ?? 0) >= minSize;
+      if (this.#reader && fresh) return this.#reader;
       head = await this.#store.readHead();
       this.#headReadAt = Date.now();
       if (head === undefined) throw new VouchError("LOG_UNAVAILABLE", "the log has no checkpoint yet");
@@ -239,8 +245,8 @@ export class TransparencyLog {
     return this.#reader!;
   }
 
-  async #current(): Promise<{ reader: LogReader; head: LogHead }> {
-    const reader = await this.#currentReader();
+  async #current(minSize = 0): Promise<{ reader: LogReader; head: LogHead }> {
+    const reader = await this.#currentReader(minSize);
     return { reader, head: this.#readerHead! };
   }
 
