@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import { buildApp } from "../server/app.js";
 import type { LogStore } from "../store/ports.js";
 import { loadOrCreateLogKey, type LogKeyAlgorithm } from "./log-key.js";
-import { LogService } from "./log-service.js";
+import { LogService, type LogServiceOptions } from "./log-service.js";
 
 export interface ServeOptions {
   host: string;
@@ -18,6 +18,8 @@ export interface ServeOptions {
   maxBatch?: number;
   maxDelayMs?: number;
   maxEntryBytes?: number;
+  /** Witnesses that cosign the log's checkpoints (src/tlog/witnessing.ts). */
+  witnessing?: LogServiceOptions["witnessing"];
   logger?: FastifyServerOptions["logger"];
 }
 
@@ -52,6 +54,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     maxBatch: options.maxBatch,
     maxDelayMs: options.maxDelayMs,
     maxEntryBytes: options.maxEntryBytes,
+    witnessing: options.witnessing,
   });
   let app: FastifyInstance;
   try {

@@ -10,7 +10,7 @@ import { registerKeyGenerate, registerKeyRevoke } from "./commands/key.js";
 import { registerSign } from "./commands/sign.js";
 import { registerAttest } from "./commands/attest.js";
 import { registerProvenance } from "./commands/provenance.js";
-import { registerServe } from "./commands/serve.js";
+import { registerServe, registerWitness } from "./commands/serve.js";
 import { registerTrust } from "./commands/trust.js";
 import { err } from "./io.js";
 import type { GlobalOptions } from "./options.js";
@@ -57,6 +57,7 @@ export function buildCli(): Command {
   registerServe(program, globals, "serve", "run vouch's services over HTTP: the transparency log (more to come)");
   const log = program.command("log").description("the transparency log: serve it, witness it, monitor it").exitOverride();
   registerServe(log, globals, "serve", "run the transparency log alone (Rekor v1 API and tlog-tiles)");
+  registerWitness(log, globals);
   registerTrust(program, globals);
   return program;
 }

@@ -12,3 +12,5 @@ export type { AppDeps } from "../server/app.js";
 export { TransparencyLog } from "../tlog/log.js";
 export { createLogSigner } from "../tlog/log-signer.js";
 export type { LogSigner } from "../tlog/log-signer.js";
+export { startWitnessServer } from "../api/witness-server.js";
+export type { RunningWitness, WitnessServerOptions } from "../api/witness-server.js";

@@ -39,6 +39,8 @@ export interface RunningVouch {
   process: ChildProcess;
   /** Everything the process wrote so far. */
   output: () => { stdout: string; stderr: string };
+  /** Waits (up to 10 s) until stdout matches, and returns the match: for lines printed after the URL. */
+  waitForOutput: (pattern: RegExp) => Promise<RegExpExecArray>;
   /** SIGTERM, then wait for the exit code. */
   stop: () => Promise<number | null>;
   /** SIGKILL: no shutdown at all, as a crash or the OOM killer would. */
@@ -82,6 +84,15 @@ export async function spawnVouch(args: string[], options: { env?: Record<string,
     url,
     process: child,
     output: () => ({ stdout, stderr }),
+    waitForOutput: async (pattern) => {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const match = pattern.exec(stdout);
+        if (match) return match;
+        if (Date.now() > deadline) throw new Error(`no output matching ${pattern} in:\n${stdout}\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     stop: async () => {
       child.kill("SIGTERM");
       return exited;

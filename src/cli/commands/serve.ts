@@ -1,12 +1,16 @@
+import { join } from "node:path";
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
 import { loadConfig, logDir, openLogStore, resolveDataDir } from "../../runtime.js";
 import { err, out } from "../io.js";
-import type { GlobalOptions } from "../options.js";
+import { collect, type GlobalOptions } from "../options.js";
 
 interface ServeFlags {
   port: string;
   host: string;
+  witness: string[];
+  witnessThreshold?: string;
+  witnessWait?: string;
 }
 
 /**
@@ -19,6 +23,9 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
     .description(description)
     .option("--port <port>", "TCP port (0: any free port)", "8080")
     .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--witness <url=vkey>", "a tlog witness to cosign checkpoints: its add-checkpoint URL prefix and verifier key (repeatable)", collect, [])
+    .option("--witness-threshold <n>", "cosignatures a checkpoint should carry (default: all witnesses)")
+    .option("--witness-wait <ms>", "how long a submission's answer waits for a cosigned checkpoint", "0")
     .action(async (flags: ServeFlags) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VouchError("INPUT_USAGE", `--port ${flags.port}: not a TCP port`);
@@ -27,7 +34,13 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
       const { store, description: storeDescription } = await openLogStore(config, dataDir);
       const { startServer } = await import("../../public/log.js");
       const log = config.log ?? {};
+      const witnessing = flags.witness.length === 0 ? undefined : {
+        witnesses: flags.witness.map(parseWitnessFlag),
+        threshold: flags.witnessThreshold === undefined ? undefined : count(flags.witnessThreshold, "--witness-threshold"),
+        waitMs: count(flags.witnessWait ?? "0", "--witness-wait"),
+      };
       const server = await startServer({
+        witnessing,
         host: flags.host,
         port,
         logDir: logDir(dataDir),
@@ -47,6 +60,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
       out(`vouch serving on ${server.url}\n`);
       out(`  transparency log ${signer.origin} (Rekor v1 API at ${server.url}/api/v1/log, tiles at ${server.url}/checkpoint)\n`);
       out(`  log ID ${Buffer.from(signer.logId).toString("hex")}, store: ${storeDescription}\n`);
+      out(`  note verifier key (for witnesses and monitors): ${signer.note.formatVerifierKey()}\n`);
       out(`  ${server.logService.sequencing ? "sequencing" : "serving reads; another process holds the sequencer lease"}\n`);
       await untilSignal();
       err("vouch: shutting down\n");
@@ -64,4 +78,47 @@ function untilSignal(): Promise<void> {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+}
+
+/** "--witness URL=VKEY": split at the first "=" (a URL with a query string is not a witness prefix). */
+function parseWitnessFlag(value: string): { url: string; vkey: string } {
+  const split = value.indexOf("=");
+  if (split <= 0) throw new VouchError("INPUT_USAGE", `--witness ${value}: expected URL=VKEY`);
+  return { url: value.slice(0, split), vkey: value.slice(split + 1) };
+}
+
+function count(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new VouchError("INPUT_USAGE", `${flag} ${value}: not a whole number`);
+  return n;
+}
+
+interface WitnessFlags {
+  port: string;
+  host: string;
+  name: string;
+  log: string[];
+}
+
+/** `vouch log witness`: run a c2sp.org/tlog-witness for the logs named by --log. */
+export function registerWitness(parent: Command, globals: () => GlobalOptions): void {
+  parent
+    .command("witness")
+    .description("run a witness that checks consistency and cosigns checkpoints (c2sp.org/tlog-witness)")
+    .requiredOption("--name <name>", "the witness's key name, e.g. witness.example.com")
+    .requiredOption("--log <vkey|origin=vkey>", "a log to witness, by its note verifier key (repeatable)", collect, [])
+    .option("--port <port>", "TCP port (0: any free port)", "8081")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .action(async (flags: WitnessFlags) => {
+      const port = Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VouchError("INPUT_USAGE", `--port ${flags.port}: not a TCP port`);
+      const dataDir = resolveDataDir(globals().dataDir);
+      const { startWitnessServer } = await import("../../public/log.js");
+      const witness = await startWitnessServer({ host: flags.host, port, dir: join(dataDir, "witness"), name: flags.name, logs: flags.log });
+      out(`vouch witness serving on ${witness.url}\n`);
+      out(`  witness verifier key: ${witness.vkey}\n`);
+      await untilSignal();
+      err("vouch: shutting down\n");
+      await witness.close();
+    });
 }
