@@ -16,3 +16,4 @@ export * from "./public/keys.js";
 export * from "./public/sign.js";
 export * from "./public/attest.js";
 export * from "./public/log.js";
+export * from "./public/monitor.js";

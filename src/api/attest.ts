@@ -10,7 +10,7 @@ import { VouchError } from "../core/errors.js";
 import { buildStatement, encodeStatement, INTOTO_PAYLOAD_TYPE, PREDICATE_TYPES, resolvePredicateType, type Statement, type Subject } from "../core/intoto/statement.js";
 import { dsseBundle } from "../sign/bundle-builder.js";
 import { signDsse } from "../sign/dsse.js";
-import { bundleToJson, openSigner, type SignerOptions } from "./sign.js";
+import { bundleToJson, openSigner, witnessed, type SignerOptions } from "./sign.js";
 
 export interface AttestOptions extends SignerOptions {
   /** A short name (slsaprovenance, spdx, cyclonedx, vuln, openvex, custom, …) or any predicate type URI. */
@@ -42,7 +42,7 @@ export async function attestFiles(subjectPaths: readonly string[], options: Atte
   const statement = buildStatement(subjectsOf(subjectPaths), predicateType, predicate);
   const signer = await openSigner(options);
   const { envelope, material } = await signDsse(signer, INTOTO_PAYLOAD_TYPE, encodeStatement(statement));
-  const bundle = dsseBundle(envelope, material);
+  const bundle = await witnessed(dsseBundle(envelope, material), material, options);
   return { bundle, bundleJson: bundleToJson(bundle), statement, predicateType };
 }
 

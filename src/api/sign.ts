@@ -8,6 +8,7 @@ import { KeyFileSigner, parseKeyRef } from "../sign/key-file.js";
 import { Pkcs11Signer } from "../sign/pkcs11/index.js";
 import { terminalPrompt, type PasswordSource } from "../sign/password.js";
 import type { Signer, SignerMaterial } from "../sign/signer.js";
+import { witnessInRekor } from "../sign/witness/rekor.js";
 
 /** How a signing verb gets its Signer: one already open (a library caller, keyless later), or a `--key` reference. */
 export interface SignerOptions {
@@ -16,6 +17,14 @@ export interface SignerOptions {
   key?: string;
   /** Where the key's password comes from (default: VOUCH_PASSWORD, else a prompt when on a terminal). */
   password?: PasswordSource;
+  /** A Rekor v1 log (vouch's own, or Rekor) to record the signature in; the entry goes into the bundle. */
+  tlogUrl?: string;
+}
+
+/** The bundle with its transparency-log entry, when `options.tlogUrl` names a log. */
+export async function witnessed(bundle: Bundle, material: SignerMaterial, options: SignerOptions): Promise<Bundle> {
+  if (options.tlogUrl === undefined) return bundle;
+  return witnessInRekor(bundle, material, { url: options.tlogUrl });
 }
 
 /**
@@ -51,7 +60,7 @@ export async function signBytes(data: Uint8Array, options: SignerOptions): Promi
   const signer = await openSigner(options);
   const digest = createHash("sha256").update(data).digest();
   const { signature, material } = await signer.sign(data);
-  const bundle = messageSignatureBundle({ algorithm: "SHA2_256", value: new Uint8Array(digest) }, signature, material);
+  const bundle = await witnessed(messageSignatureBundle({ algorithm: "SHA2_256", value: new Uint8Array(digest) }, signature, material), material, options);
   return { bundle, bundleJson: bundleToJson(bundle), sha256: digest.toString("hex"), material };
 }
 

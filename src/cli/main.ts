@@ -11,6 +11,7 @@ import { registerSign } from "./commands/sign.js";
 import { registerAttest } from "./commands/attest.js";
 import { registerProvenance } from "./commands/provenance.js";
 import { registerServe, registerWitness } from "./commands/serve.js";
+import { registerMonitor } from "./commands/monitor.js";
 import { registerTrust } from "./commands/trust.js";
 import { err } from "./io.js";
 import type { GlobalOptions } from "./options.js";
@@ -58,6 +59,7 @@ export function buildCli(): Command {
   const log = program.command("log").description("the transparency log: serve it, witness it, monitor it").exitOverride();
   registerServe(log, globals, "serve", "run the transparency log alone (Rekor v1 API and tlog-tiles)");
   registerWitness(log, globals);
+  registerMonitor(log, globals);
   registerTrust(program, globals);
   return program;
 }

@@ -8,6 +8,7 @@ interface AttestOptions {
   key: string;
   bundle?: string;
   passwordFile?: string;
+  tlogUrl?: string;
   output: string;
 }
 
@@ -21,6 +22,7 @@ export function registerAttest(program: Command): void {
     .requiredOption("--key <key>", "private key: a PEM file, env://VAR or a pkcs11: URI")
     .option("--bundle <file>", "where to write the bundle, - for stdout (default for one subject: SUBJECT.TYPE.sigstore.json)")
     .option("--password-file <file>", "read the key password from this file's first line (else $VOUCH_PASSWORD, else a prompt)")
+    .option("--tlog-url <url>", "record the signature in this transparency log (vouch serve, or any Rekor v1 API); the entry goes into the bundle")
     .option("-o, --output <format>", "text or json (a summary of what was attested)", "text")
     .action(async (subjects: string[], opts: AttestOptions) => {
       if (opts.output !== "text" && opts.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${opts.output}: use text or json`);
@@ -31,6 +33,7 @@ export function registerAttest(program: Command): void {
         predicatePath: opts.predicate,
         key: opts.key,
         password: { env: process.env, passwordFile: opts.passwordFile, prompt: terminalPrompt() },
+        tlogUrl: opts.tlogUrl,
       });
       if (bundlePath === "-") {
         out(`${attestation.bundleJson}\n`);

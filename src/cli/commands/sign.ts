@@ -6,6 +6,7 @@ interface SignOptions {
   key: string;
   bundle?: string;
   passwordFile?: string;
+  tlogUrl?: string;
   output: string;
 }
 
@@ -17,6 +18,7 @@ export function registerSign(program: Command): void {
     .requiredOption("--key <key>", "private key: a PEM file, env://VAR or a pkcs11: URI")
     .option("--bundle <file>", "where to write the bundle, - for stdout (default: FILE.sigstore.json)")
     .option("--password-file <file>", "read the key password from this file's first line (else $VOUCH_PASSWORD, else a prompt)")
+    .option("--tlog-url <url>", "record the signature in this transparency log (vouch serve, or any Rekor v1 API); the entry goes into the bundle")
     .option("-o, --output <format>", "text or json (a summary of what was signed)", "text")
     .action(async (file: string, opts: SignOptions) => {
       if (opts.output !== "text" && opts.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${opts.output}: use text or json`);
@@ -24,6 +26,7 @@ export function registerSign(program: Command): void {
       const signed = await signFile(file, {
         key: opts.key,
         password: { env: process.env, passwordFile: opts.passwordFile, prompt: terminalPrompt() },
+        tlogUrl: opts.tlogUrl,
       });
       const bundlePath = opts.bundle ?? `${file}.sigstore.json`;
       if (bundlePath === "-") {
