@@ -39,6 +39,9 @@ export function errorHandler(this: FastifyInstance, error: unknown, request: Fas
   // Damage is reported as such (an operator must see it; nothing damaged is ever served); other internal errors
   // are not described to the client.
   const explain = status < 500 || status === 503 || corrupt;
-  const message = explain && error instanceof Error ? error.message : "internal error";
+  let message = explain && error instanceof Error ? error.message : "internal error";
+  if ((error as Partial<FastifyError>).code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    message = "request body is too large (the limit for log entries is log.maxEntryBytes in vouch.yaml, default 128 KiB)";
+  }
   void reply.code(status).send({ code: status, message });
 }
