@@ -26,6 +26,9 @@ import { TILE_HEIGHT, TILE_WIDTH } from "./path.js";
  * of up to 128 entries of one tile) or an ephemeral right-edge node folded from perfect ones.
  */
 
+/** What a reader needs from a store: only tiles and bundles (a remote tlog-tiles log can provide them too). */
+export type TileSource = Pick<LogStore, "readTile" | "readEntryBundle">;
+
 export interface Head {
   size: number;
   rootHash: Uint8Array;
@@ -57,7 +60,7 @@ export class LogReader {
   #edge: Promise<RightEdge> | undefined;
 
   constructor(
-    private readonly store: LogStore,
+    private readonly store: TileSource,
     readonly head: Head,
     private readonly cache: FullTileCache = new FullTileCache(),
   ) {}
@@ -80,7 +83,14 @@ export class LogReader {
 
   /** The right edge as of this head, read once and checked against the head's root. */
   rightEdge(): Promise<RightEdge> {
-    this.#edge ??= this.#readRightEdge();
+    if (this.#edge === undefined) {
+      const reading = this.#readRightEdge();
+      // A failed read (a transient store error, or damage that gets repaired) is not remembered: the next call retries.
+      reading.catch(() => {
+        if (this.#edge === reading) this.#edge = undefined;
+      });
+      this.#edge = reading;
+    }
     return this.#edge;
   }
 

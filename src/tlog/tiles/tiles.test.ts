@@ -191,3 +191,15 @@ describe("LogReader", () => {
     expect((await rejectedVouchError(() => new LogReader(store, wrong).entry(0))).code).toBe("STORE_CORRUPT");
   });
 });
+
+describe("LogReader after a failed read", () => {
+  it("retries the right edge instead of remembering the failure", async () => {
+    const { store } = grow([10]);
+    const reader = new LogReader(store, store.head!);
+    const saved = store.tiles.get("0/0")!;
+    store.tiles.delete("0/0");
+    expect((await rejectedVouchError(() => reader.entry(3))).code).toBe("STORE_CORRUPT");
+    store.tiles.set("0/0", saved);
+    expect(Buffer.from(await reader.entry(3)).toString()).toBe('{"entry":3}');
+  });
+});
