@@ -1,7 +1,7 @@
 import { VouchError } from "../core/errors.js";
 import { leafHash } from "../core/merkle/index.js";
 import type { LogHead, LogStore } from "../store/ports.js";
-import { canonicalizeProposedEntry, type CanonicalEntry } from "./entries/index.js";
+import { canonicalizeProposedEntry, canonicalizeV2Request, type CanonicalEntry } from "./entries/index.js";
 import type { LogSigner } from "./log-signer.js";
 import type { Sequencer } from "./sequencer.js";
 import { TILE_WIDTH, type TileRef } from "./tiles/path.js";
@@ -27,6 +27,15 @@ export interface RekorEntry {
     inclusionProof: { checkpoint: string; hashes: string[]; logIndex: number; rootHash: string; treeSize: number };
     signedEntryTimestamp: string;
   };
+}
+
+/** A Rekor v2 / protobuf-specs TransparencyLogEntry in its JSON mapping (int64 as strings, bytes as base64). */
+export interface TransparencyLogEntryV2 {
+  logIndex: string;
+  logId: { keyId: string };
+  kindVersion: { kind: string; version: string };
+  inclusionProof: { logIndex: string; rootHash: string; treeSize: string; hashes: string[]; checkpoint: { envelope: string } };
+  canonicalizedBody: string;
 }
 
 export interface LogInfo {
@@ -103,20 +112,55 @@ export class TransparencyLog {
    */
   async submit(proposed: unknown): Promise<Submission> {
     const canonical = canonicalizeProposedEntry(proposed, { maxBytes: this.#maxEntryBytes });
+    const { uuid, record, duplicate, at } = await this.#sequence(canonical);
+    return { uuid, entry: await this.#rekorEntry(at, record.index, canonical.body, record.integratedTime), duplicate, canonical };
+  }
+
+  /**
+   * Rekor v2's POST /api/v2/log/entries: a CreateEntryRequest (hashedrekord or dsse 0.0.2) logged as Rekor v2 does,
+   * answered with a TransparencyLogEntry (protobuf JSON: no integrated time and no SET; v2 clients get their
+   * signing time from a timestamp authority). An entry already logged is answered with the existing one.
+   */
+  async submitV2(request: unknown): Promise<{ uuid: string; entry: TransparencyLogEntryV2; duplicate: boolean }> {
+    const canonical = canonicalizeV2Request(request, { maxBytes: this.#maxEntryBytes });
+    const { uuid, record, duplicate, at } = await this.#sequence(canonical);
+    const hashes = await at.reader.inclusionProof(record.index, at.head.size);
+    const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+    return {
+      uuid,
+      duplicate,
+      entry: {
+        logIndex: String(record.index),
+        logId: { keyId: b64(this.#signer.logId) },
+        kindVersion: { kind: canonical.kind, version: canonical.apiVersion },
+        inclusionProof: {
+          logIndex: String(record.index),
+          rootHash: b64(at.head.rootHash),
+          treeSize: String(at.head.size),
+          hashes: hashes.map(b64),
+          checkpoint: { envelope: this.#servedCheckpoint(at.head) },
+        },
+        canonicalizedBody: b64(canonical.body),
+      },
+    };
+  }
+
+  /** Logs a checked canonical body (here, or through the shared queue) and picks the head its answer proves against. */
+  async #sequence(canonical: CanonicalEntry) {
     const hash = leafHash(canonical.body);
     const uuid = Buffer.from(hash).toString("hex");
     const sequencer = this.#sequencer;
     if (sequencer === undefined) {
       // Another process holds the sequencer lease: hand the checked body over through the store's shared queue.
       const { record, duplicate } = await submitThroughQueue(this.#store, canonical.body);
-      return { uuid, entry: await this.#rekorEntry(await this.#current(record.index + 1), record.index, canonical.body, record.integratedTime), duplicate, canonical };
+      return { uuid, record, duplicate, at: await this.#current(record.index + 1) };
     }
     const { record, duplicate } = await sequencer.submit(canonical.body, uuid);
     // Witnessing starts only now that the head holding the entry is durable; with a waitMs policy the answer waits
     // for a cosigned head that includes the entry, and its proof is against that head.
     const witnessedHead = await this.#witnessing?.afterCommit(sequencer.head, record.index);
     const at = witnessedHead === undefined ? await this.#current() : this.#readerAt(witnessedHead);
-    return { uuid, entry: await this.#rekorEntry(at, record.index, canonical.body, record.integratedTime), duplicate, canonical };
+    return { uuid, record, duplicate, at };
   }
 
   /** The entry at a log index, with a proof against the current head. */

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleFromJSON, bundleToJSON } from "@sigstore/bundle";
 import { PublicKeyDetails, TrustedRoot as TrustedRootMessage } from "@sigstore/protobuf-specs";
-import { DSSEBundleBuilder, FulcioSigner, MessageSignatureBundleBuilder, RekorWitness, type Signer as SigstoreSigner } from "@sigstore/sign";
+import { DSSEBundleBuilder, FulcioSigner, MessageSignatureBundleBuilder, RekorWitness, TSAWitness, type Signer as SigstoreSigner } from "@sigstore/sign";
 import { toSignedEntity, toTrustMaterial, VerificationError, Verifier } from "@sigstore/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBundle } from "../../src/bundle/parse.js";
@@ -200,5 +200,34 @@ describe("keyless bundles: @sigstore/mock's Fulcio certificate, vouch's log", ()
     });
     expect(result.signer).toMatchObject({ kind: "certificate", identity: { subject: SUBJECT, issuer: ISSUER } });
     expect(result.trustedTimes.map((t) => t.source)).toEqual(["tlog"]);
+  });
+
+  it("Rekor v2 (POST /api/v2/log/entries, hashedrekord and dsse 0.0.2) with a TSA timestamp: both verifiers accept it", async () => {
+    const signer = new FulcioSigner({ fulcioBaseURL: mock.url, identityProvider: { getToken: async () => unsignedIdentityToken({ sub: SUBJECT, iss: ISSUER }) } });
+    const witnesses = () => [new RekorWitness({ rekorBaseURL: server.url, majorApiVersion: 2 }), new TSAWitness({ tsaBaseURL: mock.url })];
+    const withTsa = { ...combined, timestampAuthorities: mock.trustedRootJson.timestampAuthorities };
+    const statement = Buffer.from(JSON.stringify({ _type: "https://in-toto.io/Statement/v1", subject: [{ name: "a", digest: { sha256: sha256(ARTIFACT).toString("hex") } }], predicateType: "https://example.com/p", predicate: {} }));
+    const bundles = [
+      await new MessageSignatureBundleBuilder({ signer, witnesses: witnesses() }).create({ data: ARTIFACT }),
+      await new DSSEBundleBuilder({ signer, witnesses: witnesses() }).create({ data: statement, type: INTOTO }),
+    ];
+    for (const [i, bundle] of bundles.entries()) {
+      const json: any = bundleToJSON(bundle);
+      const entry = json.verificationMaterial.tlogEntries[0];
+      expect(entry.kindVersion.version).toBe("0.0.2");
+      expect(entry.integratedTime ?? "0").toBe("0");
+      const artifact = i === 0 ? ARTIFACT : undefined;
+      new Verifier(toTrustMaterial(TrustedRootMessage.fromJSON(withTsa)), { tlogThreshold: 1, timestampThreshold: 1 }).verify(
+        artifact ? toSignedEntity(bundle, artifact) : toSignedEntity(bundle),
+        { subjectAlternativeName: SUBJECT, extensions: { issuer: ISSUER } },
+      );
+      const result = verifyBundle(parseBundle(JSON.stringify(json)), {
+        artifact: bytes(ARTIFACT),
+        trustedRoot: parseTrustedRoot(JSON.stringify(withTsa)),
+        identity: { subject: SUBJECT, issuer: ISSUER },
+      });
+      expect(result.trustedTimes.map((t) => t.source)).toEqual(["timestamp-authority"]);
+      expect(result.tlogEntries).toHaveLength(1);
+    }
   });
 });

@@ -45,6 +45,16 @@ export const tlogRoutes: FastifyPluginAsync<TlogRoutesOptions> = async (app, { l
     },
   );
 
+  // Rekor v2 (rekor-tiles) write path: hashedrekord and dsse 0.0.2, answered with a TransparencyLogEntry.
+  app.post(
+    "/api/v2/log/entries",
+    { bodyLimit: log.maxEntryBytes, schema: { body: { type: "object" } } },
+    async (request, reply) => {
+      const { entry } = await log.submitV2(request.body);
+      return reply.code(201).send(entry);
+    },
+  );
+
   app.get<{ Querystring: { logIndex: number } }>(
     "/api/v1/log/entries",
     { schema: { querystring: logIndexQuery, response: { 200: logEntryMap } } },

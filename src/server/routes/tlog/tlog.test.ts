@@ -142,6 +142,16 @@ describe("Rekor v1 API and tlog-tiles over HTTP", () => {
     expect((await app.inject({ url: "/tile/entries/000.p/1" })).statusCode).toBe(500);
   });
 
+  it("refuses a malformed Rekor v2 request with 400 and a reason", async () => {
+    const before = await size();
+    for (const payload of [{}, { hashedRekordRequestV002: { digest: "not base64!" } }, { hashedRekordRequestV002: {}, dsseRequestV002: {} }]) {
+      const res = await app.inject({ method: "POST", url: "/api/v2/log/entries", payload });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().message.length).toBeGreaterThan(10);
+    }
+    expect(await size()).toBe(before);
+  });
+
   it("answers health probes", async () => {
     expect((await app.inject({ url: "/healthz" })).json()).toEqual({ status: "ok" });
     expect((await app.inject({ url: "/readyz" })).statusCode).toBe(200);
