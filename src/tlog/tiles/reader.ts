@@ -6,6 +6,7 @@ import {
   foldProofElement,
   inclusionProofNodes,
   leafHash,
+  nodeHash,
   perfectRoot,
   rangeNodes,
   type PerfectNode,
@@ -58,6 +59,8 @@ export class FullTileCache {
 
 export class LogReader {
   #edge: Promise<RightEdge> | undefined;
+  /** Perfect nodes inside tiles already computed for this head (see #node). */
+  readonly #nodes = new Map<string, Promise<Uint8Array>>();
 
   constructor(
     private readonly store: TileSource,
@@ -145,12 +148,23 @@ export class LogReader {
   /** A perfect node: one entry of a level-L tile, or the root of a run of 2^r entries of one tile. */
   async #node({ height, index }: PerfectNode): Promise<Uint8Array> {
     const level = Math.floor(height / TILE_HEIGHT);
-    const span = 2 ** (height - level * TILE_HEIGHT);
-    const first = index * span;
-    const tile = Math.floor(first / TILE_WIDTH);
-    const offset = first - tile * TILE_WIDTH;
-    const hashes = await this.tileHashes(level, tile, offset + span);
-    return perfectRoot(hashes.slice(offset, offset + span));
+    if (height === level * TILE_HEIGHT) {
+      const tile = Math.floor(index / TILE_WIDTH);
+      const offset = index - tile * TILE_WIDTH;
+      return (await this.tileHashes(level, tile, offset + 1))[offset]!;
+    }
+    // Inside a tile: H(left child, right child), remembered for this head. Every answer of one batch proves against
+    // the same head, and their paths share most of these nodes (a proof from a partial tile needs up to 255 hashes).
+    const key = `${height}/${index}`;
+    let node = this.#nodes.get(key);
+    if (node === undefined) {
+      node = Promise.all([this.#node({ height: height - 1, index: 2 * index }), this.#node({ height: height - 1, index: 2 * index + 1 })]).then(
+        ([left, right]) => nodeHash(left, right),
+      );
+      this.#nodes.set(key, node);
+      node.catch(() => this.#nodes.delete(key));
+    }
+    return node;
   }
 
   async #fullTile(level: number, index: number): Promise<Uint8Array[]> {
