@@ -56,11 +56,6 @@ const CURVES: Record<string, Curve> = {
   },
 };
 
-/** The JWK curve names this can verify. */
-export function supportsDigestVerification(key: KeyObject): boolean {
-  return key.asymmetricKeyType === "ec" && CURVES[key.export({ format: "jwk" }).crv ?? ""] !== undefined;
-}
-
 /**
  * Verifies a DER-encoded ECDSA signature over `digest` (already hashed) with an EC public key.
  * Never throws for bad input: a malformed signature, an out-of-range value or an unsupported key is `false`.

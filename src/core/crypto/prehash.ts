@@ -14,7 +14,7 @@ import { verifyEcdsaDigest } from "./ecdsa-digest.js";
  */
 export function verifyPrehashed(key: KeyObject, hash: "sha256" | "sha384" | "sha512", digest: Uint8Array, signature: Uint8Array): boolean {
   if (key.asymmetricKeyType !== "ec") return false;
-  const crv = key.export({ format: "jwk" }).crv;
+  const crv = CURVE_NAMES[key.asymmetricKeyDetails?.namedCurve ?? ""];
   // The ECDSA digest length must be the one the key's signatures are made with (FIPS 186-5 §6.4.1 truncation would
   // otherwise let a SHA-512 digest stand in for a SHA-256 one).
   if (crv === "P-256" && hash !== "sha256") return false;
@@ -22,3 +22,6 @@ export function verifyPrehashed(key: KeyObject, hash: "sha256" | "sha384" | "sha
   if (crv !== "P-256" && crv !== "P-384") return false;
   return verifyEcdsaDigest(key, digest, signature);
 }
+
+/** OpenSSL curve names (KeyObject.asymmetricKeyDetails) to JWK names, without exporting the key. */
+const CURVE_NAMES: Record<string, string> = { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" };

@@ -61,6 +61,8 @@ export class LogReader {
   #edge: Promise<RightEdge> | undefined;
   /** Perfect nodes inside tiles already computed for this head (see #node). */
   readonly #nodes = new Map<string, Promise<Uint8Array>>();
+  /** Full tiles being read and checked right now (see #fullTile). */
+  readonly #checking = new Map<string, Promise<Uint8Array[]>>();
 
   constructor(
     private readonly store: TileSource,
@@ -167,9 +169,20 @@ export class LogReader {
     return node;
   }
 
-  async #fullTile(level: number, index: number): Promise<Uint8Array[]> {
+  #fullTile(level: number, index: number): Promise<Uint8Array[]> {
     const cached = this.cache.get(level, index);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return Promise.resolve(cached);
+    // Concurrent readers of one tile (every answer of a batch that just filled it) share one read and one check.
+    const key = `${level}/${index}`;
+    let pending = this.#checking.get(key);
+    if (pending === undefined) {
+      pending = this.#checkFullTile(level, index).finally(() => this.#checking.delete(key));
+      this.#checking.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #checkFullTile(level: number, index: number): Promise<Uint8Array[]> {
     const stored = await this.store.readTile(level, index);
     if (stored === undefined || stored.length < TILE_WIDTH * 32) throw corrupt(`full tile ${level}/${index} is missing or short`);
     const hashes = splitHashes(stored, TILE_WIDTH);
