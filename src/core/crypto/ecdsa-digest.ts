@@ -11,7 +11,7 @@ import { createECDH, type KeyObject } from "node:crypto";
  *
  *   w = s⁻¹ mod n, u1 = e·w mod n, u2 = r·w mod n, R = u1·G + u2·Q, valid iff R ≠ O and x(R) mod n = r
  *
- * rewritten as R = u2·(Q + t·G) with t = u1·u2⁻¹ mod n (u2 ≠ 0 because r, w ≠ 0). t·G comes from ECDH's
+ * rewritten as R = u2·(Q + t·G) with t = u1·u2⁻¹ = e·r⁻¹ mod n (u2 ≠ 0 because r, w ≠ 0). t·G comes from ECDH's
  * getPublicKey (full point), Q + t·G is one affine point addition in BigInt, and x(u2·(Q + t·G)) is exactly what
  * ECDH's computeSecret returns. Q is a validated public key (KeyObject), so every point here is on the curve.
  * The cross-check test compares it with @noble/curves and with node:crypto on thousands of valid and invalid cases.
@@ -72,10 +72,11 @@ export function verifyEcdsaDigest(key: KeyObject, digest: Uint8Array, signature:
   if (r <= 0n || r >= n || s <= 0n || s >= n) return false;
 
   const e = truncatedDigest(digest, curve.bits) % n;
-  const w = invert(s, n);
-  const u1 = (e * w) % n;
-  const u2 = (r * w) % n;
-  const t = (u1 * invert(u2, n)) % n;
+  // u2 = r·s⁻¹ and t = u1·u2⁻¹ = e·r⁻¹; both inverses come from one inversion of r·s (Montgomery's trick):
+  // s⁻¹ = r·(rs)⁻¹ and r⁻¹ = s·(rs)⁻¹. BigInt inversion is the costliest step left in JS.
+  const inverseRS = invert((r * s) % n, n);
+  const u2 = (r * ((r * inverseRS) % n)) % n;
+  const t = (e * ((s * inverseRS) % n)) % n;
 
   const qx = toBigInt(Buffer.from(jwk.x, "base64url"));
   const qy = toBigInt(Buffer.from(jwk.y, "base64url"));
