@@ -55,6 +55,28 @@ export class FullTileCache {
     this.#tiles.set(`${level}/${index}`, hashes);
     if (this.#tiles.size > this.capacity) this.#tiles.delete(this.#tiles.keys().next().value!);
   }
+
+  /**
+   * Decoded full entry bundles (a full bundle never changes), so that reading one entry does not read and copy its
+   * whole bundle (~230 KiB) again: that copying drove the read path's GC pauses. Entries are still hashed against
+   * their checked leaf on every read; this only saves the I/O and the decoding. Kept to `bundleCapacity` bundles.
+   */
+  getBundle(index: number): Uint8Array[] | undefined {
+    const hit = this.#bundles.get(index);
+    if (hit !== undefined) {
+      this.#bundles.delete(index);
+      this.#bundles.set(index, hit);
+    }
+    return hit;
+  }
+
+  setBundle(index: number, entries: Uint8Array[]): void {
+    this.#bundles.set(index, entries);
+    if (this.#bundles.size > this.bundleCapacity) this.#bundles.delete(this.#bundles.keys().next().value!);
+  }
+
+  readonly #bundles = new Map<number, Uint8Array[]>();
+  readonly bundleCapacity = 64;
 }
 
 export class LogReader {
@@ -122,9 +144,14 @@ export class LogReader {
     // Only the entry asked for is hashed: its leaf hash (from a checked tile) vouches for it whatever its neighbours
     // hold, so one damaged entry does not take the rest of its bundle offline, and a read costs one hash, not 256.
     const hashes = await this.tileHashes(0, bundle, position + 1);
-    const data = await this.store.readEntryBundle(bundle);
-    if (data === undefined) throw corrupt(`entry bundle ${bundle} is missing`);
-    const entries = decodeEntryBundle(data);
+    const full = bundle < Math.floor(this.head.size / TILE_WIDTH);
+    let entries = full ? this.cache.getBundle(bundle) : undefined;
+    if (entries === undefined) {
+      const data = await this.store.readEntryBundle(bundle);
+      if (data === undefined) throw corrupt(`entry bundle ${bundle} is missing`);
+      entries = decodeEntryBundle(data);
+      if (full && entries.length === TILE_WIDTH) this.cache.setBundle(bundle, entries);
+    }
     const entry = entries[position];
     if (entry === undefined) throw corrupt(`entry bundle ${bundle} has ${entries.length} entries, the tree has ${position + 1}`);
     if (!bytesEqual(leafHash(entry), hashes[position]!)) throw corrupt(`entry ${logIndex} does not hash to its leaf`);

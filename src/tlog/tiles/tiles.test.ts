@@ -203,3 +203,17 @@ describe("LogReader after a failed read", () => {
     expect(Buffer.from(await reader.entry(3)).toString()).toBe('{"entry":3}');
   });
 });
+
+describe("full entry bundles", () => {
+  it("are decoded once and kept, while every entry read is still hashed against its leaf", async () => {
+    const { store } = grow([600]);
+    const cache = new FullTileCache();
+    const reader = new LogReader(store, store.head!, cache);
+    expect(Buffer.from(await reader.entry(7)).toString()).toBe('{"entry":7}');
+    store.bundles.delete(0);
+    expect(Buffer.from(await new LogReader(store, store.head!, cache).entry(9)).toString()).toBe('{"entry":9}');
+    // The partial (right-edge) bundle is never cached: it still grows.
+    store.bundles.delete(2);
+    expect((await rejectedVouchError(() => new LogReader(store, store.head!, cache).entry(599))).code).toBe("STORE_CORRUPT");
+  });
+});
