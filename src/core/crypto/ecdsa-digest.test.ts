@@ -62,6 +62,18 @@ describe("verifyEcdsaDigest agrees with node:crypto and @noble/curves", () => {
     });
   }
 
+  it("reads a key whose point OpenSSL holds compressed", () => {
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+    const jwk = publicKey.export({ format: "jwk" });
+    const x = Buffer.from(jwk.x!, "base64url");
+    const odd = Buffer.from(jwk.y!, "base64url")[31]! & 1;
+    const compressed = Buffer.concat([Buffer.from("3039301306072a8648ce3d020106082a8648ce3d030107032200", "hex"), Buffer.of(odd ? 3 : 2), x]);
+    const key = createPublicKey({ key: compressed, format: "der", type: "spki" });
+    expect(key.export({ type: "spki", format: "der" }).length).toBe(compressed.length);
+    const message = Buffer.from("compressed");
+    expect(verifyEcdsaDigest(key, createHash("sha256").update(message).digest(), sign("sha256", message, privateKey))).toBe(true);
+  });
+
   it("refuses malformed DER and out-of-range values without throwing", () => {
     const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     const digest = createHash("sha256").update("m").digest();

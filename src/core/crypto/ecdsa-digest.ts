@@ -62,9 +62,9 @@ const CURVES: Record<string, Curve> = {
  */
 export function verifyEcdsaDigest(key: KeyObject, digest: Uint8Array, signature: Uint8Array): boolean {
   if (key.asymmetricKeyType !== "ec") return false;
-  const jwk = key.export({ format: "jwk" });
-  const curve = CURVES[jwk.crv ?? ""];
-  if (curve === undefined || jwk.x === undefined || jwk.y === undefined) return false;
+  const curve = CURVES[JWK_NAMES[key.asymmetricKeyDetails?.namedCurve ?? ""] ?? ""];
+  if (curve === undefined) return false;
+  const q = publicPoint(key, curve);
   const rs = parseDerSignature(signature);
   if (rs === undefined) return false;
   const { n } = curve;
@@ -78,8 +78,7 @@ export function verifyEcdsaDigest(key: KeyObject, digest: Uint8Array, signature:
   const u2 = (r * ((r * inverseRS) % n)) % n;
   const t = (e * ((s * inverseRS) % n)) % n;
 
-  const qx = toBigInt(Buffer.from(jwk.x, "base64url"));
-  const qy = toBigInt(Buffer.from(jwk.y, "base64url"));
+  const [qx, qy] = q;
   let point: [bigint, bigint] | undefined = [qx, qy];
   if (t !== 0n) {
     const ecdh = createECDH(curve.name);
@@ -101,6 +100,22 @@ export function verifyEcdsaDigest(key: KeyObject, digest: Uint8Array, signature:
     return false; // not reached for points on the curve; never a crash on a bad input
   }
   return xR % n === r;
+}
+
+const JWK_NAMES: Record<string, string> = { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" };
+
+/**
+ * Q's affine coordinates: from the SPKI DER when OpenSSL holds the point uncompressed (it exports a key in the form it
+ * was given; the DER export is cheaper than a JWK's base64url), else from the JWK, which is always uncompressed.
+ */
+function publicPoint(key: KeyObject, curve: Curve): [bigint, bigint] {
+  const spki = key.export({ type: "spki", format: "der" });
+  const start = spki.length - (2 * curve.bytes + 1);
+  if (spki[start] === 0x04) {
+    return [toBigInt(spki.subarray(start + 1, start + 1 + curve.bytes)), toBigInt(spki.subarray(start + 1 + curve.bytes))];
+  }
+  const jwk = key.export({ format: "jwk" });
+  return [toBigInt(Buffer.from(jwk.x ?? "", "base64url")), toBigInt(Buffer.from(jwk.y ?? "", "base64url"))];
 }
 
 /** Affine addition on y² = x³ + ax + b over F_p; undefined for the point at infinity. */
