@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import { buildApp } from "../server/app.js";
+import { listeningUrl, urlHost } from "../server/listen.js";
 import type { LogStore } from "../store/ports.js";
 import { loadOrCreateLogKey, type LogKeyAlgorithm } from "./log-key.js";
 import { LogService, type LogServiceOptions } from "./log-service.js";
@@ -49,7 +50,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const logService = await LogService.start({
     store: options.store,
     privateKey,
-    name: new URL(options.publicUrl ?? `http://${bracketed(options.host)}:${options.port}`).hostname.replace(/^\[|\]$/g, ""),
+    name: new URL(options.publicUrl ?? `http://${urlHost(options.host)}:${options.port}`).hostname.replace(/^\[|\]$/g, ""),
     origin: options.origin,
     maxBatch: options.maxBatch,
     maxDelayMs: options.maxDelayMs,
@@ -64,10 +65,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await logService.close();
     throw error;
   }
-  const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
   return {
-    url: `http://${bracketed(options.host)}:${port}`,
+    url: listeningUrl(app, options.host, options.port),
     app,
     logService,
     close: async () => {
@@ -75,9 +74,4 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await logService.close();
     },
   };
-}
-
-/** An IPv6 address in a URL needs brackets. */
-function bracketed(host: string): string {
-  return host.includes(":") ? `[${host}]` : host;
 }

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { createCosigner, parseVerifierKey } from "../core/note/index.js";
 import { VouchError } from "../core/errors.js";
+import { listeningUrl } from "../server/listen.js";
 import { errorHandler } from "../server/plugins/errors.js";
 import { healthRoutes } from "../server/routes/health/index.js";
 import { witnessRoutes } from "../server/routes/witness/index.js";
@@ -42,10 +43,7 @@ export async function startWitnessServer(options: WitnessServerOptions): Promise
   await app.register(healthRoutes, { ready: async () => true });
   await app.register(witnessRoutes, { witness });
   await app.listen({ host: options.host, port: options.port });
-  const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-  return { url: `http://${host}:${port}`, vkey: cosigner.formatVerifierKey(), close: () => app.close() };
+  return { url: listeningUrl(app, options.host, options.port), vkey: cosigner.formatVerifierKey(), close: () => app.close() };
 }
 
 function parseWitnessedLog(spec: string): WitnessedLog {

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
 import { resolveDataDir } from "../../runtime.js";
 import { out } from "../io.js";
-import { collect, type GlobalOptions } from "../options.js";
+import { collect, wholeNumber, type GlobalOptions } from "../options.js";
 
 interface MonitorFlags {
   url: string;
@@ -103,8 +103,5 @@ export function registerMonitor(parent: Command, globals: () => GlobalOptions): 
 }
 
 function optionalCount(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new VouchError("INPUT_USAGE", `${flag} ${value}: not a whole number`);
-  return n;
+  return value === undefined ? undefined : wholeNumber(value, flag);
 }

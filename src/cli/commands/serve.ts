@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
 import { loadConfig, logDir, openLogStore, resolveDataDir } from "../../runtime.js";
 import { err, out } from "../io.js";
-import { collect, type GlobalOptions } from "../options.js";
+import { collect, tcpPort, wholeNumber, type GlobalOptions } from "../options.js";
 
 interface ServeFlags {
   port: string;
@@ -27,8 +27,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
     .option("--witness-threshold <n>", "cosignatures a checkpoint should carry (default: all witnesses)")
     .option("--witness-wait <ms>", "how long a submission's answer waits for a cosigned checkpoint", "0")
     .action(async (flags: ServeFlags) => {
-      const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VouchError("INPUT_USAGE", `--port ${flags.port}: not a TCP port`);
+      const port = tcpPort(flags.port);
       const config = loadConfig(globals().config);
       const dataDir = resolveDataDir(globals().dataDir);
       const { store, description: storeDescription } = await openLogStore(config, dataDir);
@@ -36,8 +35,8 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
       const log = config.log ?? {};
       const witnessing = flags.witness.length === 0 ? undefined : {
         witnesses: flags.witness.map(parseWitnessFlag),
-        threshold: flags.witnessThreshold === undefined ? undefined : count(flags.witnessThreshold, "--witness-threshold"),
-        waitMs: count(flags.witnessWait ?? "0", "--witness-wait"),
+        threshold: flags.witnessThreshold === undefined ? undefined : wholeNumber(flags.witnessThreshold, "--witness-threshold"),
+        waitMs: wholeNumber(flags.witnessWait ?? "0", "--witness-wait"),
       };
       const server = await startServer({
         witnessing,
@@ -87,12 +86,6 @@ function parseWitnessFlag(value: string): { url: string; vkey: string } {
   return { url: value.slice(0, split), vkey: value.slice(split + 1) };
 }
 
-function count(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new VouchError("INPUT_USAGE", `${flag} ${value}: not a whole number`);
-  return n;
-}
-
 interface WitnessFlags {
   port: string;
   host: string;
@@ -110,8 +103,7 @@ export function registerWitness(parent: Command, globals: () => GlobalOptions): 
     .option("--port <port>", "TCP port (0: any free port)", "8081")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .action(async (flags: WitnessFlags) => {
-      const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VouchError("INPUT_USAGE", `--port ${flags.port}: not a TCP port`);
+      const port = tcpPort(flags.port);
       const dataDir = resolveDataDir(globals().dataDir);
       const { startWitnessServer } = await import("../../public/log.js");
       const witness = await startWitnessServer({ host: flags.host, port, dir: join(dataDir, "witness"), name: flags.name, logs: flags.log });

@@ -3,7 +3,7 @@ import { VouchError } from "../../public/base.js";
 import type { IdentityPolicy, VerificationResult, VerifyOptions } from "../../public/verify.js";
 import { resolveDataDir } from "../../runtime.js";
 import { out } from "../io.js";
-import { collect, type GlobalOptions } from "../options.js";
+import { collect, wholeNumber, type GlobalOptions } from "../options.js";
 
 interface VerifyFlags {
   bundle: string;
@@ -84,11 +84,11 @@ export function verifyOptions(artifact: string, flags: VerifyFlags): VerifyOptio
     ...(flags.trustedRoot !== undefined ? { trustedRoot: flags.trustedRoot } : {}),
     ...(flags.type !== undefined ? { type: flags.type } : {}),
     ...(flags.revocations !== undefined ? { revocations: flags.revocations } : {}),
-    tlogThreshold: count(flags.tlogThreshold, "--tlog-threshold"),
-    ctlogThreshold: count(flags.ctlogThreshold, "--ctlog-threshold"),
-    timestampThreshold: count(flags.timestampThreshold, "--timestamp-threshold"),
+    tlogThreshold: wholeNumber(flags.tlogThreshold, "--tlog-threshold"),
+    ctlogThreshold: wholeNumber(flags.ctlogThreshold, "--ctlog-threshold"),
+    timestampThreshold: wholeNumber(flags.timestampThreshold, "--timestamp-threshold"),
     ...(flags.witnessKey?.length ? { witnessKeys: flags.witnessKey } : {}),
-    ...(flags.witnessThreshold !== undefined ? { witnessThreshold: count(flags.witnessThreshold, "--witness-threshold") } : {}),
+    ...(flags.witnessThreshold !== undefined ? { witnessThreshold: wholeNumber(flags.witnessThreshold, "--witness-threshold") } : {}),
   };
 }
 
@@ -119,11 +119,6 @@ function identityPolicy(flags: VerifyFlags): IdentityPolicy | undefined {
   if (policy.subject === undefined && policy.subjectRegExp === undefined) throw new VouchError("INPUT_USAGE", "keyless verification needs --certificate-identity or --certificate-identity-regexp");
   if (policy.issuer === undefined && policy.issuerRegExp === undefined) throw new VouchError("INPUT_USAGE", "keyless verification needs --certificate-oidc-issuer or --certificate-oidc-issuer-regexp");
   return policy;
-}
-
-function count(text: string | undefined, flag: string): number {
-  if (text === undefined || !/^\d+$/.test(text)) throw new VouchError("INPUT_USAGE", `${flag} takes a whole number, not "${text}"`);
-  return Number(text);
 }
 
 function resultJson(r: VerificationResult) {

@@ -129,7 +129,7 @@ export function encryptPrivateKey(key: KeyObject, password: string): string {
     ),
     derOctets(encrypted),
   );
-  return toPem("ENCRYPTED PRIVATE KEY", der);
+  return encodePem("ENCRYPTED PRIVATE KEY", der);
 }
 
 /** What kind of private key a PEM text holds, from its label (RFC 7468) and, for legacy PEM, its Proc-Type header. */
@@ -252,8 +252,9 @@ function derUint(n: number): Buffer {
   return derTlv(0x02, Buffer.from(bytes));
 }
 
-function toPem(label: string, der: Buffer): string {
-  const b64 = der.toString("base64");
+/** PEM as Go's pem.Encode writes it: base64 in 64-character lines, each ending "\n" (what Rekor stores and serves). */
+export function encodePem(label: string, der: Uint8Array): string {
+  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("base64");
   const lines: string[] = [];
   for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
   return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;

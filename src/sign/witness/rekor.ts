@@ -1,3 +1,4 @@
+import { encodePem } from "../../core/crypto/keys.js";
 import { VouchError } from "../../core/errors.js";
 import type { Bundle, TlogEntry } from "../../bundle/types.js";
 import type { SignerMaterial } from "../signer.js";
@@ -77,8 +78,7 @@ function proposedEntry(bundle: Bundle, material: SignerMaterial): unknown {
 function pemOf(material: SignerMaterial): string {
   const [label, der] = material.kind === "publicKey" ? ["PUBLIC KEY", material.publicKeyDer] : ["CERTIFICATE", material.certificates[0]];
   if (der === undefined) throw new VouchError("INPUT_MALFORMED", "certificate material without a certificate");
-  const base64 = Buffer.from(der).toString("base64").match(/.{1,64}/g)!.join("\n");
-  return `-----BEGIN ${label}-----\n${base64}\n-----END ${label}-----\n`;
+  return encodePem(label, der);
 }
 
 /** The fields of a Rekor v1 LogEntryAnon this reads; each is checked before use. */

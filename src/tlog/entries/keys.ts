@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
+import { encodePem } from "../../core/crypto/keys.js";
 import { decodeBase64Strict } from "../../core/note/index.js";
 import { bytesEqual, parseCertificate, type Certificate } from "../../core/x509/index.js";
 import { invalid, type Json } from "./fields.js";
@@ -72,10 +73,7 @@ export function verifierFromDer(kind: "publicKey" | "certificate", der: Uint8Arr
  * 64-character lines, each ending "\n".
  */
 export function canonicalPem(verifier: EntryVerifier): string {
-  const label = verifier.kind === "certificate" ? "CERTIFICATE" : "PUBLIC KEY";
-  const b64 = Buffer.from(verifier.der).toString("base64");
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
+  return encodePem(verifier.kind === "certificate" ? "CERTIFICATE" : "PUBLIC KEY", verifier.der);
 }
 
 function publicKeyVerifier(der: Uint8Array, path: string): EntryVerifier {

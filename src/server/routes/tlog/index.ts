@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from "fastify";
+import { encodePem } from "../../../core/crypto/keys.js";
 import { VouchError } from "../../../core/errors.js";
 import { TransparencyLog } from "../../../tlog/log.js";
 import { parseTilePath } from "../../../tlog/tiles/path.js";
@@ -92,9 +93,7 @@ export const tlogRoutes: FastifyPluginAsync<TlogRoutesOptions> = async (app, { l
   );
 
   app.get("/api/v1/log/publicKey", async (_request, reply) => {
-    const der = Buffer.from(log.signer.note.publicKeyDer).toString("base64");
-    const pem = `-----BEGIN PUBLIC KEY-----\n${der.match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----\n`;
-    return reply.type("application/x-pem-file").send(pem);
+    return reply.type("application/x-pem-file").send(encodePem("PUBLIC KEY", log.signer.note.publicKeyDer));
   });
 
   app.get("/checkpoint", async (_request, reply) =>
