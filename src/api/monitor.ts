@@ -1,6 +1,6 @@
-import { createHash, createPublicKey, randomBytes } from "node:crypto";
+import { createHash, createPublicKey } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { VouchError } from "../core/errors.js";
 import { decodeBase64Strict, type NoteVerifier } from "../core/note/index.js";
@@ -23,6 +23,7 @@ import {
   type WatchRule,
 } from "../tlog/monitor/index.js";
 import { VOUCH_VERSION } from "../version.js";
+import { replaceFileDurably } from "../tlog/durable-file.js";
 import { readTextFile } from "./files.js";
 
 /**
@@ -268,27 +269,9 @@ export const nodeMonitorFiles: MonitorFiles = {
     }
   },
   async replace(path, text) {
-    const directory = dirname(path);
-    const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
     try {
-      await mkdir(directory, { recursive: true, mode: 0o700 });
-      const handle = await open(tmp, "wx", 0o644);
-      try {
-        await handle.writeFile(text, "utf8");
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmp, path);
-      // The rename changes the directory: flush it too, or a crash can bring the old cursor back.
-      const dir = await open(directory, "r");
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
+      await replaceFileDurably(path, text, 0o644);
     } catch (error) {
-      await rm(tmp, { force: true });
       throw new VouchError("INPUT_UNREADABLE", `cannot write (${(error as NodeJS.ErrnoException).code ?? "error"})`, { file: path, cause: error });
     }
   },

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { replaceFileDurably } from "../durable-file.js";
 import { VouchError } from "../../core/errors.js";
 import { decodeBase64Strict, encodeBase64, parseCheckpoint, parseSignedNote } from "../../core/note/index.js";
 import type { WitnessCheckpoint, WitnessStateStore } from "./state.js";
@@ -47,7 +48,7 @@ export function fileWitnessState(directory: string): WitnessStateStore {
         const current = await readState(file, origin);
         if ((current?.size ?? 0) !== oldSize) return false;
         const record: StateFile = { origin, size: next.size, rootHash: encodeBase64(next.rootHash), note: next.note };
-        await writeAtomic(directory, file, `${JSON.stringify(record, null, 2)}\n`);
+        await writeAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
         return true;
       }),
   };
@@ -96,27 +97,10 @@ async function readState(file: string, origin: string): Promise<WitnessCheckpoin
   return { size, rootHash, note: record.note };
 }
 
-async function writeAtomic(directory: string, file: string, data: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+async function writeAtomic(file: string, data: string): Promise<void> {
   try {
-    await mkdir(directory, { recursive: true, mode: 0o700 });
-    const handle = await open(tmp, "wx", 0o600);
-    try {
-      await handle.writeFile(data, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-    // The rename is a change to the directory: flush it too, or a crash can bring the old file back.
-    const dir = await open(directory, "r");
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await replaceFileDurably(file, data, 0o600);
   } catch (error) {
-    await rm(tmp, { force: true });
     throw new VouchError("STORE_UNAVAILABLE", `witness state ${file}: cannot write (${(error as NodeJS.ErrnoException).code ?? "error"})`, { cause: error });
   }
 }
