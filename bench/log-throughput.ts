@@ -48,6 +48,7 @@ import { calibrate, type Calibration } from "./lib/log-calibrate.js";
 import { makeProposals, type ProposalKind } from "./lib/log-proposals.js";
 import { cleanEnv, machineInfo, median, type MachineInfo } from "./lib/measure.js";
 import { ensureVouchBuilt, gitDescription } from "./lib/vouch-build.js";
+import { encodeTileIndex } from "../src/tlog/tiles/path.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 
@@ -686,17 +687,6 @@ interface ReadKind {
   paths(size: number, n: number, random: () => number): string[];
 }
 
-function tileIndex(index: number): string {
-  let rest = index;
-  let out = String(rest % 1000).padStart(3, "0");
-  rest = Math.floor(rest / 1000);
-  while (rest > 0) {
-    out = `x${String(rest % 1000).padStart(3, "0")}/${out}`;
-    rest = Math.floor(rest / 1000);
-  }
-  return out;
-}
-
 const READ_KINDS: ReadKind[] = [
   {
     id: "entry",
@@ -714,19 +704,19 @@ const READ_KINDS: ReadKind[] = [
     id: "tile",
     label: "GET /tile/0/N (full hash tile, 8 KiB)",
     concurrency: 1,
-    paths: (size, n, random) => Array.from({ length: n }, () => `/tile/0/${tileIndex(Math.floor(random() * Math.floor(size / 256)))}`),
+    paths: (size, n, random) => Array.from({ length: n }, () => `/tile/0/${encodeTileIndex(Math.floor(random() * Math.floor(size / 256)))}`),
   },
   {
     id: "bundle",
     label: "GET /tile/entries/N (full entry bundle)",
     concurrency: 1,
-    paths: (size, n, random) => Array.from({ length: n }, () => `/tile/entries/${tileIndex(Math.floor(random() * Math.floor(size / 256)))}`),
+    paths: (size, n, random) => Array.from({ length: n }, () => `/tile/entries/${encodeTileIndex(Math.floor(random() * Math.floor(size / 256)))}`),
   },
   {
     id: "partial",
     label: "GET /tile/0/LAST.p/W (the partial right-edge tile)",
     concurrency: 1,
-    paths: (size, n) => Array.from({ length: n }, () => `/tile/0/${tileIndex(Math.floor(size / 256))}.p/${size % 256}`),
+    paths: (size, n) => Array.from({ length: n }, () => `/tile/0/${encodeTileIndex(Math.floor(size / 256))}.p/${size % 256}`),
   },
   { id: "checkpoint", label: "GET /checkpoint", concurrency: 1, paths: (_size, n) => Array.from({ length: n }, () => "/checkpoint") },
   {
