@@ -8,6 +8,9 @@
  *   VERIFY_*   a verification step refused the evidence: exit 1
  *   STORE_*    storage refused or found damage (conflicting append, data that does not hash to what was signed)
  *   LOG_*      the transparency log refused a submission (a client error: HTTP 400) or is not serving (503)
+ *   CA_*       the keyless CA refused a certificate request (token 401, request 400, issuer unreachable 503)
+ *   TSA_*      the timestamp authority refused a request
+ *   CT_*       the certificate transparency log refused a chain
  */
 export type InputErrorCode =
   | "INPUT_USAGE"
@@ -50,7 +53,15 @@ export type LogErrorCode =
   | "LOG_NOT_FOUND" /* no such entry, tile or proof: HTTP 404 */
   | "LOG_UNAVAILABLE"; /* shutting down, or no sequencer: HTTP 503 */
 
-export type VouchErrorCode = InputErrorCode | CheckErrorCode | VerifyErrorCode | StoreErrorCode | LogErrorCode;
+/** Keyless CA (Fulcio v2 API), timestamp authority (RFC 3161) and CT log (RFC 6962). */
+export type ServiceErrorCode =
+  | "CA_TOKEN_INVALID" /* identity token expired, badly signed, wrong audience, unknown issuer: HTTP 401 */
+  | "CA_REQUEST_INVALID" /* malformed request, bad proof of possession, unusable public key or CSR: HTTP 400 */
+  | "CA_ISSUER_UNAVAILABLE" /* the issuer's discovery document or JWKS cannot be fetched: HTTP 503 */
+  | "TSA_REQUEST_INVALID" /* malformed TimeStampReq, unsupported digest or policy: HTTP 400 */
+  | "CT_CHAIN_INVALID"; /* add-chain / add-pre-chain with a chain the log does not accept: HTTP 400 */
+
+export type VouchErrorCode = InputErrorCode | CheckErrorCode | VerifyErrorCode | StoreErrorCode | LogErrorCode | ServiceErrorCode;
 
 export interface ErrorLocation {
   /** File the problem is in (as the user would name it). */

@@ -19,6 +19,12 @@ const STATUS: Partial<Record<VouchErrorCode, number>> = {
   LOG_UNAVAILABLE: 503,
   STORE_CONFLICT: 503,
   STORE_UNAVAILABLE: 503,
+  // Fulcio answers an unusable identity token with 401 (Unauthenticated) and a bad request with 400.
+  CA_TOKEN_INVALID: 401,
+  CA_REQUEST_INVALID: 400,
+  CA_ISSUER_UNAVAILABLE: 503,
+  TSA_REQUEST_INVALID: 400,
+  CT_CHAIN_INVALID: 400,
 };
 
 export function statusOf(error: unknown): number {
