@@ -1,0 +1,243 @@
+import { createHash, randomBytes } from "node:crypto";
+import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
+import {
+  AlgorithmIdentifier,
+  AttributeTypeAndValue,
+  AttributeValue,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  Certificate,
+  ExtendedKeyUsage,
+  Extension,
+  Extensions,
+  GeneralName,
+  KeyIdentifier,
+  KeyUsage,
+  KeyUsageFlags,
+  Name,
+  OtherName,
+  RelativeDistinguishedName,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  Validity,
+  Version,
+} from "@peculiar/asn1-x509";
+import type { KeyAlgorithm } from "../core/crypto/keys.js";
+import { encodeTlv } from "../core/x509/der.js";
+import { FULCIO_EXTENSIONS, FULCIO_RAW_STRING_OIDS, OID, type FulcioClaimName } from "../core/x509/oids.js";
+
+/**
+ * Certificate building for the keyless CA, on @peculiar/asn1-x509 (a maintained ASN.1 schema library; vouch's own DER
+ * reader in core/x509 stays the verifier, so issuance and verification check each other).
+ *
+ * Every builder returns the TBSCertificate DER; the caller signs it with whatever holds the CA key (a key file or a
+ * PKCS #11 token: the Signer seam) and `assembleCertificate` joins the two. Nothing here touches a private key.
+ */
+
+/** Signs a TBSCertificate: the CA key behind the Signer seam. ECDSA signatures are ASN.1 DER, as X.509 wants. */
+export interface TbsSigner {
+  algorithm: KeyAlgorithm;
+  /** SPKI DER of the signing key (the authority key identifier of what it issues). */
+  publicKeyDer: Uint8Array;
+  sign(tbs: Uint8Array): Promise<Uint8Array>;
+}
+
+const SIGNATURE_OIDS: Record<KeyAlgorithm, string> = {
+  "ecdsa-p256": "1.2.840.10045.4.3.2", // ecdsa-with-SHA256 (RFC 5758 §3.2)
+  "ecdsa-p384": "1.2.840.10045.4.3.3", // ecdsa-with-SHA384
+  ed25519: "1.3.101.112", // RFC 8410 §3
+};
+
+const ATTRIBUTE_OIDS = { CN: "2.5.4.3", O: "2.5.4.10", OU: "2.5.4.11", C: "2.5.4.6" } as const;
+
+/** A distinguished name from its attributes, in the order given (RFC 4514 order reversed is not our concern here). */
+export type NameAttributes = Partial<Record<keyof typeof ATTRIBUTE_OIDS, string>>;
+
+export function encodeName(attributes: NameAttributes): Name {
+  const rdns = (Object.keys(ATTRIBUTE_OIDS) as (keyof typeof ATTRIBUTE_OIDS)[])
+    .filter((key) => attributes[key] !== undefined)
+    .sort((a, b) => ["C", "O", "OU", "CN"].indexOf(a) - ["C", "O", "OU", "CN"].indexOf(b))
+    .map((key) => {
+      // Country is a PrintableString (RFC 5280 Appendix A); everything else UTF8String (RFC 5280 §4.1.2.4).
+      const value = key === "C" ? new AttributeValue({ printableString: attributes[key]! }) : new AttributeValue({ utf8String: attributes[key]! });
+      return new RelativeDistinguishedName([new AttributeTypeAndValue({ type: ATTRIBUTE_OIDS[key], value })]);
+    });
+  return new Name(rdns);
+}
+
+/** A positive 159-bit serial number: RFC 5280 §4.1.2.2 allows 20 octets, and CA/B forum rules want ≥ 64 random bits. */
+export function randomSerial(random: (n: number) => Uint8Array = randomBytes): ArrayBuffer {
+  const bytes = Uint8Array.from(random(20));
+  bytes[0] = (bytes[0]! & 0x7f) | 0x01; // positive and exactly 20 octets in DER
+  return bytes.buffer;
+}
+
+function signatureAlgorithm(algorithm: KeyAlgorithm): AlgorithmIdentifier {
+  // RFC 5758 §3.2 / RFC 8410 §3: the parameters field MUST be absent for ECDSA and Ed25519.
+  return new AlgorithmIdentifier({ algorithm: SIGNATURE_OIDS[algorithm] });
+}
+
+/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING (an identifier, not a security property). */
+export function keyIdentifier(spkiDer: Uint8Array): ArrayBuffer {
+  const spki = AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
+  return new Uint8Array(createHash("sha1").update(new Uint8Array(spki.subjectPublicKey)).digest()).buffer;
+}
+
+function extension(oid: string, critical: boolean, value: ArrayBuffer | Uint8Array): Extension {
+  return new Extension({ extnID: oid, critical, extnValue: new OctetString(value instanceof Uint8Array ? value : new Uint8Array(value)) });
+}
+
+function der(value: unknown): ArrayBuffer {
+  return AsnConvert.serialize(value);
+}
+
+export interface CaCertificateOptions {
+  subject: NameAttributes;
+  /** The issuer's name: the subject itself for a root. */
+  issuer: Name;
+  subjectPublicKeyDer: Uint8Array;
+  issuerPublicKeyDer: Uint8Array;
+  signatureAlgorithm: KeyAlgorithm;
+  notBefore: Date;
+  notAfter: Date;
+  /** basicConstraints pathLenConstraint: 1 for a root over one intermediate, 0 for an intermediate issuing leaves. */
+  pathLength: number;
+  serial?: ArrayBuffer;
+}
+
+/** A CA certificate (root or intermediate): keyUsage certSign + cRLSign, basicConstraints CA with a path length. */
+export function caCertificateTbs(options: CaCertificateOptions): Uint8Array {
+  const subjectName = encodeName(options.subject);
+  const extensions = [
+    extension(OID.keyUsage, true, der(new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign))),
+    extension(OID.basicConstraints, true, der(new BasicConstraints({ cA: true, pathLenConstraint: options.pathLength }))),
+    extension(OID.subjectKeyIdentifier, false, der(new SubjectKeyIdentifier(keyIdentifier(options.subjectPublicKeyDer)))),
+    extension(OID.authorityKeyIdentifier, false, der(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdentifier(options.issuerPublicKeyDer)) }))),
+  ];
+  const tbs = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: options.serial ?? randomSerial(),
+    signature: signatureAlgorithm(options.signatureAlgorithm),
+    issuer: options.issuer,
+    validity: new Validity({ notBefore: options.notBefore, notAfter: options.notAfter }),
+    subject: subjectName,
+    subjectPublicKeyInfo: AsnConvert.parse(options.subjectPublicKeyDer, SubjectPublicKeyInfo),
+    extensions: new Extensions(extensions),
+  });
+  return new Uint8Array(der(tbs));
+}
+
+/** The subject alternative name of a keyless leaf (Fulcio: exactly one, critical because the subject is empty). */
+export type LeafSan = { kind: "uri" | "email"; value: string } | { kind: "otherName"; value: string };
+
+export interface LeafOptions {
+  /** The issuing (intermediate) certificate's subject, copied as its DER so issuer and subject match byte for byte. */
+  issuer: Name;
+  issuerPublicKeyDer: Uint8Array;
+  signatureAlgorithm: KeyAlgorithm;
+  subjectPublicKeyDer: Uint8Array;
+  san: LeafSan;
+  /** Fulcio extension values by name (plain strings; encoded here per docs/oid-info.md). */
+  fulcioExtensions: Partial<Record<FulcioClaimName, string>>;
+  notBefore: Date;
+  notAfter: Date;
+  serial: ArrayBuffer;
+}
+
+/**
+ * The last extension of a leaf: the CT poison (precertificate, RFC 6962 §3.1) or the SCT list (final certificate,
+ * §3.3). Both go last and everything before them is identical, so removing either yields the same TBS: what the CT
+ * log signs for the precertificate is exactly what a verifier rebuilds from the final certificate.
+ */
+export type LeafTail = { kind: "poison" } | { kind: "sctList"; extnValue: Uint8Array };
+
+/**
+ * A keyless leaf as Fulcio issues it: empty subject, one critical SAN, keyUsage digitalSignature (critical), EKU
+ * codeSigning, SKI/AKI, the Fulcio extensions in OID order, then the poison or the SCT list.
+ */
+export function leafTbs(options: LeafOptions, tail: LeafTail): Uint8Array {
+  const extensions = [
+    extension(OID.keyUsage, true, der(new KeyUsage(KeyUsageFlags.digitalSignature))),
+    extension(OID.extKeyUsage, false, der(new ExtendedKeyUsage([OID.ekuCodeSigning]))),
+    extension(OID.subjectKeyIdentifier, false, der(new SubjectKeyIdentifier(keyIdentifier(options.subjectPublicKeyDer)))),
+    extension(OID.authorityKeyIdentifier, false, der(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdentifier(options.issuerPublicKeyDer)) }))),
+    // RFC 5280 §4.2.1.6: with an empty subject the SAN MUST be critical.
+    extension(OID.subjectAltName, true, der(new SubjectAlternativeName([generalName(options.san)]))),
+    ...fulcioExtensions(options.fulcioExtensions),
+  ];
+  extensions.push(
+    tail.kind === "poison"
+      ? // RFC 6962 §3.1: the poison is critical and its value is ASN.1 NULL.
+        extension(OID.ctPoison, true, new Uint8Array([0x05, 0x00]))
+      : extension(OID.sctList, false, tail.extnValue),
+  );
+  const tbs = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: options.serial,
+    signature: signatureAlgorithm(options.signatureAlgorithm),
+    issuer: options.issuer,
+    validity: new Validity({ notBefore: options.notBefore, notAfter: options.notAfter }),
+    subject: new Name(),
+    subjectPublicKeyInfo: AsnConvert.parse(options.subjectPublicKeyDer, SubjectPublicKeyInfo),
+    extensions: new Extensions(extensions),
+  });
+  return new Uint8Array(der(tbs));
+}
+
+function generalName(san: LeafSan): GeneralName {
+  switch (san.kind) {
+    case "uri":
+      return new GeneralName({ uniformResourceIdentifier: san.value });
+    case "email":
+      return new GeneralName({ rfc822Name: san.value });
+    case "otherName":
+      // Fulcio's username SAN (docs/oid-info.md 1.7): OtherName { 1.3.6.1.4.1.57264.1.7, [0] EXPLICIT UTF8String }.
+      return new GeneralName({ otherName: new OtherName({ typeId: OID.fulcioOtherNameSan, value: utf8String(san.value) }) });
+  }
+}
+
+/** DER UTF8String (tag 12). */
+function utf8String(text: string): ArrayBuffer {
+  const bytes = new TextEncoder().encode(text);
+  const header = bytes.length < 0x80 ? [0x0c, bytes.length] : bytes.length < 0x100 ? [0x0c, 0x81, bytes.length] : [0x0c, 0x82, bytes.length >> 8, bytes.length & 0xff];
+  if (bytes.length > 0xffff) throw new RangeError("UTF8String too long for a certificate extension");
+  const out = new Uint8Array(header.length + bytes.length);
+  out.set(header);
+  out.set(bytes, header.length);
+  return out.buffer;
+}
+
+/** Fulcio extensions in OID order: 1.1–1.6 hold the raw string, 1.8 onwards a DER UTF8String (docs/oid-info.md). */
+function fulcioExtensions(values: Partial<Record<FulcioClaimName, string>>): Extension[] {
+  return (Object.entries(values) as [FulcioClaimName, string | undefined][])
+    .filter((entry): entry is [FulcioClaimName, string] => entry[1] !== undefined && entry[1] !== "")
+    .map(([name, value]) => [FULCIO_EXTENSIONS[name], value] as const)
+    .sort(([a], [b]) => compareOids(a, b))
+    .map(([oid, value]) => extension(oid, false, FULCIO_RAW_STRING_OIDS.has(oid) ? new TextEncoder().encode(value) : utf8String(value)));
+}
+
+function compareOids(a: string, b: string): number {
+  const x = a.split(".").map(Number);
+  const y = b.split(".").map(Number);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
+
+/** Joins a TBSCertificate and its signature into the certificate DER (RFC 5280 §4.1). */
+export function assembleCertificate(tbsDer: Uint8Array, algorithm: KeyAlgorithm, signature: Uint8Array): Uint8Array {
+  // The signed bytes go in as they are (no parse and re-encode): the signature covers exactly these octets.
+  const bitString = encodeTlv(0x03, [new Uint8Array([0x00]), signature]);
+  return encodeTlv(0x30, [tbsDer, new Uint8Array(der(signatureAlgorithm(algorithm))), bitString]);
+}
+
+/** Builds and signs: the TBS from `tbs`, the signature from the CA key. */
+export async function signCertificate(tbsDer: Uint8Array, signer: TbsSigner): Promise<Uint8Array> {
+  return assembleCertificate(tbsDer, signer.algorithm, await signer.sign(tbsDer));
+}
+
+/** The subject Name of a certificate, to issue under it. */
+export function subjectOf(certificateDer: Uint8Array): Name {
+  return AsnConvert.parse(certificateDer, Certificate).tbsCertificate.subject;
+}
