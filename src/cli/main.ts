@@ -13,6 +13,7 @@ import { registerProvenance } from "./commands/provenance.js";
 import { registerServe, registerWitness } from "./commands/serve.js";
 import { registerMonitor } from "./commands/monitor.js";
 import { registerTrust } from "./commands/trust.js";
+import { registerCa } from "./commands/ca.js";
 import { err } from "./io.js";
 import type { GlobalOptions } from "./options.js";
 
@@ -61,6 +62,7 @@ export function buildCli(): Command {
   registerWitness(log, globals);
   registerMonitor(log, globals);
   registerTrust(program, globals);
+  registerCa(program, globals);
   return program;
 }
 

@@ -1,12 +1,16 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { CertificateAuthority } from "../ca/authority.js";
 import type { TransparencyLog } from "../tlog/log.js";
 import { errorHandler } from "./plugins/errors.js";
 import { healthRoutes } from "./routes/health/index.js";
+import { caRoutes, type IssuerDescription } from "./routes/ca/index.js";
 import { tlogRoutes } from "./routes/tlog/index.js";
 
 /** What the server is built from: every domain is optional, so `vouch log serve` runs the log alone. */
 export interface AppDeps {
   log?: TransparencyLog;
+  /** The keyless CA and the issuers it accepts (Fulcio v2 API). */
+  ca?: { authority: CertificateAuthority; issuers: readonly IssuerDescription[] };
   /** Fastify's logger option: false in tests, pino options for `vouch serve`. */
   logger?: FastifyServerOptions["logger"];
 }
@@ -34,5 +38,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ready: async () => (deps.log ? (await deps.log.checkpoint()).length > 0 : true),
   });
   if (deps.log) await app.register(tlogRoutes, { log: deps.log });
+  if (deps.ca) await app.register(caRoutes, { ca: deps.ca.authority, issuers: deps.ca.issuers });
   return app;
 }

@@ -159,7 +159,7 @@ beforeAll(async () => {
   logApp = await buildApp({ log });
   await logApp.listen({ host: HOST, port: 0 });
   logUrl = `http://${HOST}:${port(logApp.server)}`;
-  trustedRootJsonValue = trustedRootJson({ baseUrl: logUrl, privateKey: logKey, validFrom: new Date(Date.now() - 3_600_000) });
+  trustedRootJsonValue = trustedRootJson({ log: { baseUrl: logUrl, privateKey: logKey, validFrom: new Date(Date.now() - 3_600_000) } });
   vouchRoot = parseTrustedRoot(JSON.stringify(trustedRootJsonValue), "trusted_root.json");
 });
 
