@@ -28,10 +28,10 @@ export function registerTrust(program: Command, globals: () => GlobalOptions): v
       }
       const baseUrl = flags.logUrl ?? config.log?.url ?? "http://127.0.0.1:8080";
       if (!/^https?:\/\//.test(baseUrl)) throw new VouchError("INPUT_USAGE", `--log-url ${baseUrl}: not an http(s) URL`);
-      const file = exportTrust({
+      const files = exportTrust({
         outDir: flags.out,
         log: { baseUrl, privateKey: loadOrCreateLogKey(keyFile), validFrom: keyFileCreated(keyFile) },
       });
-      out(`Wrote ${file}\n`);
+      out(`Wrote ${files.trustedRoot}\nWrote ${files.signingConfig}\n`);
     });
 }
