@@ -10,7 +10,7 @@ import { VouchError } from "../core/errors.js";
 import { buildStatement, encodeStatement, INTOTO_PAYLOAD_TYPE, PREDICATE_TYPES, resolvePredicateType, type Statement, type Subject } from "../core/intoto/statement.js";
 import { dsseBundle } from "../sign/bundle-builder.js";
 import { signDsse } from "../sign/dsse.js";
-import { bundleToJson, openSigner, witnessed, type SignerOptions } from "./sign.js";
+import { bundleToJson, certificateIdentity, openSigningSession, type CertificateIdentity, type SignerOptions } from "./sign.js";
 
 export interface AttestOptions extends SignerOptions {
   /** A short name (slsaprovenance, spdx, cyclonedx, vuln, openvex, custom, …) or any predicate type URI. */
@@ -25,6 +25,8 @@ export interface Attestation {
   bundleJson: string;
   statement: Statement;
   predicateType: string;
+  /** For a keyless attestation: who the certificate names. */
+  identity?: CertificateIdentity;
 }
 
 /**
@@ -33,6 +35,7 @@ export interface Attestation {
  *
  * @example
  *   const { bundleJson } = await attestFiles(["dist/app.tgz"], { type: "slsaprovenance", predicatePath: "provenance.json", key: "cosign.key" });
+ *   await attestFiles(["dist/app.tgz"], { type: "slsaprovenance", predicatePath: "provenance.json", keyless: { signingConfig: "signing_config.json" } });
  */
 export async function attestFiles(subjectPaths: readonly string[], options: AttestOptions): Promise<Attestation> {
   const predicateType = predicateTypeOf(options.type);
@@ -40,10 +43,11 @@ export async function attestFiles(subjectPaths: readonly string[], options: Atte
   if (predicate === undefined) throw new VouchError("INPUT_USAGE", "a predicate is needed: --predicate FILE");
   checkPredicateShape(predicateType, predicate, options.predicatePath);
   const statement = buildStatement(subjectsOf(subjectPaths), predicateType, predicate);
-  const signer = await openSigner(options);
-  const { envelope, material } = await signDsse(signer, INTOTO_PAYLOAD_TYPE, encodeStatement(statement));
-  const bundle = await witnessed(dsseBundle(envelope, material), material, options);
-  return { bundle, bundleJson: bundleToJson(bundle), statement, predicateType };
+  const session = await openSigningSession(options);
+  const { envelope, material } = await signDsse(session.signer, INTOTO_PAYLOAD_TYPE, encodeStatement(statement));
+  const bundle = await session.witness(dsseBundle(envelope, material), material);
+  const identity = certificateIdentity(material);
+  return { bundle, bundleJson: bundleToJson(bundle), statement, predicateType, ...(identity ? { identity } : {}) };
 }
 
 /** The unsigned in-toto Statement v1 over subject files (their names and sha256): `vouch provenance --statement`. */

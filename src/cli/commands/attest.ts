@@ -1,38 +1,40 @@
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
 import { out, writeFileAtomic } from "../io.js";
+import { addKeylessFlags, asIdentity, keylessOptions, type KeylessFlags } from "./sign.js";
 
-interface AttestOptions {
+interface AttestOptions extends KeylessFlags {
   type: string;
   predicate: string;
-  key: string;
+  key?: string;
   bundle?: string;
   passwordFile?: string;
   tlogUrl?: string;
   output: string;
 }
 
-/** `vouch attest SUBJECT... --type T --predicate FILE --key K`: an in-toto statement in a DSSE bundle v0.3 (cosign attest-blob). */
+/** `vouch attest SUBJECT... --type T --predicate FILE --key K | --keyless`: an in-toto statement in a DSSE bundle v0.3 (cosign attest-blob). */
 export function registerAttest(program: Command): void {
-  program
+  const command = program
     .command("attest <subjects...>")
-    .description("sign an in-toto attestation (statement + predicate) about files into a Sigstore bundle (v0.3 JSON)")
+    .description("sign an in-toto attestation (statement + predicate) about files, with a key or keyless, into a Sigstore bundle (v0.3 JSON)")
     .requiredOption("--type <type>", "predicate type: slsaprovenance, spdx, cyclonedx, vuln, openvex, custom, or a URI")
     .requiredOption("--predicate <file>", "the predicate, a JSON file (e.g. from vouch provenance)")
-    .requiredOption("--key <key>", "private key: a PEM file, env://VAR or a pkcs11: URI")
+    .option("--key <key>", "private key: a PEM file, env://VAR or a pkcs11: URI")
     .option("--bundle <file>", "where to write the bundle, - for stdout (default for one subject: SUBJECT.TYPE.sigstore.json)")
     .option("--password-file <file>", "read the key password from this file's first line (else $VOUCH_PASSWORD, else a prompt)")
-    .option("--tlog-url <url>", "record the signature in this transparency log (vouch serve, or any Rekor v1 API); the entry goes into the bundle")
+    .option("--tlog-url <url>", "record the signature in this transparency log (vouch serve, or any Rekor v1 API); the entry goes into the bundle");
+  addKeylessFlags(command)
     .option("-o, --output <format>", "text or json (a summary of what was attested)", "text")
     .action(async (subjects: string[], opts: AttestOptions) => {
       if (opts.output !== "text" && opts.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${opts.output}: use text or json`);
+      const keyless = keylessOptions(opts);
       const bundlePath = opts.bundle ?? defaultBundlePath(subjects, opts.type);
       const [{ attestFiles }, { terminalPrompt }] = await Promise.all([import("../../public/attest.js"), import("../../public/keys.js")]);
       const attestation = await attestFiles(subjects, {
         type: opts.type,
         predicatePath: opts.predicate,
-        key: opts.key,
-        password: { env: process.env, passwordFile: opts.passwordFile, prompt: terminalPrompt() },
+        ...(keyless ? { keyless } : { key: opts.key, password: { env: process.env, passwordFile: opts.passwordFile, prompt: terminalPrompt() } }),
         tlogUrl: opts.tlogUrl,
       });
       if (bundlePath === "-") {
@@ -42,9 +44,10 @@ export function registerAttest(program: Command): void {
       writeFileAtomic(bundlePath, attestation.bundleJson);
       if (opts.output === "json") {
         const { subject } = attestation.statement;
-        out(`${JSON.stringify({ subjects: subject, predicateType: attestation.predicateType, bundle: bundlePath, mediaType: attestation.bundle.mediaType }, null, 2)}\n`);
+        const summary = { subjects: subject, predicateType: attestation.predicateType, bundle: bundlePath, mediaType: attestation.bundle.mediaType, ...(attestation.identity ? { certificate: attestation.identity } : {}) };
+        out(`${JSON.stringify(summary, null, 2)}\n`);
       } else {
-        out(`Attested ${subjects.length === 1 ? subjects[0] : `${subjects.length} subjects`} (${attestation.predicateType}); bundle written to ${bundlePath}\n`);
+        out(`Attested ${subjects.length === 1 ? subjects[0] : `${subjects.length} subjects`} (${attestation.predicateType})${asIdentity(attestation.identity)}; bundle written to ${bundlePath}\n`);
       }
     });
 }

@@ -1,31 +1,67 @@
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
+import type { KeylessOptions } from "../../public/sign.js";
 import { out, writeFileAtomic } from "../io.js";
 
-interface SignOptions {
-  key: string;
+interface SignOptions extends KeylessFlags {
+  key?: string;
   bundle?: string;
   passwordFile?: string;
   tlogUrl?: string;
   output: string;
 }
 
-/** `vouch sign FILE --key K`: a messageSignature bundle v0.3 (cosign sign-blob --bundle). */
+/** The keyless flags `vouch sign` and `vouch attest` share (cosign's names where cosign has one). */
+export interface KeylessFlags {
+  keyless?: boolean;
+  identityToken?: string;
+  signingConfig?: string;
+  fulcioUrl?: string;
+  tsaUrl?: string;
+}
+
+export function addKeylessFlags(command: Command): Command {
+  return command
+    .option("--keyless", "sign with a short-lived certificate for your OIDC identity instead of a key (Sigstore keyless)")
+    .option("--identity-token <token>", "with --keyless: the OIDC identity token, or a file holding it (else $SIGSTORE_ID_TOKEN, else GitHub Actions' token)")
+    .option("--signing-config <file>", "with --keyless: a Sigstore signing_config.json (v0.2) naming the CA, logs and timestamp authorities")
+    .option("--fulcio-url <url>", "with --keyless: the certificate authority (Fulcio v2 API; overrides the signing config)")
+    .option("--tsa-url <url>", "with --keyless: an RFC 3161 timestamp authority (overrides the signing config)");
+}
+
+/**
+ * The library's keyless options for the flags, or undefined without --keyless (then a keyless-only flag is a usage
+ * error: silently ignoring --fulcio-url on a keyed signature would hide a mistake).
+ */
+export function keylessOptions(opts: KeylessFlags & { key?: string }): KeylessOptions | undefined {
+  if (!opts.keyless) {
+    const stray = (["identityToken", "signingConfig", "fulcioUrl", "tsaUrl"] as const).find((k) => opts[k] !== undefined);
+    if (stray !== undefined) throw new VouchError("INPUT_USAGE", `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for keyless signing: add --keyless`);
+    if (opts.key === undefined) throw new VouchError("INPUT_USAGE", "a key is needed: --key FILE, env://VAR or a pkcs11: URI (or --keyless)");
+    return undefined;
+  }
+  if (opts.key !== undefined) throw new VouchError("INPUT_USAGE", "--keyless signs with a certificate for your identity instead of a key: drop --key, or drop --keyless");
+  // Service defaults from vouch.yaml / the data directory go into `defaults` here once the runtime provides them.
+  return { identityToken: opts.identityToken, signingConfig: opts.signingConfig, fulcioUrl: opts.fulcioUrl, tsaUrl: opts.tsaUrl, env: process.env };
+}
+
+/** `vouch sign FILE --key K | --keyless`: a messageSignature bundle v0.3 (cosign sign-blob --bundle). */
 export function registerSign(program: Command): void {
-  program
+  const command = program
     .command("sign <file>")
-    .description("sign a file with a key into a Sigstore bundle (v0.3 JSON)")
-    .requiredOption("--key <key>", "private key: a PEM file, env://VAR or a pkcs11: URI")
+    .description("sign a file with a key, or keyless with a certificate for your identity, into a Sigstore bundle (v0.3 JSON)")
+    .option("--key <key>", "private key: a PEM file, env://VAR or a pkcs11: URI")
     .option("--bundle <file>", "where to write the bundle, - for stdout (default: FILE.sigstore.json)")
     .option("--password-file <file>", "read the key password from this file's first line (else $VOUCH_PASSWORD, else a prompt)")
-    .option("--tlog-url <url>", "record the signature in this transparency log (vouch serve, or any Rekor v1 API); the entry goes into the bundle")
+    .option("--tlog-url <url>", "record the signature in this transparency log (vouch serve, or any Rekor v1 API); the entry goes into the bundle");
+  addKeylessFlags(command)
     .option("-o, --output <format>", "text or json (a summary of what was signed)", "text")
     .action(async (file: string, opts: SignOptions) => {
       if (opts.output !== "text" && opts.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${opts.output}: use text or json`);
+      const keyless = keylessOptions(opts);
       const [{ signFile }, { terminalPrompt }] = await Promise.all([import("../../public/sign.js"), import("../../public/keys.js")]);
       const signed = await signFile(file, {
-        key: opts.key,
-        password: { env: process.env, passwordFile: opts.passwordFile, prompt: terminalPrompt() },
+        ...(keyless ? { keyless } : { key: opts.key, password: { env: process.env, passwordFile: opts.passwordFile, prompt: terminalPrompt() } }),
         tlogUrl: opts.tlogUrl,
       });
       const bundlePath = opts.bundle ?? `${file}.sigstore.json`;
@@ -36,9 +72,16 @@ export function registerSign(program: Command): void {
       writeFileAtomic(bundlePath, signed.bundleJson);
       const keyId = signed.material.kind === "publicKey" ? signed.material.hint : undefined;
       if (opts.output === "json") {
-        out(`${JSON.stringify({ artifact: file, digest: { sha256: signed.sha256 }, bundle: bundlePath, mediaType: signed.bundle.mediaType, ...(keyId ? { keyId } : {}) }, null, 2)}\n`);
+        const summary = { artifact: file, digest: { sha256: signed.sha256 }, bundle: bundlePath, mediaType: signed.bundle.mediaType, ...(keyId ? { keyId } : {}), ...(signed.identity ? { certificate: signed.identity } : {}) };
+        out(`${JSON.stringify(summary, null, 2)}\n`);
       } else {
-        out(`Signed ${file} (sha256:${signed.sha256}); bundle written to ${bundlePath}\n`);
+        out(`Signed ${file} (sha256:${signed.sha256})${asIdentity(signed.identity)}; bundle written to ${bundlePath}\n`);
       }
     });
+}
+
+/** " as SUBJECT (issuer ISSUER)" for a certificate, "" for a key. */
+export function asIdentity(identity: { subject: string; issuer?: string } | undefined): string {
+  if (identity === undefined) return "";
+  return ` as ${identity.subject}${identity.issuer ? ` (issuer ${identity.issuer})` : ""}`;
 }
