@@ -1,0 +1,164 @@
+import { createHash, createPublicKey, randomBytes, sign as nodeSign, type KeyObject } from "node:crypto";
+import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
+import {
+  AlgorithmIdentifier,
+  AttributeTypeAndValue,
+  AttributeValue,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  Certificate,
+  ExtendedKeyUsage,
+  Extension,
+  Extensions,
+  KeyIdentifier,
+  KeyUsage,
+  KeyUsageFlags,
+  Name,
+  RelativeDistinguishedName,
+  SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  Validity,
+  Version,
+} from "@peculiar/asn1-x509";
+import { OID } from "../core/x509/oids.js";
+
+/**
+ * The certificate chain a fresh TSA gets on first start, shaped like sigstore/timestamp-authority's generated chain
+ * (pkg/signer/memory.go, NewTimestampingCertWithChain) minus its intermediate: a self-signed root CA, and the signing
+ * certificate with keyUsage digitalSignature and a critical extendedKeyUsage of timeStamping only (RFC 3161 §2.3:
+ * "The corresponding certificate MUST contain only one instance of the extended key usage field extension ... with
+ * KeyPurposeID having value id-kp-timeStamping. This extension MUST be critical.").
+ *
+ * The root's private key signs the leaf and is then dropped: it is not needed to timestamp, and a key that does not
+ * exist cannot leak. Replacing the signing certificate means a new chain and a new trusted-root entry (or an operator
+ * supplies their own chain.pem issued by their CA).
+ */
+
+export type TsaKeyAlgorithm = "ecdsa-p256" | "ecdsa-p384";
+
+export interface TsaChainOptions {
+  /** The signing key the leaf certifies (its public half goes into the leaf). */
+  signingKey: KeyObject;
+  /** Signs the root and the leaf, then is discarded by the caller. Same curve as the signing key. */
+  rootKey: KeyObject;
+  now: Date;
+  organization?: string;
+  commonName?: string;
+  /** Validity of both certificates, from `now` (default 10 years, like timestamp-authority's generated root). */
+  validityDays?: number;
+  random?: (n: number) => Uint8Array;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+const SIGNATURE_OID: Record<TsaKeyAlgorithm, string> = {
+  "ecdsa-p256": "1.2.840.10045.4.3.2", // ecdsa-with-SHA256 (RFC 5758 §3.2)
+  "ecdsa-p384": "1.2.840.10045.4.3.3", // ecdsa-with-SHA384
+};
+const DIGEST: Record<TsaKeyAlgorithm, "sha256" | "sha384"> = { "ecdsa-p256": "sha256", "ecdsa-p384": "sha384" };
+
+/** The TSA's curve, or undefined for a key the TSA cannot sign with (only ECDSA P-256/P-384: what Sigstore verifiers take). */
+export function tsaKeyAlgorithm(key: KeyObject): TsaKeyAlgorithm | undefined {
+  if (key.asymmetricKeyType !== "ec") return undefined;
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  return curve === "prime256v1" ? "ecdsa-p256" : curve === "secp384r1" ? "ecdsa-p384" : undefined;
+}
+
+export function signatureOid(algorithm: TsaKeyAlgorithm): string {
+  return SIGNATURE_OID[algorithm];
+}
+
+export function signatureDigest(algorithm: TsaKeyAlgorithm): "sha256" | "sha384" {
+  return DIGEST[algorithm];
+}
+
+/** [leaf, root] DER. */
+export function createTsaChain(options: TsaChainOptions): [Uint8Array, Uint8Array] {
+  const algorithm = tsaKeyAlgorithm(options.rootKey);
+  if (algorithm === undefined || tsaKeyAlgorithm(options.signingKey) === undefined) throw new Error("TSA keys must be ECDSA P-256 or P-384");
+  const random = options.random ?? randomBytes;
+  const organization = options.organization ?? "vouch";
+  const commonName = options.commonName ?? `${organization} timestamp authority`;
+  // Valid from a little before now, like timestamp-authority (-5 min): a client clock slightly behind still accepts.
+  const notBefore = new Date(Math.floor(options.now.getTime() / 1000) * 1000 - 5 * 60_000);
+  const notAfter = new Date(notBefore.getTime() + (options.validityDays ?? 3650) * DAY_MS);
+  const rootSpki = spki(options.rootKey);
+  const leafSpki = spki(options.signingKey);
+  const rootName = name(organization, `${commonName} root`);
+
+  const root = signCertificate(
+    new TBSCertificate({
+      version: Version.v3,
+      serialNumber: serial(random),
+      signature: new AlgorithmIdentifier({ algorithm: SIGNATURE_OID[algorithm] }),
+      issuer: rootName,
+      validity: new Validity({ notBefore, notAfter }),
+      subject: rootName,
+      subjectPublicKeyInfo: AsnConvert.parse(rootSpki, SubjectPublicKeyInfo),
+      extensions: new Extensions([
+        extension(OID.basicConstraints, true, new BasicConstraints({ cA: true, pathLenConstraint: 0 })),
+        extension(OID.keyUsage, true, new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)),
+        extension(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyId(rootSpki))),
+      ]),
+    }),
+    options.rootKey,
+    algorithm,
+  );
+  const leaf = signCertificate(
+    new TBSCertificate({
+      version: Version.v3,
+      serialNumber: serial(random),
+      signature: new AlgorithmIdentifier({ algorithm: SIGNATURE_OID[algorithm] }),
+      issuer: rootName,
+      validity: new Validity({ notBefore, notAfter }),
+      subject: name(organization, commonName),
+      subjectPublicKeyInfo: AsnConvert.parse(leafSpki, SubjectPublicKeyInfo),
+      extensions: new Extensions([
+        extension(OID.keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature)),
+        // RFC 3161 §2.3: exactly timeStamping, critical (vouch's verifier and openssl ts -verify both insist).
+        extension(OID.extKeyUsage, true, new ExtendedKeyUsage([OID.ekuTimeStamping])),
+        extension(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyId(leafSpki))),
+        extension(OID.authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyId(rootSpki)) })),
+      ]),
+    }),
+    options.rootKey,
+    algorithm,
+  );
+  return [leaf, root];
+}
+
+function signCertificate(tbs: TBSCertificate, key: KeyObject, algorithm: TsaKeyAlgorithm): Uint8Array {
+  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
+  const signature = nodeSign(DIGEST[algorithm], tbsDer, { key, dsaEncoding: "der" });
+  const cert = new Certificate({
+    tbsCertificate: tbs,
+    signatureAlgorithm: new AlgorithmIdentifier({ algorithm: SIGNATURE_OID[algorithm] }),
+    signatureValue: new Uint8Array(signature).buffer,
+  });
+  return new Uint8Array(AsnConvert.serialize(cert));
+}
+
+function extension(extnID: string, critical: boolean, value: object): Extension {
+  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+}
+
+function name(organization: string, commonName: string): Name {
+  const rdn = (type: string, value: string) => new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) })]);
+  return new Name([rdn("2.5.4.10", organization), rdn("2.5.4.3", commonName)]);
+}
+
+/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING would do; SHA-256 truncated to 20 is as good. */
+function keyId(spkiDer: Uint8Array): ArrayBuffer {
+  return new Uint8Array(createHash("sha256").update(spkiDer).digest().subarray(0, 20)).buffer;
+}
+
+/** A positive 20-octet serial (RFC 5280 §4.1.2.2 allows 20; random so two generated chains never share one). */
+function serial(random: (n: number) => Uint8Array): ArrayBuffer {
+  const bytes = Uint8Array.from(random(20));
+  bytes[0] = (bytes[0]! & 0x7f) | 0x01;
+  return bytes.buffer;
+}
+
+function spki(key: KeyObject): Uint8Array {
+  return new Uint8Array(createPublicKey(key).export({ type: "spki", format: "der" }));
+}
