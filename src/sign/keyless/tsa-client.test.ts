@@ -1,10 +1,18 @@
 import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { PKIFailureInfo, PKIFailureInfoFlags, PKIFreeText, PKIStatus, PKIStatusInfo, TimeStampReq, TimeStampResp } from "@peculiar/asn1-tsp";
+import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDerTsa, type DerTsa } from "../../../test/support/der-tsa.js";
 import { rejectedVouchError, thrownVouchError } from "../../../test/support/errors.js";
 import type { Bundle } from "../../bundle/types.js";
+import { parseTrustedRoot } from "../../bundle/trusted-root.js";
+import { errorHandler } from "../../server/plugins/errors.js";
+import { tsaRoutes } from "../../server/routes/tsa/index.js";
+import { loadOrCreateTsa, timestampAuthorityEntry } from "../../tsa/index.js";
 import { verifyTimestamp } from "../../verify/timestamp/index.js";
 import { checkTimestampResponse, encodeTimestampRequest, requestTimestamp, timestampEndpoint, witnessWithTimestamp } from "./tsa-client.js";
 
@@ -108,5 +116,32 @@ describe("requestTimestamp (RFC 3161 over DER)", () => {
     expect(timestampEndpoint("http://127.0.0.1:8080/")).toBe("http://127.0.0.1:8080/api/v1/timestamp");
     expect(timestampEndpoint("https://timestamp.sigstore.dev/api/v1/timestamp")).toBe("https://timestamp.sigstore.dev/api/v1/timestamp");
     expect(timestampEndpoint("https://freetsa.org/tsr")).toBe("https://freetsa.org/tsr");
+  });
+});
+
+describe("requestTimestamp against vouch's own TSA (src/tsa, its /api/v1/timestamp route over loopback HTTP)", () => {
+  it("gets a timestamp vouch's verifier accepts with the TSA's trusted-root entry", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vouch-tsa-client-"));
+    const authority = loadOrCreateTsa(join(dir, "tsa"));
+    const app = Fastify({ logger: false });
+    app.setErrorHandler(errorHandler);
+    await app.register(tsaRoutes, { authority });
+    const url = await app.listen({ port: 0, host: "127.0.0.1" });
+    try {
+      const response = await requestTimestamp(SIGNATURE, { url });
+      const root = parseTrustedRoot(
+        JSON.stringify({
+          mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+          tlogs: [],
+          certificateAuthorities: [],
+          ctlogs: [],
+          timestampAuthorities: [timestampAuthorityEntry(authority.chain, { baseUrl: url })],
+        }),
+      );
+      expect(verifyTimestamp(response, SIGNATURE, root.timestampAuthorities)).toBeInstanceOf(Date);
+    } finally {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
