@@ -2,12 +2,14 @@ import { createHash, generateKeyPairSync, verify, type KeyObject } from "node:cr
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { leafHash, verifyConsistency, verifyInclusion } from "../core/merkle/index.js";
 import { parseSignedNote, verifyNoteSignature } from "../core/note/index.js";
 import type { LogStore } from "../store/ports.js";
 import { openFsLogStore } from "../store/fs/log-store.js";
+import { openPostgresLogStore } from "../store/postgres/log-store.js";
 import { openSqliteLogStore } from "../store/sqlite/log-store.js";
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from "../../test/support/postgres.js";
 import { caChain, precertificate } from "../../test/support/ct-chain.js";
 import { rejectedVouchError, thrownVouchError } from "../../test/support/errors.js";
 import { MemoryLogStore } from "../../test/support/memory-log-store.js";
@@ -75,6 +77,28 @@ const drivers: [string, () => () => Promise<LogStore>][] = [
     },
   ],
 ];
+
+// PostgreSQL: the CT log in schema "ct" of a database the transparency log also uses (src/store/postgres).
+const databases: TestDatabase[] = [];
+if ((await postgresUnavailable()) === undefined) {
+  drivers.push([
+    "PostgreSQL (schema ct, beside the transparency log)",
+    () => {
+      let url: Promise<string> | undefined;
+      return async () => {
+        url ??= createTestDatabase().then(async (database) => {
+          databases.push(database);
+          await (await openPostgresLogStore(database.url)).close();
+          return database.url;
+        });
+        return openPostgresLogStore(await url, { schema: "ct" });
+      };
+    },
+  ]);
+}
+afterAll(async () => {
+  for (const database of databases.splice(0)) await database.drop();
+});
 
 for (const [driver, location] of drivers) {
   const open = () => location()();
@@ -158,6 +182,28 @@ for (const [driver, location] of drivers) {
     });
   });
 }
+
+describe("CT log replicas", () => {
+  it("a process without the sequencer lease logs through the store's shared queue (SQLite)", async () => {
+    const file = join(tempDir(), "ct.db");
+    const sequencing = await start(await openSqliteLogStore(file));
+    const replica = await start(await openSqliteLogStore(file));
+    try {
+      expect([sequencing.sequencing, replica.sequencing]).toEqual([true, false]);
+      const pre = precertificate(intermediate);
+      const added = await replica.addPreChain([pre.der, intermediate.der]);
+      checkSct(replica, added, pre.der);
+      const sth = await replica.signedTreeHead();
+      expect(sth.treeSize).toBe(1);
+      expect(await sequencing.signedTreeHead()).toEqual(sth);
+      const { auditPath } = await replica.proofByHash(added.leafHash, 1);
+      expect(verifyInclusion(0n, 1n, added.leafHash, auditPath, sth.rootHash).ok).toBe(true);
+    } finally {
+      await replica.close();
+      await sequencing.close();
+    }
+  });
+});
 
 describe("CT log chain validation", () => {
   const log = () => start(new MemoryLogStore());

@@ -77,7 +77,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
  * Brings the database to the latest schema. Safe to run from several processes at once on PostgreSQL (Kysely holds
  * an advisory lock); on SQLite the caller retries when another process migrated first (SQLITE_BUSY).
  */
-export async function migrateToLatest(db: Kysely<LogDatabase>, flavor: SqlFlavor): Promise<void> {
+export async function migrateToLatest(db: Kysely<LogDatabase>, flavor: SqlFlavor, options: { schema?: string } = {}): Promise<void> {
   const migrations: Record<string, Migration> = {};
   for (const migration of MIGRATIONS) migrations[migration.name] = { up: (trx: Kysely<unknown>) => migration.up(trx, flavor) };
   const migrator = new Migrator({
@@ -86,6 +86,9 @@ export async function migrateToLatest(db: Kysely<LogDatabase>, flavor: SqlFlavor
     // vouch's own bookkeeping tables, so that a database shared with another Kysely application never mixes lists.
     migrationTableName: "vouch_migration",
     migrationLockTableName: "vouch_migration_lock",
+    // PostgreSQL, one log per schema (postgres/log-store.ts): the bookkeeping lives in that schema too, and Kysely
+    // looks for it there. Unset, it would find another schema's vouch_migration and skip this schema's migrations.
+    migrationTableSchema: options.schema,
   });
   const { error } = await migrator.migrateToLatest();
   if (error !== undefined) throw error;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
@@ -13,6 +14,24 @@ if (unavailable === undefined) {
     return {
       open: (testHooks) => openPostgresLogStore(database.url, { testHooks }),
       child: { module: join(import.meta.dirname, "log-store.ts"), exportName: "openPostgresLogStore", location: database.url },
+      dispose: () => database.drop(),
+    };
+  });
+}
+
+if (unavailable === undefined) {
+  // A second log sharing the database in its own schema (the CT log beside the transparency log): the whole contract
+  // again, with the transparency log's tables already in the default schema.
+  describeLogStoreContract("PostgreSQL, schema ct", async () => {
+    const database = await createTestDatabase();
+    await (await openPostgresLogStore(database.url)).close();
+    return {
+      open: (testHooks) => openPostgresLogStore(database.url, { testHooks, schema: "ct" }),
+      child: {
+        module: join(import.meta.dirname, "../../../test/support/postgres-schema-store.ts"),
+        exportName: "openPostgresLogStoreInCtSchema",
+        location: database.url,
+      },
       dispose: () => database.drop(),
     };
   });
@@ -103,6 +122,48 @@ describe.skipIf(unavailable !== undefined)("PostgreSQL log store", () => {
       expect((await pool.query("select count(*)::int as n from pg_locks where locktype = 'advisory'")).rows[0]).toEqual({ n: 0 });
       await pool.end();
     }));
+
+  it("keeps two logs in one database apart by schema: tables, migrations, heads and sequencer locks", () =>
+    withDatabase(async ({ url }) => {
+      const tlog = await openPostgresLogStore(url);
+      const ct = await openPostgresLogStore(url, { schema: "ct" });
+      // Each log sequences at the same time as the other (separate advisory locks)...
+      const tlogLease = await tlog.tryAcquireSequencer();
+      const ctLease = await ct.tryAcquireSequencer();
+      expect([tlogLease, ctLease].every((l) => l !== undefined)).toBe(true);
+      // ...but still only one sequencer per log.
+      const ct2 = await openPostgresLogStore(url, { schema: "ct" });
+      expect(await ct2.tryAcquireSequencer()).toBeUndefined();
+      // The empty tree's head (RFC 6962: the root of no leaves is SHA-256 of nothing).
+      const root = new Uint8Array(createHash("sha256").digest());
+      await ct.append({ from: { size: 0, rootHash: root }, to: { size: 0, rootHash: root, checkpoint: "ct checkpoint\n" }, entries: [], tiles: [], bundles: [] });
+      expect((await ct2.readHead())?.checkpoint).toBe("ct checkpoint\n");
+      expect(await tlog.readHead()).toBeUndefined();
+
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const { rows } = await client.query<{ schema: string; tables: string }>(
+        `select table_schema as schema, string_agg(table_name, ' ' order by table_name) as tables from information_schema.tables
+         where table_schema in ('public', 'ct') group by 1 order by 1`,
+      );
+      const tables = "log_bundles log_entries log_head log_queue log_tiles vouch_migration vouch_migration_lock";
+      expect(rows).toEqual([
+        { schema: "ct", tables },
+        { schema: "public", tables },
+      ]);
+      await client.end();
+      await ctLease!.release();
+      await tlogLease!.release();
+      for (const store of [tlog, ct, ct2]) await store.close();
+    }));
+
+  it("refuses a schema name that is not a plain identifier, and a schema with a borrowed pool", async () => {
+    const bad = await openPostgresLogStore("postgres://vouch@127.0.0.1:1/none", { schema: "ct; drop table x" }).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: "INPUT_USAGE" });
+    const pool = new pg.Pool({ connectionString: "postgres://vouch@127.0.0.1:1/none" });
+    expect(await openPostgresLogStore(pool, { schema: "ct" }).catch((e: unknown) => e)).toMatchObject({ code: "INPUT_USAGE" });
+    await pool.end();
+  });
 
   it("reports a server it cannot reach as STORE_UNAVAILABLE", async () => {
     await expect(openPostgresLogStore("postgres://vouch@127.0.0.1:1/none")).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
