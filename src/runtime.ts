@@ -7,6 +7,7 @@ import envPaths from "env-paths";
 import type * as YamlModule from "yaml";
 import { VouchError } from "./core/errors.js";
 import type { LogStore } from "./store/ports.js";
+import { ISSUERS_SCHEMA, type IssuerConfig } from "./ca/identity/config.js";
 
 // yaml and ajv are ~135 modules, loaded only when there is a config file to read: every CLI verb imports this
 // file, and most runs have none (start-up time matters for a CLI). Both are CommonJS under Node, so require keeps
@@ -37,6 +38,13 @@ export interface VouchConfig {
     authors?: string[];
   };
   log?: LogConfig;
+  /** The keyless CA `vouch serve` runs once `vouch ca init` has created it. */
+  ca?: {
+    /** OIDC issuers whose tokens the CA accepts (src/ca/identity/config.ts). */
+    issuers?: IssuerConfig[];
+  };
+  /** The deployment's URL as clients reach it: written into trusted_root.json and signing_config.json. */
+  url?: string;
 }
 
 /** The `log:` section of vouch.yaml: the transparency log `vouch serve` and `vouch log serve` run. */
@@ -67,6 +75,12 @@ export const CONFIG_SCHEMA = {
         maxFileBytes: { type: "integer", minimum: 1 },
         authors: { type: "array", items: { type: "string", minLength: 1 } },
       },
+    },
+    url: { type: "string", pattern: "^https?://" },
+    ca: {
+      type: "object",
+      additionalProperties: false,
+      properties: { issuers: ISSUERS_SCHEMA },
     },
     log: {
       type: "object",
@@ -142,6 +156,35 @@ export async function openLogStore(config: VouchConfig, dataDir: string, env: En
       const dir = join(logDir(dataDir), "tiles");
       const { openFsLogStore } = await import("./store/fs/log-store.js");
       return { store: await openFsLogStore(dir), description: `files (${dir})` };
+    }
+  }
+}
+
+/** Where the CT log keeps its key and tree inside the data directory. */
+export function ctDataDir(dataDir: string): string {
+  return join(dataDir, "ct");
+}
+
+/**
+ * Opens the certificate transparency log's store: the same kind as the transparency log's (log.store), kept apart
+ * from it (its own directory, SQLite file, or PostgreSQL schema "ct"), since it is a tree of its own.
+ */
+export async function openCtLogStore(config: VouchConfig, dataDir: string, env: Env = process.env): Promise<LogStore> {
+  const kind = config.log?.store ?? (env.DATABASE_URL ? "postgres" : "filesystem");
+  switch (kind) {
+    case "postgres": {
+      const url = env.DATABASE_URL;
+      if (!url) throw new VouchError("INPUT_USAGE", "log.store is postgres but DATABASE_URL is not set");
+      const { openPostgresLogStore } = await import("./store/postgres/log-store.js");
+      return openPostgresLogStore(url, { schema: "ct" });
+    }
+    case "sqlite": {
+      const { openSqliteLogStore } = await import("./store/sqlite/log-store.js");
+      return openSqliteLogStore(join(ctDataDir(dataDir), "ct.sqlite"));
+    }
+    default: {
+      const { openFsLogStore } = await import("./store/fs/log-store.js");
+      return openFsLogStore(join(ctDataDir(dataDir), "tiles"));
     }
   }
 }

@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import { buildApp } from "../server/app.js";
 import { listeningUrl, urlHost } from "../server/listen.js";
 import type { LogStore } from "../store/ports.js";
+import { writeFileAtomic } from "./files.js";
+import { startKeylessServices, type KeylessOptions, type KeylessServices } from "./keyless-services.js";
 import { loadOrCreateLogKey, type LogKeyAlgorithm } from "./log-key.js";
 import { LogService, type LogServiceOptions } from "./log-service.js";
 
@@ -22,14 +24,25 @@ export interface ServeOptions {
   /** Witnesses that cosign the log's checkpoints (src/tlog/witnessing.ts). */
   witnessing?: LogServiceOptions["witnessing"];
   logger?: FastifyServerOptions["logger"];
+  /**
+   * The keyless services (`vouch serve`; `vouch log serve` runs the log alone): TSA, CT log, and the CA when one was
+   * created. Their files live in `dataDir`, which also records the URL the server listens on (server.json).
+   */
+  keyless?: Omit<KeylessOptions, "publicUrl">;
 }
 
 export interface RunningServer {
   url: string;
   app: FastifyInstance;
   logService: LogService;
+  keyless?: KeylessServices;
   /** Stops taking connections, lets requests and the batch in flight finish, then closes the store. */
   close(): Promise<void>;
+}
+
+/** Where `vouch serve` records the URL it serves on. */
+export function serverRecordFile(dataDir: string): string {
+  return join(dataDir, "server.json");
 }
 
 /** The log key file inside a log directory. */
@@ -47,10 +60,11 @@ export function logKeyFile(logDir: string): string {
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const privateKey = loadOrCreateLogKey(logKeyFile(options.logDir), options.keyAlgorithm);
+  const publicUrl = options.publicUrl ?? `http://${urlHost(options.host)}:${options.port}`;
   const logService = await LogService.start({
     store: options.store,
     privateKey,
-    name: new URL(options.publicUrl ?? `http://${urlHost(options.host)}:${options.port}`).hostname.replace(/^\[|\]$/g, ""),
+    name: new URL(publicUrl).hostname.replace(/^\[|\]$/g, ""),
     origin: options.origin,
     maxBatch: options.maxBatch,
     maxDelayMs: options.maxDelayMs,
@@ -58,19 +72,27 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     witnessing: options.witnessing,
   });
   let app: FastifyInstance;
+  let keyless: KeylessServices | undefined;
   try {
-    app = await buildApp({ log: logService.log, logger: options.logger });
+    keyless = options.keyless ? await startKeylessServices({ ...options.keyless, publicUrl }) : undefined;
+    app = await buildApp({ log: logService.log, logger: options.logger, ...keyless?.deps });
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
+    await keyless?.close();
     await logService.close();
     throw error;
   }
+  const url = listeningUrl(app, options.host, options.port);
+  // `vouch trust export` names this URL in trusted_root.json and signing_config.json unless told another.
+  if (options.keyless) writeFileAtomic(serverRecordFile(options.keyless.dataDir), `${JSON.stringify({ url: options.publicUrl ?? url }, null, 2)}\n`);
   return {
-    url: listeningUrl(app, options.host, options.port),
+    url,
     app,
     logService,
+    keyless,
     close: async () => {
       await app.close();
+      await keyless?.close();
       await logService.close();
     },
   };

@@ -203,6 +203,12 @@ export async function openCa(options: OpenCaOptions): Promise<OpenedCa> {
   return { manifest, signer, chain: [intermediate, root] };
 }
 
+/** The CA's chain [intermediate, root] DER, or undefined when there is no CA in `dir` (no keys are opened). */
+export function readCaChain(dir: string): Uint8Array[] | undefined {
+  if (!caExists(dir)) return undefined;
+  return [readCertificate(join(dir, "intermediate.crt.pem")), readCertificate(join(dir, "root.crt.pem"))];
+}
+
 function parseManifest(text: string, file: string): CaManifest {
   let value: unknown;
   try {

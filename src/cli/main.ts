@@ -56,9 +56,9 @@ export function buildCli(): Command {
   registerProvenance(program);
   registerVerify(program);
   registerConformance(program);
-  registerServe(program, globals, "serve", "run vouch's services over HTTP: the transparency log (more to come)");
+  registerServe(program, globals, "serve", "run vouch's services over HTTP: transparency log, keyless CA, CT log, timestamp authority", true);
   const log = program.command("log").description("the transparency log: serve it, witness it, monitor it").exitOverride();
-  registerServe(log, globals, "serve", "run the transparency log alone (Rekor v1 API and tlog-tiles)");
+  registerServe(log, globals, "serve", "run the transparency log alone (Rekor v1 API and tlog-tiles)", false);
   registerWitness(log, globals);
   registerMonitor(log, globals);
   registerTrust(program, globals);

@@ -1,5 +1,6 @@
 /** The transparency log (`vouch serve`, `vouch log …`, `vouch trust export`): server, service, witness, trust export. */
-export { startServer, logKeyFile } from "../api/serve.js";
+export { startServer, logKeyFile, serverRecordFile } from "../api/serve.js";
+export { keylessTrust } from "../api/keyless-services.js";
 export type { RunningServer, ServeOptions } from "../api/serve.js";
 export { LogService } from "../api/log-service.js";
 export type { LogServiceOptions } from "../api/log-service.js";
@@ -14,3 +15,6 @@ export { createLogSigner } from "../tlog/log-signer.js";
 export type { LogSigner } from "../tlog/log-signer.js";
 export { startWitnessServer } from "../api/witness-server.js";
 export type { RunningWitness, WitnessServerOptions } from "../api/witness-server.js";
+export { terminalPrompt } from "../sign/password.js";
+export { signingConfigJson } from "../api/trust-export.js";
+export type { ExportedTrust } from "../api/trust-export.js";

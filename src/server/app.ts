@@ -1,16 +1,24 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { CertificateAuthority } from "../ca/authority.js";
+import type { CtLog } from "../ct/ct-log.js";
 import type { TransparencyLog } from "../tlog/log.js";
+import type { TimestampAuthority } from "../tsa/index.js";
 import { errorHandler } from "./plugins/errors.js";
 import { healthRoutes } from "./routes/health/index.js";
 import { caRoutes, type IssuerDescription } from "./routes/ca/index.js";
+import { ctRoutes } from "./routes/ct/index.js";
 import { tlogRoutes } from "./routes/tlog/index.js";
+import { tsaRoutes } from "./routes/tsa/index.js";
 
 /** What the server is built from: every domain is optional, so `vouch log serve` runs the log alone. */
 export interface AppDeps {
   log?: TransparencyLog;
   /** The keyless CA and the issuers it accepts (Fulcio v2 API). */
   ca?: { authority: CertificateAuthority; issuers: readonly IssuerDescription[] };
+  /** The certificate transparency log the CA logs precertificates in (RFC 6962 API under /ct/v1). */
+  ct?: CtLog;
+  /** The RFC 3161 timestamp authority. */
+  tsa?: TimestampAuthority;
   /** Fastify's logger option: false in tests, pino options for `vouch serve`. */
   logger?: FastifyServerOptions["logger"];
 }
@@ -39,5 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   if (deps.log) await app.register(tlogRoutes, { log: deps.log });
   if (deps.ca) await app.register(caRoutes, { ca: deps.ca.authority, issuers: deps.ca.issuers });
+  if (deps.ct) await app.register(ctRoutes, { log: deps.ct });
+  if (deps.tsa) await app.register(tsaRoutes, { authority: deps.tsa });
   return app;
 }

@@ -7,7 +7,6 @@
  * The CLI runs as a child process while the services run in this one: it is spawned asynchronously
  * (test/support/cli.ts's `vouch` blocks this event loop, and with it the services).
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -18,11 +17,10 @@ import { bundleFromJSON } from "@sigstore/bundle";
 import { TrustedRoot as TrustedRootMessage } from "@sigstore/protobuf-specs";
 import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { vouch, type CliResult } from "../support/cli.js";
+import { vouch, vouchAsync as runVouch, type CliResult } from "../support/cli.js";
 import { startDerTsa, type DerTsa } from "../support/der-tsa.js";
 import { startMockSigstore, unsignedIdentityToken, type MockSigstore, type TrustedRootJson } from "../support/sigstore-mock.js";
 
-const REPO = join(import.meta.dirname, "..", "..");
 const SUBJECT = "https://github.com/octo/app/.github/workflows/release.yml@refs/heads/main";
 const ISSUER = "https://token.actions.githubusercontent.com";
 const SIGNING_CONFIG_MEDIA_TYPE = "application/vnd.dev.sigstore.signingconfig.v0.2+json";
@@ -58,19 +56,8 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** The vouch CLI as a child process, without blocking this process (see the file comment). */
 function vouchAsync(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const useDist = process.env.VOUCH_CLI_DIST === "1";
-  const tsx = import.meta.resolve("tsx");
-  const argv = useDist ? [join(REPO, "dist", "cli", "main.js"), ...args] : ["--import", tsx, join(REPO, "src", "cli", "main.ts"), ...args];
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, argv, { cwd: REPO, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runVouch(args, { env });
 }
 
 function artifact(name: string, content: string): string {

@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -31,6 +31,26 @@ export function vouch(args: string[], options: { cwd?: string; env?: Record<stri
     maxBuffer: 256 * 1024 * 1024,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * The vouch CLI as a child process without blocking this one: for tests whose services (an OIDC issuer, a mock
+ * Sigstore) run in the test process itself, which `vouch()`'s spawnSync would freeze.
+ */
+export function vouchAsync(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const useDist = process.env.VOUCH_CLI_DIST === "1";
+  const argv = useDist ? [BUILT, ...args] : ["--import", TSX, join(REPO, "src", "cli", "main.ts"), ...args];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, argv, {
+      cwd: options.cwd ?? REPO,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }
 
 export interface RunningVouch {

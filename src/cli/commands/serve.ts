@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
-import { loadConfig, logDir, openLogStore, resolveDataDir } from "../../runtime.js";
+import { loadConfig, logDir, openCtLogStore, openLogStore, resolveDataDir } from "../../runtime.js";
 import { err, out } from "../io.js";
 import { collect, tcpPort, wholeNumber, type GlobalOptions } from "../options.js";
 
@@ -17,7 +17,7 @@ interface ServeFlags {
  * `vouch serve` (everything this vouch runs; today the transparency log) and `vouch log serve` (the log alone):
  * the same server, listening until SIGINT/SIGTERM, then draining requests and the batch in flight.
  */
-export function registerServe(parent: Command, globals: () => GlobalOptions, name: string, description: string): void {
+export function registerServe(parent: Command, globals: () => GlobalOptions, name: string, description: string, keyless: boolean): void {
   parent
     .command(name)
     .description(description)
@@ -31,7 +31,11 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
       const config = loadConfig(globals().config);
       const dataDir = resolveDataDir(globals().dataDir);
       const { store, description: storeDescription } = await openLogStore(config, dataDir);
-      const { startServer } = await import("../../public/log.js");
+      const { startServer, terminalPrompt } = await import("../../public/log.js");
+      const ctStore = keyless ? await openCtLogStore(config, dataDir).catch(async (error: unknown) => {
+        await store.close().catch(() => {});
+        throw error;
+      }) : undefined;
       const log = config.log ?? {};
       const witnessing = flags.witness.length === 0 ? undefined : {
         witnesses: flags.witness.map(parseWitnessFlag),
@@ -51,6 +55,9 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
         maxDelayMs: log.maxDelayMs,
         maxEntryBytes: log.maxEntryBytes,
         logger: process.env.VOUCH_LOG_LEVEL ? { level: process.env.VOUCH_LOG_LEVEL } : false,
+        keyless: ctStore
+          ? { dataDir, ctStore, issuers: config.ca?.issuers ?? [], password: { env: process.env, prompt: terminalPrompt() } }
+          : undefined,
       }).catch(async (error: unknown) => {
         await store.close().catch(() => {});
         throw error;
@@ -61,6 +68,16 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
       out(`  log ID ${Buffer.from(signer.logId).toString("hex")}, store: ${storeDescription}\n`);
       out(`  note verifier key (for witnesses and monitors): ${signer.note.formatVerifierKey()}\n`);
       out(`  ${server.logService.sequencing ? "sequencing" : "serving reads; another process holds the sequencer lease"}\n`);
+      const services = server.keyless;
+      if (services) {
+        out(`  timestamp authority at ${server.url}/api/v1/timestamp\n`);
+        out(`  certificate transparency log at ${server.url}/ct/v1 (log ID ${Buffer.from(services.ct.logId).toString("base64")})\n`);
+        out(
+          services.ca
+            ? `  keyless CA (Fulcio v2 API) at ${server.url}/api/v2/signingCert for ${(config.ca?.issuers ?? []).map((i) => i.url).join(", ") || "no issuers: add ca.issuers to vouch.yaml"}\n`
+            : "  keyless CA: not created (vouch ca init)\n",
+        );
+      }
       await untilSignal();
       err("vouch: shutting down\n");
       await server.close();
