@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { isVouchError } from "./core/errors.js";
-import { loadConfig, resolveDataDir } from "./runtime.js";
+import { keylessServiceDefaults, loadConfig, resolveDataDir } from "./runtime.js";
 import { VOUCH_VERSION } from "./version.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vouch-runtime-"));
@@ -35,6 +35,36 @@ describe("config", () => {
     writeFileSync(bad, "sbom:\n  exclude: 3\n");
     expect(catchError(() => loadConfig(bad, {})).message).toMatch(/\/sbom\/exclude/);
     expect(catchError(() => loadConfig(join(dir, "absent.yaml"), {})).code).toBe("INPUT_NOT_FOUND");
+  });
+});
+
+describe("keyless config", () => {
+  it("accepts issue 5's ca.issuers example as written", () => {
+    const file = join(dir, "ca.yaml");
+    writeFileSync(
+      file,
+      [
+        "ca:",
+        "  issuers:",
+        "    - url: https://token.actions.githubusercontent.com   # discovery at <url>/.well-known/openid-configuration",
+        "      type: github-workflow                               # SAN = https://github.com/ + job_workflow_ref (server URL configurable)",
+        "    - url: http://127.0.0.1:9000",
+        "      type: github-workflow",
+        "",
+      ].join("\n"),
+    );
+    expect(loadConfig(file, {}).ca?.issuers?.map((i) => i.url)).toEqual(["https://token.actions.githubusercontent.com", "http://127.0.0.1:9000"]);
+    writeFileSync(file, "ca:\n  issuers:\n    - url: https://x.example\n      type: no-such-type\n");
+    expect(catchError(() => loadConfig(file, {})).message).toMatch(/\/ca\/issuers\/0/);
+  });
+
+  it("derives the CA, log and TSA URLs from the deployment url", () => {
+    expect(keylessServiceDefaults({ url: "https://vouch.example.com/" })).toEqual({
+      caUrl: "https://vouch.example.com",
+      tlog: [{ url: "https://vouch.example.com", majorApiVersion: 1 }],
+      tsaUrls: ["https://vouch.example.com/api/v1/timestamp"],
+    });
+    expect(keylessServiceDefaults({})).toEqual({});
   });
 });
 

@@ -160,6 +160,16 @@ export async function openLogStore(config: VouchConfig, dataDir: string, env: En
   }
 }
 
+/**
+ * Keyless signing's service URLs from vouch.yaml: a `url` names a vouch deployment, whose CA (Fulcio v2), log (Rekor
+ * v1) and TSA all live there. Flags and --signing-config take precedence (src/sign/keyless/services.ts).
+ */
+export function keylessServiceDefaults(config: VouchConfig): { caUrl?: string; tlog?: { url: string; majorApiVersion: 1 }[]; tsaUrls?: string[] } {
+  const url = config.url?.replace(/\/+$/, "");
+  if (url === undefined) return {};
+  return { caUrl: url, tlog: [{ url, majorApiVersion: 1 }], tsaUrls: [`${url}/api/v1/timestamp`] };
+}
+
 /** Where the CT log keeps its key and tree inside the data directory. */
 export function ctDataDir(dataDir: string): string {
   return join(dataDir, "ct");

@@ -51,8 +51,8 @@ export function buildCli(): Command {
   const key = program.command("key").description("generate signing keys and revoke compromised ones").exitOverride();
   registerKeyGenerate(key);
   registerKeyRevoke(key, globals);
-  registerSign(program);
-  registerAttest(program);
+  registerSign(program, globals);
+  registerAttest(program, globals);
   registerProvenance(program);
   registerVerify(program);
   registerConformance(program);

@@ -155,6 +155,27 @@ describe("vouch sign --keyless against vouch serve", () => {
   });
 });
 
+describe("vouch sign --keyless with services from vouch.yaml", () => {
+  it("takes the CA, log and TSA from the deployment url in vouch.yaml", async () => {
+    const config = join(work, "client.yaml");
+    writeFileSync(config, `url: ${server.url}\n`);
+    const artifactFile = join(work, "configured-artifact.txt");
+    const bundleFile = join(work, "configured-artifact.sigstore.json");
+    writeFileSync(artifactFile, ARTIFACT);
+    const token = await issuer.mintGithubToken();
+    const signed = await vouchAsync(["sign", artifactFile, "--keyless", "--config", config, "--identity-token", token, "--bundle", bundleFile], { env });
+    expect(signed.code, signed.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(bundleFile, "utf8"));
+    expect(json.verificationMaterial.tlogEntries).toHaveLength(1);
+    expect(json.verificationMaterial.timestampVerificationData.rfc3161Timestamps).toHaveLength(1);
+    const verified = await vouchAsync(
+      ["verify", artifactFile, "--bundle", bundleFile, "--trusted-root", trustedRootFile, "--certificate-identity", WORKFLOW_IDENTITY, "--certificate-oidc-issuer", issuer.url],
+      { env },
+    );
+    expect(verified.code, verified.stderr).toBe(0);
+  });
+});
+
 describe("the CA refuses what it must, and issues nothing", () => {
   const keyPair = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const pem = keyPair.publicKey.export({ type: "spki", format: "pem" }).toString();

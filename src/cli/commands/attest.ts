@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
 import { out, writeFileAtomic } from "../io.js";
+import type { GlobalOptions } from "../options.js";
 import { addKeylessFlags, asIdentity, keylessOptions, type KeylessFlags } from "./sign.js";
 
 interface AttestOptions extends KeylessFlags {
@@ -14,7 +15,7 @@ interface AttestOptions extends KeylessFlags {
 }
 
 /** `vouch attest SUBJECT... --type T --predicate FILE --key K | --keyless`: an in-toto statement in a DSSE bundle v0.3 (cosign attest-blob). */
-export function registerAttest(program: Command): void {
+export function registerAttest(program: Command, globals: () => GlobalOptions = () => ({})): void {
   const command = program
     .command("attest <subjects...>")
     .description("sign an in-toto attestation (statement + predicate) about files, with a key or keyless, into a Sigstore bundle (v0.3 JSON)")
@@ -28,7 +29,7 @@ export function registerAttest(program: Command): void {
     .option("-o, --output <format>", "text or json (a summary of what was attested)", "text")
     .action(async (subjects: string[], opts: AttestOptions) => {
       if (opts.output !== "text" && opts.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${opts.output}: use text or json`);
-      const keyless = keylessOptions(opts);
+      const keyless = keylessOptions(opts, globals());
       const bundlePath = opts.bundle ?? defaultBundlePath(subjects, opts.type);
       const [{ attestFiles }, { terminalPrompt }] = await Promise.all([import("../../public/attest.js"), import("../../public/keys.js")]);
       const attestation = await attestFiles(subjects, {

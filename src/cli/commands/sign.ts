@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
 import type { KeylessOptions } from "../../public/sign.js";
+import { keylessServiceDefaults, loadConfig } from "../../runtime.js";
 import { out, writeFileAtomic } from "../io.js";
+import type { GlobalOptions } from "../options.js";
 
 interface SignOptions extends KeylessFlags {
   key?: string;
@@ -33,7 +35,7 @@ export function addKeylessFlags(command: Command): Command {
  * The library's keyless options for the flags, or undefined without --keyless (then a keyless-only flag is a usage
  * error: silently ignoring --fulcio-url on a keyed signature would hide a mistake).
  */
-export function keylessOptions(opts: KeylessFlags & { key?: string }): KeylessOptions | undefined {
+export function keylessOptions(opts: KeylessFlags & { key?: string }, globals: GlobalOptions = {}): KeylessOptions | undefined {
   if (!opts.keyless) {
     const stray = (["identityToken", "signingConfig", "fulcioUrl", "tsaUrl"] as const).find((k) => opts[k] !== undefined);
     if (stray !== undefined) throw new VouchError("INPUT_USAGE", `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for keyless signing: add --keyless`);
@@ -41,12 +43,13 @@ export function keylessOptions(opts: KeylessFlags & { key?: string }): KeylessOp
     return undefined;
   }
   if (opts.key !== undefined) throw new VouchError("INPUT_USAGE", "--keyless signs with a certificate for your identity instead of a key: drop --key, or drop --keyless");
-  // Service defaults from vouch.yaml / the data directory go into `defaults` here once the runtime provides them.
-  return { identityToken: opts.identityToken, signingConfig: opts.signingConfig, fulcioUrl: opts.fulcioUrl, tsaUrl: opts.tsaUrl, env: process.env };
+  // Flags and --signing-config win; else the deployment vouch.yaml names (`url`: vouch serve's CA, log and TSA).
+  const defaults = keylessServiceDefaults(loadConfig(globals.config));
+  return { identityToken: opts.identityToken, signingConfig: opts.signingConfig, fulcioUrl: opts.fulcioUrl, tsaUrl: opts.tsaUrl, env: process.env, defaults };
 }
 
 /** `vouch sign FILE --key K | --keyless`: a messageSignature bundle v0.3 (cosign sign-blob --bundle). */
-export function registerSign(program: Command): void {
+export function registerSign(program: Command, globals: () => GlobalOptions = () => ({})): void {
   const command = program
     .command("sign <file>")
     .description("sign a file with a key, or keyless with a certificate for your identity, into a Sigstore bundle (v0.3 JSON)")
@@ -58,7 +61,7 @@ export function registerSign(program: Command): void {
     .option("-o, --output <format>", "text or json (a summary of what was signed)", "text")
     .action(async (file: string, opts: SignOptions) => {
       if (opts.output !== "text" && opts.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${opts.output}: use text or json`);
-      const keyless = keylessOptions(opts);
+      const keyless = keylessOptions(opts, globals());
       const [{ signFile }, { terminalPrompt }] = await Promise.all([import("../../public/sign.js"), import("../../public/keys.js")]);
       const signed = await signFile(file, {
         ...(keyless ? { keyless } : { key: opts.key, password: { env: process.env, passwordFile: opts.passwordFile, prompt: terminalPrompt() } }),
