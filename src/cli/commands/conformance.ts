@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { VouchError } from "../../public/base.js";
+import { out } from "../io.js";
 import { addIdentityOptions, verifyOptions } from "./verify.js";
 
 /**
@@ -24,9 +24,25 @@ export function registerConformance(program: Command): void {
   });
   conformance
     .command("sign-bundle <file>")
-    .allowUnknownOption()
-    .action(() => {
-      // Keyless signing needs the CA and the log (issues 4 and 5); until then this side of the protocol is missing.
-      throw new VouchError("INPUT_UNSUPPORTED_FORMAT", "sign-bundle (keyless signing) is not available yet");
+    .option("--staging", "without --signing-config: sign with Sigstore's staging services (needs the internet)")
+    .option("--in-toto", "FILE is an in-toto statement: sign it as a DSSE attestation")
+    .requiredOption("--identity-token <token>", "the OIDC identity token")
+    .requiredOption("--bundle <file>", "where to write the bundle (v0.3)")
+    .option("--trusted-root <file>", "trusted_root.json the signed bundle is checked against before it is written")
+    .option("--signing-config <file>", "signing_config.json naming the CA, logs and TSAs (default: Sigstore's production services, needs the internet)")
+    .action(async (file: string, flags: { staging?: boolean; inToto?: boolean; identityToken: string; bundle: string; trustedRoot?: string; signingConfig?: string }) => {
+      const { conformanceSignBundle } = await import("../../public/conformance.js");
+      const signed = await conformanceSignBundle({
+        file,
+        bundle: flags.bundle,
+        identityToken: flags.identityToken,
+        inToto: flags.inToto === true,
+        staging: flags.staging === true,
+        ...(flags.signingConfig !== undefined ? { signingConfig: flags.signingConfig } : {}),
+        ...(flags.trustedRoot !== undefined ? { trustedRoot: flags.trustedRoot } : {}),
+      });
+      const who = signed.identity ? ` as ${signed.identity.subject}${signed.identity.issuer ? ` (issuer ${signed.identity.issuer})` : ""}` : "";
+      const checked = signed.check.verified ? "verified against the trusted root" : `not verified: ${signed.check.reason}`;
+      out(`Signed ${file}${who}; bundle written to ${flags.bundle} (${checked})\n`);
     });
 }
