@@ -22,12 +22,16 @@ export interface CaInitOptions {
   organization?: string;
   commonName?: string;
   password?: PasswordSource;
+  /** Where warnings go (a PIN left out of ca.json); default: stderr, like the CLI's other notes. */
+  warn?: (line: string) => void;
 }
 
 /**
  * `vouch ca init`: the keyless CA's root and intermediate in `<data>/ca/`. Keys are encrypted PKCS #8 files
  * (password from VOUCH_CA_PASSWORD, VOUCH_PASSWORD, --password-file or a prompt), or keys already generated in a
- * PKCS #11 token named by `rootKey` / `intermediateKey` URIs.
+ * PKCS #11 token named by `rootKey` / `intermediateKey` URIs (PIN from the URI, VOUCH_PKCS11_PIN or a prompt; module from
+ * the URI's module-path or VOUCH_PKCS11_MODULE_PATH). With token keys `algorithm` is ignored: the keys' curves decide,
+ * and each certificate is signed with ecdsa-with-SHA256 or -SHA384 to match its issuer's key.
  *
  * @example
  *   await initCertificateAuthority({ dataDir, password: { env: { VOUCH_CA_PASSWORD: "…" } } });
@@ -41,7 +45,7 @@ export async function initCertificateAuthority(options: CaInitOptions): Promise<
   }
   const source = caPassword(options.password ?? { env: process.env, prompt: terminalPrompt() });
   const password = inToken ? undefined : await resolvePassword(source, { confirm: true });
-  return initCa({
+  const created = await initCa({
     dir: caDir(options.dataDir),
     algorithm: algorithm as CaAlgorithm,
     password,
@@ -51,6 +55,9 @@ export async function initCertificateAuthority(options: CaInitOptions): Promise<
     organization: options.organization,
     commonName: options.commonName,
   });
+  const warn = options.warn ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  for (const warning of created.warnings) warn(`warning: ${warning}`);
+  return created;
 }
 
 /** Opens the data directory's CA for issuing, or undefined when `vouch ca init` never ran there. */

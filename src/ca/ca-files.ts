@@ -6,6 +6,7 @@ import { VouchError } from "../core/errors.js";
 import { decodePemBlocks } from "../core/encoding/pem.js";
 import { writeFileAtomic } from "../api/files.js";
 import { KeyFileSigner } from "../sign/key-file.js";
+import { parsePkcs11Uri } from "../core/crypto/pkcs11-uri.js";
 import { Pkcs11Signer, type Pkcs11Options } from "../sign/pkcs11/index.js";
 import type { PasswordSource } from "../sign/password.js";
 import type { Signer } from "../sign/signer.js";
@@ -28,8 +29,11 @@ export type CaAlgorithm = "ecdsa-p384" | "ecdsa-p256";
 
 export interface CaManifest {
   version: 1;
+  /** The root key's algorithm (for keys in a token: what the key is, whatever --algorithm said). */
   algorithm: CaAlgorithm;
-  /** "file:intermediate.key.pem" or a PKCS #11 URI. */
+  /** The intermediate key's algorithm, when it differs from the root's (a P-384 root over a P-256 token key). */
+  intermediateAlgorithm?: CaAlgorithm;
+  /** "file:intermediate.key.pem" or a PKCS #11 URI without any pin-value (the PIN is never written to disk). */
   intermediateKey: string;
   rootKey: string;
   created: string;
@@ -40,7 +44,10 @@ export interface InitCaOptions {
   algorithm?: CaAlgorithm;
   /** Encrypts the key files (ignored for keys in a token). */
   password?: string;
-  /** Keys already in a PKCS #11 token (generated there; their private halves never leave it). */
+  /**
+   * Keys already in a PKCS #11 token (generated there; their private halves never leave it). Their curves decide the
+   * CA's algorithms (`algorithm` is then ignored). A pin-value in a URI is used to log in but is not recorded.
+   */
   rootKeyUri?: string;
   intermediateKeyUri?: string;
   pkcs11?: Pkcs11Options;
@@ -54,6 +61,8 @@ export interface InitializedCa {
   root: Uint8Array;
   intermediate: Uint8Array;
   manifest: CaManifest;
+  /** What the operator should know (a PIN left out of ca.json): the CLI prints them on stderr. */
+  warnings: string[];
 }
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
@@ -84,6 +93,11 @@ export async function initCa(options: InitCaOptions): Promise<InitializedCa> {
   try {
     const root = await caKey(staging, "root", options, options.rootKeyUri, algorithm);
     const intermediate = await caKey(staging, "intermediate", options, options.intermediateKeyUri, algorithm);
+    // Two tiers exist so that the root key can go offline while the intermediate's signs leaves; one key in both roles
+    // gives that up silently (and makes the intermediate's certificate self-issued, which path builders treat apart).
+    if (Buffer.from(root.publicKeyDer).equals(Buffer.from(intermediate.publicKeyDer))) {
+      throw new VouchError("INPUT_USAGE", "--root-key and --intermediate-key name the same key: the root and the intermediate need a key each");
+    }
     const organization = options.organization ?? "vouch";
     const rootSubject: NameAttributes = { O: organization, CN: options.commonName ?? `${organization} keyless root` };
     const rootName = encodeName(rootSubject);
@@ -116,10 +130,20 @@ export async function initCa(options: InitCaOptions): Promise<InitializedCa> {
     );
     writeFileAtomic(join(staging, "root.crt.pem"), encodePem("CERTIFICATE", rootCert));
     writeFileAtomic(join(staging, "intermediate.crt.pem"), encodePem("CERTIFICATE", intermediateCert));
-    const manifest: CaManifest = { version: 1, algorithm, intermediateKey: intermediate.reference, rootKey: root.reference, created: now.toISOString() };
+    const manifest: CaManifest = {
+      version: 1,
+      algorithm: root.algorithm as CaAlgorithm,
+      ...(intermediate.algorithm !== root.algorithm ? { intermediateAlgorithm: intermediate.algorithm as CaAlgorithm } : {}),
+      intermediateKey: intermediate.reference,
+      rootKey: root.reference,
+      created: now.toISOString(),
+    };
     writeFileAtomic(join(staging, "ca.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     renameSync(staging, options.dir);
-    return { dir: options.dir, root: rootCert, intermediate: intermediateCert, manifest };
+    const warnings = [root, intermediate]
+      .filter((key) => key.pinLeftOut)
+      .map((key) => `the ${key.role} key's URI had a pin-value: it was used to log in but is not written to ca.json; vouch serve needs the PIN from VOUCH_PKCS11_PIN, a pin-source=file:… in the URI, or the prompt`);
+    return { dir: options.dir, root: rootCert, intermediate: intermediateCert, manifest, warnings };
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     if (error instanceof Error && (error as NodeJS.ErrnoException).code === "ENOTEMPTY") {
@@ -130,7 +154,11 @@ export async function initCa(options: InitCaOptions): Promise<InitializedCa> {
 }
 
 interface NewCaKey extends TbsSigner {
+  role: "root" | "intermediate";
+  /** What ca.json records: the key file, or the PKCS #11 URI without its pin-value. */
   reference: string;
+  /** The URI carried a pin-value that `reference` leaves out. */
+  pinLeftOut: boolean;
 }
 
 async function caKey(dir: string, role: "root" | "intermediate", options: InitCaOptions, uri: string | undefined, algorithm: CaAlgorithm): Promise<NewCaKey> {
@@ -138,12 +166,26 @@ async function caKey(dir: string, role: "root" | "intermediate", options: InitCa
     const signer = await Pkcs11Signer.open(uri, options.pkcs11 ?? {});
     const keyAlgo = signer.publicKey.algorithm;
     if (keyAlgo === "ed25519") throw new VouchError("INPUT_UNSUPPORTED_FORMAT", `the ${role} key in the token is Ed25519: the CA signs with ECDSA P-256 or P-384 (what every Sigstore client verifies)`);
-    return { ...tbsSigner(signer, keyAlgo, signer.publicKey.publicKeyDer), reference: uri };
+    const { text, pinLeftOut } = withoutPinValue(uri);
+    return { ...tbsSigner(signer, keyAlgo, signer.publicKey.publicKeyDer), role, reference: text, pinLeftOut };
   }
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: algorithm === "ecdsa-p384" ? "secp384r1" : "prime256v1" });
   const file = `${role}.key.pem`;
   writeFileAtomic(join(dir, file), encryptPrivateKey(privateKey, options.password!), 0o600);
-  return { ...keySigner(privateKey), reference: `file:${file}` };
+  return { ...keySigner(privateKey), role, reference: `file:${file}`, pinLeftOut: false };
+}
+
+/**
+ * The URI as given, less its pin-value query attribute. ca.json is read by anyone who can read the data directory
+ * (backups, support bundles); a PIN there would unlock the token for them. RFC 7512 §2.4 query attributes are
+ * "&"-separated with "&" itself percent-encoded inside values, so dropping the one attribute leaves the rest intact;
+ * pin-source (a file name, not the secret) stays.
+ */
+function withoutPinValue(uri: string): { text: string; pinLeftOut: boolean } {
+  if (parsePkcs11Uri(uri).pinValue === undefined) return { text: uri, pinLeftOut: false };
+  const queryAt = uri.indexOf("?");
+  const kept = uri.slice(queryAt + 1).split("&").filter((attribute) => !attribute.startsWith("pin-value="));
+  return { text: kept.length === 0 ? uri.slice(0, queryAt) : `${uri.slice(0, queryAt)}?${kept.join("&")}`, pinLeftOut: true };
 }
 
 function keySigner(privateKey: KeyObject): TbsSigner {
@@ -219,6 +261,9 @@ function parseManifest(text: string, file: string): CaManifest {
   const m = value as Partial<CaManifest>;
   if (m?.version !== 1 || typeof m.intermediateKey !== "string" || typeof m.rootKey !== "string" || (m.algorithm !== "ecdsa-p384" && m.algorithm !== "ecdsa-p256")) {
     throw new VouchError("INPUT_MALFORMED", "not a vouch CA manifest (version 1 with algorithm, intermediateKey, rootKey)", { file });
+  }
+  if (m.intermediateAlgorithm !== undefined && m.intermediateAlgorithm !== "ecdsa-p384" && m.intermediateAlgorithm !== "ecdsa-p256") {
+    throw new VouchError("INPUT_MALFORMED", "intermediateAlgorithm must be ecdsa-p384 or ecdsa-p256", { file });
   }
   return m as CaManifest;
 }

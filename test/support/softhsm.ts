@@ -193,29 +193,51 @@ function withUserSession<T>(modulePath: string, work: (p: typeof Pkcs11js, p11: 
   }
 }
 
+/**
+ * Generate one more EC key pair inside the token (C_GenerateKeyPair: the private half never leaves it), for tests that
+ * need more keys than the standard set (a CA's root and intermediate, say). The standard keys are left as they are.
+ */
+export function generateEcKeyPair(hsm: SoftHsmToken, options: { label: string; id: number; curve: "P-256" | "P-384" }): void {
+  withUserSession(hsm.modulePath, (p, p11, session) => {
+    generatePair(p, p11, session, p.CKM_EC_KEY_PAIR_GEN, p.CKK_EC, options.label, options.id, [{ type: p.CKA_EC_PARAMS, value: options.curve === "P-384" ? P384 : P256 }]);
+  });
+}
+
+function generatePair(
+  p: typeof Pkcs11js,
+  p11: Pkcs11js.PKCS11,
+  session: Pkcs11js.Handle,
+  mechanism: number,
+  keyType: number,
+  label: string,
+  id: number,
+  publicExtra: Pkcs11js.Template,
+): void {
+  const common = [
+    { type: p.CKA_KEY_TYPE, value: keyType },
+    { type: p.CKA_TOKEN, value: true },
+    { type: p.CKA_LABEL, value: label },
+    { type: p.CKA_ID, value: Buffer.from([id]) },
+  ];
+  p11.C_GenerateKeyPair(
+    session,
+    { mechanism },
+    [{ type: p.CKA_CLASS, value: p.CKO_PUBLIC_KEY }, ...common, { type: p.CKA_VERIFY, value: true }, ...publicExtra],
+    [
+      { type: p.CKA_CLASS, value: p.CKO_PRIVATE_KEY },
+      ...common,
+      { type: p.CKA_SIGN, value: true },
+      { type: p.CKA_PRIVATE, value: true },
+      { type: p.CKA_SENSITIVE, value: true },
+      { type: p.CKA_EXTRACTABLE, value: false },
+    ],
+  );
+}
+
 function generateKeys(modulePath: string): { slotId: bigint; hasEd25519: boolean } {
   return withUserSession(modulePath, (p, p11, session, slot) => {
-    const pair = (mechanism: number, keyType: number, label: string, id: number, publicExtra: Pkcs11js.Template): void => {
-      const common = [
-        { type: p.CKA_KEY_TYPE, value: keyType },
-        { type: p.CKA_TOKEN, value: true },
-        { type: p.CKA_LABEL, value: label },
-        { type: p.CKA_ID, value: Buffer.from([id]) },
-      ];
-      p11.C_GenerateKeyPair(
-        session,
-        { mechanism },
-        [{ type: p.CKA_CLASS, value: p.CKO_PUBLIC_KEY }, ...common, { type: p.CKA_VERIFY, value: true }, ...publicExtra],
-        [
-          { type: p.CKA_CLASS, value: p.CKO_PRIVATE_KEY },
-          ...common,
-          { type: p.CKA_SIGN, value: true },
-          { type: p.CKA_PRIVATE, value: true },
-          { type: p.CKA_SENSITIVE, value: true },
-          { type: p.CKA_EXTRACTABLE, value: false },
-        ],
-      );
-    };
+    const pair = (mechanism: number, keyType: number, label: string, id: number, publicExtra: Pkcs11js.Template): void =>
+      generatePair(p, p11, session, mechanism, keyType, label, id, publicExtra);
     pair(p.CKM_EC_KEY_PAIR_GEN, p.CKK_EC, "signing-key", 0x01, [{ type: p.CKA_EC_PARAMS, value: P256 }]);
     pair(p.CKM_EC_KEY_PAIR_GEN, p.CKK_EC, "p384-key", 0x03, [{ type: p.CKA_EC_PARAMS, value: P384 }]);
     const hasEd25519 = p11.C_GetMechanismList(slot).includes(CKM_EC_EDWARDS_KEY_PAIR_GEN);
