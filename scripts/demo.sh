@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The product's main job on its embedded defaults, end to end on vouch itself:
 #   1. build vouch and catalog this repository (SBOMs under .vouch-demo/; test fixtures are other projects' lockfiles);
-#   2. start `vouch serve` (the transparency log, state in .vouch-demo/data) on http://127.0.0.1:${PORT:-8080};
-#   3. pack vouch, sign the tarball and attest its CycloneDX SBOM with a demo key, both recorded in the log;
-#   4. export the trusted root and verify both bundles against it;
-#   5. keep serving until Ctrl-C (browse /api/v1/log, /checkpoint, /tile/0/000.p/N).
+#   2. create the keyless CA (once) and start `vouch serve` (transparency log, keyless CA, CT log, timestamp authority;
+#      state in .vouch-demo/data) on http://127.0.0.1:${PORT:-8080}, trusting a demo OIDC issuer on 127.0.0.1:9000
+#      that stands in for GitHub Actions' (scripts/demo-issuer.mjs);
+#   3. pack vouch, then sign the tarball and attest its CycloneDX SBOM keyless: a 10-minute certificate for the demo
+#      workflow's identity (SCT embedded), the signature recorded in the log and timestamped by the TSA;
+#   4. export the trusted root and signing config, and verify both bundles against the workflow identity;
+#   5. keep serving until Ctrl-C (browse /api/v1/log, /checkpoint, /ct/v1/get-sth, /api/v2/configuration).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$VOUCH_ROOT"
@@ -15,7 +18,8 @@ DEMO=.vouch-demo
 PORT=${PORT:-8080}
 URL="http://127.0.0.1:$PORT"
 export VOUCH_DATA_DIR="$VOUCH_ROOT/$DEMO/data"
-export VOUCH_PASSWORD="${VOUCH_PASSWORD:-vouch demo password}"
+export VOUCH_CA_PASSWORD="${VOUCH_CA_PASSWORD:-vouch demo CA password}"
+ISSUER_PORT=${ISSUER_PORT:-9000}
 vouch() { node "$VOUCH_ROOT/dist/cli/main.js" "$@"; }
 mkdir -p "$DEMO"
 
@@ -24,29 +28,47 @@ vouch sbom . \
   --exclude 'test/fixtures/**' --exclude 'src/**/fixtures/**' --exclude 'bench/**' \
   -o summary -o "cyclonedx-json=$DEMO/vouch.cdx.json" -o "spdx-json=$DEMO/vouch.spdx.json"
 
-echo "== 2. vouch serve" >&2
-# An SBOM attestation of a few hundred components is larger than the log's default 128 KiB request limit.
-printf 'log:\n  maxEntryBytes: 8388608\n' > "$DEMO/vouch.yaml"
+echo "== 2. keyless CA and vouch serve" >&2
+[ -f "$VOUCH_DATA_DIR/ca/ca.json" ] || vouch ca init
+node scripts/demo-issuer.mjs "$ISSUER_PORT" "$DEMO/id-token.jwt" &
+ISSUER=$!
+# The issue's ca.issuers example as written; an SBOM attestation of a few hundred components is larger than the
+# log's default 128 KiB request limit. `url` also tells `vouch sign --keyless` where the CA, log and TSA are.
+cat > "$DEMO/vouch.yaml" <<YAML
+url: $URL
+ca:
+  issuers:
+    - url: https://token.actions.githubusercontent.com
+      type: github-workflow
+    - url: http://127.0.0.1:$ISSUER_PORT
+      type: github-workflow
+log:
+  maxEntryBytes: 8388608
+YAML
 # Started directly (not through the vouch function) so that $! is the server itself and the trap stops it.
 node "$VOUCH_ROOT/dist/cli/main.js" --config "$DEMO/vouch.yaml" serve --port "$PORT" &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
+trap 'kill $SERVER $ISSUER 2>/dev/null || true; wait $SERVER $ISSUER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   if node -e "fetch('$URL/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; then break; fi
   sleep 0.1
 done
 
-echo "== 3. sign and attest the package, recorded in the log" >&2
+echo "== 3. sign and attest the package keyless (certificate, CT, log entry, timestamp)" >&2
 TARBALL=$(npm pack --silent --pack-destination "$DEMO" | tail -n 1)
-[ -f "$DEMO/demo.key" ] || vouch key generate --out "$DEMO/demo" >&2
-vouch sign "$DEMO/$TARBALL" --key "$DEMO/demo.key" --tlog-url "$URL" --bundle "$DEMO/$TARBALL.sigstore.json"
-vouch attest "$DEMO/$TARBALL" --type cyclonedx --predicate "$DEMO/vouch.cdx.json" --key "$DEMO/demo.key" \
-  --tlog-url "$URL" --bundle "$DEMO/$TARBALL.sbom.sigstore.json"
+for _ in $(seq 1 50); do [ -s "$DEMO/id-token.jwt" ] && break; sleep 0.1; done
+vouch --config "$DEMO/vouch.yaml" sign "$DEMO/$TARBALL" --keyless --identity-token "$DEMO/id-token.jwt" --bundle "$DEMO/$TARBALL.sigstore.json"
+vouch --config "$DEMO/vouch.yaml" attest "$DEMO/$TARBALL" --type cyclonedx --predicate "$DEMO/vouch.cdx.json" --keyless \
+  --identity-token "$DEMO/id-token.jwt" --bundle "$DEMO/$TARBALL.sbom.sigstore.json"
 
-echo "== 4. verify against the exported trusted root" >&2
-vouch trust export --out "$DEMO/trust" --log-url "$URL"
-vouch verify "$DEMO/$TARBALL" --bundle "$DEMO/$TARBALL.sigstore.json" --key "$DEMO/demo.pub" --trusted-root "$DEMO/trust/trusted_root.json"
-vouch verify "$DEMO/$TARBALL" --bundle "$DEMO/$TARBALL.sbom.sigstore.json" --type cyclonedx --key "$DEMO/demo.pub" --trusted-root "$DEMO/trust/trusted_root.json"
+echo "== 4. verify against the exported trusted root and the workflow's identity" >&2
+vouch --config "$DEMO/vouch.yaml" trust export --out "$DEMO/trust"
+IDENTITY="https://github.com/vouch-demo/vouch/.github/workflows/release.yml@refs/heads/main"
+for BUNDLE in "$TARBALL.sigstore.json" "$TARBALL.sbom.sigstore.json"; do
+  TYPE=(); [ "$BUNDLE" = "$TARBALL.sbom.sigstore.json" ] && TYPE=(--type cyclonedx)
+  vouch verify "$DEMO/$TARBALL" --bundle "$DEMO/$BUNDLE" "${TYPE[@]}" --trusted-root "$DEMO/trust/trusted_root.json" \
+    --certificate-identity "$IDENTITY" --certificate-oidc-issuer "http://127.0.0.1:$ISSUER_PORT"
+done
 
-echo "== 5. serving on $URL (Ctrl-C to stop): $URL/api/v1/log, $URL/checkpoint" >&2
+echo "== 5. serving on $URL (Ctrl-C to stop): $URL/api/v1/log, $URL/checkpoint, $URL/ct/v1/get-sth, $URL/api/v2/configuration" >&2
 wait $SERVER

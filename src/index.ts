@@ -17,3 +17,5 @@ export * from "./public/sign.js";
 export * from "./public/attest.js";
 export * from "./public/log.js";
 export * from "./public/monitor.js";
+export * from "./public/ca.js";
+export * from "./public/conformance.js";
