@@ -4,8 +4,10 @@
 // https://token.actions.githubusercontent.com and the token comes from ACTIONS_ID_TOKEN_REQUEST_URL.
 //
 //   node scripts/demo-issuer.mjs PORT TOKEN_FILE
+import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import process from "node:process";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 
 const [port = "9000", tokenFile = "id-token.jwt"] = process.argv.slice(2);
@@ -52,7 +54,7 @@ const token = await new SignJWT({
   .setAudience("sigstore")
   .setIssuedAt()
   .setExpirationTime("1h")
-  .setJti(crypto.randomUUID())
+  .setJti(randomUUID())
   .sign(privateKey);
 writeFileSync(tokenFile, token);
-console.error(`demo OIDC issuer on ${issuer}; token for https://github.com/${workflowRef} in ${tokenFile}`);
+process.stderr.write(`demo OIDC issuer on ${issuer}; token for https://github.com/${workflowRef} in ${tokenFile}\n`);
