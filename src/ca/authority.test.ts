@@ -1,5 +1,6 @@
 import { createHash, generateKeyPairSync, sign, X509Certificate, type KeyObject } from "node:crypto";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -163,6 +164,29 @@ describe("CertificateAuthority", () => {
       const error = await rejectedVouchError(() => ca.issue(body));
       expect(error.code, JSON.stringify(body)).toBe("CA_REQUEST_INVALID");
     }
+  });
+
+  it("takes a PKCS #10 CSR made by openssl as the proof of possession, and refuses a tampered one", async () => {
+    const { ca } = await newCa();
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+    const dir = mkdtempSync(join(tmpdir(), "vouch-csr-"));
+    writeFileSync(join(dir, "key.pem"), privateKey.export({ type: "pkcs8", format: "pem" }));
+    const made = spawnSync("openssl", ["req", "-new", "-key", join(dir, "key.pem"), "-subj", "/CN=ignored", "-outform", "PEM"], { encoding: "utf8" });
+    if (made.status !== 0) {
+      console.warn(`skipped: openssl could not make a CSR (${made.error?.message ?? made.stderr.trim()})`);
+      return;
+    }
+    const csrRequest = (pem: string) => ({ credentials: { oidcIdentityToken: "t" }, certificateSigningRequest: Buffer.from(pem).toString("base64") });
+    const issued = await ca.issue(csrRequest(made.stdout));
+    expect(Buffer.from(parseCertificate(issued.chain[0]!).publicKeyDer)).toEqual(publicKey.export({ type: "spki", format: "der" }));
+    // Another key's SPKI spliced into the CSR: its self-signature no longer verifies.
+    const der = Buffer.from(made.stdout.replace(/-----[A-Z ]+-----|\s/g, ""), "base64");
+    const otherSpki = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).publicKey.export({ type: "spki", format: "der" });
+    const ownSpki = publicKey.export({ type: "spki", format: "der" });
+    const tampered = Buffer.from(der);
+    otherSpki.copy(tampered, der.indexOf(ownSpki));
+    const error = await rejectedVouchError(() => ca.issue(csrRequest(encodePem("CERTIFICATE REQUEST", tampered))));
+    expect(error.message).toMatch(/CSR's signature does not verify/);
   });
 
   it("refuses weak keys", async () => {
