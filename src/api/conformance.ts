@@ -113,7 +113,7 @@ function selfCheck(
     return { verified: false, reason: options.signingConfig !== undefined ? "a custom signing config without --trusted-root" : "vouch ships no staging trusted root: pass --trusted-root" };
   }
   if (artifact === undefined) return { verified: false, reason: "no statement subject has a sha256, sha384 or sha512 digest to verify against" };
-  if (identity === undefined) throw new VouchError("CA_ISSUER_UNAVAILABLE", "the certificate authority answered without a certificate");
+  if (identity === undefined) throw new VouchError("SERVICE_UNAVAILABLE", "the certificate authority answered without a certificate");
   try {
     verifyBundle(bundle, {
       artifact,

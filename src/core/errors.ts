@@ -59,7 +59,8 @@ export type ServiceErrorCode =
   | "CA_REQUEST_INVALID" /* malformed request, bad proof of possession, unusable public key or CSR: HTTP 400 */
   | "CA_ISSUER_UNAVAILABLE" /* the issuer's discovery document or JWKS cannot be fetched: HTTP 503 */
   | "TSA_REQUEST_INVALID" /* malformed TimeStampReq, unsupported digest or policy: HTTP 400 */
-  | "CT_CHAIN_INVALID"; /* add-chain / add-pre-chain with a chain the log does not accept: HTTP 400 */
+  | "CT_CHAIN_INVALID" /* add-chain / add-pre-chain with a chain the log does not accept: HTTP 400 */
+  | "SERVICE_UNAVAILABLE"; /* a service vouch called (CA, TSA, CI token endpoint) is unreachable, failing, or answered unusably */
 
 export type VouchErrorCode = InputErrorCode | CheckErrorCode | VerifyErrorCode | StoreErrorCode | LogErrorCode | ServiceErrorCode;
 

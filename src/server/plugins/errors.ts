@@ -25,6 +25,7 @@ const STATUS: Partial<Record<VouchErrorCode, number>> = {
   CA_ISSUER_UNAVAILABLE: 503,
   TSA_REQUEST_INVALID: 400,
   CT_CHAIN_INVALID: 400,
+  SERVICE_UNAVAILABLE: 503,
 };
 
 export function statusOf(error: unknown): number {

@@ -26,7 +26,7 @@ export interface FulcioClientOptions {
  *
  * @returns the chain as DER, leaf first.
  * @throws VouchError CA_TOKEN_INVALID (401/403: the CA refused the token), CA_REQUEST_INVALID (another 4xx: the
- *   request, key or proof), CA_ISSUER_UNAVAILABLE (unreachable, 5xx, or an answer that is not a certificate chain),
+ *   request, key or proof), SERVICE_UNAVAILABLE (unreachable, 5xx, or an answer that is not a certificate chain),
  *   INPUT_UNSUPPORTED_FORMAT (a detached SCT, which a bundle cannot carry); each with the CA's own reason, one line.
  * @example
  *   const chain = await requestSigningCertificate({ url: "https://fulcio.sigstore.dev" }, { identityToken, publicKeyPem, proofOfPossession });
@@ -44,7 +44,7 @@ export async function requestSigningCertificate(options: FulcioClientOptions, re
     options.fetch ?? defaultFetch,
     url,
     { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body },
-    "CA_ISSUER_UNAVAILABLE",
+    "SERVICE_UNAVAILABLE",
     "certificate authority",
   );
   if (answer.status !== 200 && answer.status !== 201) {
@@ -57,7 +57,7 @@ export async function requestSigningCertificate(options: FulcioClientOptions, re
 function statusCode(status: number): VouchErrorCode {
   if (status === 401 || status === 403) return "CA_TOKEN_INVALID";
   if (status >= 400 && status < 500) return "CA_REQUEST_INVALID";
-  return "CA_ISSUER_UNAVAILABLE";
+  return "SERVICE_UNAVAILABLE";
 }
 
 /**
@@ -66,7 +66,7 @@ function statusCode(status: number): VouchErrorCode {
  * SCTs (cosign, @sigstore/verify by default) would refuse every signature made with it.
  */
 export function parseSigningCertificateResponse(body: Uint8Array, ca = "the certificate authority"): Uint8Array[] {
-  const bad = (why: string) => new VouchError("CA_ISSUER_UNAVAILABLE", `the answer of the certificate authority at ${ca} is unusable: ${why}`);
+  const bad = (why: string) => new VouchError("SERVICE_UNAVAILABLE", `the answer of the certificate authority at ${ca} is unusable: ${why}`);
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(body).toString("utf8"));

@@ -78,14 +78,14 @@ describe("getIdentityToken: sources in cosign's order", () => {
     }
   });
 
-  it("GitHub Actions refusing, or answering without a token: CA_ISSUER_UNAVAILABLE with the reason", async () => {
+  it("GitHub Actions refusing, or answering without a token: SERVICE_UNAVAILABLE with the reason", async () => {
     const refusing = await tokenEndpoint(() => ({ status: 403, body: JSON.stringify({ message: "Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable" }) }));
     const empty = await tokenEndpoint(() => ({ status: 200, body: JSON.stringify({ count: 0 }) }));
     try {
       const env = (url: string) => ({ ACTIONS_ID_TOKEN_REQUEST_URL: url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: "t" });
       const refused = await rejectedVouchError(() => getIdentityToken({ env: env(refusing.url) }));
       expect({ code: refused.code, message: refused.message }).toEqual({
-        code: "CA_ISSUER_UNAVAILABLE",
+        code: "SERVICE_UNAVAILABLE",
         message: "GitHub Actions' token endpoint answered 403: Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable",
       });
       expect((await rejectedVouchError(() => getIdentityToken({ env: env(empty.url) }))).message).toBe("GitHub Actions' token endpoint answered without a token (no JSON `value`)");

@@ -45,7 +45,7 @@ const HINT = "an identity token is needed for --keyless: pass --identity-token T
  * The identity token from the first source that has one.
  *
  * @throws VouchError INPUT_USAGE when no source has one; INPUT_MALFORMED when the token is not a JWT;
- *   CA_ISSUER_UNAVAILABLE when GitHub's token endpoint cannot be reached or refuses.
+ *   SERVICE_UNAVAILABLE when GitHub's token endpoint cannot be reached or refuses.
  * @example
  *   const { token, claims } = await getIdentityToken({ env: process.env });
  */
@@ -89,11 +89,11 @@ async function githubActionsToken(requestUrl: string, requestToken: string, audi
     fetcher,
     url.toString(),
     { method: "GET", headers: { authorization: `bearer ${requestToken}`, accept: "application/json" } },
-    "CA_ISSUER_UNAVAILABLE",
+    "SERVICE_UNAVAILABLE",
     "GitHub Actions token endpoint",
   );
   if (answer.status !== 200) {
-    throw new VouchError("CA_ISSUER_UNAVAILABLE", `GitHub Actions' token endpoint answered ${answer.status}: ${reasonOf(answer.body)}`);
+    throw new VouchError("SERVICE_UNAVAILABLE", `GitHub Actions' token endpoint answered ${answer.status}: ${reasonOf(answer.body)}`);
   }
   let value: unknown;
   try {
@@ -101,7 +101,7 @@ async function githubActionsToken(requestUrl: string, requestToken: string, audi
   } catch {
     value = undefined;
   }
-  if (typeof value !== "string" || value === "") throw new VouchError("CA_ISSUER_UNAVAILABLE", "GitHub Actions' token endpoint answered without a token (no JSON `value`)");
+  if (typeof value !== "string" || value === "") throw new VouchError("SERVICE_UNAVAILABLE", "GitHub Actions' token endpoint answered without a token (no JSON `value`)");
   return value;
 }
 

@@ -87,7 +87,7 @@ describe("CA errors: a coded VouchError with the CA's own reason, on one line", 
     [401, JSON.stringify({ code: 16, message: "There was an error processing the identity token", details: [] }), "CA_TOKEN_INVALID", "There was an error processing the identity token"],
     [400, JSON.stringify({ code: "CA_REQUEST_INVALID", message: "the proof of possession does not verify" }), "CA_REQUEST_INVALID", "the proof of possession does not verify"],
     [400, "error processing\n  the request", "CA_REQUEST_INVALID", "error processing the request"],
-    [503, "", "CA_ISSUER_UNAVAILABLE", "(no reason given)"],
+    [503, "", "SERVICE_UNAVAILABLE", "(no reason given)"],
   ];
   for (const [status, body, code, reason] of cases) {
     it(`${status} → ${code}`, async () => {
@@ -120,7 +120,7 @@ describe("CA errors: a coded VouchError with the CA's own reason, on one line", 
       expect(d.code).toBe("INPUT_UNSUPPORTED_FORMAT");
       expect(d.message).toMatch(/answered with a detached SCT, which a Sigstore bundle cannot carry/);
       const f = await rejectedVouchError(() => new KeylessSigner({ caUrl: foreign.url, identityToken: token }).sign(new Uint8Array([0])));
-      expect({ code: f.code, message: f.message }).toEqual({ code: "CA_ISSUER_UNAVAILABLE", message: `the certificate authority at ${foreign.url} issued a certificate for another public key` });
+      expect({ code: f.code, message: f.message }).toEqual({ code: "SERVICE_UNAVAILABLE", message: `the certificate authority at ${foreign.url} issued a certificate for another public key` });
     } finally {
       await Promise.all([close(detached.server), close(foreign.server)]);
     }
@@ -128,7 +128,7 @@ describe("CA errors: a coded VouchError with the CA's own reason, on one line", 
 
   it("an unreachable CA names its URL", async () => {
     const err = await rejectedVouchError(() => new KeylessSigner({ caUrl: "http://127.0.0.1:1", identityToken: token }).sign(new Uint8Array([0])));
-    expect(err.code).toBe("CA_ISSUER_UNAVAILABLE");
+    expect(err.code).toBe("SERVICE_UNAVAILABLE");
     expect(err.message).toMatch(/^cannot reach the certificate authority at http:\/\/127\.0\.0\.1:1\/api\/v2\/signingCert: /);
   });
 });
@@ -148,7 +148,7 @@ describe("parseSigningCertificateResponse: corrupt answers", () => {
     ];
     for (const [body, why] of cases) {
       const err = parse(body);
-      expect({ code: err.code, message: err.message }).toEqual({ code: "CA_ISSUER_UNAVAILABLE", message: `the answer of the certificate authority at http://ca is unusable: ${why}` });
+      expect({ code: err.code, message: err.message }).toEqual({ code: "SERVICE_UNAVAILABLE", message: `the answer of the certificate authority at http://ca is unusable: ${why}` });
     }
   });
 });

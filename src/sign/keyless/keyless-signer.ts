@@ -59,7 +59,7 @@ export class KeylessSigner implements Signer {
     // unverifiable, or worse, bind this signature to someone else's certificate: check before signing anything.
     const leaf = parseCertificate(certificates[0]!);
     if (!Buffer.from(leaf.publicKeyDer).equals(Buffer.from(this.#publicKeyDer))) {
-      throw new VouchError("CA_ISSUER_UNAVAILABLE", `the certificate authority at ${this.#options.caUrl} issued a certificate for another public key`);
+      throw new VouchError("SERVICE_UNAVAILABLE", `the certificate authority at ${this.#options.caUrl} issued a certificate for another public key`);
     }
     return { kind: "certificate", certificates };
   }

@@ -86,7 +86,11 @@ describe("requestTimestamp (RFC 3161 over DER)", () => {
       code: "TSA_REQUEST_INVALID",
       message: `the timestamp authority at ${tsa.url}/api/v1/timestamp answered 400: error parsing request: asn1: structure error`,
     });
+    tsa.answerWith(() => ({ status: 503, body: "overloaded" }));
+    expect((await rejectedVouchError(() => requestTimestamp(SIGNATURE, { url: tsa.url }))).code).toBe("SERVICE_UNAVAILABLE");
+    tsa.answerWith(undefined);
     const unreachable = await rejectedVouchError(() => requestTimestamp(SIGNATURE, { url: "http://127.0.0.1:1" }));
+    expect(unreachable.code).toBe("SERVICE_UNAVAILABLE");
     expect(unreachable.message).toMatch(/^cannot reach the timestamp authority at http:\/\/127\.0\.0\.1:1\/api\/v1\/timestamp: /);
   });
 

@@ -55,11 +55,12 @@ export async function requestTimestamp(signature: Uint8Array, options: Timestamp
     options.fetch ?? defaultFetch,
     endpoint,
     { method: "POST", headers: { "content-type": "application/timestamp-query", accept: "application/timestamp-reply" }, body: request },
-    "TSA_REQUEST_INVALID",
+    "SERVICE_UNAVAILABLE",
     "timestamp authority",
   );
   if (answer.status !== 200 && answer.status !== 201) {
-    throw new VouchError("TSA_REQUEST_INVALID", `the timestamp authority at ${endpoint} answered ${answer.status}: ${reasonOf(answer.body)}`);
+    // 4xx: the TSA refused this request; 5xx: the TSA is failing.
+    throw new VouchError(answer.status >= 500 ? "SERVICE_UNAVAILABLE" : "TSA_REQUEST_INVALID", `the timestamp authority at ${endpoint} answered ${answer.status}: ${reasonOf(answer.body)}`);
   }
   checkTimestampResponse(answer.body, digest, nonce, endpoint);
   return answer.body;
