@@ -5,6 +5,7 @@ import { loadOrCreateLogKey } from "../api/log-key.js";
 import { VouchError } from "../core/errors.js";
 import { bytesEqual, leafHash } from "../core/merkle/index.js";
 import { formatCheckpoint, formatSignedNote, parseCheckpoint, parseSignedNote, type NoteSignature } from "../core/note/index.js";
+import { encodeTlv, expectSeq, isContext, parseDer, raw } from "../core/x509/der.js";
 import { parseCertificate, verifyIssuedBy, type Certificate } from "../core/x509/index.js";
 import type { LogHead, LogStore, SequencerLease } from "../store/ports.js";
 import { createLogSigner, type LogSigner } from "../tlog/log-signer.js";
@@ -21,7 +22,6 @@ import {
   encodeMerkleTreeLeaf,
   encodeSct,
   issuerKeyHash,
-  precertificateParts,
   SIGNATURE_ALGORITHM,
   sctSignatureInput,
   treeHeadSignatureInput,
@@ -62,6 +62,12 @@ export interface CtLogOptions {
   /** The clock (SCT and STH timestamps are its milliseconds). */
   now?: () => Date;
   maxBatch?: number;
+  /**
+   * Longest a submission waits for others to share its batch (default 0: commit at once, and let whatever arrives
+   * during a commit form the next batch). Unlike a Rekor submitter, the CA waits for the SCT in the middle of every
+   * certificate request, so a batching window is added to every keyless signing (bench/keyless.ts: 10 ms of a
+   * sequential signing); under load, batches form anyway while the previous one commits.
+   */
   maxDelayMs?: number;
   /** How often a process without the sequencer lease tries to take it, in milliseconds. */
   leaseRetryMs?: number;
@@ -199,11 +205,11 @@ export class CtLog {
   }
 
   async #add(chain: readonly Uint8Array[], precert: boolean): Promise<AddedSct> {
-    const full = this.#validate(chain, precert);
+    const { chain: full, leaf } = this.#validate(chain, precert);
     let entry: SignedEntry;
     if (precert) {
       // The issuer is chain[1] (this log takes no Precertificate Signing Certificates: see #validate).
-      entry = { type: "precert", issuerKeyHash: issuerKeyHash(full[1]!), tbsCertificate: precertificateParts(full[0]!).tbsCertificate };
+      entry = { type: "precert", issuerKeyHash: issuerKeyHash(full[1]!), tbsCertificate: tbsWithoutPoison(leaf) };
     } else {
       entry = { type: "x509", certificate: full[0]! };
     }
@@ -238,8 +244,11 @@ export class CtLog {
     return submitThroughQueue(this.#store, leaf);
   }
 
-  /** Checks a submitted chain and returns it ending in an accepted root (appended when the chain stops below it). */
-  #validate(chain: readonly Uint8Array[], precert: boolean): Uint8Array[] {
+  /**
+   * Checks a submitted chain and returns it ending in an accepted root (appended when the chain stops below it), and
+   * its first certificate as parsed.
+   */
+  #validate(chain: readonly Uint8Array[], precert: boolean): { chain: Uint8Array[]; leaf: Certificate } {
     const max = this.#options.maxChainLength ?? 10;
     if (chain.length === 0) throw invalid("the chain is empty");
     if (chain.length > max) throw invalid(`the chain has ${chain.length} certificates; at most ${max} are accepted`);
@@ -278,7 +287,7 @@ export class CtLog {
       out.push(root.der);
     }
     if (precert && out.length < 2) throw invalid("a precertificate cannot be a root: the chain needs its issuer");
-    return out;
+    return { chain: out, leaf };
   }
 
   #sign(data: Uint8Array): DigitallySigned {
@@ -426,7 +435,7 @@ export class CtLog {
         store: this.#store,
         signCheckpoint: ({ size, rootHash }) => this.#signCheckpoint(size, rootHash),
         maxBatch: this.#options.maxBatch,
-        maxDelayMs: this.#options.maxDelayMs,
+        maxDelayMs: this.#options.maxDelayMs ?? 0,
         now: () => Math.floor(this.#now().getTime() / 1000),
       });
       this.#lease = lease;
@@ -521,6 +530,28 @@ export function ctLogTrustedRootEntry(log: { publicKeyDer: Uint8Array }, baseUrl
 export function ctLogOrigin(baseUrl: string): string {
   const url = new URL(baseUrl);
   return `${url.host}${url.pathname}`.replace(/\/+$/, "");
+}
+
+/**
+ * RFC 6962 §3.2: the precertificate's TBSCertificate without the poison extension, every other byte as encoded, and
+ * without the extensions field when the poison was the only extension: the tbs_certificate the log signs, which a
+ * verifier rebuilds from the final certificate by removing the SCT list (core/x509/sct.ts `precertificateTbs`; the
+ * same splice as ct/structures.ts `precertificateParts`). Read with vouch's DER reader from the certificate #validate
+ * already parsed (poison checked there, duplicate extensions refused by the parser): parsing the whole
+ * precertificate again with @peculiar/asn1js cost about 3 ms of the log's CPU per certificate (bench/keyless.ts).
+ */
+function tbsWithoutPoison(cert: Certificate): Uint8Array {
+  const W = "precertificate tbsCertificate";
+  const parts: Uint8Array[] = [];
+  for (const field of expectSeq(parseDer(cert.tbs, W), W).subs) {
+    if (!isContext(field, 3)) {
+      parts.push(raw(field));
+      continue;
+    }
+    const kept = cert.extensions.filter((e) => e.oid !== CT_OIDS.poison).map((e) => e.der);
+    if (kept.length > 0) parts.push(encodeTlv(0xa3, [encodeTlv(0x30, kept)]));
+  }
+  return encodeTlv(0x30, parts);
 }
 
 function invalid(message: string, cause?: unknown): VouchError {
