@@ -21,7 +21,11 @@ export interface SequencerOptions {
   now?: () => number;
   /** Most entries integrated in one append. */
   maxBatch?: number;
-  /** Longest a submission waits for others to share its batch, in milliseconds. */
+  /**
+   * Longest a submission waits for others to share its batch, in milliseconds. Default 0: group commit — a batch
+   * starts as soon as no other is in flight (what arrives in the same tick shares it), and under load batches grow
+   * by themselves while the previous one commits. A positive delay trades latency for fewer, larger appends.
+   */
   maxDelayMs?: number;
 }
 
@@ -58,7 +62,7 @@ export class Sequencer {
     this.#signCheckpoint = options.signCheckpoint;
     this.#now = options.now ?? (() => Math.floor(Date.now() / 1000));
     this.#maxBatch = options.maxBatch ?? 1024;
-    this.#maxDelayMs = options.maxDelayMs ?? 10;
+    this.#maxDelayMs = options.maxDelayMs ?? 0;
   }
 
   /**
