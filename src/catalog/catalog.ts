@@ -37,19 +37,22 @@ export function catalogSource(source: FileSource, catalogers: readonly Cataloger
   const looseDeps: { dir: string; deps: string[] }[] = [];
 
   for (const { path, cataloger, priority } of planFiles(source.files(), catalogers)) {
-    const text = source.readFile(path);
+    const binary = cataloger.reads === "bytes";
+    const bytes = binary ? source.readBytes?.(path) : undefined;
+    const text = binary ? (bytes === undefined ? undefined : "") : source.readFile(path);
     if (text === undefined) {
       warnings.push({ file: path, message: "could not be read (unreadable, too large, or a link out of the tree); skipped", fileSkipped: true });
       continue;
     }
     const ctx: CatalogContext = {
       readFile: (p) => source.readFile(p),
+      readBytes: source.readBytes ? (p) => source.readBytes!(p) : undefined,
       listDir: (p) => source.listDir(p),
       warn: (message, line, file) => warnings.push({ file: file ?? path, line, message }),
     };
     let result: ParseResult;
     try {
-      result = cataloger.parse({ path, text }, ctx);
+      result = cataloger.parse(binary ? { path, text, bytes } : { path, text }, ctx);
     } catch (err) {
       if (!isVouchError(err)) throw err;
       warnings.push({ file: path, line: err.location.line, message: `${err.message}; skipped`, fileSkipped: true });

@@ -12,7 +12,10 @@ import type { Ecosystem, ExternalRef, Hash, Property, Scope } from "../sbom/mode
 export interface SourceFile {
   /** Path relative to the scanned root, POSIX separators, no leading "./". */
   path: string;
+  /** The file as UTF-8 text ("" for a cataloger that `reads: "bytes"`). */
   text: string;
+  /** The raw bytes, for catalogers that `reads: "bytes"` (ELF binaries, jars, rpmdb.sqlite). */
+  bytes?: Uint8Array;
 }
 
 export interface CatalogContext {
@@ -21,6 +24,8 @@ export interface CatalogContext {
    * is unreadable, is over the size limit, or lies outside the root.
    */
   readFile(path: string): string | undefined;
+  /** The same, as bytes (a nested archive, a binary beside a manifest); undefined when the source has none. */
+  readBytes?(path: string): Uint8Array | undefined;
   /** List the entries (names only) of a directory of the source; [] when absent. */
   listDir(path: string): string[];
   /**
@@ -103,6 +108,8 @@ export interface Cataloger {
    * naming the file and line, and goes on with the other files.
    */
   parse(file: SourceFile, ctx: CatalogContext): ParseResult;
+  /** "bytes": the catalog hands `file.bytes` (binaries, archives, databases); default "text". */
+  reads?: "text" | "bytes";
   /**
    * Files this one makes redundant when both are present in the same directory (package-lock.json makes
    * node_modules/.package-lock.json redundant; poetry.lock makes pyproject.toml's ranges redundant).
@@ -114,8 +121,8 @@ export interface Cataloger {
 export const EMPTY_RESULT: ParseResult = Object.freeze({ directDependencies: [], packages: [] }) as ParseResult;
 
 /**
- * Where catalogers' files come from: a directory today, an image's rootfs later (issue 6). Implemented in
- * catalog/sources; the catalog itself only sees this interface.
+ * Where catalogers' files come from: a directory, a rootfs, or a container image's squashed layers (issue 6).
+ * Implemented in catalog/sources; the catalog itself only sees this interface.
  */
 export interface FileSource {
   /** How to name the source to a user (the directory path, the image reference). */
@@ -123,7 +130,23 @@ export interface FileSource {
   /** Every regular file the source offers, root-relative POSIX paths, sorted. */
   files(): readonly string[];
   readFile(path: string): string | undefined;
+  /** Raw bytes, for catalogers that read binaries; sources that cannot give them leave it out. */
+  readBytes?(path: string): Uint8Array | undefined;
   listDir(path: string): string[];
+  /** The image layer a file comes from (images only): packages found in it record the layer. */
+  originOf?(path: string): LayerOrigin | undefined;
+}
+
+/** The layer of an image that last wrote a file (syft's layer attribution). */
+export interface LayerOrigin {
+  /** The layer blob's digest (as in the manifest: compressed). */
+  digest: string;
+  /** The uncompressed layer's digest (the config's rootfs.diff_ids entry). */
+  diffId: string;
+  /** The config history entry's created_by that made the layer, when recorded. */
+  createdBy?: string;
+  /** 0-based position of the layer in the image. */
+  index: number;
 }
 
 /** A problem met while cataloging, reported on stderr and in `-o json`. */

@@ -52,6 +52,13 @@ export class DirectorySource implements FileSource {
   }
 
   readFile(path: string): string | undefined {
+    const bytes = this.readBytes(path);
+    if (bytes === undefined) return undefined;
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  }
+
+  readBytes(path: string): Uint8Array | undefined {
     const abs = this.resolveInside(path);
     if (abs === undefined) return undefined;
     let fd: number;
@@ -74,8 +81,7 @@ export class DirectorySource implements FileSource {
         if (n === 0) break;
         read += n;
       }
-      const text = buf.subarray(0, read).toString("utf8");
-      return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+      return buf.subarray(0, read);
     } catch (err) {
       this.warnings.push({ file: path, message: `unreadable (${(err as NodeJS.ErrnoException).code ?? "error"}); skipped`, fileSkipped: true });
       return undefined;

@@ -7,9 +7,9 @@ import type { FileSource } from "../types.js";
  */
 export class MemorySource implements FileSource {
   readonly description: string;
-  private readonly contents: Map<string, string>;
+  private readonly contents: Map<string, string | Uint8Array>;
 
-  constructor(files: Record<string, string>, description = "memory") {
+  constructor(files: Record<string, string | Uint8Array>, description = "memory") {
     this.description = description;
     this.contents = new Map(Object.entries(files).map(([p, t]) => [posix.normalize(p).replace(/^\.\//, ""), t]));
   }
@@ -19,7 +19,13 @@ export class MemorySource implements FileSource {
   }
 
   readFile(path: string): string | undefined {
-    return this.contents.get(posix.normalize(path).replace(/^\.\//, ""));
+    const content = this.contents.get(posix.normalize(path).replace(/^\.\//, ""));
+    return content instanceof Uint8Array ? Buffer.from(content).toString("utf8") : content;
+  }
+
+  readBytes(path: string): Uint8Array | undefined {
+    const content = this.contents.get(posix.normalize(path).replace(/^\.\//, ""));
+    return typeof content === "string" ? new TextEncoder().encode(content) : content;
   }
 
   listDir(path: string): string[] {
