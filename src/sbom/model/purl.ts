@@ -11,6 +11,9 @@ const PURL_TYPE: Record<Ecosystem, string> = {
   gem: "gem",
   composer: "composer",
   nuget: "nuget",
+  deb: "deb",
+  apk: "apk",
+  rpm: "rpm",
   generic: "generic",
 };
 

@@ -12,6 +12,9 @@ export type Ecosystem =
   | "gem"
   | "composer"
   | "nuget"
+  | "deb"
+  | "apk"
+  | "rpm"
   | "generic";
 
 /** CycloneDX scope names; SPDX maps dev to DEV_DEPENDENCY_OF and optional to OPTIONAL_DEPENDENCY_OF. */

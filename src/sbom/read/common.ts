@@ -91,6 +91,9 @@ const ECOSYSTEM_OF_PURL_TYPE: ReadonlyMap<string, Ecosystem> = new Map<string, E
   ["gem", "gem"],
   ["composer", "composer"],
   ["nuget", "nuget"],
+  ["deb", "deb"],
+  ["apk", "apk"],
+  ["rpm", "rpm"],
 ]);
 
 export function ecosystemOf(purl: ParsedPurl | undefined): Ecosystem {
