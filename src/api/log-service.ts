@@ -1,9 +1,8 @@
 import type { KeyObject } from "node:crypto";
-import type { LogStore, SequencerLease } from "../store/ports.js";
+import type { LogStore } from "../store/ports.js";
+import { LeasedSequencing } from "../tlog/leased-sequencing.js";
 import { createLogSigner } from "../tlog/log-signer.js";
 import { TransparencyLog } from "../tlog/log.js";
-import { QueueDrain } from "../tlog/queue-relay.js";
-import { Sequencer } from "../tlog/sequencer.js";
 import { CheckpointWitnessing, type WitnessingOptions } from "../tlog/witnessing.js";
 
 export interface LogServiceOptions {
@@ -36,13 +35,8 @@ export interface LogServiceOptions {
 export class LogService {
   readonly log: TransparencyLog;
   readonly #options: LogServiceOptions;
-  #sequencer: Sequencer | undefined;
-  #lease: SequencerLease | undefined;
-  #retry: NodeJS.Timeout | undefined;
-  #closed = false;
-  #acquiring: Promise<void> | undefined;
-  #drain: QueueDrain | undefined;
   readonly #witnessing: CheckpointWitnessing | undefined;
+  #sequencing!: LeasedSequencing;
 
   private constructor(options: LogServiceOptions, log: TransparencyLog, witnessing: CheckpointWitnessing | undefined) {
     this.#options = options;
@@ -56,87 +50,36 @@ export class LogService {
     const witnessing = options.witnessing?.witnesses.length ? new CheckpointWitnessing({ ...options.witnessing, store: options.store }) : undefined;
     const log = new TransparencyLog({ store: options.store, signer, maxEntryBytes: options.maxEntryBytes, witnessing });
     const service = new LogService(options, log, witnessing);
-    await service.#tryAcquire();
+    service.#sequencing = await LeasedSequencing.start({
+      store: options.store,
+      sequencer: {
+        signCheckpoint: ({ size, rootHash }) => log.signer.checkpoint(size, rootHash),
+        maxBatch: options.maxBatch,
+        maxDelayMs: options.maxDelayMs,
+        now: options.now,
+      },
+      leaseRetryMs: options.leaseRetryMs,
+      onStart: (sequencer) => {
+        log.setSequencer(sequencer);
+        // The committed head (a restart's, or a new log's empty tree) goes to the witnesses without waiting for a write.
+        witnessing?.observe(sequencer.head);
+        options.onSequencing?.(true);
+      },
+      onStop: () => {
+        log.setSequencer(undefined);
+        options.onSequencing?.(false);
+      },
+    });
     return service;
   }
 
   get sequencing(): boolean {
-    return this.#sequencer !== undefined;
+    return this.#sequencing.sequencer !== undefined;
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#retry);
-    await this.#acquiring;
     await this.#witnessing?.close();
-    await this.#stepDown();
+    await this.#sequencing.close();
     await this.#options.store.close();
-  }
-
-  #tryAcquire(): Promise<void> {
-    this.#acquiring ??= this.#acquire().finally(() => {
-      this.#acquiring = undefined;
-    });
-    return this.#acquiring;
-  }
-
-  async #acquire(): Promise<void> {
-    if (this.#closed || this.#sequencer) return;
-    const lease = await this.#options.store.tryAcquireSequencer();
-    if (lease === undefined) {
-      this.#scheduleRetry();
-      return;
-    }
-    try {
-      const sequencer = await Sequencer.start({
-        store: this.#options.store,
-        signCheckpoint: ({ size, rootHash }) => this.log.signer.checkpoint(size, rootHash),
-        maxBatch: this.#options.maxBatch,
-        maxDelayMs: this.#options.maxDelayMs,
-        now: this.#options.now,
-      });
-      this.#lease = lease;
-      this.#sequencer = sequencer;
-      this.log.setSequencer(sequencer);
-      // Replicas sharing the store queue their submissions for whoever sequences: drain them into this sequencer.
-      const queue = this.#options.store.queue;
-      this.#drain = queue ? new QueueDrain(queue, sequencer, { maxBatch: this.#options.maxBatch }).start() : undefined;
-      // The committed head (a restart's, or a new log's empty tree) goes to the witnesses without waiting for a write.
-      this.#witnessing?.observe(sequencer.head);
-      this.#options.onSequencing?.(true);
-      void lease.lost.then(async () => {
-        if (this.#lease !== lease) return;
-        await this.#stepDown();
-        this.#scheduleRetry();
-      });
-    } catch (error) {
-      await lease.release().catch(() => {});
-      throw error;
-    }
-  }
-
-  async #stepDown(): Promise<void> {
-    const sequencer = this.#sequencer;
-    const lease = this.#lease;
-    const drain = this.#drain;
-    this.#drain = undefined;
-    await drain?.stop();
-    this.#sequencer = undefined;
-    this.#lease = undefined;
-    this.log.setSequencer(undefined);
-    if (sequencer) {
-      await sequencer.stop();
-      this.#options.onSequencing?.(false);
-    }
-    await lease?.release().catch(() => {});
-  }
-
-  #scheduleRetry(): void {
-    if (this.#closed) return;
-    clearTimeout(this.#retry);
-    this.#retry = setTimeout(() => {
-      this.#tryAcquire().catch(() => this.#scheduleRetry());
-    }, this.#options.leaseRetryMs ?? 1000);
-    this.#retry.unref();
   }
 }

@@ -7,10 +7,11 @@ import { bytesEqual, leafHash } from "../core/merkle/index.js";
 import { formatCheckpoint, formatSignedNote, parseCheckpoint, parseSignedNote, type NoteSignature } from "../core/note/index.js";
 import { encodeTlv, expectSeq, isContext, parseDer, raw } from "../core/x509/der.js";
 import { parseCertificate, verifyIssuedBy, type Certificate } from "../core/x509/index.js";
-import type { LogHead, LogStore, SequencerLease } from "../store/ports.js";
+import type { LogHead, LogStore } from "../store/ports.js";
+import { LeasedSequencing } from "../tlog/leased-sequencing.js";
 import { createLogSigner, type LogSigner } from "../tlog/log-signer.js";
-import { QueueDrain, submitThroughQueue } from "../tlog/queue-relay.js";
-import { Sequencer, type Sequenced } from "../tlog/sequencer.js";
+import { submitThroughQueue } from "../tlog/queue-relay.js";
+import type { Sequenced } from "../tlog/sequencer.js";
 import { TILE_WIDTH } from "../tlog/tiles/path.js";
 import { FullTileCache, LogReader } from "../tlog/tiles/reader.js";
 import type { ExtraDataStore } from "./extra-data.js";
@@ -122,12 +123,7 @@ export class CtLog {
   readonly #publicKey: KeyObject;
   readonly #tiles = new FullTileCache();
   readonly #recent = new Map<string, Promise<AddedSct>>();
-  #sequencer: Sequencer | undefined;
-  #lease: SequencerLease | undefined;
-  #drain: QueueDrain | undefined;
-  #retry: NodeJS.Timeout | undefined;
-  #acquiring: Promise<void> | undefined;
-  #closed = false;
+  #sequencing!: LeasedSequencing;
   /** The newest SCT timestamp this process issued: a tree head it signs is never older (RFC 6962 §3.5). */
   #latestTimestamp = 0n;
   #reader: { head: LogHead; reader: LogReader; sth: SignedTreeHead } | undefined;
@@ -170,7 +166,18 @@ export class CtLog {
    */
   static async start(options: CtLogOptions): Promise<CtLog> {
     const log = new CtLog(options);
-    await log.#tryAcquire();
+    log.#sequencing = await LeasedSequencing.start({
+      store: options.store,
+      sequencer: {
+        signCheckpoint: ({ size, rootHash }) => log.#signCheckpoint(size, rootHash),
+        maxBatch: options.maxBatch,
+        // The CA waits for its SCT inside every certificate request: commit at once (batches still form under load).
+        maxDelayMs: options.maxDelayMs ?? 0,
+        now: () => Math.floor(log.#now().getTime() / 1000),
+      },
+      leaseRetryMs: options.leaseRetryMs,
+      stopReason: "the CT log is shutting down",
+    });
     return log;
   }
 
@@ -180,7 +187,7 @@ export class CtLog {
   }
 
   get sequencing(): boolean {
-    return this.#sequencer !== undefined;
+    return this.#sequencing.sequencer !== undefined;
   }
 
   /**
@@ -238,7 +245,7 @@ export class CtLog {
   }
 
   async #sequence(leaf: Uint8Array, hash: Uint8Array): Promise<Sequenced> {
-    const sequencer = this.#sequencer;
+    const sequencer = this.#sequencing.sequencer;
     if (sequencer) return sequencer.submit(leaf, Buffer.from(hash).toString("hex"));
     // Another process holds the lease: hand the checked leaf over through the store's shared queue.
     return submitThroughQueue(this.#store, leaf);
@@ -370,7 +377,7 @@ export class CtLog {
 
   /** A reader of the newest committed head, and its STH (checked once per head). */
   async #current(): Promise<{ head: LogHead; reader: LogReader; sth: SignedTreeHead }> {
-    const head = this.#sequencer?.head ?? (await this.#store.readHead());
+    const head = this.#sequencing.sequencer?.head ?? (await this.#store.readHead());
     if (head === undefined) throw new VouchError("LOG_UNAVAILABLE", "the CT log has no tree head yet");
     const cached = this.#reader;
     if (cached && cached.head.size === head.size && bytesEqual(cached.head.rootHash, head.rootHash)) return cached;
@@ -405,73 +412,10 @@ export class CtLog {
     return { treeSize: head.size, timestamp, rootHash: new Uint8Array(head.rootHash), treeHeadSignature };
   }
 
-  // --- Sequencer lease (as src/api/log-service.ts) ------------------------------------------------------------------
-
   /** Stops sequencing (the batch in flight commits), releases the lease and closes the store. */
   async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#retry);
-    await this.#acquiring;
-    await this.#stepDown();
+    await this.#sequencing.close();
     await this.#store.close();
-  }
-
-  #tryAcquire(): Promise<void> {
-    this.#acquiring ??= this.#acquire().finally(() => {
-      this.#acquiring = undefined;
-    });
-    return this.#acquiring;
-  }
-
-  async #acquire(): Promise<void> {
-    if (this.#closed || this.#sequencer) return;
-    const lease = await this.#store.tryAcquireSequencer();
-    if (lease === undefined) {
-      this.#scheduleRetry();
-      return;
-    }
-    try {
-      const sequencer = await Sequencer.start({
-        store: this.#store,
-        signCheckpoint: ({ size, rootHash }) => this.#signCheckpoint(size, rootHash),
-        maxBatch: this.#options.maxBatch,
-        maxDelayMs: this.#options.maxDelayMs ?? 0,
-        now: () => Math.floor(this.#now().getTime() / 1000),
-      });
-      this.#lease = lease;
-      this.#sequencer = sequencer;
-      const queue = this.#store.queue;
-      this.#drain = queue ? new QueueDrain(queue, sequencer, { maxBatch: this.#options.maxBatch }).start() : undefined;
-      void lease.lost.then(async () => {
-        if (this.#lease !== lease) return;
-        await this.#stepDown();
-        this.#scheduleRetry();
-      });
-    } catch (error) {
-      await lease.release().catch(() => {});
-      throw error;
-    }
-  }
-
-  async #stepDown(): Promise<void> {
-    const sequencer = this.#sequencer;
-    const lease = this.#lease;
-    const drain = this.#drain;
-    this.#drain = undefined;
-    await drain?.stop();
-    this.#sequencer = undefined;
-    this.#lease = undefined;
-    await sequencer?.stop("the CT log is shutting down");
-    await lease?.release().catch(() => {});
-  }
-
-  #scheduleRetry(): void {
-    if (this.#closed) return;
-    clearTimeout(this.#retry);
-    this.#retry = setTimeout(() => {
-      this.#tryAcquire().catch(() => this.#scheduleRetry());
-    }, this.#options.leaseRetryMs ?? 1000);
-    this.#retry.unref();
   }
 }
 
