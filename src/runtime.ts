@@ -139,21 +139,34 @@ export function logDir(dataDir: string): string {
  * imported here on demand so that verbs without a log never load Kysely, pg or better-sqlite3.
  */
 export async function openLogStore(config: VouchConfig, dataDir: string, env: Env = process.env): Promise<{ store: LogStore; description: string }> {
+  return openTreeStore(config, env, { dir: logDir(dataDir), sqliteFile: "log.sqlite" });
+}
+
+/** Where one tree lives: its directory in the data dir, its SQLite file there, its PostgreSQL schema. */
+interface TreePlace {
+  dir: string;
+  sqliteFile: string;
+  /** PostgreSQL schema (default: the connection's, for the transparency log). */
+  schema?: string;
+}
+
+async function openTreeStore(config: VouchConfig, env: Env, place: TreePlace): Promise<{ store: LogStore; description: string }> {
   const kind = config.log?.store ?? (env.DATABASE_URL ? "postgres" : "filesystem");
   switch (kind) {
     case "postgres": {
       const url = env.DATABASE_URL;
       if (!url) throw new VouchError("INPUT_USAGE", "log.store is postgres but DATABASE_URL is not set");
       const { openPostgresLogStore } = await import("./store/postgres/log-store.js");
-      return { store: await openPostgresLogStore(url), description: `PostgreSQL (${redactUrl(url)})` };
+      const where = place.schema ? `, schema ${place.schema}` : "";
+      return { store: await openPostgresLogStore(url, { schema: place.schema }), description: `PostgreSQL (${redactUrl(url)}${where})` };
     }
     case "sqlite": {
-      const file = join(logDir(dataDir), "log.sqlite");
+      const file = join(place.dir, place.sqliteFile);
       const { openSqliteLogStore } = await import("./store/sqlite/log-store.js");
       return { store: await openSqliteLogStore(file), description: `SQLite (${file})` };
     }
     default: {
-      const dir = join(logDir(dataDir), "tiles");
+      const dir = join(place.dir, "tiles");
       const { openFsLogStore } = await import("./store/fs/log-store.js");
       return { store: await openFsLogStore(dir), description: `files (${dir})` };
     }
@@ -180,23 +193,7 @@ export function ctDataDir(dataDir: string): string {
  * from it (its own directory, SQLite file, or PostgreSQL schema "ct"), since it is a tree of its own.
  */
 export async function openCtLogStore(config: VouchConfig, dataDir: string, env: Env = process.env): Promise<LogStore> {
-  const kind = config.log?.store ?? (env.DATABASE_URL ? "postgres" : "filesystem");
-  switch (kind) {
-    case "postgres": {
-      const url = env.DATABASE_URL;
-      if (!url) throw new VouchError("INPUT_USAGE", "log.store is postgres but DATABASE_URL is not set");
-      const { openPostgresLogStore } = await import("./store/postgres/log-store.js");
-      return openPostgresLogStore(url, { schema: "ct" });
-    }
-    case "sqlite": {
-      const { openSqliteLogStore } = await import("./store/sqlite/log-store.js");
-      return openSqliteLogStore(join(ctDataDir(dataDir), "ct.sqlite"));
-    }
-    default: {
-      const { openFsLogStore } = await import("./store/fs/log-store.js");
-      return openFsLogStore(join(ctDataDir(dataDir), "tiles"));
-    }
-  }
+  return (await openTreeStore(config, env, { dir: ctDataDir(dataDir), sqliteFile: "ct.sqlite", schema: "ct" })).store;
 }
 
 /** A connection string without its password, for logs. */
