@@ -12,8 +12,7 @@
  * (as the suite calls it next) and @sigstore/verify accept the results.
  */
 import { createHash, X509Certificate } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bundleFromJSON } from "@sigstore/bundle";
 import { TrustedRoot as TrustedRootMessage } from "@sigstore/protobuf-specs";
@@ -21,18 +20,18 @@ import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conformanceSignBundle } from "../../src/api/conformance.js";
 import { thrownVouchError, rejectedVouchError } from "../support/errors.js";
-import { spawnVouch, vouch, vouchAsync, type RunningVouch } from "../support/cli.js";
-import { startOidcIssuer, type OidcIssuer } from "../support/oidc-issuer.js";
+import { vouchAsync, type RunningVouch } from "../support/cli.js";
+import { startKeylessDeployment, WORKFLOW_IDENTITY, type KeylessDeployment } from "../support/keyless-deployment.js";
+import type { OidcIssuer } from "../support/oidc-issuer.js";
 
-const work = mkdtempSync(join(tmpdir(), "vouch-conformance-sign-"));
-const env = { VOUCH_DATA_DIR: join(work, "data"), VOUCH_CA_PASSWORD: "ca password for the test" };
 const UPSTREAM = join(import.meta.dirname, "..", "fixtures", "sigstore", "conformance", "test", "assets");
 const A_TXT = join(UPSTREAM, "a.txt");
 const STATEMENT = join(UPSTREAM, "statement.json");
 const PRODUCTION_ROOT = join(import.meta.dirname, "..", "fixtures", "sigstore", "sigstore-js", "derived", "public-good-trusted_root.json");
-// The loopback issuer mints GitHub Actions-shaped tokens; Fulcio's github-workflow SAN is the job workflow.
-const WORKFLOW_IDENTITY = "https://github.com/octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main";
 
+let deployment: KeylessDeployment;
+let work: string;
+let env: Record<string, string>;
 let issuer: OidcIssuer;
 let server: RunningVouch;
 let trustedRoot: unknown;
@@ -40,24 +39,12 @@ let signingConfigFile: string;
 let trustedRootFile: string;
 
 beforeAll(async () => {
-  issuer = await startOidcIssuer();
-  const init = vouch(["ca", "init", "-o", "json"], { env });
-  expect(init.stderr).toBe("");
-  expect(init.code).toBe(0);
-  const config = join(work, "vouch.yaml");
-  writeFileSync(config, ["ca:", "  issuers:", `    - url: ${issuer.url}`, "      type: github-workflow", ""].join("\n"));
-  server = await spawnVouch(["serve", "--port", "0", "--config", config], { env });
-  const exported = vouch(["trust", "export", "--out", join(work, "trust")], { env });
-  expect(exported.code, exported.stderr).toBe(0);
-  trustedRootFile = join(work, "trust", "trusted_root.json");
-  signingConfigFile = join(work, "trust", "signing_config.json");
-  trustedRoot = JSON.parse(readFileSync(trustedRootFile, "utf8"));
+  deployment = await startKeylessDeployment("vouch-conformance-sign-");
+  ({ work, env, issuer, server, trustedRoot, signingConfigFile, trustedRootFile } = deployment);
 }, 60_000);
 
 afterAll(async () => {
-  expect(await server?.stop()).toBe(0);
-  await issuer?.close();
-  rmSync(work, { recursive: true, force: true });
+  expect(await deployment?.stop()).toBe(0);
 });
 
 const sigstoreVerifier = () => new Verifier(toTrustMaterial(TrustedRootMessage.fromJSON(trustedRoot)));

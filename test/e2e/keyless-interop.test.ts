@@ -10,23 +10,22 @@
  * - bad tokens and bad requests get 4xx with a reason, and no certificate is issued (the CT log does not grow).
  */
 import { createHash, generateKeyPairSync, sign as nodeSign, X509Certificate } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bundleToJSON } from "@sigstore/bundle";
 import { TrustedRoot as TrustedRootMessage } from "@sigstore/protobuf-specs";
 import { FulcioSigner, MessageSignatureBundleBuilder, DSSEBundleBuilder, RekorWitness, TSAWitness } from "@sigstore/sign";
 import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnVouch, vouch, vouchAsync, type RunningVouch } from "../support/cli.js";
-import { generateSigningKey, startOidcIssuer, type OidcIssuer } from "../support/oidc-issuer.js";
+import { vouchAsync, type RunningVouch } from "../support/cli.js";
+import { startKeylessDeployment, WORKFLOW_IDENTITY, type KeylessDeployment } from "../support/keyless-deployment.js";
+import { generateSigningKey, type OidcIssuer } from "../support/oidc-issuer.js";
 
-const work = mkdtempSync(join(tmpdir(), "vouch-keyless-"));
-const env = { VOUCH_DATA_DIR: join(work, "data"), VOUCH_CA_PASSWORD: "ca password for the test" };
 const ARTIFACT = Buffer.from("an artifact signed keyless against vouch's own CA\n");
-// GitHub's SAN is the job workflow (a reusable workflow here), not the calling workflow (Fulcio's github-workflow type).
-const WORKFLOW_IDENTITY = "https://github.com/octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main";
 
+let deployment: KeylessDeployment;
+let work: string;
+let env: Record<string, string>;
 let issuer: OidcIssuer;
 let server: RunningVouch;
 let trustedRoot: any;
@@ -34,28 +33,13 @@ let signingConfigFile: string;
 let trustedRootFile: string;
 
 beforeAll(async () => {
-  issuer = await startOidcIssuer();
-  const init = vouch(["ca", "init", "-o", "json"], { env });
-  expect(init.stderr).toBe("");
-  expect(init.code).toBe(0);
-  const config = join(work, "vouch.yaml");
-  // The issue's example, with the loopback issuer in place of GitHub's second entry.
-  writeFileSync(
-    config,
-    ["ca:", "  issuers:", "    - url: https://token.actions.githubusercontent.com", "      type: github-workflow", `    - url: ${issuer.url}`, "      type: github-workflow", ""].join("\n"),
-  );
-  server = await spawnVouch(["serve", "--port", "0", "--config", config], { env });
-  const exported = vouch(["trust", "export", "--out", join(work, "trust")], { env });
-  expect(exported.code, exported.stderr).toBe(0);
-  trustedRootFile = join(work, "trust", "trusted_root.json");
-  signingConfigFile = join(work, "trust", "signing_config.json");
-  trustedRoot = JSON.parse(readFileSync(trustedRootFile, "utf8"));
+  // The issue's example: GitHub's issuer (never contacted here) and the loopback one in place of 127.0.0.1:9000.
+  deployment = await startKeylessDeployment("vouch-keyless-", ["    - url: https://token.actions.githubusercontent.com", "      type: github-workflow"]);
+  ({ work, env, issuer, server, trustedRoot, signingConfigFile, trustedRootFile } = deployment);
 }, 60_000);
 
 afterAll(async () => {
-  expect(await server?.stop()).toBe(0);
-  await issuer?.close();
-  rmSync(work, { recursive: true, force: true });
+  expect(await deployment?.stop()).toBe(0);
 });
 
 const sigstoreVerifier = () => new Verifier(toTrustMaterial(TrustedRootMessage.fromJSON(trustedRoot)));

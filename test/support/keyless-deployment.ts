@@ -1,0 +1,61 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnVouch, vouch, type RunningVouch } from "./cli.js";
+import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer.js";
+
+/**
+ * A private Sigstore made of vouch alone, for end-to-end tests: a loopback OIDC issuer minting GitHub Actions-shaped
+ * tokens, `vouch ca init`, `vouch serve` (a real process: log, CA, CT log, TSA) trusting that issuer, and
+ * `vouch trust export` (trusted_root.json + signing_config.json).
+ */
+export interface KeylessDeployment {
+  work: string;
+  /** VOUCH_DATA_DIR and VOUCH_CA_PASSWORD for further CLI runs against this deployment's data directory. */
+  env: Record<string, string>;
+  issuer: OidcIssuer;
+  server: RunningVouch;
+  trustedRootFile: string;
+  signingConfigFile: string;
+  /** trusted_root.json, parsed (protobuf JSON mapping). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- handed to @sigstore/protobuf-specs fromJSON and read by path in tests
+  trustedRoot: any;
+  /** Stops the server (asserting a clean exit code is the caller's) and the issuer, and removes the files. */
+  stop(): Promise<number | null>;
+}
+
+/** The SAN of the loopback issuer's GitHub tokens: Fulcio's github-workflow SAN is the job workflow, not the caller. */
+export const WORKFLOW_IDENTITY = "https://github.com/octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main";
+
+/**
+ * @param extraIssuerYaml more `ca.issuers` entries to configure before the loopback one (the YAML list items, indented
+ *   as in the issue's example), e.g. the real GitHub issuer, which the tests never contact.
+ */
+export async function startKeylessDeployment(prefix: string, extraIssuerYaml: string[] = []): Promise<KeylessDeployment> {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const env = { VOUCH_DATA_DIR: join(work, "data"), VOUCH_CA_PASSWORD: "ca password for the test" };
+  const issuer = await startOidcIssuer();
+  const init = vouch(["ca", "init", "-o", "json"], { env });
+  if (init.code !== 0) throw new Error(`vouch ca init failed: ${init.stderr}`);
+  const config = join(work, "vouch.yaml");
+  writeFileSync(config, ["ca:", "  issuers:", ...extraIssuerYaml, `    - url: ${issuer.url}`, "      type: github-workflow", ""].join("\n"));
+  const server = await spawnVouch(["serve", "--port", "0", "--config", config], { env });
+  const exported = vouch(["trust", "export", "--out", join(work, "trust")], { env });
+  if (exported.code !== 0) throw new Error(`vouch trust export failed: ${exported.stderr}`);
+  const trustedRootFile = join(work, "trust", "trusted_root.json");
+  return {
+    work,
+    env,
+    issuer,
+    server,
+    trustedRootFile,
+    signingConfigFile: join(work, "trust", "signing_config.json"),
+    trustedRoot: JSON.parse(readFileSync(trustedRootFile, "utf8")),
+    async stop() {
+      const code = await server.stop();
+      await issuer.close();
+      rmSync(work, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
