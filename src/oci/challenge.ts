@@ -1,0 +1,66 @@
+/**
+ * WWW-Authenticate challenges (RFC 9110 §11.6.1), as registries send them (distribution `docs/spec/auth/token.md`):
+ *
+ *   Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"
+ *   Basic realm="Registry Realm"
+ *
+ * A header may carry several challenges ("Basic realm=x, Bearer realm=y"); parameter names are case-insensitive.
+ */
+export interface Challenge {
+  /** Lower-case scheme: "bearer", "basic". */
+  scheme: string;
+  /** Parameters, names lower-cased. */
+  params: Record<string, string>;
+}
+
+export function parseChallenges(header: string): Challenge[] {
+  const out: Challenge[] = [];
+  let i = 0;
+  const n = header.length;
+  const skipSpace = () => {
+    while (i < n && (header[i] === " " || header[i] === "\t")) i++;
+  };
+  const readToken = (): string => {
+    const start = i;
+    while (i < n && /[!#$%&'*+.^_`|~0-9A-Za-z-]/.test(header[i]!)) i++;
+    return header.slice(start, i);
+  };
+  let current: Challenge | undefined;
+  while (i < n) {
+    skipSpace();
+    if (header[i] === ",") {
+      i++;
+      continue;
+    }
+    const token = readToken();
+    if (token === "") {
+      i++; // a character no grammar allows here: skip it rather than loop
+      continue;
+    }
+    skipSpace();
+    if (header[i] === "=" && current !== undefined) {
+      i++;
+      skipSpace();
+      let value: string;
+      if (header[i] === '"') {
+        i++;
+        value = "";
+        while (i < n && header[i] !== '"') {
+          if (header[i] === "\\" && i + 1 < n) i++;
+          value += header[i];
+          i++;
+        }
+        i++; // closing quote
+      } else {
+        value = readToken();
+        // token68 (base64-ish) values may end in "="
+        while (header[i] === "=") value += header[i++];
+      }
+      current.params[token.toLowerCase()] = value;
+    } else {
+      current = { scheme: token.toLowerCase(), params: {} };
+      out.push(current);
+    }
+  }
+  return out;
+}

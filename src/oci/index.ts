@@ -1,0 +1,18 @@
+/** OCI registries: references, the distribution API client, Docker credentials, platform pick. */
+export { parseReference, formatReference, familiarReference, apiHost, isLoopbackRegistry, DOCKER_HUB, DOCKER_HUB_API_HOST, type ImageReference } from "./reference.js";
+export { parseDigest, isDigest, digestOf, createDigester, type DigestAlgorithm, type ParsedDigest, type Digester } from "./digest.js";
+export { parsePlatform, formatPlatform, hostPlatform, pickPlatform, platformRank } from "./platform.js";
+export { parseManifestDocument, parseDescriptor, type ManifestDocument, type ImageIndexDocument, type ImageManifestDocument } from "./manifest.js";
+export { parseChallenges, type Challenge } from "./challenge.js";
+export { parseDockerConfig, readDockerConfig, staticCredentials, type CredentialStore, type RegistryCredential, type DockerConfigLocation } from "./docker-config.js";
+export {
+  RegistryClient,
+  MANIFEST_ACCEPT,
+  type RegistryClientOptions,
+  type RepositoryTarget,
+  type FetchedManifest,
+  type OciFetch,
+  type OciRequestInit,
+  type OciResponse,
+} from "./client.js";
+export { openRegistryImage, DEFAULT_PLATFORM, type RegistryImageOptions } from "./registry-image.js";
