@@ -2,12 +2,13 @@ import { posix } from "node:path";
 import { isVouchError } from "../core/errors.js";
 import { mergeHashes } from "../sbom/model/hash.js";
 import { licenseKey, normalizeLicense, normalizeLicenses } from "../sbom/model/license.js";
-import type { Component, Dependency, License, Scope } from "../sbom/model/types.js";
+import type { Component, Dependency, License, Property, Scope } from "../sbom/model/types.js";
 import type {
   CatalogContext,
   Cataloger,
   CatalogWarning,
   FileSource,
+  LayerOrigin,
   PackageRecord,
   ParseResult,
   ProjectRecord,
@@ -58,7 +59,10 @@ export function catalogSource(source: FileSource, catalogers: readonly Cataloger
       warnings.push({ file: path, line: err.location.line, message: `${err.message}; skipped`, fileSkipped: true });
       continue;
     }
-    const refs = merger.addResult(result, path);
+    // In an image, everything a file declares came with the layer that last wrote the file (syft's layerID).
+    const origin = source.originOf?.(path);
+    const layerProps = origin ? layerProperties(origin) : [];
+    const refs = merger.addResult(result, path, layerProps);
     filesCataloged.push({ path, cataloger: cataloger.name, packages: result.packages.length });
     const fileDir = posix.dirname(path) === "." ? "" : posix.dirname(path);
     const dir = result.projectDir !== undefined ? posix.normalize(result.projectDir).replace(/^\.$/, "") : fileDir;
@@ -67,7 +71,7 @@ export function catalogSource(source: FileSource, catalogers: readonly Cataloger
       merger.addEdges(refs.get(ws.id)!, ws.directDependencies.map((id) => refs.get(id)).filter((r): r is string => r !== undefined));
     }
     if (result.project) {
-      const component = merger.addProject(result.project, path);
+      const component = merger.addProject(result.project, path, layerProps);
       projects.push({ dir, component, deps: direct, cataloger: priority });
       for (const ws of result.workspaces ?? []) direct.push(refs.get(ws.id)!);
     } else {
@@ -135,10 +139,10 @@ class ComponentMerger {
    * id -> bomRef. Workspaces are registered before any edge is resolved, so that packages, the project and
    * other members may depend on a workspace in any order.
    */
-  addResult(result: ParseResult, file: string): Map<string, string> {
+  addResult(result: ParseResult, file: string, extra: readonly Property[] = []): Map<string, string> {
     const refs = new Map<string, string>();
-    for (const pkg of result.packages) refs.set(pkg.id, this.addPackage(pkg, file).bomRef);
-    for (const ws of result.workspaces ?? []) refs.set(ws.id, this.addProject(ws.project, file).bomRef);
+    for (const pkg of result.packages) refs.set(pkg.id, this.addPackage(pkg, file, extra).bomRef);
+    for (const ws of result.workspaces ?? []) refs.set(ws.id, this.addProject(ws.project, file, extra).bomRef);
     for (const pkg of result.packages) {
       const from = refs.get(pkg.id)!;
       const to = pkg.dependsOn.map((id) => refs.get(id)).filter((r): r is string => r !== undefined && r !== from);
@@ -147,7 +151,7 @@ class ComponentMerger {
     return refs;
   }
 
-  addProject(project: ProjectRecord, file: string): Component {
+  addProject(project: ProjectRecord, file: string, extra: readonly Property[] = []): Component {
     const bomRef = project.purl ?? `project:${project.ecosystem}/${project.group ? `${project.group}/` : ""}${project.name}@${project.version}`;
     return this.upsert({
       bomRef,
@@ -164,7 +168,7 @@ class ComponentMerger {
       author: project.author,
       externalRefs: project.externalRefs ?? [],
       foundIn: [file],
-      properties: [],
+      properties: [...extra],
     });
   }
 
@@ -190,7 +194,7 @@ class ComponentMerger {
     return { components, dependencies };
   }
 
-  private addPackage(pkg: PackageRecord, file: string): Component {
+  private addPackage(pkg: PackageRecord, file: string, extra: readonly Property[]): Component {
     return this.upsert({
       bomRef: pkg.purl,
       type: "library",
@@ -207,7 +211,7 @@ class ComponentMerger {
       description: pkg.description,
       externalRefs: pkg.externalRefs ?? [],
       foundIn: [file],
-      properties: pkg.properties ?? [],
+      properties: [...(pkg.properties ?? []), ...extra],
     });
   }
 
@@ -232,6 +236,19 @@ class ComponentMerger {
     for (const p of next.properties) if (!prev.properties.some((q) => q.name === p.name && q.value === p.value)) prev.properties.push(p);
     return prev;
   }
+}
+
+/**
+ * Component properties naming the image layer a file came from: the layer blob's digest, its diffID and the
+ * build step that made it (syft records the same as syft:location:N:layerID).
+ */
+export function layerProperties(origin: LayerOrigin): Property[] {
+  return [
+    { name: "vouch:layer:digest", value: origin.digest },
+    { name: "vouch:layer:diffID", value: origin.diffId },
+    { name: "vouch:layer:index", value: String(origin.index) },
+    ...(origin.createdBy !== undefined ? [{ name: "vouch:layer:createdBy", value: origin.createdBy }] : []),
+  ];
 }
 
 function licensesOf(declared: string | readonly string[] | undefined): License[] {

@@ -10,11 +10,19 @@ export interface SbomFacts {
   fallbackRootName: string;
   /** Who the SBOM data is from (`--author`). */
   authors?: string[];
+  /**
+   * The root component when the SBOM describes something other than a source tree (a container image). A
+   * project the catalog found at the top of the tree is then an ordinary component the root depends on.
+   */
+  root?: Component;
 }
 
 /** Turn what the catalogers found into the SBOM model: root component, sorted components, full graph. */
 export function toSbom(out: CatalogOutput, facts: SbomFacts): Sbom {
-  const root: Component = out.rootProject
+  if (facts.root) out = withRootProjectAsComponent(out);
+  const root: Component = facts.root
+    ? { ...facts.root, foundIn: [...facts.root.foundIn] }
+    : out.rootProject
     ? { ...out.rootProject, foundIn: [...out.rootProject.foundIn] }
     : {
         bomRef: `project:${facts.fallbackRootName}`,
@@ -37,4 +45,14 @@ export function toSbom(out: CatalogOutput, facts: SbomFacts): Sbom {
     components: out.components.filter((c) => c.bomRef !== root.bomRef),
     dependencies,
   };
+}
+
+/** The catalog's root project demoted to a component (the image is the root): it keeps its edges. */
+function withRootProjectAsComponent(out: CatalogOutput): CatalogOutput {
+  const project = out.rootProject;
+  if (!project) return out;
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const components = out.components.some((c) => c.bomRef === project.bomRef) ? out.components : [...out.components, project].sort((a, b) => cmp(a.bomRef, b.bomRef));
+  const dependencies = [...out.dependencies.filter((d) => d.ref !== project.bomRef), { ref: project.bomRef, dependsOn: out.rootDependsOn }].sort((a, b) => cmp(a.ref, b.ref));
+  return { ...out, rootProject: undefined, components, dependencies, rootDependsOn: [...new Set([project.bomRef, ...out.rootDependsOn])].sort(cmp) };
 }

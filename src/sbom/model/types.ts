@@ -56,7 +56,8 @@ export interface ExternalRef {
   url: string;
 }
 
-export type ComponentType = "application" | "library" | "framework" | "file";
+/** "container": a container image (the root of an image SBOM). */
+export type ComponentType = "application" | "library" | "framework" | "file" | "container";
 
 export interface Component {
   /** Unique within one SBOM: the purl when there is one. */

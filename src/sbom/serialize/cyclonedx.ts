@@ -94,7 +94,7 @@ function component(c: Component, v: CycloneDxVersion): Json {
     name: c.name,
     ...(c.version ? { version: c.version } : {}),
     ...(c.description ? { description: c.description } : {}),
-    ...(c.type === "application" ? {} : { scope: c.scope === "dev" ? "excluded" : c.scope }),
+    ...(c.type === "application" || c.type === "container" ? {} : { scope: c.scope === "dev" ? "excluded" : c.scope }),
     ...(c.hashes.length > 0 ? { hashes: c.hashes.map((h) => ({ alg: h.alg, content: h.content })) } : {}),
     ...(licenses.length > 0 ? { licenses } : {}),
     ...(c.purl ? { purl: c.purl } : {}),

@@ -108,9 +108,11 @@ function spdxPackage(c: Component, id: string, isRoot: boolean, extracted: Map<s
     ...(c.purl
       ? { externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: c.purl }] }
       : {}),
-    primaryPackagePurpose: isRoot || c.type === "application" ? "APPLICATION" : c.type === "framework" ? "FRAMEWORK" : "LIBRARY",
+    primaryPackagePurpose: PURPOSE[isRoot && c.type !== "container" ? "application" : c.type],
   };
 }
+
+const PURPOSE: Record<Component["type"], string> = { application: "APPLICATION", framework: "FRAMEWORK", library: "LIBRARY", file: "LIBRARY", container: "CONTAINER" };
 
 /** One SPDX expression for all declared licenses (AND-ed); non-SPDX names become extracted LicenseRefs. */
 function spdxLicense(licenses: readonly License[], extracted: Map<string, string>): string {

@@ -59,6 +59,8 @@ export interface ImageLayout {
    * The root component then says so, since a registry would show another manifest digest for the image.
    */
   readonly synthesizedManifest?: boolean;
+  /** Things the user should know about how the image was picked (several images in one archive): become warnings. */
+  readonly notes?: readonly string[];
   /** Release files or connections; the ImageSource calls it when it has read what it needs. */
   close?(): Promise<void>;
 }
