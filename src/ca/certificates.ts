@@ -24,7 +24,8 @@ import {
   Validity,
   Version,
 } from "@peculiar/asn1-x509";
-import type { KeyAlgorithm } from "../core/crypto/keys.js";
+import type { KeyObject } from "node:crypto";
+import { keyAlgorithm, sign, type KeyAlgorithm } from "../core/crypto/keys.js";
 import { encodeTlv } from "../core/x509/der.js";
 import { FULCIO_EXTENSIONS, FULCIO_RAW_STRING_OIDS, OID, type FulcioClaimName } from "../core/x509/oids.js";
 
@@ -126,6 +127,37 @@ export function caCertificateTbs(options: CaCertificateOptions): Uint8Array {
     issuer: options.issuer,
     validity: new Validity({ notBefore: options.notBefore, notAfter: options.notAfter }),
     subject: subjectName,
+    subjectPublicKeyInfo: AsnConvert.parse(options.subjectPublicKeyDer, SubjectPublicKeyInfo),
+    extensions: new Extensions(extensions),
+  });
+  return new Uint8Array(der(tbs));
+}
+
+export interface EndEntityCertificateOptions extends Omit<CaCertificateOptions, "pathLength"> {
+  /** The one extended key usage the certificate is for (timeStamping for a TSA). */
+  extendedKeyUsage: string;
+  /** RFC 3161 §2.3 wants a TSA's EKU critical; RFC 5280 leaves it to the profile. */
+  extendedKeyUsageCritical: boolean;
+}
+
+/**
+ * An end-entity certificate with a subject name (a TSA's signing certificate, say): keyUsage digitalSignature
+ * (critical), one EKU, SKI and AKI. Keyless leaves have their own builder (`leafTbs`).
+ */
+export function endEntityCertificateTbs(options: EndEntityCertificateOptions): Uint8Array {
+  const extensions = [
+    extension(OID.keyUsage, true, der(new KeyUsage(KeyUsageFlags.digitalSignature))),
+    extension(OID.extKeyUsage, options.extendedKeyUsageCritical, der(new ExtendedKeyUsage([options.extendedKeyUsage]))),
+    extension(OID.subjectKeyIdentifier, false, der(new SubjectKeyIdentifier(keyIdentifier(options.subjectPublicKeyDer)))),
+    extension(OID.authorityKeyIdentifier, false, der(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdentifier(options.issuerPublicKeyDer)) }))),
+  ];
+  const tbs = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: options.serial ?? randomSerial(),
+    signature: signatureAlgorithm(options.signatureAlgorithm),
+    issuer: options.issuer,
+    validity: new Validity({ notBefore: options.notBefore, notAfter: options.notAfter }),
+    subject: encodeName(options.subject),
     subjectPublicKeyInfo: AsnConvert.parse(options.subjectPublicKeyDer, SubjectPublicKeyInfo),
     extensions: new Extensions(extensions),
   });
@@ -304,6 +336,11 @@ export function assembleCertificate(tbsDer: Uint8Array, algorithm: KeyAlgorithm,
   // The signed bytes go in as they are (no parse and re-encode): the signature covers exactly these octets.
   const bitString = encodeTlv(0x03, [new Uint8Array([0x00]), signature]);
   return encodeTlv(0x30, [tbsDer, new Uint8Array(der(signatureAlgorithm(algorithm))), bitString]);
+}
+
+/** Signs a TBS with a key in memory, synchronously (a TSA's or a test's chain, made once at start-up). */
+export function signCertificateWithKey(tbsDer: Uint8Array, key: KeyObject): Uint8Array {
+  return assembleCertificate(tbsDer, keyAlgorithm(key), sign(key, tbsDer));
 }
 
 /** Builds and signs: the TBS from `tbs`, the signature from the CA key. */

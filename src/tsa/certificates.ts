@@ -1,26 +1,5 @@
-import { createHash, createPublicKey, randomBytes, sign as nodeSign, type KeyObject } from "node:crypto";
-import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
-import {
-  AlgorithmIdentifier,
-  AttributeTypeAndValue,
-  AttributeValue,
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  Certificate,
-  ExtendedKeyUsage,
-  Extension,
-  Extensions,
-  KeyIdentifier,
-  KeyUsage,
-  KeyUsageFlags,
-  Name,
-  RelativeDistinguishedName,
-  SubjectKeyIdentifier,
-  SubjectPublicKeyInfo,
-  TBSCertificate,
-  Validity,
-  Version,
-} from "@peculiar/asn1-x509";
+import { createPublicKey, randomBytes, type KeyObject } from "node:crypto";
+import { caCertificateTbs, encodeName, endEntityCertificateTbs, randomSerial, signCertificateWithKey } from "../ca/certificates.js";
 import { OID } from "../core/x509/oids.js";
 
 /**
@@ -72,7 +51,7 @@ export function signatureDigest(algorithm: TsaKeyAlgorithm): "sha256" | "sha384"
   return DIGEST[algorithm];
 }
 
-/** [leaf, root] DER. */
+/** [leaf, root] DER, built with the CA's X.509 builders (src/ca/certificates.ts). */
 export function createTsaChain(options: TsaChainOptions): [Uint8Array, Uint8Array] {
   const algorithm = tsaKeyAlgorithm(options.rootKey);
   if (algorithm === undefined || tsaKeyAlgorithm(options.signingKey) === undefined) throw new Error("TSA keys must be ECDSA P-256 or P-384");
@@ -83,80 +62,25 @@ export function createTsaChain(options: TsaChainOptions): [Uint8Array, Uint8Arra
   const notBefore = new Date(Math.floor(options.now.getTime() / 1000) * 1000 - 5 * 60_000);
   const notAfter = new Date(notBefore.getTime() + (options.validityDays ?? 3650) * DAY_MS);
   const rootSpki = spki(options.rootKey);
-  const leafSpki = spki(options.signingKey);
-  const rootName = name(organization, `${commonName} root`);
-
-  const root = signCertificate(
-    new TBSCertificate({
-      version: Version.v3,
-      serialNumber: serial(random),
-      signature: new AlgorithmIdentifier({ algorithm: SIGNATURE_OID[algorithm] }),
-      issuer: rootName,
-      validity: new Validity({ notBefore, notAfter }),
-      subject: rootName,
-      subjectPublicKeyInfo: AsnConvert.parse(rootSpki, SubjectPublicKeyInfo),
-      extensions: new Extensions([
-        extension(OID.basicConstraints, true, new BasicConstraints({ cA: true, pathLenConstraint: 0 })),
-        extension(OID.keyUsage, true, new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)),
-        extension(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyId(rootSpki))),
-      ]),
-    }),
+  const rootSubject = { O: organization, CN: `${commonName} root` };
+  const common = { signatureAlgorithm: algorithm, notBefore, notAfter, issuer: encodeName(rootSubject), issuerPublicKeyDer: rootSpki };
+  const root = signCertificateWithKey(
+    caCertificateTbs({ ...common, subject: rootSubject, subjectPublicKeyDer: rootSpki, pathLength: 0, serial: randomSerial(random) }),
     options.rootKey,
-    algorithm,
   );
-  const leaf = signCertificate(
-    new TBSCertificate({
-      version: Version.v3,
-      serialNumber: serial(random),
-      signature: new AlgorithmIdentifier({ algorithm: SIGNATURE_OID[algorithm] }),
-      issuer: rootName,
-      validity: new Validity({ notBefore, notAfter }),
-      subject: name(organization, commonName),
-      subjectPublicKeyInfo: AsnConvert.parse(leafSpki, SubjectPublicKeyInfo),
-      extensions: new Extensions([
-        extension(OID.keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature)),
-        // RFC 3161 §2.3: exactly timeStamping, critical (vouch's verifier and openssl ts -verify both insist).
-        extension(OID.extKeyUsage, true, new ExtendedKeyUsage([OID.ekuTimeStamping])),
-        extension(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyId(leafSpki))),
-        extension(OID.authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyId(rootSpki)) })),
-      ]),
+  const leaf = signCertificateWithKey(
+    endEntityCertificateTbs({
+      ...common,
+      subject: { O: organization, CN: commonName },
+      subjectPublicKeyDer: spki(options.signingKey),
+      // RFC 3161 §2.3: exactly timeStamping, critical (vouch's verifier and openssl ts -verify both insist).
+      extendedKeyUsage: OID.ekuTimeStamping,
+      extendedKeyUsageCritical: true,
+      serial: randomSerial(random),
     }),
     options.rootKey,
-    algorithm,
   );
   return [leaf, root];
-}
-
-function signCertificate(tbs: TBSCertificate, key: KeyObject, algorithm: TsaKeyAlgorithm): Uint8Array {
-  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
-  const signature = nodeSign(DIGEST[algorithm], tbsDer, { key, dsaEncoding: "der" });
-  const cert = new Certificate({
-    tbsCertificate: tbs,
-    signatureAlgorithm: new AlgorithmIdentifier({ algorithm: SIGNATURE_OID[algorithm] }),
-    signatureValue: new Uint8Array(signature).buffer,
-  });
-  return new Uint8Array(AsnConvert.serialize(cert));
-}
-
-function extension(extnID: string, critical: boolean, value: object): Extension {
-  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
-}
-
-function name(organization: string, commonName: string): Name {
-  const rdn = (type: string, value: string) => new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) })]);
-  return new Name([rdn("2.5.4.10", organization), rdn("2.5.4.3", commonName)]);
-}
-
-/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING would do; SHA-256 truncated to 20 is as good. */
-function keyId(spkiDer: Uint8Array): ArrayBuffer {
-  return new Uint8Array(createHash("sha256").update(spkiDer).digest().subarray(0, 20)).buffer;
-}
-
-/** A positive 20-octet serial (RFC 5280 §4.1.2.2 allows 20; random so two generated chains never share one). */
-function serial(random: (n: number) => Uint8Array): ArrayBuffer {
-  const bytes = Uint8Array.from(random(20));
-  bytes[0] = (bytes[0]! & 0x7f) | 0x01;
-  return bytes.buffer;
 }
 
 function spki(key: KeyObject): Uint8Array {
