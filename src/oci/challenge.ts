@@ -52,9 +52,11 @@ export function parseChallenges(header: string): Challenge[] {
         }
         i++; // closing quote
       } else {
-        value = readToken();
-        // token68 (base64-ish) values may end in "="
-        while (header[i] === "=") value += header[i++];
+        // Unquoted: RFC 9110 allows only a token here, but an unquoted URL is read whole, up to "," or a space,
+        // as docker/distribution's parser does (lenient on what registries send, strict on what we trust).
+        const start = i;
+        while (i < n && header[i] !== "," && header[i] !== " " && header[i] !== "\t") i++;
+        value = header.slice(start, i);
       }
       current.params[token.toLowerCase()] = value;
     } else {

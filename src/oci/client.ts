@@ -305,8 +305,8 @@ export class RegistryClient {
     let hint: string;
     if (credential === undefined) hint = "the repository does not exist or needs credentials: none for this registry in the Docker config (docker login)";
     else if (credential.kind === "helper") hint = helperNote(credential);
-    else if (sentCredentials) hint = `credentials from ${credential.source} were refused`;
-    else hint = `credentials from ${credential.source} were not asked for`;
+    else if (sentCredentials) hint = `it refused ${credential.username === undefined ? "the" : `user ${credential.username}'s`} credentials (${credential.source})`;
+    else hint = `it did not ask for the credentials in ${credential.source}`;
     return new VouchError("INPUT_USAGE", `${target.registry} refused access to ${target.repository} (${reason}): ${hint}`);
   }
 

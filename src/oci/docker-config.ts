@@ -38,7 +38,7 @@ export function staticCredentials(entries: Record<string, { username: string; pa
     credentialFor(registry) {
       for (const key of lookupKeys(registry)) {
         const c = map.get(key);
-        if (c !== undefined) return { kind: "basic", username: c.username, password: c.password, source: "given credentials" };
+        if (c !== undefined) return { kind: "basic", username: c.username, password: c.password, source: "passed to the client" };
       }
       return undefined;
     },
