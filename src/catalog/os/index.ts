@@ -1,5 +1,6 @@
 import { createApkCatalogers } from "../apk/parse-installed.js";
 import { createDpkgCatalogers } from "../dpkg/parse-status.js";
+import { createRpmCatalogers } from "../rpm/parse-rpmdb.js";
 import type { Cataloger } from "../types.js";
 import type { OsCatalogOptions } from "./common.js";
 
@@ -8,7 +9,7 @@ export { distroQualifier, parseOsRelease, readDistro, type Distro } from "./os-r
 
 /** Every OS package cataloger (dpkg, apk, rpm), with options. */
 export function createOsCatalogers(options: OsCatalogOptions = {}): Cataloger[] {
-  return [...createDpkgCatalogers(options), ...createApkCatalogers(options)];
+  return [...createDpkgCatalogers(options), ...createApkCatalogers(options), ...createRpmCatalogers(options)];
 }
 
 /** The OS package catalogers with default options: what `imageCatalogers` should hold. */
