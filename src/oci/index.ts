@@ -15,4 +15,4 @@ export {
   type OciRequestInit,
   type OciResponse,
 } from "./client.js";
-export { openRegistryImage, DEFAULT_PLATFORM, type RegistryImageOptions } from "./registry-image.js";
+export { openRegistryImage, type RegistryImageOptions } from "./registry-image.js";

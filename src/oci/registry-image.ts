@@ -1,22 +1,27 @@
 import { VouchError } from "../core/errors.js";
 import type { Descriptor, ImageLayout, Platform } from "../catalog/sources/image/types.js";
 import { RegistryClient, type FetchedManifest, type RegistryClientOptions } from "./client.js";
-import { formatPlatform, parsePlatform, pickPlatform, platformRank } from "./platform.js";
+import { formatPlatform, hostPlatform, parsePlatform, pickPlatform, platformRank } from "./platform.js";
 import { familiarReference, formatReference, parseReference, type ImageReference } from "./reference.js";
 
 export interface RegistryImageOptions extends RegistryClientOptions {
   /**
-   * The platform to pick from a multi-platform index ("linux/arm64", or a Platform). Default linux/amd64 (a CLI
-   * passes the host's: `hostPlatform`). When given, a single-platform image of another platform is refused.
+   * The platform the user asked for ("linux/arm64", or a Platform). When given, an image without it is refused,
+   * even a single-platform one.
    */
   platform?: Platform | string;
+  /**
+   * The platform to pick from a multi-platform index when none was asked for. Default: this machine's (as
+   * docker pull and the local layout reader do; linux/amd64 on x64 Linux). An index with one image gives it
+   * whatever its platform.
+   */
+  defaultPlatform?: Platform | string;
   /** A client to reuse (its options win over the ones here). */
   client?: RegistryClient;
   /** What the ImageLayout's `reference` says. Default "registry:" + the reference as given. */
   displayName?: string;
 }
 
-export const DEFAULT_PLATFORM: Platform = Object.freeze({ os: "linux", architecture: "amd64" });
 
 /** Nested indexes followed at most (an index naming an index naming a manifest). */
 const MAX_INDEX_DEPTH = 3;
@@ -34,7 +39,8 @@ const MAX_INDEX_DEPTH = 3;
 export async function openRegistryImage(reference: string | ImageReference, options: RegistryImageOptions = {}): Promise<ImageLayout> {
   const ref = typeof reference === "string" ? parseReference(reference) : reference;
   const explicit = options.platform !== undefined;
-  const wanted = options.platform === undefined ? DEFAULT_PLATFORM : typeof options.platform === "string" ? parsePlatform(options.platform) : options.platform;
+  const asked = options.platform ?? options.defaultPlatform;
+  const wanted = asked === undefined ? hostPlatform(process.platform, process.arch, armVersion()) : typeof asked === "string" ? parsePlatform(asked) : asked;
   const controller = new AbortController();
   const client =
     options.client ?? new RegistryClient({ ...options, signal: options.signal === undefined ? controller.signal : AbortSignal.any([options.signal, controller.signal]) });
@@ -112,4 +118,10 @@ function platformOfConfig(bytes: Uint8Array): Platform | undefined {
   } catch {
     return undefined; // not JSON: the ImageSource reports it with the config's own error
   }
+}
+
+/** Node's ARM version on 32-bit ARM hosts ("7"), for the host's platform variant. */
+function armVersion(): string | undefined {
+  const value = (process.config.variables as unknown as Record<string, unknown>).arm_version;
+  return typeof value === "string" || typeof value === "number" ? String(value) : undefined;
 }

@@ -127,9 +127,9 @@ describe.skipIf(skipReason !== undefined)("registry client against docker-regist
     expect(pinned.platform).toEqual({ os: "linux", architecture: "amd64" });
   });
 
-  it("picks the platform from a multi-arch index (default linux/amd64; arm64; arm/v7; arm/v6 refused)", async () => {
+  it("picks the platform from a multi-arch index (a default; arm64; arm/v7; arm/v6 refused)", async () => {
     const ref = `${registry.host}/vouch/multi:latest`;
-    const def = await openRegistryImage(ref);
+    const def = await openRegistryImage(ref, { defaultPlatform: "linux/amd64" });
     expect(def.manifest.descriptor.digest).toBe(amd64.manifest.digest);
     expect(def.indexDigest).toBe(index.digest);
     expect(def.platform).toEqual({ os: "linux", architecture: "amd64" });
@@ -143,8 +143,9 @@ describe.skipIf(skipReason !== undefined)("registry client against docker-regist
     expect(refused.code).toBe("INPUT_USAGE");
     expect(refused.message).toContain("linux/amd64, linux/arm64/v8, linux/arm/v7");
     expect(refused.message).not.toContain("unknown");
-    // a single-platform image asked for under another platform
+    // a single-platform image asked for under another platform; a default platform does not refuse it
     expect((await codeOf(openRegistryImage(`${registry.host}/vouch/single:1.0`, { platform: "linux/arm64" }))).code).toBe("INPUT_USAGE");
+    expect((await openRegistryImage(`${registry.host}/vouch/single:1.0`, { defaultPlatform: "linux/arm64" })).manifest.descriptor.digest).toBe(image.manifest.digest);
   });
 
   it("says INPUT_NOT_FOUND for an unknown tag, repository or blob, in one line", async () => {
