@@ -7,7 +7,7 @@ import { DirectorySource } from "../sources/directory.js";
 import { MemorySource } from "../sources/memory.js";
 import { HeaderError, RpmHeader, TAG } from "./header.js";
 import { rpmCatalogers } from "./index.js";
-import { parseRpmSqlite, RPM_PROP, rpmDbRoot, rpmNamespace } from "./parse-rpmdb.js";
+import { parseRpmBdb, parseRpmSqlite, RPM_PROP, rpmDbRoot, rpmNamespace } from "./parse-rpmdb.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const DB = "var/lib/rpm/rpmdb.sqlite";
@@ -109,6 +109,42 @@ describe("rpm sqlite database cataloger", () => {
       expect(() => RpmHeader.parse(blob)).toThrow(HeaderError);
       v.setUint32(20, 1);
       expect(RpmHeader.parse(blob).ints(TAG.DIRINDEXES)).toEqual([0]);
+    });
+  });
+
+  describe("the legacy Berkeley DB backend (var/lib/rpm/Packages)", () => {
+    const BDB = "var/lib/rpm/Packages";
+    const parseBdb = (fixture: string) => {
+      const warnings: ParseWarning[] = [];
+      const bytes = readFileSync(join(FIXTURES, fixture, BDB));
+      return { ...parseRpmBdb({ path: BDB, text: "", bytes }, catalogContext(new DirectorySource(join(FIXTURES, fixture)), warnings)), warnings };
+    };
+
+    it("reads the same headers from a hash database written by libdb, skipping rpm's counter record", () => {
+      const result = parseBdb("centos-7");
+      expect(result.warnings).toEqual([]);
+      expect(result.packages.map((p) => p.purl).sort()).toEqual([
+        "pkg:rpm/centos/vouch-hello@1.2.3-4.fc39?arch=x86_64&distro=centos-7&epoch=2&upstream=vouch-hello-1.2.3-4.fc39.src.rpm",
+        "pkg:rpm/centos/vouch-lib@1.0-1.fc39?arch=noarch&distro=centos-7&upstream=vouch-lib-1.0-1.fc39.src.rpm",
+      ]);
+      expect(result.packages.find((p) => p.name === "vouch-hello")!.dependsOn).toHaveLength(1);
+    });
+
+    it("catalogs through the catalog", () => {
+      const out = catalogDirectory(join(FIXTURES, "centos-7"), rpmCatalogers);
+      expect(out.components.map((c) => c.name)).toEqual(["vouch-hello", "vouch-lib"]);
+    });
+
+    it("refuses a cycle in an overflow chain, and a file that is not a hash database", () => {
+      expect(malformedError(() => parseBdb("corrupt-bdb"))).toMatchObject({ code: "INPUT_MALFORMED", message: "Berkeley DB rpm database: overflow chain reaches page 3 twice (a cycle)" });
+      const garbage = readFileSync(join(FIXTURES, "corrupt-garbage", DB));
+      expect(malformedError(() => parseRpmBdb({ path: "var/lib/rpm/Packages", text: "", bytes: garbage }, catalogContext(new MemorySource({})))).code).toBe("INPUT_MALFORMED");
+    });
+
+    it("names the ndb backend as not supported instead of finding nothing", () => {
+      const ndb = rpmCatalogers.find((c) => c.name === "rpm-ndb")!;
+      expect(ndb.matches("usr/lib/sysimage/rpm/Packages.db")).toBe(true);
+      expect(malformedError(() => ndb.parse({ path: "usr/lib/sysimage/rpm/Packages.db", text: "" }, catalogContext(new MemorySource({})))).code).toBe("INPUT_UNSUPPORTED_FORMAT");
     });
   });
 });

@@ -4,6 +4,7 @@ import { buildPurl } from "../../sbom/model/purl.js";
 import type { Cataloger, CatalogContext, PackageRecord, ParseResult, SourceFile } from "../types.js";
 import { addFileProperties, addProperty, Warnings, type OsCatalogOptions } from "../os/common.js";
 import { distroQualifier, readDistro, rootOf, type Distro } from "../os/os-release.js";
+import { BdbError, readBerkeleyHashValues } from "./bdb.js";
 import { HeaderError, RpmHeader, TAG } from "./header.js";
 
 /**
@@ -20,6 +21,8 @@ import { HeaderError, RpmHeader, TAG } from "./header.js";
 
 const PREFIX = "vouch:rpm";
 const SQLITE_PATHS = ["var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite"] as const;
+const BDB_PATH = "var/lib/rpm/Packages";
+const NDB_PATHS = ["var/lib/rpm/Packages.db", "usr/lib/sysimage/rpm/Packages.db"] as const;
 
 export const RPM_PROP = {
   sourceRpm: `${PREFIX}:sourceRpm`,
@@ -50,7 +53,43 @@ export function createRpmCatalogers(options: OsCatalogOptions = {}): Cataloger[]
       matches: (path) => rpmDbRoot(path) !== undefined,
       parse: (file, ctx) => parseRpmSqlite(file, ctx, options),
     },
+    {
+      name: "rpm-bdb",
+      ecosystem: "rpm",
+      reads: "bytes",
+      matches: (path) => rootOf(path, BDB_PATH) !== undefined,
+      parse: (file, ctx) => parseRpmBdb(file, ctx, options),
+    },
+    {
+      name: "rpm-ndb",
+      ecosystem: "rpm",
+      reads: "bytes",
+      matches: (path) => NDB_PATHS.some((db) => rootOf(path, db) !== undefined),
+      parse: () => {
+        // SUSE's own backend (openSUSE/SLES 15.3+): named so that a user sees the packages were not read.
+        throw new VouchError("INPUT_UNSUPPORTED_FORMAT", "rpm ndb databases (Packages.db, SUSE) are not read yet: the packages of this image are not listed");
+      },
+    },
   ];
+}
+
+/**
+ * The legacy Berkeley DB backend, `var/lib/rpm/Packages` (RHEL/CentOS 7 and 8, Amazon Linux 2): a hash
+ * database whose values are the same header blobs (bdb.ts). Its key-0 record (rpm's instance counter, four
+ * bytes) is not a header and is left out.
+ */
+export function parseRpmBdb(file: SourceFile, ctx: CatalogContext, options: OsCatalogOptions = {}): ParseResult {
+  const bytes = file.bytes ?? new TextEncoder().encode(file.text);
+  let values: Uint8Array[];
+  try {
+    values = readBerkeleyHashValues(bytes);
+  } catch (err) {
+    if (err instanceof BdbError) throw new VouchError("INPUT_MALFORMED", `Berkeley DB rpm database: ${err.message}`, { cause: err });
+    throw err;
+  }
+  const blobs = values.filter((v) => v.byteLength > 8).map((blob, i) => ({ hnum: i + 1, blob }));
+  const distro = readDistro(ctx, rootOf(file.path, BDB_PATH) ?? "");
+  return packagesFromHeaders(blobs, distro, ctx, options);
 }
 
 export function parseRpmSqlite(file: SourceFile, ctx: CatalogContext, options: OsCatalogOptions = {}): ParseResult {
