@@ -5,12 +5,18 @@ import { detectCi, sourceDateEpoch, type Env } from "../attest/ci-env.js";
 import { catalogSource } from "../catalog/catalog.js";
 import { sourceCatalogers } from "../catalog/registry.js";
 import { DirectorySource } from "../catalog/sources/directory.js";
+import { ImageSource } from "../catalog/sources/image/image-source.js";
+import { hostPlatform, parsePlatformFlag } from "../catalog/sources/image/manifest.js";
+import { openLocalImage, parseLocalImageReference } from "../catalog/sources/image/reference.js";
+import { imageRootComponent } from "../catalog/sources/image/root.js";
+import { RootfsSource } from "../catalog/sources/image/rootfs.js";
+import type { ImageLayout, ImageLimits, Platform } from "../catalog/sources/image/types.js";
 import { readGitInfo } from "../catalog/sources/git.js";
 import { toSbom } from "../catalog/to-sbom.js";
-import type { CatalogWarning } from "../catalog/types.js";
+import type { Cataloger, CatalogWarning } from "../catalog/types.js";
 import { contentUuid } from "../core/crypto/digest.js";
 import { VouchError } from "../core/errors.js";
-import type { Sbom } from "../sbom/model/types.js";
+import type { Component, Sbom } from "../sbom/model/types.js";
 import { renderPurls, renderSummary, renderTable } from "../sbom/render/text.js";
 import { toCycloneDx, type CycloneDxVersion } from "../sbom/serialize/cyclonedx.js";
 import { toSpdx } from "../sbom/serialize/spdx.js";
@@ -70,6 +76,118 @@ export function generateSbom(dir: string, options: GenerateSbomOptions = {}): Ge
     authors: options.authors?.filter((a) => a.trim() !== "").map((a) => a.trim()),
   });
   return { sbom, warnings: [...source.warnings, ...out.warnings], files: out.filesCataloged, reproducible: epoch !== undefined };
+}
+
+export interface GenerateImageSbomOptions extends GenerateSbomOptions, ImageLimits {
+  /** os/arch[/variant] to pick from a multi-platform image ("linux/arm64"); default the host's. */
+  platform?: string | Platform;
+  /** The catalogers to run (default: every source cataloger; the image catalogers once they exist). */
+  catalogers?: readonly Cataloger[];
+  /**
+   * Plain HTTP (and no certificate checks on the way) to every registry, not only loopback ones. Unsafe: anyone
+   * on the path sees credentials and can serve other content than asked for by tag.
+   */
+  insecureRegistry?: boolean;
+  /**
+   * Opens `registry:` and bare references. Default: src/oci's client (anonymous, or the credentials of Docker's
+   * config.json; bearer tokens; plain HTTP for loopback registries), loaded only when a registry is named.
+   */
+  openRegistry?: (reference: string, platform: Platform | undefined) => Promise<ImageLayout>;
+}
+
+/**
+ * Catalog a container image into an SBOM whose root component is the image (type container, manifest digest,
+ * config digest, platform, repo tags, base image annotations); every component records the layer its file
+ * came from (vouch:layer:digest, vouch:layer:diffID, vouch:layer:createdBy).
+ *
+ * References: `oci-dir:PATH[:REF]`, `oci-archive:PATH.tar[:REF]`, `docker-archive:PATH.tar[:REPO:TAG]`,
+ * `rootfs:PATH` (an unpacked root file system), `registry:HOST/REPO:TAG|@DIGEST` or a bare reference (these two
+ * through `options.openRegistry`).
+ *
+ * @example
+ *   const { sbom } = await generateImageSbom("oci-dir:./build/image", { platform: "linux/amd64" });
+ *   console.log(encodeSbom({ sbom, reproducible: false }, parseSbomFormat("cyclonedx-json")));
+ */
+export async function generateImageSbom(ref: string, options: GenerateImageSbomOptions = {}): Promise<GeneratedSbom> {
+  const catalogers = options.catalogers ?? sourceCatalogers;
+  const platform = options.platform === undefined ? undefined : typeof options.platform === "string" ? parsePlatformFlag(options.platform) : options.platform;
+  const local = parseLocalImageReference(ref);
+  let source: ImageSource | RootfsSource;
+  let root;
+  if (local?.transport === "rootfs") {
+    let isDir: boolean;
+    try {
+      isDir = statSync(local.path).isDirectory();
+    } catch {
+      throw new VouchError("INPUT_NOT_FOUND", `${local.path}: no such directory`);
+    }
+    if (!isDir) throw new VouchError("INPUT_USAGE", `${local.path}: not a directory (rootfs: takes an unpacked root file system)`);
+    source = new RootfsSource(resolve(local.path), { exclude: options.exclude, maxFileBytes: options.maxFileBytes });
+    root = rootfsRootComponent(resolve(local.path));
+  } else {
+    let layout: ImageLayout;
+    if (local) {
+      layout = await openLocalImage(local, { platform, maxMetadataBytes: options.maxMetadataBytes, maxEntries: options.maxEntries });
+    } else {
+      const reference = ref.startsWith("registry:") ? ref.slice("registry:".length) : ref;
+      const open = options.openRegistry ?? ((r: string, p: Platform | undefined) => openRegistryImageDefault(r, p, options));
+      layout = await open(reference, platform);
+    }
+    source = await ImageSource.open(layout, { ...options, catalogers });
+    root = imageRootComponent(source.image, basename(local?.path ?? ref));
+  }
+  const env = options.env ?? process.env;
+  const epoch = sourceDateEpoch(env);
+  const when = epoch ?? (options.now ?? (() => new Date()))();
+  const out = catalogSource(source, catalogers);
+  const ci = detectCi(env);
+  const sbom = toSbom(out, {
+    timestamp: when.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    tools: [{ vendor: "vouch", name: "vouch", version: VOUCH_VERSION }],
+    build: { ...(ci ? { ci } : {}) },
+    fallbackRootName: root.name,
+    root,
+    authors: options.authors?.filter((a) => a.trim() !== "").map((a) => a.trim()),
+  });
+  return { sbom, warnings: [...source.warnings, ...out.warnings], files: out.filesCataloged, reproducible: epoch !== undefined };
+}
+
+async function openRegistryImageDefault(reference: string, platform: Platform | undefined, options: GenerateImageSbomOptions): Promise<ImageLayout> {
+  const [{ openRegistryImage }, { readDockerConfig }, { homedir }] = await Promise.all([import("../oci/registry-image.js"), import("../oci/docker-config.js"), import("node:os")]);
+  const env = options.env ?? process.env;
+  const credentials = await readDockerConfig({ env, home: env.HOME ?? homedir() });
+  return openRegistryImage(reference, {
+    ...(platform ? { platform } : {}),
+    ...(credentials ? { credentials } : {}),
+    ...(options.insecureRegistry ? { insecure: true } : {}),
+    displayName: `registry:${reference}`,
+  });
+}
+
+/** True when `ref` names an image rather than a directory: a local transport prefix, or `registry:`. */
+export function isImageReference(ref: string): boolean {
+  return ref.startsWith("registry:") || parseLocalImageReference(ref, () => false) !== undefined;
+}
+
+/** The host's platform as an image platform ("linux/amd64" on x64 Linux). */
+export function defaultImagePlatform(): Platform {
+  return hostPlatform();
+}
+
+function rootfsRootComponent(dir: string): Component {
+  return {
+    bomRef: `rootfs:${basename(dir)}`,
+    type: "container",
+    ecosystem: "generic",
+    name: basename(dir),
+    version: "",
+    licenses: [],
+    hashes: [],
+    scope: "required",
+    externalRefs: [],
+    foundIn: [],
+    properties: [{ name: "vouch:image:source", value: `rootfs:${dir}` }],
+  };
 }
 
 export type SbomFormat =
