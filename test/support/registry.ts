@@ -121,6 +121,9 @@ export async function startRegistry(options: { auth?: RegistryAuthHtpasswd | Reg
   writeFileSync(join(dir, "config.yml"), `${config.join("\n")}\n`);
 
   const child: ChildProcess = spawn(REGISTRY_BINARY, ["serve", join(dir, "config.yml")], { stdio: ["ignore", "pipe", "pipe"] });
+  // A test worker that dies without calling stop() must not leave a registry behind.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   let log = "";
   const host = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`docker-registry did not start within 20 s:\n${log}`)), 20_000);
@@ -161,6 +164,7 @@ export async function startRegistry(options: { auth?: RegistryAuthHtpasswd | Reg
     dir,
     log: () => log,
     async stop() {
+      process.removeListener("exit", killOnExit);
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");
