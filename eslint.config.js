@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", ".tools/", "coverage/", "bench/.work/", "**/fixtures/**"] },
+  { ignores: ["dist/", "node_modules/", ".tools/", "coverage/", "bench/.work/", "**/fixtures/**", "test/.images/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
