@@ -67,7 +67,7 @@ function decompressor(compression: LayerCompression): Transform | undefined {
     case "none":
       return undefined;
     case "gzip":
-      return zlib.createGunzip();
+      return zlib.createGunzip({ chunkSize: 256 * 1024 });
     case "zstd": {
       const create = (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress;
       if (typeof create !== "function") throw new VouchError("INPUT_UNSUPPORTED_FORMAT", "zstd layers need Node.js 22.15 or later (zlib.createZstdDecompress)");

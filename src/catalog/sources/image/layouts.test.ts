@@ -234,8 +234,16 @@ describe("generateImageSbom", () => {
     const { symlinkSync } = await import("node:fs");
     symlinkSync("/usr/lib/os-release", join(root, "etc/os-release"));
     for (const layer of npmApp.layers) for (const e of layer.entries ?? []) if (e.name.startsWith("usr/src")) writeFileSync(join(root, e.name), e.body as string);
+    // A link to a directory walked already is no loop (Debian's usr/share/doc/libstdc++6 -> gcc-12-base); a -> b -> a is.
+    mkdirSync(join(root, "usr/share/doc/gcc-12-base"), { recursive: true });
+    symlinkSync("gcc-12-base", join(root, "usr/share/doc/libstdc++6"));
+    symlinkSync("b", join(root, "usr/a"));
+    symlinkSync("a", join(root, "usr/b"));
     const { sbom, warnings } = await generateImageSbom(`rootfs:${root}`);
-    expect(warnings).toEqual([]);
+    expect(warnings).toEqual([
+      { file: "usr/a", message: "symlink loop; skipped" },
+      { file: "usr/b", message: "symlink loop; skipped" },
+    ]);
     expect(sbom.metadata.root).toMatchObject({ type: "container", name: root.slice(root.lastIndexOf("/") + 1) });
     expect(sbom.components.map((c) => c.name).sort()).toEqual(["app", "left-pad"]);
     const { RootfsSource } = await import("./rootfs.js");

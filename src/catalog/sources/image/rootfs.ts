@@ -12,7 +12,7 @@ const MAX_LINK_HOPS = 40;
  * name the host's. Links are resolved here by readlink within the root, then read through the DirectorySource
  * (its size limit and its own inside-the-root check stay in force). Listing is DirectorySource's: links that
  * point outside the tree on the host are not listed, and their warnings are dropped (the real files are
- * listed under their real paths anyway).
+ * listed under their real paths anyway), as are its "loop" warnings for links to directories it already walked.
  */
 export class RootfsSource implements FileSource {
   readonly description: string;
@@ -26,7 +26,13 @@ export class RootfsSource implements FileSource {
   }
 
   get warnings(): CatalogWarning[] {
-    return this.dir.warnings.filter((w) => !/^symlink points outside the scanned tree|^broken symlink/.test(w.message));
+    return this.dir.warnings.filter((w) => {
+      if (/^symlink points outside the scanned tree|^broken symlink/.test(w.message)) return false;
+      // DirectorySource calls a link to a directory it already walked a loop (usr/share/doc/libstdc++6 ->
+      // gcc-12-base); only a link that does not resolve inside the root is one.
+      if (w.message.startsWith("symlink loop")) return this.resolve(w.file) === undefined;
+      return true;
+    });
   }
 
   files(): readonly string[] {

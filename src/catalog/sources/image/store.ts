@@ -74,7 +74,7 @@ export class DirectoryStore implements LayoutStore {
     const abs = this.resolve(path);
     if (!abs) return undefined;
     const st = await stat(abs);
-    return st.isFile() ? toWeb(createReadStream(abs)) : undefined;
+    return st.isFile() ? toWeb(createReadStream(abs, { highWaterMark: 1024 * 1024 })) : undefined;
   }
 
   async close(): Promise<void> {}
@@ -161,7 +161,7 @@ export class TarArchiveStore implements LayoutStore {
     const m = this.member(path);
     if (!m) return undefined;
     if (m.header.size === 0) return new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-    return toWeb(createReadStream(this.file, { start: m.offset, end: m.offset + m.header.size - 1 }));
+    return toWeb(createReadStream(this.file, { start: m.offset, end: m.offset + m.header.size - 1, highWaterMark: 1024 * 1024 }));
   }
 
   async close(): Promise<void> {
