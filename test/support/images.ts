@@ -199,9 +199,18 @@ export function cdxgenCommand(dockerArchive: string, outFile: string): PeerComma
   for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith("npm_") && k !== "NODE_OPTIONS") env[k] = v;
   return {
     cmd: process.execPath,
-    args: [script, "-t", "docker", "--no-validate", "-o", outFile, dockerArchive],
+    args: [script, "-t", "docker", "--no-install-deps", "--no-validate", "-o", outFile, dockerArchive],
     cwd: dirname(outFile),
-    env: { ...env, FETCH_LICENSE: "false", CDXGEN_TEMP_DIR: join(dirname(outFile), "cdxgen-tmp"), NODE_NO_WARNINGS: "1" },
+    // Offline and as shipped: no license or registry metadata fetches (CDXGEN_ALLOWED_HOSTS makes any attempt fail
+    // loudly instead of costing network time), its temp folder beside the output so it can be removed.
+    env: {
+      ...env,
+      FETCH_LICENSE: "false",
+      CDXGEN_FETCH_PKG_METADATA: "false",
+      CDXGEN_ALLOWED_HOSTS: "localhost",
+      CDXGEN_TEMP_DIR: join(dirname(outFile), "cdxgen-tmp"),
+      NODE_NO_WARNINGS: "1",
+    },
   };
 }
 
