@@ -14,6 +14,20 @@ import type {
   ProjectRecord,
 } from "./types.js";
 
+/** One version of a file in a layered source: the layer that wrote it, and what it wrote. */
+export interface FileVersion {
+  origin: LayerOrigin;
+  bytes: Uint8Array;
+}
+
+/**
+ * A source whose files have a history (an image's layers). `versionsOf` gives every version of a file a
+ * cataloger parses, oldest first, the last being the current one ([] when unknown).
+ */
+export interface LayeredFileSource extends FileSource {
+  versionsOf?(path: string): FileVersion[];
+}
+
 export interface CatalogOutput {
   /** The project the scanned tree is (from its top-level manifest), or undefined when none names it. */
   rootProject?: Component;
@@ -30,7 +44,7 @@ export interface CatalogOutput {
  * Run every cataloger over the files of a source and merge what they find into one component list and
  * one dependency graph. Pure over the FileSource: all I/O is the source's.
  */
-export function catalogSource(source: FileSource, catalogers: readonly Cataloger[]): CatalogOutput {
+export function catalogSource(source: LayeredFileSource, catalogers: readonly Cataloger[]): CatalogOutput {
   const warnings: CatalogWarning[] = [];
   const merger = new ComponentMerger();
   const filesCataloged: CatalogOutput["filesCataloged"] = [];
@@ -59,10 +73,17 @@ export function catalogSource(source: FileSource, catalogers: readonly Cataloger
       warnings.push({ file: path, line: err.location.line, message: `${err.message}; skipped`, fileSkipped: true });
       continue;
     }
-    // In an image, everything a file declares came with the layer that last wrote the file (syft's layerID).
+    // In an image, what a file declares came with the layer that last wrote the file (syft's layerID)...
     const origin = source.originOf?.(path);
     const layerProps = origin ? layerProperties(origin) : [];
-    const refs = merger.addResult(result, path, layerProps);
+    // ...unless earlier layers wrote the file too: a package database that every layer rewrites credits each
+    // package to the oldest version of the file from which on it is listed without a break.
+    const introduced = origin ? introducingLayers(source, path, cataloger, binary, result, ctx) : undefined;
+    const propsOf = (pkg: PackageRecord) => {
+      const layer = introduced?.get(pkg.purl);
+      return layer ? layerProperties(layer) : layerProps;
+    };
+    const refs = merger.addResult(result, path, propsOf);
     filesCataloged.push({ path, cataloger: cataloger.name, packages: result.packages.length });
     const fileDir = posix.dirname(path) === "." ? "" : posix.dirname(path);
     const dir = result.projectDir !== undefined ? posix.normalize(result.projectDir).replace(/^\.$/, "") : fileDir;
@@ -139,10 +160,10 @@ class ComponentMerger {
    * id -> bomRef. Workspaces are registered before any edge is resolved, so that packages, the project and
    * other members may depend on a workspace in any order.
    */
-  addResult(result: ParseResult, file: string, extra: readonly Property[] = []): Map<string, string> {
+  addResult(result: ParseResult, file: string, extra: (pkg: PackageRecord) => readonly Property[] = () => []): Map<string, string> {
     const refs = new Map<string, string>();
-    for (const pkg of result.packages) refs.set(pkg.id, this.addPackage(pkg, file, extra).bomRef);
-    for (const ws of result.workspaces ?? []) refs.set(ws.id, this.addProject(ws.project, file, extra).bomRef);
+    for (const pkg of result.packages) refs.set(pkg.id, this.addPackage(pkg, file, extra(pkg)).bomRef);
+    for (const ws of result.workspaces ?? []) refs.set(ws.id, this.addProject(ws.project, file, extra(EMPTY_PACKAGE)).bomRef);
     for (const pkg of result.packages) {
       const from = refs.get(pkg.id)!;
       const to = pkg.dependsOn.map((id) => refs.get(id)).filter((r): r is string => r !== undefined && r !== from);
@@ -236,6 +257,43 @@ class ComponentMerger {
     for (const p of next.properties) if (!prev.properties.some((q) => q.name === p.name && q.value === p.value)) prev.properties.push(p);
     return prev;
   }
+}
+
+const EMPTY_PACKAGE = { purl: "" } as PackageRecord;
+
+/**
+ * For a file earlier layers wrote too, the layer that introduced each package (by purl) of the current
+ * version: walking back from the current version while the package is listed. undefined when the file has a
+ * single version. Earlier versions are parsed with the same cataloger; one that cannot be parsed ends the walk.
+ */
+function introducingLayers(
+  source: LayeredFileSource,
+  path: string,
+  cataloger: Cataloger,
+  binary: boolean,
+  current: ParseResult,
+  ctx: CatalogContext,
+): Map<string, LayerOrigin> | undefined {
+  const versions = source.versionsOf?.(path) ?? [];
+  if (versions.length < 2) return undefined;
+  const quiet: CatalogContext = { ...ctx, warn: () => undefined };
+  const listed: Set<string>[] = versions.slice(0, -1).map((v) => {
+    try {
+      const text = binary ? "" : Buffer.from(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength).toString("utf8");
+      const parsed = cataloger.parse(binary ? { path, text, bytes: v.bytes } : { path, text }, quiet);
+      return new Set(parsed.packages.map((p) => p.purl));
+    } catch (err) {
+      if (!isVouchError(err)) throw err;
+      return new Set<string>();
+    }
+  });
+  const out = new Map<string, LayerOrigin>();
+  for (const pkg of current.packages) {
+    let k = versions.length - 1;
+    while (k > 0 && listed[k - 1]!.has(pkg.purl)) k--;
+    out.set(pkg.purl, versions[k]!.origin);
+  }
+  return out;
 }
 
 /**

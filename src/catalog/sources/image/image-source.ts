@@ -1,5 +1,6 @@
 import { VouchError } from "../../../core/errors.js";
-import type { Cataloger, CatalogWarning, FileSource, LayerOrigin } from "../../types.js";
+import type { FileVersion, LayeredFileSource } from "../../catalog.js";
+import type { Cataloger, CatalogWarning, LayerOrigin } from "../../types.js";
 import { readBlob, streamLayer } from "./blob.js";
 import { formatPlatform, parseConfig, parseManifest, verifyBlob, type ImageConfig, type ImageManifest } from "./manifest.js";
 import { normalizeEntryPath, TarStreamParser, type TarHeader } from "./tar.js";
@@ -66,7 +67,7 @@ export interface ImageInfo {
  *   const image = await ImageSource.open(await openImageReference("oci-dir:./img"), { catalogers: sourceCatalogers });
  *   const out = catalogSource(image, sourceCatalogers);
  */
-export class ImageSource implements FileSource {
+export class ImageSource implements LayeredFileSource {
   readonly description: string;
   readonly warnings: CatalogWarning[];
   readonly image: ImageInfo;
@@ -136,7 +137,9 @@ export class ImageSource implements FileSource {
           view.apply(layerIndex, path, header);
           return undefined;
         }
-        return (body) => view.apply(layerIndex, path, header, body);
+        // Files a cataloger parses keep their earlier versions: which layer introduced which package.
+        const parsed = isListed(path) && options.catalogers.some((c) => c.matches(path));
+        return (body) => view.apply(layerIndex, path, header, body, parsed);
       };
       const parser = new TarStreamParser((header) => onEntry(index, header));
       const compression = layerCompression(layer.mediaType)!;
@@ -219,8 +222,27 @@ export class ImageSource implements FileSource {
 
   originOf(path: string): LayerOrigin | undefined {
     const node = this.view.lookup(path);
-    if (!node || node.layer < 0) return undefined;
-    const layer = this.image.layers[node.layer];
+    return node ? this.originOfLayer(node.layer) : undefined;
+  }
+
+  /**
+   * Every version of a file that a cataloger parses, oldest first, the last being the current one: each layer
+   * that wrote it (since it was last deleted) with what it wrote. The catalog parses earlier versions to tell
+   * which layer introduced each package of a database that many layers rewrite (dpkg status, rpmdb).
+   */
+  versionsOf(path: string): FileVersion[] {
+    const node = this.view.lookup(path);
+    if (node?.type !== "file" || !node.content) return [];
+    const out: FileVersion[] = [];
+    for (const h of [...(node.history ?? []), { layer: node.layer, content: node.content }]) {
+      const origin = this.originOfLayer(h.layer);
+      if (origin) out.push({ origin, bytes: h.content });
+    }
+    return out;
+  }
+
+  private originOfLayer(index: number): LayerOrigin | undefined {
+    const layer = this.image.layers[index];
     if (!layer) return undefined;
     return { digest: layer.digest, diffId: layer.diffId, index: layer.index, ...(layer.createdBy !== undefined ? { createdBy: layer.createdBy } : {}) };
   }

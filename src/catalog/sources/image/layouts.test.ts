@@ -202,6 +202,27 @@ describe("generateImageSbom", () => {
     expect(sbom.components.map((c) => c.name).sort()).toEqual(["app", "left-pad"]);
   });
 
+  it("a package database several layers rewrite credits each package to the layer that introduced it", async () => {
+    const lock = (packages: Record<string, string>) => ({
+      name: "usr/src/app/node_modules/.package-lock.json",
+      body: JSON.stringify({ name: "app", version: "1.0.0", lockfileVersion: 3, packages: Object.fromEntries(Object.entries(packages).map(([n, v]) => [`node_modules/${n}`, { version: v }])) }),
+    });
+    const layered = buildImage({
+      layers: [
+        { createdBy: "RUN npm i left-pad", entries: [lock({ "left-pad": "1.3.0", "is-odd": "3.0.0" })] },
+        { createdBy: "RUN npm i is-even", entries: [lock({ "left-pad": "1.3.0", "is-odd": "3.0.0", "is-even": "1.0.0" })] },
+        { createdBy: "RUN npm update is-odd", entries: [lock({ "left-pad": "1.3.0", "is-odd": "3.0.1", "is-even": "1.0.0" })] },
+      ],
+    });
+    const dir = writeFiles(fresh("layered"), ociLayoutFiles([{ image: layered }]));
+    const { sbom } = await generateImageSbom(`oci-dir:${dir}`);
+    const layerOf = (name: string) => sbom.components.find((c) => c.name === name)?.properties.find((p) => p.name === "vouch:layer:createdBy")?.value;
+    expect(layerOf("left-pad")).toBe("RUN npm i left-pad");
+    expect(layerOf("is-even")).toBe("RUN npm i is-even");
+    expect(layerOf("is-odd")).toBe("RUN npm update is-odd");
+    expect(sbom.components.find((c) => c.name === "is-even")?.properties).toContainEqual({ name: "vouch:layer:diffID", value: layered.layers[1]!.diffId });
+  });
+
   it("the same image from oci-dir:, oci-archive: and an in-memory layout (what a registry client hands over) gives the same SBOM", async () => {
     const tar = fresh("sbom.tar");
     writeFileSync(tar, archive(ociLayoutFiles([{ image, refName: "registry.example/team/app:1.0" }])));

@@ -26,6 +26,11 @@ export interface ViewNode {
   layer: number;
   /** Kept content (shared between hard links). */
   content?: Uint8Array;
+  /**
+   * Earlier contents of this path from lower layers, oldest first, for files whose history is kept (package
+   * databases: which layer introduced which package). Cleared when the path is deleted or whited out.
+   */
+  history?: { layer: number; content: Uint8Array }[];
   children?: Map<string, ViewNode>;
 }
 
@@ -59,9 +64,10 @@ export class SquashedView {
 
   /**
    * Apply one entry of layer `layer` at the normalised path `path`. `content` is the kept body of a file
-   * (undefined when the caller keeps metadata only). Returns the node written, if any.
+   * (undefined when the caller keeps metadata only); with `keepHistory`, the content it replaces stays
+   * readable as an earlier version.
    */
-  apply(layer: number, path: string, header: TarHeader, content?: Uint8Array): void {
+  apply(layer: number, path: string, header: TarHeader, content?: Uint8Array, keepHistory = false): void {
     const slash = path.lastIndexOf("/");
     const dirPath = slash < 0 ? "" : path.slice(0, slash);
     const name = slash < 0 ? path : path.slice(slash + 1);
@@ -85,10 +91,17 @@ export class SquashedView {
           this.replace(parent, name, newDir(layer, header.mode), existing);
         }
         return;
-      case "file":
-        this.replace(parent, name, { type: "file", size: header.size, mode: header.mode, layer, content }, existing);
+      case "file": {
+        const next: ViewNode = { type: "file", size: header.size, mode: header.mode, layer, content };
+        const earlier = keepHistory && content && existing?.type === "file" && existing.content && existing.layer < layer ? existing : undefined;
+        this.replace(parent, name, next, existing);
         if (content) this.retainedBytes += content.length;
+        if (earlier) {
+          next.history = [...(earlier.history ?? []), { layer: earlier.layer, content: earlier.content! }];
+          for (const h of next.history) this.retainedBytes += h.content.length;
+        }
         return;
+      }
       case "symlink":
         this.replace(parent, name, { type: "symlink", size: 0, mode: header.mode, linkTarget: header.linkName, layer }, existing);
         return;
@@ -119,7 +132,7 @@ export class SquashedView {
     if (!parent) return;
     const name = slash < 0 ? path : path.slice(slash + 1);
     if (node === parent.children!.get(name)) return;
-    this.replace(parent, name, { ...node, layer, children: undefined }, parent.children!.get(name));
+    this.replace(parent, name, { ...node, layer, children: undefined, history: undefined }, parent.children!.get(name));
     // Shared content is counted once per path holding it: released when either path is removed.
     if (node.content) this.retainedBytes += node.content.length;
   }
@@ -250,6 +263,7 @@ export class SquashedView {
 
   private release(node: ViewNode): void {
     if (node.content) this.retainedBytes -= node.content.length;
+    for (const h of node.history ?? []) this.retainedBytes -= h.content.length;
     if (node.children) {
       for (const child of node.children.values()) {
         this.release(child);
