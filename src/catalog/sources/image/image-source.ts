@@ -60,8 +60,8 @@ export interface ImageInfo {
  * directories, hard links, symlinks resolved inside the image), keeping content only for the files the
  * catalogers want (see wants.ts) and metadata for the rest.
  *
- * Listing follows DirectorySource: files() is every regular file except under .git/.hg/.svn/node_modules
- * (npm's hidden lockfile excepted); symlinks are not listed but are followed by readFile/readBytes/listDir.
+ * files() is every regular file but those under .git/.hg/.svn and the lockfiles packages ship inside
+ * node_modules (see isListed); symlinks are not listed but are followed by readFile/readBytes/listDir.
  *
  * @example
  *   const image = await ImageSource.open(await openImageReference("oci-dir:./img"), { catalogers: sourceCatalogers });

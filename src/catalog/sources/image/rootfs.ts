@@ -1,42 +1,49 @@
-import { lstatSync, readlinkSync } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
+import picomatch from "picomatch";
 import type { CatalogWarning, FileSource } from "../../types.js";
 import { DirectorySource, type DirectorySourceOptions } from "../directory.js";
+import { isListed } from "./wants.js";
 
 const MAX_LINK_HOPS = 40;
 
 /**
- * An unpacked root filesystem (rootfs:PATH) read as a DirectorySource, with one difference: symlinks are
- * resolved as inside a chroot. A rootfs is full of absolute links (/etc/alternatives/awk, /etc/os-release ->
- * /usr/lib/os-release on some distributions) that mean the rootfs's own files; followed on the host they would
- * name the host's. Links are resolved here by readlink within the root, then read through the DirectorySource
- * (its size limit and its own inside-the-root check stay in force). Listing is DirectorySource's: links that
- * point outside the tree on the host are not listed, and their warnings are dropped (the real files are
- * listed under their real paths anyway), as are its "loop" warnings for links to directories it already walked.
+ * An unpacked root filesystem (rootfs:PATH), read as the same image would be: files() lists what an
+ * ImageSource lists (regular files, node_modules included, symlinks not followed when listing; see
+ * isListed), and symlinks are resolved as inside a chroot. A rootfs is full of absolute links
+ * (/etc/alternatives/awk, /etc/os-release -> /usr/lib/os-release on some distributions) that mean the
+ * rootfs's own files; followed on the host they would name the host's. Links are resolved here by readlink
+ * within the root, then the file is read through a DirectorySource (its size limit and its own
+ * inside-the-root check stay in force).
  */
 export class RootfsSource implements FileSource {
   readonly description: string;
   private readonly dir: DirectorySource;
   private readonly root: string;
+  private readonly excluded: (path: string) => boolean;
+  private readonly walkWarnings: CatalogWarning[] = [];
+  private fileList?: string[];
 
   constructor(root: string, options: DirectorySourceOptions = {}) {
     this.dir = new DirectorySource(root, options);
     this.root = root;
     this.description = `rootfs:${root}`;
+    const globs = (options.exclude ?? []).map((g) => g.replace(/^\.\//, ""));
+    this.excluded = globs.length === 0 ? () => false : picomatch(globs, { dot: true });
   }
 
+  /** Unreadable directories met while listing, and files skipped while reading (over the size limit). */
   get warnings(): CatalogWarning[] {
-    return this.dir.warnings.filter((w) => {
-      if (/^symlink points outside the scanned tree|^broken symlink/.test(w.message)) return false;
-      // DirectorySource calls a link to a directory it already walked a loop (usr/share/doc/libstdc++6 ->
-      // gcc-12-base); only a link that does not resolve inside the root is one.
-      if (w.message.startsWith("symlink loop")) return this.resolve(w.file) === undefined;
-      return true;
-    });
+    return [...this.walkWarnings, ...this.dir.warnings];
   }
 
   files(): readonly string[] {
-    return this.dir.files();
+    if (!this.fileList) {
+      const out: string[] = [];
+      this.walk("", out);
+      this.fileList = out.sort();
+    }
+    return this.fileList;
   }
 
   readFile(path: string): string | undefined {
@@ -81,5 +88,24 @@ export class RootfsSource implements FileSource {
       for (const t of target.split("/").filter((s) => s !== "" && s !== ".").reverse()) pending.push(t);
     }
     return done.join("/");
+  }
+
+  private walk(relDir: string, out: string[]): void {
+    let entries;
+    try {
+      entries = readdirSync(join(this.root, relDir), { withFileTypes: true });
+    } catch (err) {
+      this.walkWarnings.push({ file: relDir || ".", message: `directory unreadable (${(err as NodeJS.ErrnoException).code ?? "error"}); skipped` });
+      return;
+    }
+    for (const entry of entries) {
+      const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (this.excluded(rel) || this.excluded(`${rel}/`) || !isListed(`${rel}/x`)) continue;
+        this.walk(rel, out);
+      } else if (entry.isFile() && isListed(rel) && !this.excluded(rel)) {
+        out.push(rel);
+      }
+    }
   }
 }

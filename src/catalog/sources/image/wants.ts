@@ -6,7 +6,7 @@ import type { Cataloger } from "../../types.js";
  *
  * A file is wanted when
  *  1. a cataloger matches it (`matches(path)`, the same test the catalog makes) and the image source lists it
- *     (see `isListed`: nothing under .git or node_modules but npm's hidden lockfile, as for a directory), or
+ *     (see `isListed`: nothing under .git, no lockfiles that packages ship inside node_modules), or
  *  2. a cataloger reads it through ctx.readFile/readBytes while parsing another file: COMPANION_RULES below
  *     (os-release, dpkg info lists, copyright files, package.json beside node_modules entries, dist-info
  *     files, the manifests beside lockfiles), or
@@ -29,19 +29,28 @@ export type WantsPredicate = (path: string, entry: WantedEntry) => boolean;
 /** A cataloger that may also name the files it reads through ctx while parsing (optional, duck-typed). */
 export type ImageAwareCataloger = Cataloger & { wants?: WantsPredicate };
 
-/** Directories never listed to catalogers, as DirectorySource does (node_modules is read through ctx). */
-const SKIP_SEGMENTS = new Set([".git", ".hg", ".svn", "node_modules"]);
-const HIDDEN_LOCKFILE = "node_modules/.package-lock.json";
+/** Version-control folders: never listed. */
+const SKIP_SEGMENTS = new Set([".git", ".hg", ".svn"]);
+/**
+ * Lockfiles that installed packages ship inside node_modules (a package's own development lockfile): they
+ * describe how the package was developed, not what is installed, so they are not listed (trivy skips them
+ * too). npm's hidden lockfile, node_modules/.package-lock.json, is the installed tree's own record: listed.
+ */
+const NESTED_LOCKFILES = new Set(["package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock"]);
 
-/** True when the image source offers this path in files() (cataloger matching happens on these only). */
+/**
+ * True when the image source offers this path in files() (cataloger matching happens on these only): every
+ * regular file but those under .git/.hg/.svn and the lockfiles packages ship inside node_modules. Unlike a
+ * source tree, an image's node_modules is listed: installed packages' package.json are what it has.
+ */
 export function isListed(path: string): boolean {
   const segments = path.split("/");
+  let inNodeModules = false;
   for (let i = 0; i < segments.length - 1; i++) {
-    if (!SKIP_SEGMENTS.has(segments[i]!)) continue;
-    // npm's hidden lockfile is listed, as DirectorySource lists it: <dir>/node_modules/.package-lock.json.
-    return segments[i] === "node_modules" && i === segments.length - 2 && path.endsWith(HIDDEN_LOCKFILE) && !segments.slice(0, i).some((s) => SKIP_SEGMENTS.has(s));
+    if (SKIP_SEGMENTS.has(segments[i]!)) return false;
+    if (segments[i] === "node_modules") inNodeModules = true;
   }
-  return true;
+  return !(inNodeModules && NESTED_LOCKFILES.has(segments[segments.length - 1]!));
 }
 
 /** Base names of manifests and sidecars that catalogers read beside the file they parse. */
