@@ -3,7 +3,7 @@ import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { detectCi, sourceDateEpoch, type Env } from "../attest/ci-env.js";
 import { catalogSource } from "../catalog/catalog.js";
-import { sourceCatalogers } from "../catalog/registry.js";
+import { imageCatalogers, sourceCatalogers } from "../catalog/registry.js";
 import { DirectorySource } from "../catalog/sources/directory.js";
 import { ImageSource } from "../catalog/sources/image/image-source.js";
 import { hostPlatform, parsePlatformFlag } from "../catalog/sources/image/manifest.js";
@@ -109,7 +109,7 @@ export interface GenerateImageSbomOptions extends GenerateSbomOptions, ImageLimi
  *   console.log(encodeSbom({ sbom, reproducible: false }, parseSbomFormat("cyclonedx-json")));
  */
 export async function generateImageSbom(ref: string, options: GenerateImageSbomOptions = {}): Promise<GeneratedSbom> {
-  const catalogers = options.catalogers ?? sourceCatalogers;
+  const catalogers = options.catalogers ?? imageCatalogers;
   const platform = options.platform === undefined ? undefined : typeof options.platform === "string" ? parsePlatformFlag(options.platform) : options.platform;
   const local = parseLocalImageReference(ref);
   let source: ImageSource | RootfsSource;
