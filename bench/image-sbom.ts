@@ -2,11 +2,12 @@
  * Container image SBOMs: vouch reading the image (OCI layout and docker-archive) against trivy (on the unpacked
  * rootfs) and cdxgen (`-t docker` on the docker-archive), in one run.
  *
- *   npx tsx bench/image-sbom.ts [--runs N] [--big-mib M]     (N timed runs per tool and image, default 5; M default 512)
+ *   npx tsx bench/image-sbom.ts [--runs N] [--big-mib M,...]   (N timed runs per tool and image, default 5;
+ *                                                               M: sizes of the big file, default 256,1024)
  *
  * Images: debian-app from scripts/setup/images.sh (debootstrap minbase bookworm + jq + an app layer: 90 Debian
  * packages, 3 layers, 50 MB gzipped), and the same image with a fourth layer holding one M MiB file of random bytes
- * that no cataloger wants (bench/lib/image-variant.ts). The second image shows whether a tool's memory follows the
+ * that no cataloger wants (bench/lib/image-variant.ts), for each M. Those show whether a tool's memory follows the
  * layers' metadata or their size.
  *
  * Each tool runs once untimed per image (its SBOM is scored against `dpkg-query -W` of the image: recall and
@@ -18,7 +19,7 @@
  * (it runs scripts/setup/images.sh when they are missing) and the devDependency @cyclonedx/cdxgen.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -74,16 +75,16 @@ function log(message: string): void {
   console.error(`[bench] ${message}`);
 }
 
-function parseOptions(): { runs: number; bigMiB: number } {
-  const { values } = parseArgs({ options: { runs: { type: "string", default: "5" }, "big-mib": { type: "string", default: "512" }, help: { type: "boolean", short: "h" } } });
+function parseOptions(): { runs: number; bigMiB: number[] } {
+  const { values } = parseArgs({ options: { runs: { type: "string", default: "5" }, "big-mib": { type: "string", default: "256,1024" }, help: { type: "boolean", short: "h" } } });
   if (values.help) {
-    console.log("usage: npx tsx bench/image-sbom.ts [--runs N] [--big-mib M]");
+    console.log("usage: npx tsx bench/image-sbom.ts [--runs N] [--big-mib M,...]");
     process.exit(0);
   }
   const runs = Number(values.runs);
-  const bigMiB = Number(values["big-mib"]);
+  const bigMiB = values["big-mib"].split(",").map(Number);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs takes a positive whole number, not "${values.runs}"`);
-  if (!Number.isInteger(bigMiB) || bigMiB < 1) throw new Error(`--big-mib takes a positive whole number, not "${values["big-mib"]}"`);
+  if (bigMiB.some((m) => !Number.isInteger(m) || m < 1)) throw new Error(`--big-mib takes positive whole numbers, not "${values["big-mib"]}"`);
   return { runs, bigMiB };
 }
 
@@ -106,8 +107,11 @@ function layerBytes(ociDir: string): { count: number; gzip: number; tar: number 
   for (const l of manifest.layers as { digest: string; size: number }[]) {
     gzip += l.size;
     // gzip's trailer holds the uncompressed size mod 2^32; the layers here are all under 4 GiB.
-    const fd = readFileSync(blob(l.digest));
-    tar += fd.readUInt32LE(fd.length - 4);
+    const trailer = Buffer.alloc(4);
+    const fd = openSync(blob(l.digest), "r");
+    readSync(fd, trailer, 0, 4, l.size - 4);
+    closeSync(fd);
+    tar += trailer.readUInt32LE(0);
   }
   return { count: manifest.layers.length, gzip, tar };
 }
@@ -184,7 +188,7 @@ function mb(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
 }
 
-function report(rows: Row[], targets: Target[], runs: number, truthCount: number, bigMiB: number): string {
+function report(rows: Row[], targets: Target[], runs: number, truthCount: number): string {
   const m = machineInfo();
   const lines = [
     `Machine: ${m.cpuModel}, ${m.nproc} cores, ${m.memory} RAM, ${m.os}, Node ${m.node}. Date: ${m.date}. Load average at start: ${loadavg()[0]!.toFixed(2)}.`,
@@ -216,7 +220,7 @@ function report(rows: Row[], targets: Target[], runs: number, truthCount: number
     .filter((r) => r.debs && (r.debs.onlyTool.length > 0 || r.debs.missed.length > 0) && r.target.id === "base")
     .map((r) => `- ${r.tool.label}: ${r.debs!.onlyTool.length} not in dpkg-query (${r.debs!.onlyTool.slice(0, 6).join(", ")}${r.debs!.onlyTool.length > 6 ? ", …" : ""}), ${r.debs!.missed.length} missed`);
   const versions = [...new Map(rows.map((r) => [r.tool.id, `- ${r.tool.label}: ${r.tool.version}`])).values()];
-  return [...lines, "", "Versions:", "", ...versions, ...(notes.length ? ["", ...notes] : []), ...(diffs.length ? ["", "Differences from dpkg-query:", "", ...diffs] : []), "", `(big file: ${bigMiB} MiB)`].join("\n");
+  return [...lines, "", "Versions:", "", ...versions, ...(notes.length ? ["", ...notes] : []), ...(diffs.length ? ["", "Differences from dpkg-query:", "", ...diffs] : [])].join("\n");
 }
 
 async function main(): Promise<void> {
@@ -232,12 +236,12 @@ async function main(): Promise<void> {
   } catch (err) {
     log(`vouch could not be built: ${(err as Error).message.split("\n")[0]}`);
   }
-  const big = await imageWithBigFile(image, join(WORK, "bigfile"), bigMiB * 2 ** 20, log);
   const baseForms: ImageForms = { ociDir: image.ociDir, ociArchive: image.ociArchive, dockerArchive: image.dockerArchive, rootfs: image.rootfs };
-  const targets: Target[] = [
-    { id: "base", label: "debian-app", forms: baseForms, layerBytes: layerBytes(image.ociDir) },
-    { id: "big", label: `debian-app + ${bigMiB} MiB file`, forms: big, layerBytes: layerBytes(big.ociDir) },
-  ];
+  const targets: Target[] = [{ id: "base", label: "debian-app", forms: baseForms, layerBytes: layerBytes(image.ociDir) }];
+  for (const size of bigMiB) {
+    const forms = await imageWithBigFile(image, join(WORK, `bigfile-${size}`), size * 2 ** 20, log);
+    targets.push({ id: `big${size}`, label: `debian-app + ${size} MiB file`, forms, layerBytes: layerBytes(forms.ociDir) });
+  }
   const truth = image.dpkg.map((d) => packageKey({ type: "deb", name: d.name, version: d.version }));
   const rows: Row[] = [];
   for (const target of targets) for (const tool of tools()) rows.push({ tool, target, samples: [] });
@@ -256,7 +260,7 @@ async function main(): Promise<void> {
       log(`run ${i}/${runs} ${row.tool.label} on ${row.target.label}: ${s.wallSeconds.toFixed(2)} s, ${mib(s.peakRssKiB)} MiB`);
     }
   }
-  const md = report(rows, targets, runs, truth.length, bigMiB);
+  const md = report(rows, targets, runs, truth.length);
   writeFileSync(join(WORK, "..", "image-sbom.md"), `${md}\n`);
   writeFileSync(
     join(WORK, "..", "image-sbom.json"),
