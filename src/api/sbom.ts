@@ -3,7 +3,7 @@ import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { detectCi, sourceDateEpoch, type Env } from "../attest/ci-env.js";
 import { catalogSource } from "../catalog/catalog.js";
-import { imageCatalogers, sourceCatalogers } from "../catalog/registry.js";
+import { imageCatalogersWith, sourceCatalogers } from "../catalog/registry.js";
 import { DirectorySource } from "../catalog/sources/directory.js";
 import { ImageSource } from "../catalog/sources/image/image-source.js";
 import { hostPlatform, parsePlatformFlag } from "../catalog/sources/image/manifest.js";
@@ -81,8 +81,10 @@ export function generateSbom(dir: string, options: GenerateSbomOptions = {}): Ge
 export interface GenerateImageSbomOptions extends GenerateSbomOptions, ImageLimits {
   /** os/arch[/variant] to pick from a multi-platform image ("linux/arm64"); default the host's. */
   platform?: string | Platform;
-  /** The catalogers to run (default: every source cataloger; the image catalogers once they exist). */
+  /** The catalogers to run (default: imageCatalogers). */
   catalogers?: readonly Cataloger[];
+  /** List every file an OS package owns, with the digest its database records (ignored with `catalogers`). */
+  packageFiles?: boolean;
   /**
    * Plain HTTP (and no certificate checks on the way) to every registry, not only loopback ones. Unsafe: anyone
    * on the path sees credentials and can serve other content than asked for by tag.
@@ -109,7 +111,7 @@ export interface GenerateImageSbomOptions extends GenerateSbomOptions, ImageLimi
  *   console.log(encodeSbom({ sbom, reproducible: false }, parseSbomFormat("cyclonedx-json")));
  */
 export async function generateImageSbom(ref: string, options: GenerateImageSbomOptions = {}): Promise<GeneratedSbom> {
-  const catalogers = options.catalogers ?? imageCatalogers;
+  const catalogers = options.catalogers ?? imageCatalogersWith({ packageFiles: options.packageFiles });
   const platform = options.platform === undefined ? undefined : typeof options.platform === "string" ? parsePlatformFlag(options.platform) : options.platform;
   const local = parseLocalImageReference(ref);
   let source: ImageSource | RootfsSource;

@@ -49,6 +49,23 @@ describe("vouch sbom (the CLI, end to end)", () => {
     expect(strict.stderr.trim().split("\n").at(-1)).toMatch(/^vouch: 1 file\(s\) could not be cataloged \(--strict\)$/);
   });
 
+  it("rootfs: OS packages with their distro purls; --package-files adds each owned file with its MD5", () => {
+    const rootfs = join(import.meta.dirname, "..", "..", "src", "catalog", "dpkg", "fixtures", "debian-bookworm");
+    const plain = vouch(["sbom", `rootfs:${rootfs}`, "-o", "cyclonedx-json"]);
+    expect(plain.code, plain.stderr).toBe(0);
+    const bash = JSON.parse(plain.stdout).components.find((c: { name: string }) => c.name === "bash");
+    expect(bash.purl).toMatch(/^pkg:deb\/debian\/bash@.*distro=debian-12/);
+    expect(bash.properties.some((p: { name: string }) => p.name === "vouch:deb:file")).toBe(false);
+    const listed = vouch(["sbom", `rootfs:${rootfs}`, "--package-files", "-o", "cyclonedx-json"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const files = JSON.parse(listed.stdout)
+      .components.find((c: { name: string }) => c.name === "bash")
+      .properties.filter((p: { name: string }) => p.name === "vouch:deb:file");
+    expect(files.length).toBeGreaterThan(0);
+    // Files the package database lists a digest for carry it; links and diversions (/bin/rbash) are listed bare.
+    expect(files.some((f: { value: string }) => /^md5:7210080490f9fd139c1b44fa0f730988 {2}\/bin\/bash$/.test(f.value))).toBe(true);
+  });
+
   it("usage errors exit 2 with one line and no stack trace", () => {
     for (const args of [["sbom", ".", "-o", "nope"], ["sbom", join(work, "absent")], ["sbom", "--bogus"]]) {
       const r = vouch(args);

@@ -17,6 +17,7 @@ interface SbomOptions {
   platform?: string;
   insecure?: boolean;
   maxLayerSize?: string;
+  packageFiles?: boolean;
 }
 
 /**
@@ -37,6 +38,7 @@ export function registerSbomGenerate(sbom: Command, globals: () => GlobalOptions
     .option("--platform <os/arch[/variant]>", "image platform to pick from a multi-platform image (default: this machine's)")
     .option("--insecure", "registry images: plain HTTP to any registry, not only loopback ones (unsafe)")
     .option("--max-layer-size <bytes>", "images: refuse a layer that decompresses to more than this (default 8 GiB)")
+    .option("--package-files", "images and rootfs: list every file an OS package owns, with the digest its database records")
     .option("-q, --quiet", "no warnings on stderr")
     .action(async (dir: string | undefined, opts: SbomOptions) => {
       const config = loadConfig(globals().config);
@@ -50,14 +52,15 @@ export function registerSbomGenerate(sbom: Command, globals: () => GlobalOptions
         authors: opts.author.length > 0 ? opts.author : config.sbom?.authors,
       };
       const image = isImageReference(target) || (!existsSync(target) && looksLikeImageReference(target));
-      if (!image && (opts.platform !== undefined || opts.insecure || opts.maxLayerSize !== undefined)) {
-        throw new VouchError("INPUT_USAGE", "--platform, --insecure and --max-layer-size apply to images (oci-dir:, oci-archive:, docker-archive:, rootfs:, registry:)");
+      if (!image && (opts.platform !== undefined || opts.insecure || opts.maxLayerSize !== undefined || opts.packageFiles)) {
+        throw new VouchError("INPUT_USAGE", "--platform, --insecure, --max-layer-size and --package-files apply to images (oci-dir:, oci-archive:, docker-archive:, rootfs:, registry:)");
       }
       const generated = image
         ? await generateImageSbom(target, {
             ...common,
             platform: opts.platform,
             insecureRegistry: opts.insecure,
+            packageFiles: opts.packageFiles,
             ...(opts.maxLayerSize !== undefined ? { maxLayerBytes: parsePositiveInt(opts.maxLayerSize, "--max-layer-size") } : {}),
           })
         : generateSbom(target, common);
