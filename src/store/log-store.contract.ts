@@ -29,7 +29,13 @@ export interface LogStoreFixture {
   dispose?(): Promise<void>;
 }
 
-export function describeLogStoreContract(name: string, makeFixture: () => Promise<LogStoreFixture>): void {
+/** What a driver says of itself, so the suite checks the matching clause of the contract. */
+export interface LogStoreTraits {
+  /** A SubmissionQueue other processes share (SQL drivers); single-process drivers (files) have none. */
+  sharedQueue: boolean;
+}
+
+export function describeLogStoreContract(name: string, makeFixture: () => Promise<LogStoreFixture>, traits: LogStoreTraits): void {
   describe(`LogStore contract: ${name}`, () => {
     let fixture: LogStoreFixture;
     let opened: LogStore[];
@@ -306,24 +312,24 @@ export function describeLogStoreContract(name: string, makeFixture: () => Promis
       for (const entry of lostBatch.entries) expect(await b.findEntry(entry.leafHash)).toBeUndefined();
     });
 
-    it("a shared submission queue hands each body to one taker, oldest first (drivers that have one)", async (context) => {
-      const store = await open();
-      if (store.queue === undefined) {
-        // A skipped test says why in the run's output (the suite's rule); this file is test code.
-        // eslint-disable-next-line no-console
-        console.warn(`[${name}] no submission queue: a single-process driver (skipped)`);
-        context.skip();
-        return;
-      }
-      const other = await open();
-      const bodies = Array.from({ length: 7 }, (_, i) => Buffer.from(`{"queued":${i}}`));
-      for (const body of bodies) await store.queue.enqueue(body);
-      expect((await store.queue.take(2)).map((b) => Buffer.from(b).toString())).toEqual(['{"queued":0}', '{"queued":1}']);
-      const [a, b] = await Promise.all([store.queue.take(3), other.queue!.take(3)]);
-      const taken = [...a, ...b].map((x) => Buffer.from(x).toString()).sort();
-      expect(taken).toEqual(bodies.slice(2).map((x) => x.toString()).sort());
-      expect(await store.queue.take(5)).toEqual([]);
-    });
+    if (traits.sharedQueue) {
+      it("a shared submission queue hands each body to one taker, oldest first", async () => {
+        const store = await open();
+        if (store.queue === undefined) throw new Error(`${name} claims a shared submission queue but has none`);
+        const other = await open();
+        const bodies = Array.from({ length: 7 }, (_, i) => Buffer.from(`{"queued":${i}}`));
+        for (const body of bodies) await store.queue.enqueue(body);
+        expect((await store.queue.take(2)).map((b) => Buffer.from(b).toString())).toEqual(['{"queued":0}', '{"queued":1}']);
+        const [a, b] = await Promise.all([store.queue.take(3), other.queue!.take(3)]);
+        const taken = [...a, ...b].map((x) => Buffer.from(x).toString()).sort();
+        expect(taken).toEqual(bodies.slice(2).map((x) => x.toString()).sort());
+        expect(await store.queue.take(5)).toEqual([]);
+      });
+    } else {
+      it("has no submission queue: a single-process driver takes submissions only in its own process", async () => {
+        expect((await open()).queue).toBeUndefined();
+      });
+    }
 
     it("grants the sequencer lease to one holder at a time, until it is released", async () => {
       const a = await open();

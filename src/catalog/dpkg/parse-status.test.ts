@@ -232,7 +232,7 @@ describe("dpkg catalogers against dpkg-query", () => {
     expect(vouch(join(FIXTURES, "states"))).toEqual(dpkgQuery(admin));
   });
 
-  if (!hasDpkg) it.skip("dpkg-query comparison: no dpkg-query or /var/lib/dpkg/status on this machine (not a Debian system)", () => {});
+  if (!hasDpkg) console.warn("skipped: the dpkg-query comparisons need dpkg-query and /var/lib/dpkg/status (not a Debian system)");
 });
 
 function whichDpkgQuery(): boolean {

@@ -64,7 +64,10 @@ describe.skipIf(skipReason !== undefined)("Pkcs11Signer against a SoftHSM2 token
   });
 
   it("signs with the Ed25519 key through CKM_EDDSA (pure Ed25519 over the message)", async (ctx) => {
-    if (!hsm.hasEd25519) ctx.skip("this SoftHSM2 build has no CKM_EC_EDWARDS_KEY_PAIR_GEN");
+    if (!hsm.hasEd25519) {
+      console.warn("skipped: this SoftHSM2 build has no CKM_EC_EDWARDS_KEY_PAIR_GEN (Ed25519 token keys)");
+      ctx.skip();
+    }
     const signer = await Pkcs11Signer.open(hsm.uri("ed25519-key"));
     const { signature } = await signer.sign(data);
     expect(signature.length).toBe(64);
@@ -191,7 +194,10 @@ describe.skipIf(skipReason !== undefined)("Pkcs11Signer against a SoftHSM2 token
 
     it("signs, naming the key by the certificate's public key", async (ctx) => {
       const made = keyAndCertificate("piv-key");
-      if (made === undefined) return ctx.skip("openssl is not installed");
+      if (made === undefined) {
+        console.warn("skipped: openssl is not installed (it makes the certificate objects)");
+        return ctx.skip();
+      }
       importKeyWithCertificate(hsm, { label: "piv-key", id: 0x05, ...made });
       const signer = await Pkcs11Signer.open(hsm.uri("piv-key"));
       const { signature, material } = await signer.sign(data);
@@ -204,7 +210,10 @@ describe.skipIf(skipReason !== undefined)("Pkcs11Signer against a SoftHSM2 token
     it("refuses to sign when the certificate belongs to another key (INPUT_MALFORMED), instead of writing a bundle that cannot verify", async (ctx) => {
       const one = keyAndCertificate("one");
       const other = keyAndCertificate("other");
-      if (one === undefined || other === undefined) return ctx.skip("openssl is not installed");
+      if (one === undefined || other === undefined) {
+        console.warn("skipped: openssl is not installed (it makes the certificate objects)");
+        return ctx.skip();
+      }
       importKeyWithCertificate(hsm, { label: "mismatched-key", id: 0x06, privateKeyPem: one.privateKeyPem, certificateDer: other.certificateDer });
       const signer = await Pkcs11Signer.open(hsm.uri("mismatched-key"));
       await expect(signer.sign(data)).rejects.toMatchObject({ code: "INPUT_MALFORMED", message: expect.stringContaining("mismatched key objects") });

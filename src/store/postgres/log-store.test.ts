@@ -16,7 +16,7 @@ if (unavailable === undefined) {
       child: { module: join(import.meta.dirname, "log-store.ts"), exportName: "openPostgresLogStore", location: database.url },
       dispose: () => database.drop(),
     };
-  });
+  }, { sharedQueue: true });
 }
 
 if (unavailable === undefined) {
@@ -34,7 +34,7 @@ if (unavailable === undefined) {
       },
       dispose: () => database.drop(),
     };
-  });
+  }, { sharedQueue: true });
 }
 
 describe.skipIf(unavailable !== undefined)("PostgreSQL log store", () => {

@@ -24,7 +24,7 @@ describeLogStoreContract("SQLite", async () => {
     open: (testHooks) => openSqliteLogStore(file, { testHooks }),
     child: { module: join(import.meta.dirname, "log-store.ts"), exportName: "openSqliteLogStore", location: file },
   };
-});
+}, { sharedQueue: true });
 
 describe("SQLite log store", () => {
   it("runs in WAL mode with synchronous=FULL, and records its migrations", async () => {
