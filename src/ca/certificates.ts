@@ -113,24 +113,10 @@ export interface CaCertificateOptions {
 
 /** A CA certificate (root or intermediate): keyUsage certSign + cRLSign, basicConstraints CA with a path length. */
 export function caCertificateTbs(options: CaCertificateOptions): Uint8Array {
-  const subjectName = encodeName(options.subject);
-  const extensions = [
+  return namedCertificateTbs(options, [
     extension(OID.keyUsage, true, der(new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign))),
     extension(OID.basicConstraints, true, der(new BasicConstraints({ cA: true, pathLenConstraint: options.pathLength }))),
-    extension(OID.subjectKeyIdentifier, false, der(new SubjectKeyIdentifier(keyIdentifier(options.subjectPublicKeyDer)))),
-    extension(OID.authorityKeyIdentifier, false, der(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdentifier(options.issuerPublicKeyDer)) }))),
-  ];
-  const tbs = new TBSCertificate({
-    version: Version.v3,
-    serialNumber: options.serial ?? randomSerial(),
-    signature: signatureAlgorithm(options.signatureAlgorithm),
-    issuer: options.issuer,
-    validity: new Validity({ notBefore: options.notBefore, notAfter: options.notAfter }),
-    subject: subjectName,
-    subjectPublicKeyInfo: AsnConvert.parse(options.subjectPublicKeyDer, SubjectPublicKeyInfo),
-    extensions: new Extensions(extensions),
-  });
-  return new Uint8Array(der(tbs));
+  ]);
 }
 
 export interface EndEntityCertificateOptions extends Omit<CaCertificateOptions, "pathLength"> {
@@ -145,9 +131,16 @@ export interface EndEntityCertificateOptions extends Omit<CaCertificateOptions, 
  * (critical), one EKU, SKI and AKI. Keyless leaves have their own builder (`leafTbs`).
  */
 export function endEntityCertificateTbs(options: EndEntityCertificateOptions): Uint8Array {
-  const extensions = [
+  return namedCertificateTbs(options, [
     extension(OID.keyUsage, true, der(new KeyUsage(KeyUsageFlags.digitalSignature))),
     extension(OID.extKeyUsage, options.extendedKeyUsageCritical, der(new ExtendedKeyUsage([options.extendedKeyUsage]))),
+  ]);
+}
+
+/** A certificate with a subject name: the given usage extensions, then SKI and AKI. */
+function namedCertificateTbs(options: Omit<CaCertificateOptions, "pathLength">, usage: Extension[]): Uint8Array {
+  const extensions = [
+    ...usage,
     extension(OID.subjectKeyIdentifier, false, der(new SubjectKeyIdentifier(keyIdentifier(options.subjectPublicKeyDer)))),
     extension(OID.authorityKeyIdentifier, false, der(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdentifier(options.issuerPublicKeyDer)) }))),
   ];

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { AsnConvert, OctetString as OctetStringValue } from "@peculiar/asn1-schema";
 import { Certificate, Extension } from "@peculiar/asn1-x509";
 import { VouchError } from "../core/errors.js";
+import { TlsReader } from "../core/encoding/tls-reader.js";
 
 /**
  * RFC 6962 §3 structures in their TLS encodings (RFC 5246 §4 presentation language), on the producing side: what the
@@ -103,40 +104,6 @@ class Writer {
   }
 }
 
-class Reader {
-  #at = 0;
-  constructor(
-    private readonly bytes: Uint8Array,
-    private readonly what: string,
-  ) {}
-  get remaining(): number {
-    return this.bytes.length - this.#at;
-  }
-  take(n: number): Uint8Array {
-    if (n > this.remaining) throw corrupt(this.what, `truncated (needs ${n} bytes, ${this.remaining} left)`);
-    const out = this.bytes.subarray(this.#at, this.#at + n);
-    this.#at += n;
-    return out;
-  }
-  u8(): number {
-    return this.take(1)[0]!;
-  }
-  u16(): number {
-    const b = this.take(2);
-    return (b[0]! << 8) | b[1]!;
-  }
-  u24(): number {
-    const b = this.take(3);
-    return (b[0]! << 16) | (b[1]! << 8) | b[2]!;
-  }
-  u64(): bigint {
-    return new DataView(this.take(8).slice().buffer).getBigUint64(0);
-  }
-  end(): void {
-    if (this.remaining !== 0) throw corrupt(this.what, `${this.remaining} trailing bytes`);
-  }
-}
-
 /** entry_type followed by the signed_entry select (shared by the leaf and the SCT's signed struct). */
 function writeSignedEntry(w: Writer, entry: SignedEntry): Writer {
   if (entry.type === "x509") {
@@ -164,7 +131,7 @@ export function encodeMerkleTreeLeaf(leaf: TimestampedEntry): Uint8Array {
  */
 export function decodeMerkleTreeLeaf(bytes: Uint8Array): TimestampedEntry {
   const W = "MerkleTreeLeaf";
-  const r = new Reader(bytes, W);
+  const r = new TlsReader(bytes, W);
   const version = r.u8();
   if (version !== 0) throw corrupt(W, `unknown version ${version}`);
   const leafType = r.u8();
@@ -205,7 +172,7 @@ export function encodeDigitallySigned(signed: DigitallySigned): Uint8Array {
 
 /** @throws VouchError INPUT_MALFORMED */
 export function decodeDigitallySigned(bytes: Uint8Array): DigitallySigned {
-  const r = new Reader(bytes, "digitally-signed");
+  const r = new TlsReader(bytes, "digitally-signed");
   const hashAlgorithm = r.u8();
   const signatureAlgorithm = r.u8();
   const signature = r.take(r.u16());

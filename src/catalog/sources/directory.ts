@@ -2,6 +2,7 @@ import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realp
 import { join, posix, relative, sep } from "node:path";
 import picomatch from "picomatch";
 import type { CatalogWarning, FileSource } from "../types.js";
+import { fileText } from "./text.js";
 
 export interface DirectorySourceOptions {
   /** Files larger than this are skipped with a warning (a lockfile this big is an attack or an accident). */
@@ -53,9 +54,7 @@ export class DirectorySource implements FileSource {
 
   readFile(path: string): string | undefined {
     const bytes = this.readBytes(path);
-    if (bytes === undefined) return undefined;
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    return bytes === undefined ? undefined : fileText(bytes);
   }
 
   readBytes(path: string): Uint8Array | undefined {

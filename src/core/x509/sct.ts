@@ -1,6 +1,7 @@
 import type { Certificate } from "./certificate.js";
 import { encodeTlv, expectSeq, isContext, malformed, parseDer, raw } from "./der.js";
 import { OID } from "./oids.js";
+import { TlsReader } from "../encoding/tls-reader.js";
 
 /**
  * RFC 6962 §3.2 SignedCertificateTimestamp (v1), as embedded in a certificate (§3.3). Parsed with explicit bounds:
@@ -21,44 +22,11 @@ export interface SignedCertificateTimestamp {
   readonly signature: Uint8Array;
 }
 
-class Reader {
-  private at = 0;
-  constructor(
-    private readonly bytes: Uint8Array,
-    private readonly what: string,
-  ) {}
-  get remaining(): number {
-    return this.bytes.length - this.at;
-  }
-  take(n: number): Uint8Array {
-    if (n > this.remaining) throw malformed(this.what, `truncated (needs ${n} bytes, ${this.remaining} left)`);
-    const out = this.bytes.subarray(this.at, this.at + n);
-    this.at += n;
-    return out;
-  }
-  u8(): number {
-    return this.take(1)[0]!;
-  }
-  u16(): number {
-    const b = this.take(2);
-    return (b[0]! << 8) | b[1]!;
-  }
-  u64(): bigint {
-    const b = this.take(8);
-    let n = 0n;
-    for (const x of b) n = (n << 8n) | BigInt(x);
-    return n;
-  }
-  vector16(): Uint8Array {
-    return this.take(this.u16());
-  }
-}
-
 /** Parses an RFC 6962 §3.3 SignedCertificateTimestampList (opaque SerializedSCT<1..2^16-1> list<1..2^16-1>). */
 export function parseSctList(list: Uint8Array): SignedCertificateTimestamp[] {
   const W = "SCT list";
-  const outer = new Reader(list, W);
-  const body = new Reader(outer.vector16(), W);
+  const outer = new TlsReader(list, W);
+  const body = new TlsReader(outer.vector16(), W);
   if (outer.remaining !== 0) throw malformed(W, "trailing bytes after the list");
   const scts: SignedCertificateTimestamp[] = [];
   while (body.remaining > 0) {
@@ -72,7 +40,7 @@ export function parseSctList(list: Uint8Array): SignedCertificateTimestamp[] {
 
 function parseSct(bytes: Uint8Array): SignedCertificateTimestamp {
   const W = "SCT";
-  const r = new Reader(bytes, W);
+  const r = new TlsReader(bytes, W);
   const version = r.u8();
   const logId = r.take(32);
   const timestamp = r.u64();

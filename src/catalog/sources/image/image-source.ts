@@ -7,6 +7,7 @@ import { normalizeEntryPath, TarStreamParser, type TarHeader } from "./tar.js";
 import { DEFAULT_IMAGE_LIMITS, layerCompression, type ImageLayout, type ImageLimits, type Platform } from "./types.js";
 import { SquashedView, type EntryInfo } from "./view.js";
 import { isListed, wantsFor, type WantsPredicate } from "./wants.js";
+import { fileText } from "../text.js";
 
 export interface ImageSourceOptions extends ImageLimits {
   /** The catalogers that will read the image: their `matches` (and optional `wants`) decide which files keep content. */
@@ -202,9 +203,7 @@ export class ImageSource implements LayeredFileSource {
 
   readFile(path: string): string | undefined {
     const bytes = this.readBytes(path);
-    if (bytes === undefined) return undefined;
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    return bytes === undefined ? undefined : fileText(bytes);
   }
 
   /** The kept content of a regular file (symlinks followed inside the image); undefined when absent or not kept. */
