@@ -12,7 +12,7 @@ import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, type Descriptor, type Platform
 export function parsePlatform(text: string): Platform {
   const parts = text.trim().split("/");
   const bad = (why: string): never => {
-    throw new VouchError("INPUT_USAGE", `invalid platform ${JSON.stringify(text)}: ${why} (expected os/arch[/variant], e.g. linux/amd64 or linux/arm/v7)`);
+    throw new VouchError("INPUT_USAGE", `--platform takes os/arch[/variant] (e.g. linux/amd64, linux/arm/v7), not ${JSON.stringify(text)}: ${why}`);
   };
   if (parts.length < 2 || parts.length > 3) bad("wrong number of parts");
   for (const part of parts) if (!/^[A-Za-z0-9_.-]+$/.test(part)) bad(`bad part ${JSON.stringify(part)}`);
@@ -128,5 +128,5 @@ export function pickPlatform(entries: readonly Descriptor[], wanted: Platform, o
     throw new VouchError("INPUT_UNSUPPORTED_FORMAT", `${what} names no image manifest (media types: ${types})`);
   }
   const available = [...new Set(images.map((e) => (e.platform ? formatPlatform(e.platform) : "(no platform)")))];
-  throw new VouchError("INPUT_USAGE", `${what} has no image for platform ${formatPlatform(wanted)} (it has: ${available.join(", ")}); pick one with --platform`);
+  throw new VouchError("INPUT_USAGE", `${what} has no image for ${formatPlatform(wanted)} (it has: ${available.join(", ")}); pick one with --platform`);
 }

@@ -1,5 +1,6 @@
-import { createHash } from "node:crypto";
 import { VouchError } from "../../../core/errors.js";
+import { digestOf, isDigest as isOciDigest } from "../../../oci/digest.js";
+import { formatPlatform, hostPlatform as ociHostPlatform, parsePlatform as parsePlatformText, pickPlatform } from "../../../oci/platform.js";
 import { CONFIG_MEDIA_TYPES, INDEX_MEDIA_TYPES, layerCompression, MANIFEST_MEDIA_TYPES, MEDIA_TYPES, type Descriptor, type Platform } from "./types.js";
 
 /**
@@ -37,7 +38,6 @@ export interface ImageConfig {
   labels: Record<string, string>;
 }
 
-const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
 function bad(what: string, message: string): VouchError {
   return new VouchError("INPUT_MALFORMED", `${what}: ${message}`);
@@ -63,7 +63,7 @@ function stringMap(value: unknown, what: string): Record<string, string> {
 }
 
 export function isDigest(value: unknown): value is string {
-  return typeof value === "string" && DIGEST.test(value);
+  return typeof value === "string" && isOciDigest(value);
 }
 
 /** Check a descriptor's shape: media type, digest (sha256/sha512, lowercase hex), non-negative size. */
@@ -180,61 +180,25 @@ export function verifyBlob(bytes: Uint8Array, descriptor: Pick<Descriptor, "dige
   if (actual !== descriptor.digest) throw new VouchError("INPUT_MALFORMED", `${what}: digest mismatch (expected ${descriptor.digest}, got ${actual})`);
 }
 
-export function digestOf(bytes: Uint8Array, algorithm: "sha256" | "sha512" = "sha256"): string {
-  return `${algorithm}:${createHash(algorithm).update(bytes).digest("hex")}`;
-}
+// One digest and platform vocabulary with the registry client (src/oci).
+export { digestOf, formatPlatform };
 
-/** "linux/amd64", "linux/arm64/v8", "linux/arm/v7". */
-export function formatPlatform(p: Pick<Platform, "os" | "architecture" | "variant">): string {
-  return [p.os, p.architecture, ...(p.variant ? [p.variant] : [])].join("/");
-}
-
-/** Parse `--platform os/arch[/variant]`. */
+/** Parse `--platform os/arch[/variant]` (aliases such as x86_64 and aarch64 accepted). */
 export function parsePlatformFlag(text: string): Platform {
-  const parts = text.split("/");
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === "")) {
-    throw new VouchError("INPUT_USAGE", `--platform takes os/arch[/variant] (e.g. linux/amd64, linux/arm/v7), not "${text}"`);
-  }
-  return { os: parts[0]!, architecture: parts[1]!, ...(parts[2] ? { variant: parts[2] } : {}) };
+  return parsePlatformText(text);
 }
-
-const NODE_ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
 
 /** The platform images run on here, as the OCI spec names it (Node's process.platform/arch translated). */
-export function hostPlatform(platform: string = process.platform, arch: string = process.arch): Platform {
-  return { os: platform === "win32" ? "windows" : platform, architecture: NODE_ARCH[arch] ?? arch };
-}
-
-/** arm64 images say v8 or nothing; arm images v7 unless said otherwise (containerd's platforms.Normalize). */
-function normalVariant(p: Pick<Platform, "architecture" | "variant">): string {
-  if (p.architecture === "arm64") return p.variant === undefined || p.variant === "v8" ? "v8" : p.variant;
-  if (p.architecture === "arm") return p.variant ?? "v7";
-  return p.variant ?? "";
+export function hostPlatform(): Platform {
+  const armVersion = (process.config.variables as { arm_version?: string | number }).arm_version;
+  return ociHostPlatform(process.platform, process.arch, armVersion);
 }
 
 /**
- * Pick the image manifest for a platform from an index. Entries that are not image manifests (attestation
- * manifests, platform "unknown/unknown") never match. Without a platform: the only image manifest, else
- * INPUT_USAGE naming the platforms on offer.
+ * Pick the image manifest for a platform from an index, as the registry client does (containerd's matcher,
+ * src/oci/platform.ts). Entries that are not image manifests (attestation manifests, platform "unknown/unknown")
+ * never match; none for the platform is INPUT_USAGE naming the platforms on offer.
  */
 export function selectManifest(index: ImageIndex, wanted: Platform, what = "image index"): Descriptor {
-  const images = index.manifests.filter(
-    (m) => (MANIFEST_MEDIA_TYPES.has(m.mediaType) || INDEX_MEDIA_TYPES.has(m.mediaType)) && m.platform?.os !== "unknown" && m.annotations?.["vnd.docker.reference.type"] !== "attestation-manifest",
-  );
-  const matching = images.filter(
-    (m) => m.platform && m.platform.os === wanted.os && m.platform.architecture === wanted.architecture && (wanted.variant === undefined || normalVariant(m.platform) === normalVariant(wanted)),
-  );
-  if (matching.length > 0) {
-    // Without a variant asked for, prefer the normal one (arm64 v8, arm v7) over others.
-    const preferred = matching.find((m) => normalVariant(m.platform!) === normalVariant(wanted));
-    return preferred ?? matching[0]!;
-  }
-  const unplatformed = images.filter((m) => !m.platform);
-  if (images.length === 1 && unplatformed.length === 1) return unplatformed[0]!;
-  const offered = images.map((m) => (m.platform ? formatPlatform(m.platform) : "(no platform)"));
-  if (images.length === 0) {
-    const types = [...new Set(index.manifests.map((m) => m.mediaType))].join(", ") || "none";
-    throw new VouchError("INPUT_UNSUPPORTED_FORMAT", `${what} names no image manifest (media types: ${types})`);
-  }
-  throw new VouchError("INPUT_USAGE", `${what} has no image for ${formatPlatform(wanted)} (it has: ${offered.join(", ")}); pick one with --platform`);
+  return pickPlatform(index.manifests, wanted, { explicit: true, what });
 }
