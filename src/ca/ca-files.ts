@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { generateKeyPairSync, X509Certificate, type KeyObject } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { encodePem, encryptPrivateKey, keyAlgorithm, publicKeyDer, sign, type KeyAlgorithm } from "../core/crypto/keys.js";
@@ -231,13 +231,11 @@ export async function openCa(options: OpenCaOptions): Promise<OpenedCa> {
   if (manifest.intermediateKey.startsWith("file:")) {
     const keyFile = join(options.dir, manifest.intermediateKey.slice("file:".length));
     const opened = await KeyFileSigner.open(keyFile, options.password ?? {});
-    const material = (await opened.sign(new Uint8Array(0))).material;
-    signer = tbsSigner(opened, opened.algorithm, material.kind === "publicKey" ? material.publicKeyDer : new Uint8Array());
+    signer = tbsSigner(opened, opened.algorithm, opened.publicKeyDer);
   } else {
     const opened = await Pkcs11Signer.open(manifest.intermediateKey, options.pkcs11 ?? {});
     signer = tbsSigner(opened, opened.publicKey.algorithm, opened.publicKey.publicKeyDer);
   }
-  const { X509Certificate } = await import("node:crypto");
   const certKey = new X509Certificate(intermediate).publicKey.export({ type: "spki", format: "der" });
   if (!Buffer.from(certKey).equals(Buffer.from(signer.publicKeyDer))) {
     throw new VouchError("INPUT_MALFORMED", "the intermediate key does not match intermediate.crt.pem", { file: manifestFile });

@@ -11,6 +11,8 @@ export class KeySigner implements Signer {
   readonly algorithm: KeyAlgorithm;
   /** Hex SHA-256 of the SPKI DER: the bundle's publicKey hint and the DSSE keyid. */
   readonly keyId: string;
+  /** SPKI DER of the public key. */
+  readonly publicKeyDer: Uint8Array;
   readonly #privateKey: KeyObject;
   readonly #material: SignerMaterial;
 
@@ -19,7 +21,8 @@ export class KeySigner implements Signer {
     this.algorithm = keyAlgorithm(privateKey);
     this.keyId = keyId(privateKey);
     this.#privateKey = privateKey;
-    this.#material = { kind: "publicKey", hint: this.keyId, publicKeyDer: publicKeyDer(privateKey) };
+    this.publicKeyDer = publicKeyDer(privateKey);
+    this.#material = { kind: "publicKey", hint: this.keyId, publicKeyDer: this.publicKeyDer };
   }
 
   sign(data: Uint8Array): Promise<SignatureResult> {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../api/files.js";
 import { encodePem } from "../core/crypto/keys.js";
+import { decodePemBlocks } from "../core/encoding/pem.js";
 import { VouchError } from "../core/errors.js";
 import { TimestampAuthority, type TimestampAuthorityOptions } from "./authority.js";
 import { createTsaChain, tsaKeyAlgorithm, type TsaKeyAlgorithm } from "./certificates.js";
@@ -83,13 +84,14 @@ export function loadOrCreateTsa(dir: string, options: LoadOrCreateTsaOptions = {
 export function readTsaChain(dir: string): Uint8Array[] | undefined {
   const file = tsaChainFile(dir);
   if (!existsSync(file)) return undefined;
-  const text = readFileSync(file, "utf8");
-  const chain: Uint8Array[] = [];
-  // RFC 7468 §2: CERTIFICATE blocks; any other block in the file is not part of the chain.
-  for (const m of text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)) {
-    const body = m[1]!.replace(/\s+/g, "");
-    if (body.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw new VouchError("INPUT_MALFORMED", "a CERTIFICATE block is not base64", { file });
-    chain.push(new Uint8Array(Buffer.from(body, "base64")));
+  let chain: Uint8Array[];
+  try {
+    // RFC 7468 §2: CERTIFICATE blocks; any other block in the file is not part of the chain.
+    chain = decodePemBlocks(readFileSync(file, "utf8"))
+      .filter((block) => block.label === "CERTIFICATE")
+      .map((block) => block.der);
+  } catch (error) {
+    throw new VouchError("INPUT_MALFORMED", "a CERTIFICATE block is not base64", { file, cause: error });
   }
   if (chain.length === 0) throw new VouchError("INPUT_MALFORMED", "no CERTIFICATE in the TSA chain file", { file });
   return chain;

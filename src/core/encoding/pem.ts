@@ -7,7 +7,8 @@ export interface PemBlock {
 }
 
 // RFC 7468 §3: the label after BEGIN and END must match; base64 lines may wrap anywhere.
-const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\s]*?)-----END \1-----/g;
+// A block whose body is not base64 is matched too, so that it is reported as corrupt rather than silently skipped.
+const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
 /**
  * Every PEM block in `text`, in order (RFC 7468, the lax form: any line length, whitespace between blocks).
