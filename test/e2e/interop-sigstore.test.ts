@@ -8,7 +8,7 @@
  * 127.0.0.1 by test/support/sigstore-mock.ts: no other network). @sigstore/protobuf-specs, a dependency of
  * @sigstore/verify, supplies TrustedRoot.fromJSON and the PublicKeyDetails enum for @sigstore/verify's trust material.
  */
-import { createHash, createPublicKey, generateKeyPairSync, sign as nodeSign, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +23,7 @@ import {
   type Signer as SigstoreSigner,
   type Witness,
 } from "@sigstore/sign";
-import { toSignedEntity, toTrustMaterial, VerificationError, Verifier, type Signer as VerifiedSigner } from "@sigstore/verify";
+import { toSignedEntity, toTrustMaterial, Verifier, type Signer as VerifiedSigner } from "@sigstore/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBundle } from "../../src/bundle/parse.js";
 import { serializeBundle } from "../../src/bundle/serialize.js";
@@ -33,6 +33,7 @@ import { verifyBundle, type ArtifactInput, type VerificationPolicy, type Verific
 import { vouch } from "../support/cli.js";
 import { thrownVouchError } from "../support/errors.js";
 import { startMockSigstore, unsignedIdentityToken, wholeSecondsNow, type MockSigstore } from "../support/sigstore-mock.js";
+import { localKeySigner, sigstoreRefusal } from "../support/sigstore-js.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures", "sigstore", "sigstore-js");
 const INTOTO = "application/vnd.in-toto+json";
@@ -61,18 +62,6 @@ function flipBase64(json: any, path: (string | number)[]): any {
   raw.writeUInt8(raw.readUInt8(raw.length - 1) ^ 0x01, raw.length - 1);
   node[last] = raw.toString("base64");
   return copy;
-}
-
-/** The code of the @sigstore/verify error `run` throws (fails the test when it returns). */
-function sigstoreRefusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof VerificationError) return err.code;
-    if (err instanceof Error && "code" in err) return String(err.code);
-    throw err;
-  }
-  throw new Error("expected @sigstore/verify to refuse");
 }
 
 // --- @sigstore/verify trust material -----------------------------------------------------------------------------
@@ -252,17 +241,6 @@ describe("1. bundles vouch signs verify with @sigstore/verify (keyed, no log ent
 });
 
 // =================================================================================================================
-
-/** A @sigstore/sign Signer over a local key: how a key-based (non-Fulcio) signer plugs into its bundle builders. */
-function localKeySigner(privateKey: KeyObject, hint: string): SigstoreSigner {
-  const publicKey = createPublicKey(privateKey).export({ type: "spki", format: "pem" }).toString();
-  return {
-    sign: async (data) => ({
-      signature: nodeSign(privateKey.asymmetricKeyType === "ed25519" ? null : "sha256", data, privateKey),
-      key: { $case: "publicKey", publicKey, hint },
-    }),
-  };
-}
 
 describe("2. bundles @sigstore/sign builds verify with vouch", () => {
   const ARTIFACT = Buffer.from("artifact signed by @sigstore/sign\n");

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { bundleFromJSON, bundleToJSON } from "@sigstore/bundle";
 import { PublicKeyDetails, TrustedRoot as TrustedRootMessage } from "@sigstore/protobuf-specs";
 import { DSSEBundleBuilder, FulcioSigner, MessageSignatureBundleBuilder, RekorWitness, TSAWitness, type Signer as SigstoreSigner } from "@sigstore/sign";
-import { toSignedEntity, toTrustMaterial, VerificationError, Verifier } from "@sigstore/verify";
+import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBundle } from "../../src/bundle/parse.js";
 import { parseTrustedRoot } from "../../src/bundle/trusted-root.js";
@@ -21,6 +21,7 @@ import { verifyBundle, type ArtifactInput, type VerificationPolicy, type Verific
 import { spawnVouch, vouch, type RunningVouch } from "../support/cli.js";
 import { thrownVouchError } from "../support/errors.js";
 import { startMockSigstore, unsignedIdentityToken, type MockSigstore } from "../support/sigstore-mock.js";
+import { localKeySigner, sigstoreRefusal } from "../support/sigstore-js.js";
 
 const work = mkdtempSync(join(tmpdir(), "vouch-log-interop-"));
 const env = { VOUCH_DATA_DIR: join(work, "data") };
@@ -47,22 +48,6 @@ afterAll(async () => {
   expect(await server?.stop()).toBe(0);
   rmSync(work, { recursive: true, force: true });
 });
-
-/** A @sigstore/sign Signer over a local key (how a keyed signer plugs into its bundle builders). */
-function localKeySigner(privateKey: KeyObject, hint: string): SigstoreSigner {
-  const publicKey = createPublicKey(privateKey).export({ type: "spki", format: "pem" }).toString();
-  return { sign: async (data) => ({ signature: nodeSign("sha256", data, privateKey), key: { $case: "publicKey", publicKey, hint } }) };
-}
-
-function sigstoreRefusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof VerificationError) return err.code;
-    throw err;
-  }
-  throw new Error("expected @sigstore/verify to refuse");
-}
 
 function flip(json: any, path: (string | number)[]): any {
   const copy = structuredClone(json);

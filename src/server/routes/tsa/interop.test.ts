@@ -9,15 +9,15 @@
  * the chain verifies at genTime; the trusted root's validFor includes genTime; the SignerInfo signature algorithm is
  * an ECDSA OID; genTime has no fraction or exactly three digits; messageDigest matches the TSTInfo.
  */
-import { createHash, createPublicKey, generateKeyPairSync, sign as nodeSign, type KeyObject } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleFromJSON, bundleToJSON } from "@sigstore/bundle";
 import { PublicKeyDetails, TrustedRoot as TrustedRootMessage } from "@sigstore/protobuf-specs";
-import { DSSEBundleBuilder, FulcioSigner, MessageSignatureBundleBuilder, TSAWitness, type Signer as SigstoreSigner } from "@sigstore/sign";
-import { toSignedEntity, toTrustMaterial, VerificationError, Verifier } from "@sigstore/verify";
+import { DSSEBundleBuilder, FulcioSigner, MessageSignatureBundleBuilder, TSAWitness } from "@sigstore/sign";
+import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMockSigstore, unsignedIdentityToken, type MockSigstore } from "../../../../test/support/sigstore-mock.js";
@@ -28,6 +28,7 @@ import { loadOrCreateTsa, timestampAuthorityEntry, type TimestampAuthority } fro
 import { verifyBundle, type VerificationPolicy } from "../../../verify/verifier.js";
 import { errorHandler } from "../../plugins/errors.js";
 import { tsaRoutes } from "./index.js";
+import { localKeySigner, sigstoreRefusal } from "../../../../test/support/sigstore-js.js";
 
 const work = mkdtempSync(join(tmpdir(), "vouch-tsa-interop-"));
 const ARTIFACT = Buffer.from("an artifact timestamped by vouch's TSA\n");
@@ -52,21 +53,6 @@ afterAll(async () => {
   await app?.close();
   rmSync(work, { recursive: true, force: true });
 });
-
-function localKeySigner(privateKey: KeyObject, hint: string): SigstoreSigner {
-  const publicKey = createPublicKey(privateKey).export({ type: "spki", format: "pem" }).toString();
-  return { sign: async (data) => ({ signature: nodeSign("sha256", data, privateKey), key: { $case: "publicKey", publicKey, hint } }) };
-}
-
-function sigstoreRefusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof VerificationError) return err.code;
-    throw err;
-  }
-  throw new Error("expected @sigstore/verify to refuse");
-}
 
 describe("keyed bundles timestamped by @sigstore/sign's TSAWitness", () => {
   const key = generateKeyPairSync("ec", { namedCurve: "P-256" });
