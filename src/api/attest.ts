@@ -131,7 +131,7 @@ export function readPredicate(path: string): Record<string, unknown> {
  * Refuse a predicate that is plainly not what --type says (a CycloneDX BOM attested as SLSA provenance, say):
  * verifiers and policy engines read the predicate by its type, so a mismatch would only fail later and further away.
  */
-function checkPredicateShape(predicateType: string, predicate: Record<string, unknown>, file: string | undefined): void {
+export function checkPredicateShape(predicateType: string, predicate: Record<string, unknown>, file: string | undefined): void {
   const at = (path: string[]): unknown => path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), predicate);
   const need = (ok: boolean, what: string): void => {
     if (!ok) throw new VouchError("INPUT_MALFORMED", `the predicate is not ${what}`, { file });

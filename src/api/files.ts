@@ -15,13 +15,14 @@ export function readTextFile(file: string): string {
  * Replace `path` with `data` whole or not at all: a temporary file beside it (created with `mode`), flushed, then
  * renamed over the target. A failure leaves the previous file (or none) in place and no temporary file behind.
  */
-export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
   let fd: number | undefined;
   try {
     fd = openSync(tmp, "wx", mode);
     fchmodSync(fd, mode);
-    writeSync(fd, data);
+    if (typeof data === "string") writeSync(fd, data);
+    else writeSync(fd, data);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;

@@ -9,16 +9,13 @@ import { resolvePredicateType } from "../core/intoto/statement.js";
 import { parseKeyRef } from "../sign/key-file.js";
 import { pkcs11PublicKey } from "../sign/pkcs11/index.js";
 import type { IdentityPolicy } from "../verify/certificate/index.js";
-import { verifyBundle, type ArtifactInput, type VerificationResult } from "../verify/verifier.js";
+import { verifyBundle, type ArtifactInput, type VerificationPolicy, type VerificationResult } from "../verify/verifier.js";
 import { readTextFile } from "./files.js";
 import { revocationsForVerification } from "./revocation.js";
 import { witnessPolicy } from "./witness-keys.js";
 
-export interface VerifyOptions {
-  /** The bundle file (Sigstore bundle JSON, v0.1-v0.3). */
-  bundle: string;
-  /** An artifact path, or `sha256:<hex>` (also sha384/sha512) when only the digest is at hand. */
-  artifact: string;
+/** Everything a verification needs besides the bundle and the artifact: trust, the expected signer, thresholds. */
+export interface VerificationInputs {
   /** Keyed verification: a PEM file, env://VAR, or a pkcs11: URI. */
   key?: string;
   identity?: IdentityPolicy;
@@ -43,6 +40,13 @@ export interface VerifyOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
+export interface VerifyOptions extends VerificationInputs {
+  /** The bundle file (Sigstore bundle JSON, v0.1-v0.3). */
+  bundle: string;
+  /** An artifact path, or `sha256:<hex>` (also sha384/sha512) when only the digest is at hand. */
+  artifact: string;
+}
+
 /**
  * Verify a Sigstore bundle for an artifact, offline. Throws VouchError VERIFY_* (exit 1) naming the step that
  * refused, INPUT_* (exit 2) for unusable input.
@@ -53,28 +57,36 @@ export interface VerifyOptions {
  */
 export async function verifyArtifact(options: VerifyOptions): Promise<VerificationResult> {
   const bundle = loadBundle(options.bundle);
-  const trustedRoot = options.trustedRoot === undefined ? publicGoodTrustedRoot() : loadTrustedRoot(options.trustedRoot);
-  const publicKey = options.key === undefined ? undefined : await loadVerificationKey(options.key, options.env ?? process.env);
+  const policy = await verificationPolicy(options);
+  return verifyBundle(bundle, { ...policy, artifact: readArtifact(options.artifact) });
+}
+
+/**
+ * The verifier's policy for `inputs`, without the artifact: the trusted root, the key (read once), revocations,
+ * witnesses, the predicate type and thresholds. Build it once and verify many bundles with it (`vouch verify IMAGE`).
+ */
+export async function verificationPolicy(inputs: VerificationInputs): Promise<Omit<VerificationPolicy, "artifact">> {
+  const trustedRoot = inputs.trustedRoot === undefined ? publicGoodTrustedRoot() : loadTrustedRoot(inputs.trustedRoot);
+  const publicKey = inputs.key === undefined ? undefined : await loadVerificationKey(inputs.key, inputs.env ?? process.env);
   const revocations =
-    options.revocations !== undefined
-      ? revocationsForVerification({ file: options.revocations })
-      : options.dataDir !== undefined
-        ? revocationsForVerification({ dataDir: options.dataDir })
+    inputs.revocations !== undefined
+      ? revocationsForVerification({ file: inputs.revocations })
+      : inputs.dataDir !== undefined
+        ? revocationsForVerification({ dataDir: inputs.dataDir })
         : undefined;
-  const witnesses = witnessPolicy(options.witnessKeys, options.witnessThreshold);
-  const predicateType = options.type === undefined ? undefined : (resolvePredicateType(options.type) ?? usage(`--type ${options.type}: not a known predicate type name or a URI`));
-  return verifyBundle(bundle, {
-    artifact: readArtifact(options.artifact),
+  const witnesses = witnessPolicy(inputs.witnessKeys, inputs.witnessThreshold);
+  const predicateType = inputs.type === undefined ? undefined : (resolvePredicateType(inputs.type) ?? usage(`--type ${inputs.type}: not a known predicate type name or a URI`));
+  return {
     trustedRoot,
     ...(publicKey ? { publicKey } : {}),
-    ...(options.identity ? { identity: options.identity } : {}),
+    ...(inputs.identity ? { identity: inputs.identity } : {}),
     ...(predicateType ? { predicateType } : {}),
-    ...(options.tlogThreshold !== undefined ? { tlogThreshold: options.tlogThreshold } : {}),
-    ...(options.ctlogThreshold !== undefined ? { ctlogThreshold: options.ctlogThreshold } : {}),
-    ...(options.timestampThreshold !== undefined ? { timestampThreshold: options.timestampThreshold } : {}),
+    ...(inputs.tlogThreshold !== undefined ? { tlogThreshold: inputs.tlogThreshold } : {}),
+    ...(inputs.ctlogThreshold !== undefined ? { ctlogThreshold: inputs.ctlogThreshold } : {}),
+    ...(inputs.timestampThreshold !== undefined ? { timestampThreshold: inputs.timestampThreshold } : {}),
     ...(revocations ? { revocations: revocations.list } : {}),
     ...(witnesses ? { witnesses } : {}),
-  });
+  };
 }
 
 const trustedRootCache = new Map<string, TrustedRoot>();

@@ -38,7 +38,8 @@ export type VerifyErrorCode =
   | "VERIFY_TLOG_INCLUSION" /* inclusion proof or checkpoint invalid */
   | "VERIFY_TLOG_SET" /* signed entry timestamp invalid */
   | "VERIFY_TIMESTAMP" /* RFC 3161 timestamp invalid or untrusted */
-  | "VERIFY_THRESHOLD"; /* fewer verified tlog entries / timestamps / SCTs than required */
+  | "VERIFY_THRESHOLD" /* fewer verified tlog entries / timestamps / SCTs than required */
+  | "VERIFY_NOT_SIGNED"; /* an image has no signature or attestation that verifies (none found, or every one refused) */
 
 /** Storage (store/ports.ts contracts). */
 export type StoreErrorCode =

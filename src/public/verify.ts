@@ -3,7 +3,8 @@
  * the verifier, and the many-bundle verifier on worker threads.
  */
 export { verifyArtifact, loadBundle, loadTrustedRoot } from "../api/verify.js";
-export type { VerifyOptions } from "../api/verify.js";
+export { verificationPolicy } from "../api/verify.js";
+export type { VerifyOptions, VerificationInputs } from "../api/verify.js";
 export { verifyBundle } from "../verify/verifier.js";
 export type { VerificationPolicy, VerificationResult, ArtifactInput, CheckResult, TrustedTime } from "../verify/verifier.js";
 export type { IdentityPolicy, Identity } from "../verify/certificate/index.js";
