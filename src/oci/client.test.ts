@@ -159,14 +159,17 @@ describe("transport", () => {
     const down: OciFetch = async () => {
       throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
     };
-    const refused = await failure(new RegistryClient({ fetch: down }).getManifest(target, "1.0"));
+    const instant = { sleep: async () => {} };
+    const refused = await failure(new RegistryClient({ fetch: down, ...instant }).getManifest(target, "1.0"));
     expect(refused).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
-    expect(refused.message).toBe("cannot reach https://r.example: ECONNREFUSED");
-    const answer = (status: number, headers: Record<string, string> = {}) => new RegistryClient({ fetch: stub(() => new Response("<html>oops</html>", { status, headers })).fetch });
+    expect(refused.message).toBe("cannot reach https://r.example: ECONNREFUSED (gave up after 4 tries)");
+    const answer = (status: number, headers: Record<string, string> = {}) => new RegistryClient({ fetch: stub(() => new Response("<html>oops</html>", { status, headers })).fetch, ...instant });
     expect((await failure(answer(503).getManifest(target, "1.0"))).code).toBe("SERVICE_UNAVAILABLE");
+    // 500 is terminal (distribution-spec: only 502, 503, 504 are temporary)
+    expect((await failure(answer(500).getManifest(target, "1.0"))).message).toContain("r.example answered 500");
     const limited = await failure(answer(429, { "retry-after": "30" }).getManifest(target, "1.0"));
     expect(limited.code).toBe("SERVICE_UNAVAILABLE");
-    expect(limited.message).toContain("rate-limiting requests (429, retry after 30s");
+    expect(limited.message).toContain("r.example is rate-limiting requests (GET /v2/app/manifests/1.0: HTTP 429; retry after 30)");
     expect((await failure(answer(403).getManifest(target, "1.0"))).code).toBe("INPUT_USAGE");
   });
 });

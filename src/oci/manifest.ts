@@ -13,6 +13,10 @@ export interface ImageIndexDocument {
   mediaType: string;
   manifests: Descriptor[];
   annotations?: Record<string, string>;
+  /** image-spec 1.1: what kind of artifact the index is. */
+  artifactType?: string;
+  /** image-spec 1.1: the manifest this one refers to (a signature, an SBOM of an image). */
+  subject?: Descriptor;
 }
 
 export interface ImageManifestDocument {
@@ -21,6 +25,10 @@ export interface ImageManifestDocument {
   config: Descriptor;
   layers: Descriptor[];
   annotations?: Record<string, string>;
+  /** image-spec 1.1: what kind of artifact the manifest is (required when config is the empty descriptor). */
+  artifactType?: string;
+  /** image-spec 1.1: the manifest this one refers to (a signature, an SBOM of an image). */
+  subject?: Descriptor;
 }
 
 export type ManifestDocument = ImageIndexDocument | ImageManifestDocument;
@@ -65,6 +73,7 @@ export function parseManifestDocument(bytes: Uint8Array, contentType: string | u
     const out: ImageIndexDocument = { kind: "index", mediaType, manifests };
     const annotations = parseAnnotations(json.annotations, "annotations", malformed);
     if (annotations !== undefined) out.annotations = annotations;
+    parseArtifactFields(json, out, malformed);
     return out;
   }
   if (MANIFEST_MEDIA_TYPES.has(mediaType)) {
@@ -75,6 +84,7 @@ export function parseManifestDocument(bytes: Uint8Array, contentType: string | u
     const out: ImageManifestDocument = { kind: "manifest", mediaType, config, layers };
     const annotations = parseAnnotations(json.annotations, "annotations", malformed);
     if (annotations !== undefined) out.annotations = annotations;
+    parseArtifactFields(json, out, malformed);
     return out;
   }
   throw new VouchError("INPUT_UNSUPPORTED_FORMAT", `${where}: media type ${JSON.stringify(mediaType)} is not an image manifest or index vouch reads`);
@@ -99,7 +109,26 @@ export function parseDescriptor(value: unknown, field: string, malformed: (why: 
     if (!Array.isArray(value.urls) || !value.urls.every((u) => typeof u === "string")) malformed(`${field}.urls is not a list of strings`);
     out.urls = value.urls as string[];
   }
+  if (value.artifactType !== undefined) out.artifactType = parseMediaTypeField(value.artifactType, `${field}.artifactType`, malformed);
   return out;
+}
+
+/**
+ * `artifactType` and `subject` (image-spec 1.1 manifest.md, image-index.md). A subject is what a referrer is
+ * attached to, so it is checked like every descriptor: a referrers list built from a bad one would point nowhere.
+ */
+function parseArtifactFields(json: Record<string, unknown>, out: { artifactType?: string; subject?: Descriptor }, malformed: (why: string) => never): void {
+  if (json.artifactType !== undefined) out.artifactType = parseMediaTypeField(json.artifactType, "artifactType", malformed);
+  if (json.subject !== undefined) out.subject = parseDescriptor(json.subject, "subject", malformed);
+}
+
+/** image-spec: artifactType "MUST comply with RFC 6838" (type "/" subtype, restricted names, no parameters). */
+function parseMediaTypeField(value: unknown, field: string, malformed: (why: string) => never): string {
+  if (typeof value !== "string") return malformed(`${field} is not a string`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/.test(value)) {
+    return malformed(`${field} ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)} is not a media type (RFC 6838)`);
+  }
+  return value;
 }
 
 function parsePlatformField(value: unknown, field: string, malformed: (why: string) => never): Platform {

@@ -293,7 +293,7 @@ describe("registry client when nothing listens", () => {
     const server = createServer();
     const port = await new Promise<number>((r) => server.listen(0, "127.0.0.1", () => r((server.address() as { port: number }).port)));
     await new Promise((r) => server.close(r));
-    const refused = await codeOf(openRegistryImage(`127.0.0.1:${port}/x/y:1`));
+    const refused = await codeOf(openRegistryImage(`127.0.0.1:${port}/x/y:1`, { client: new RegistryClient({ sleep: async () => {} }) }));
     expect(refused.code).toBe("SERVICE_UNAVAILABLE");
     expect(refused.message).toContain("ECONNREFUSED");
   });

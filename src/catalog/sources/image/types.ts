@@ -21,6 +21,8 @@ export interface Descriptor {
   platform?: Platform;
   /** Foreign/non-distributable layers may name where they live; vouch never fetches them. */
   urls?: readonly string[];
+  /** The type of the artifact a manifest descriptor points at (image-spec 1.1; referrers lists carry it). */
+  artifactType?: string;
 }
 
 /** image-spec image-index.md "platform". */
