@@ -64,7 +64,7 @@ export type FaultAction =
   | { kind: "delay"; ms: number }
   /** Never answer (the connection stays open until the client gives up or the registry stops). */
   | { kind: "hang" }
-  /** Close the connection without answering (the client sees a network error). */
+  /** Close the connection without answering (a network error). A client that retries meets it once per try: arm `times` for all of them. */
   | { kind: "reset" }
   /** Answer normally but with other body bytes (default: the last byte flipped), headers kept: a lying registry. */
   | { kind: "corrupt"; transform?: (body: Uint8Array) => Uint8Array }
