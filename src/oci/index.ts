@@ -8,11 +8,16 @@ export { parseDockerConfig, readDockerConfig, staticCredentials, type Credential
 export {
   RegistryClient,
   MANIFEST_ACCEPT,
+  nextLink,
   type RegistryClientOptions,
+  type RegistryRequest,
   type RepositoryTarget,
   type FetchedManifest,
+  type FetchedDocument,
   type OciFetch,
   type OciRequestInit,
   type OciResponse,
 } from "./client.js";
+export { DEFAULT_RETRY_POLICY, backoffDelay, isRetryableStatus, parseRetryAfter, type RetryPolicy } from "./retry.js";
+export { listReferrers, attachReferrer, referrersTag, type ListedReferrers, type ReferrersVia } from "./referrers.js";
 export { openRegistryImage, type RegistryImageOptions } from "./registry-image.js";
