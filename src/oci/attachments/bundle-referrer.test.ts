@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { Descriptor } from "../../catalog/sources/image/types.js";
 import { thrownVouchError } from "../../../test/support/errors.js";
 import { parseManifestDocument } from "../manifest.js";
-import { bundleReferrerManifest, parseBundleReferrer, readBundleLayer, type ReferrerManifest } from "./bundle-referrer.js";
+import { bundleReferrerManifest, inspectBundleReferrer, isBundleArtifactType, parseBundleReferrer, readBundleLayer, type ReferrerManifest } from "./bundle-referrer.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const SIGSTORE_JS = join(import.meta.dirname, "..", "..", "..", "test", "fixtures", "sigstore", "sigstore-js", "tests", "bundles");
@@ -54,9 +54,10 @@ describe("bundleReferrerManifest", () => {
     ]);
 
     // ...and reads back, the bundle included.
-    const parsed = parseBundleReferrer(referrer(built.manifest.bytes), { subject: subject.digest });
+    const parsed = inspectBundleReferrer(referrer(built.manifest.bytes), { subject: subject.digest });
     expect(parsed).toMatchObject({ content: "dsse-envelope", predicateType: "https://slsa.dev/provenance/v1", created: new Date("2024-03-08T18:18:20.406Z") });
-    expect(readBundleLayer(parsed, bundleJson).content.kind).toBe("dsseEnvelope");
+    expect(parseBundleReferrer(referrer(built.manifest.bytes))).toEqual(parsed.layer);
+    expect(readBundleLayer(parsed.layer, bundleJson, parsed.content).content.kind).toBe("dsseEnvelope");
   });
 
   it("refuses bytes that are not a v0.3 bundle of the announced content, and a predicate type on a message signature", () => {
@@ -69,8 +70,16 @@ describe("bundleReferrerManifest", () => {
 });
 
 describe("parseBundleReferrer", () => {
+  it("isBundleArtifactType: cosign v3's type and the older bundle spellings, nothing else", () => {
+    expect(isBundleArtifactType("application/vnd.dev.sigstore.bundle.v0.3+json")).toBe(true);
+    expect(isBundleArtifactType("application/vnd.dev.sigstore.bundle+json;version=0.2")).toBe(true);
+    expect(isBundleArtifactType("application/vnd.dev.sigstore.bundle.v0.4+json")).toBe(false);
+    expect(isBundleArtifactType("application/spdx+json")).toBe(false);
+    expect(isBundleArtifactType(undefined)).toBe(false);
+  });
+
   it("reads BUNDLE_SPEC's example manifest", () => {
-    const parsed = parseBundleReferrer(referrer(new Uint8Array(readFileSync(join(FIXTURES, "bundle-referrer-manifest.json")))), { subject: `sha256:${"c00010ff".repeat(8)}` });
+    const parsed = inspectBundleReferrer(referrer(new Uint8Array(readFileSync(join(FIXTURES, "bundle-referrer-manifest.json")))), { subject: `sha256:${"c00010ff".repeat(8)}` });
     expect(parsed).toEqual({
       layer: {
         mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
@@ -98,15 +107,15 @@ describe("parseBundleReferrer", () => {
     expect(thrownVouchError(() => parseBundleReferrer(variant(() => {}), { subject: `sha256:${"0".repeat(64)}` })).message).toMatch(/subject is sha256:c00010ff/);
     expect(thrownVouchError(() => parseBundleReferrer(variant((m) => (m.annotations["dev.sigstore.bundle.content"] = "jwt")))).code).toBe("INPUT_MALFORMED");
     expect(thrownVouchError(() => parseBundleReferrer({ kind: "index", mediaType: "application/vnd.oci.image.index.v1+json", manifests: [] })).code).toBe("INPUT_UNSUPPORTED_FORMAT");
-    expect(parseBundleReferrer(variant((m) => (m.annotations["org.opencontainers.image.created"] = "yesterday"))).created).toBeUndefined();
+    expect(inspectBundleReferrer(variant((m) => (m.annotations["org.opencontainers.image.created"] = "yesterday"))).created).toBeUndefined();
     // Without artifactType (manifest.ts before OCI 1.1 fields): the empty config and a bundle layer make it one.
-    expect(parseBundleReferrer(variant((m) => delete m.artifactType)).layer.size).toBe(4971);
+    expect(parseBundleReferrer(variant((m) => delete m.artifactType)).size).toBe(4971);
   });
 
   it("readBundleLayer refuses other bytes than the layer's, and a bundle of another content than announced", () => {
     const bytes = new TextEncoder().encode(JSON.stringify({ ...JSON.parse(Buffer.from(dsseBundleJson).toString()), mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json" }));
     const layer: Descriptor = { mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", digest: sha256(bytes), size: bytes.length };
-    expect(thrownVouchError(() => readBundleLayer({ layer }, bytes.subarray(1))).code).toBe("INPUT_MALFORMED");
-    expect(thrownVouchError(() => readBundleLayer({ layer, content: "message-signature" }, bytes)).message).toMatch(/announces a message-signature/);
+    expect(thrownVouchError(() => readBundleLayer(layer, bytes.subarray(1))).code).toBe("INPUT_MALFORMED");
+    expect(thrownVouchError(() => readBundleLayer(layer, bytes, "message-signature")).message).toMatch(/announces a message-signature/);
   });
 });

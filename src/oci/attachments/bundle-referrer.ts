@@ -1,4 +1,4 @@
-import { parseBundle } from "../../bundle/parse.js";
+import { bundleVersion, parseBundle } from "../../bundle/parse.js";
 import { BUNDLE_V03_MEDIA_TYPE, type Bundle } from "../../bundle/types.js";
 import type { Descriptor } from "../../catalog/sources/image/types.js";
 import { VouchError } from "../../core/errors.js";
@@ -29,6 +29,14 @@ import {
 export const BUNDLE_ARTIFACT_TYPE = BUNDLE_V03_MEDIA_TYPE;
 export const ANNOTATION_BUNDLE_CONTENT = "dev.sigstore.bundle.content";
 export const ANNOTATION_BUNDLE_PREDICATE_TYPE = "dev.sigstore.bundle.predicateType";
+
+/**
+ * Whether an artifact or layer media type is a Sigstore bundle: cosign v3 writes the v0.3 type; the older
+ * `application/vnd.dev.sigstore.bundle+json;version=0.x` spellings (other tools) are bundles vouch reads too.
+ */
+export function isBundleArtifactType(mediaType: string | undefined): boolean {
+  return mediaType !== undefined && bundleVersion(mediaType.replace(/\s+/g, "")) !== undefined;
+}
 
 export type BundleContentKind = "dsse-envelope" | "message-signature";
 
@@ -107,20 +115,25 @@ export interface BundleReferrer {
  * @throws VouchError INPUT_UNSUPPORTED_FORMAT when the manifest is not a bundle referrer (another artifact type),
  *   INPUT_MALFORMED when it claims to be one but is not shaped like one.
  * @example
- *   const { layer } = parseBundleReferrer(fetched.document, { subject: image.digest });
+ *   const layer = parseBundleReferrer(fetched.document, { subject: image.digest });
  */
-export function parseBundleReferrer(doc: ReferrerManifest, options: { subject?: string } = {}): BundleReferrer {
+export function parseBundleReferrer(doc: ReferrerManifest, options: { subject?: string } = {}): Descriptor {
+  return inspectBundleReferrer(doc, options).layer;
+}
+
+/** parseBundleReferrer with what the manifest's annotations say (content, predicate type, creation time) and its subject. */
+export function inspectBundleReferrer(doc: ReferrerManifest, options: { subject?: string } = {}): BundleReferrer {
   if (doc.kind !== "manifest") throw new VouchError("INPUT_UNSUPPORTED_FORMAT", "a bundle referrer is an image manifest, not an index");
   // image-spec: without artifactType the config media type is the artifact's type. While manifest.ts does not read
   // artifactType yet, a manifest with the empty config whose one layer is a bundle is taken as one (the layer's
   // media type is what BUNDLE_SPEC readers select on once they fetched the manifest).
   const declared = doc.artifactType ?? (doc.config.mediaType === EMPTY_DESCRIPTOR.mediaType ? undefined : doc.config.mediaType);
-  if (declared !== undefined && declared !== BUNDLE_ARTIFACT_TYPE) {
+  if (declared !== undefined && !isBundleArtifactType(declared)) {
     throw new VouchError("INPUT_UNSUPPORTED_FORMAT", `artifactType ${JSON.stringify(declared)} is not a Sigstore bundle (${BUNDLE_ARTIFACT_TYPE})`);
   }
   if (doc.layers.length !== 1) throw new VouchError("INPUT_MALFORMED", `a bundle referrer has exactly one layer, this one has ${doc.layers.length}`);
   const layer = doc.layers[0]!;
-  if (layer.mediaType !== BUNDLE_ARTIFACT_TYPE) {
+  if (!isBundleArtifactType(layer.mediaType)) {
     const code = declared === undefined ? "INPUT_UNSUPPORTED_FORMAT" : "INPUT_MALFORMED";
     throw new VouchError(code, `the layer's media type ${JSON.stringify(layer.mediaType)} is not ${BUNDLE_ARTIFACT_TYPE}`);
   }
@@ -149,16 +162,17 @@ export function parseBundleReferrer(doc: ReferrerManifest, options: { subject?: 
 
 /**
  * The bundle in a referrer's layer: the bytes are checked against the layer descriptor (a registry is not trusted),
- * parsed, and held to the manifest's content annotation (a list filtered on it must not be shown another kind).
+ * parsed, and held to the content the manifest or index entry announced (a list filtered on it must not be shown
+ * another kind).
  *
  * @throws VouchError INPUT_MALFORMED (wrong bytes, a bundle that does not parse, content other than announced).
  */
-export function readBundleLayer(referrer: BundleReferrer, bytes: Uint8Array): Bundle {
-  checkBlob(referrer.layer, bytes, "bundle layer");
-  const bundle = parseBundle(new TextDecoder().decode(bytes), `bundle ${referrer.layer.digest}`);
+export function readBundleLayer(layer: Descriptor, bytes: Uint8Array, announced?: BundleContentKind): Bundle {
+  checkBlob(layer, bytes, "bundle layer");
+  const bundle = parseBundle(new TextDecoder().decode(bytes), `bundle ${layer.digest}`);
   const holds: BundleContentKind = bundle.content.kind === "dsseEnvelope" ? "dsse-envelope" : "message-signature";
-  if (referrer.content !== undefined && referrer.content !== holds) {
-    throw new VouchError("INPUT_MALFORMED", `the referrer announces a ${referrer.content} bundle but the bundle holds a ${holds}`);
+  if (announced !== undefined && announced !== holds) {
+    throw new VouchError("INPUT_MALFORMED", `the referrer announces a ${announced} bundle but the bundle holds a ${holds}`);
   }
   return bundle;
 }

@@ -19,6 +19,8 @@ export { imageSignatureStatement, IMAGE_SIGNATURE_PREDICATE } from "./image-sign
 export {
   bundleReferrerManifest,
   parseBundleReferrer,
+  inspectBundleReferrer,
+  isBundleArtifactType,
   readBundleLayer,
   BUNDLE_ARTIFACT_TYPE,
   ANNOTATION_BUNDLE_CONTENT,
@@ -55,6 +57,8 @@ export {
   detectSbomFormat,
   sbomReferrerManifest,
   parseSbomManifest,
+  parseSbomReferrer,
+  resolveSbomArtifactType,
   sbomFormatOfMediaType,
   SBOM_ARTIFACT_TYPES,
   COSIGN_SBOM_MEDIA_TYPES,

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { Descriptor } from "../../catalog/sources/image/types.js";
 import { thrownVouchError } from "../../../test/support/errors.js";
 import { parseManifestDocument } from "../manifest.js";
-import { detectSbomFormat, parseSbomManifest, sbomReferrerManifest } from "./sbom-referrer.js";
+import { detectSbomFormat, parseSbomManifest, parseSbomReferrer, resolveSbomArtifactType, sbomReferrerManifest } from "./sbom-referrer.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const fixture = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, name)));
@@ -54,6 +54,8 @@ describe("sbomReferrerManifest", () => {
     expect(doc).toMatchObject({ config: { mediaType: "application/vnd.oci.image.config.v1+json" }, layers: [{ mediaType: "text/spdx+json", digest: sha256(sbom) }] });
     expect(JSON.parse(Buffer.from(a.blobs[0]!.bytes).toString()).created).toBe("0001-01-01T00:00:00Z");
     expect(parseSbomManifest(doc).format).toBe("spdx");
+    expect(resolveSbomArtifactType(parseSbomReferrer(doc).mediaType)).toBe("application/spdx+json");
+    expect(resolveSbomArtifactType("text/spdx")).toBe("text/spdx");
   });
 
   it("parseSbomManifest refuses a manifest without a JSON SBOM layer, or with two", () => {

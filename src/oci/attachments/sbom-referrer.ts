@@ -120,6 +120,20 @@ export function parseSbomManifest(doc: ReferrerManifest): { layer: Descriptor; f
   return found[0]!;
 }
 
+/** The SBOM layer of a referrer or `.sbom` manifest (parseSbomManifest without the format). */
+export function parseSbomReferrer(doc: ReferrerManifest): Descriptor {
+  return parseSbomManifest(doc).layer;
+}
+
+/**
+ * The OCI artifact type for an SBOM layer media type: cosign's `text/spdx+json` becomes `application/spdx+json`, so
+ * a document downloaded from either layout is labelled alike; a media type that is no JSON SBOM is returned as is.
+ */
+export function resolveSbomArtifactType(mediaType: string): string {
+  const format = sbomFormatOfMediaType(mediaType);
+  return format === undefined ? mediaType : SBOM_ARTIFACT_TYPES[format];
+}
+
 /** The format a layer or artifact media type names, or undefined (parameters such as `;version=` are ignored). */
 export function sbomFormatOfMediaType(mediaType: string): SbomFormat | undefined {
   const base = mediaType.split(";")[0]!.trim().toLowerCase();
