@@ -93,8 +93,8 @@ export function bundleReferrerManifest(input: BundleReferrerInput): BuiltArtifac
   };
 }
 
-/** A referrer manifest as parsed (manifest.ts adds artifactType and subject; until then they may be absent). */
-export type ReferrerManifest = ManifestDocument & { artifactType?: string; subject?: Descriptor };
+/** A referrer manifest as manifest.ts parses it (artifactType and subject included). */
+export type ReferrerManifest = ManifestDocument;
 
 export interface BundleReferrer {
   /** The layer holding the bundle JSON: fetch it by this descriptor (digest and size are checked on read). */
@@ -124,18 +124,17 @@ export function parseBundleReferrer(doc: ReferrerManifest, options: { subject?: 
 /** parseBundleReferrer with what the manifest's annotations say (content, predicate type, creation time) and its subject. */
 export function inspectBundleReferrer(doc: ReferrerManifest, options: { subject?: string } = {}): BundleReferrer {
   if (doc.kind !== "manifest") throw new VouchError("INPUT_UNSUPPORTED_FORMAT", "a bundle referrer is an image manifest, not an index");
-  // image-spec: without artifactType the config media type is the artifact's type. While manifest.ts does not read
-  // artifactType yet, a manifest with the empty config whose one layer is a bundle is taken as one (the layer's
-  // media type is what BUNDLE_SPEC readers select on once they fetched the manifest).
+  // image-spec: without artifactType the config media type is the artifact's type, and artifactType MUST be set
+  // when the config is the empty descriptor (BUNDLE_SPEC: "The manifest must have an artifactType field").
   const declared = doc.artifactType ?? (doc.config.mediaType === EMPTY_DESCRIPTOR.mediaType ? undefined : doc.config.mediaType);
-  if (declared !== undefined && !isBundleArtifactType(declared)) {
+  if (declared === undefined) throw new VouchError("INPUT_MALFORMED", "the manifest has the empty config and no artifactType: image-spec requires one");
+  if (!isBundleArtifactType(declared)) {
     throw new VouchError("INPUT_UNSUPPORTED_FORMAT", `artifactType ${JSON.stringify(declared)} is not a Sigstore bundle (${BUNDLE_ARTIFACT_TYPE})`);
   }
   if (doc.layers.length !== 1) throw new VouchError("INPUT_MALFORMED", `a bundle referrer has exactly one layer, this one has ${doc.layers.length}`);
   const layer = doc.layers[0]!;
   if (!isBundleArtifactType(layer.mediaType)) {
-    const code = declared === undefined ? "INPUT_UNSUPPORTED_FORMAT" : "INPUT_MALFORMED";
-    throw new VouchError(code, `the layer's media type ${JSON.stringify(layer.mediaType)} is not ${BUNDLE_ARTIFACT_TYPE}`);
+    throw new VouchError("INPUT_MALFORMED", `the layer's media type ${JSON.stringify(layer.mediaType)} is not ${BUNDLE_ARTIFACT_TYPE}`);
   }
   if (options.subject !== undefined && doc.subject !== undefined && doc.subject.digest !== options.subject) {
     throw new VouchError("INPUT_MALFORMED", `the referrer's subject is ${doc.subject.digest}, not ${options.subject}`);

@@ -18,7 +18,7 @@ export interface BuiltBlob {
 export interface BuiltManifest {
   bytes: Uint8Array;
   mediaType: string;
-  /** mediaType, digest and size of `bytes`. */
+  /** mediaType, digest and size of `bytes` (and the artifactType, for an index entry). */
   descriptor: Descriptor;
   /** The manifest's artifactType (OCI 1.1 referrers), for the tag-schema index entry. */
   artifactType?: string;
@@ -79,7 +79,7 @@ export function describe(bytes: Uint8Array, mediaType: string, annotations?: Rec
 }
 
 /** A descriptor as JSON fields in go-containerregistry's order (mediaType, size, digest, annotations, artifactType). */
-export function descriptorJson(d: Descriptor & { artifactType?: string }): Record<string, unknown> {
+export function descriptorJson(d: Descriptor): Record<string, unknown> {
   const out: Record<string, unknown> = { mediaType: d.mediaType, size: d.size, digest: d.digest };
   if (d.annotations !== undefined && Object.keys(d.annotations).length > 0) out.annotations = sortedMap(d.annotations);
   if (d.artifactType !== undefined) out.artifactType = d.artifactType;
@@ -105,7 +105,9 @@ export function buildManifest(parts: {
   const annotations = parts.annotations !== undefined && Object.keys(parts.annotations).length > 0 ? parts.annotations : undefined;
   if (annotations !== undefined) json.annotations = sortedMap(annotations);
   const bytes = utf8(goJson(json));
-  const out: BuiltManifest = { bytes, mediaType, descriptor: describe(bytes, mediaType) };
+  const descriptor = describe(bytes, mediaType);
+  if (parts.artifactType !== undefined) descriptor.artifactType = parts.artifactType;
+  const out: BuiltManifest = { bytes, mediaType, descriptor };
   if (parts.artifactType !== undefined) out.artifactType = parts.artifactType;
   if (annotations !== undefined) out.annotations = { ...annotations };
   return out;
