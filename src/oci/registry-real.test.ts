@@ -22,7 +22,9 @@ import {
   type TokenServer,
 } from "../../test/support/registry.js";
 import { RegistryClient } from "./client.js";
+import { digestOf } from "./digest.js";
 import { parseDockerConfig, staticCredentials } from "./docker-config.js";
+import { attachReferrer, listReferrers, referrersTag } from "./referrers.js";
 import { openRegistryImage } from "./registry-image.js";
 
 /**
@@ -284,6 +286,148 @@ describe.skipIf(skipReason !== undefined)("registry client against docker-regist
     const anonymous = await codeOf(openRegistryImage(`${registry.host}/team/app:2`));
     expect(anonymous.code).toBe("INPUT_USAGE");
     expect(anonymous.message).not.toContain("\n");
+  });
+});
+
+describe.skipIf(skipReason !== undefined)("registry client writes and referrers against docker-registry 2.8 (no referrers API)", () => {
+  const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+  const SIG = "application/vnd.dev.sigstore.bundle.v0.3+json";
+  const SBOM = "application/spdx+json";
+  const enc = (s: string) => new TextEncoder().encode(s);
+  let registry: RunningRegistry;
+  let client: RegistryClient;
+  let target: { registry: string; repository: string };
+  let image: TestImage;
+
+  /** An artifact manifest (empty config, one layer) whose subject is `subject`, its blobs pushed. */
+  async function artifact(subject: { mediaType: string; digest: string; size: number }, artifactType: string, content: string) {
+    const config = await client.pushBlob(target, enc("{}"), "application/vnd.oci.empty.v1+json");
+    const layer = await client.pushBlob(target, enc(content), artifactType);
+    const bytes = enc(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType, config, layers: [layer], subject, annotations: { "org.opencontainers.image.created": "2026-01-01T00:00:00Z" } }));
+    return { bytes, mediaType: OCI_MANIFEST, digest: digestOf(bytes), size: bytes.length };
+  }
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    client = new RegistryClient();
+    target = { registry: registry.host, repository: "vouch/signed" };
+    image = buildTestImage();
+    // pushTestImage goes through client.pushBlob and client.putManifest
+    await pushTestImage({ ...target, client }, image, "1.0");
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it("resolves a tag with a HEAD to the digest, media type and size the push produced", async () => {
+    expect(await client.resolve(target, "1.0")).toEqual({ mediaType: OCI_MANIFEST, digest: image.manifest.digest, size: image.manifest.size });
+    expect((await client.resolve(target, image.manifest.digest)).digest).toBe(image.manifest.digest);
+    expect((await codeOf(client.resolve(target, "nope"))).code).toBe("INPUT_NOT_FOUND");
+  });
+
+  it("has no referrers API: 404 on the referrers path, no OCI-Subject on a PUT with subject (it stores the manifest unindexed)", async () => {
+    const url = `${registry.url}/v2/${target.repository}/referrers/${image.manifest.digest}`;
+    const answer = await fetch(url);
+    expect(answer.status).toBe(404);
+    expect(await answer.text()).toBe("404 page not found\n"); // Go's mux: the route does not exist at all
+    const sig = await artifact({ mediaType: OCI_MANIFEST, digest: image.manifest.digest, size: image.manifest.size }, SIG, "a bundle");
+    const put = await fetch(`${registry.url}/v2/${target.repository}/manifests/${sig.digest}`, { method: "PUT", body: sig.bytes, headers: { "content-type": OCI_MANIFEST } });
+    expect(put.status).toBe(201);
+    expect(put.headers.get("oci-subject")).toBeNull();
+    // the client sees the same: stored (by digest, byte for byte), subject not indexed
+    const pushed = await client.putManifest(target, sig.digest, sig.bytes, OCI_MANIFEST);
+    expect(pushed).toEqual({ descriptor: { mediaType: OCI_MANIFEST, digest: sig.digest, size: sig.size, artifactType: SIG }, subjectIndexed: false });
+    expect((await client.getManifest(target, sig.digest)).document).toMatchObject({ artifactType: SIG, subject: { digest: image.manifest.digest } });
+    expect((await fetch(url)).status).toBe(404);
+  });
+
+  it("attaches referrers through the tag schema (sha256-<hex> index kept by vouch) and lists them, filtered", async () => {
+    const subject = await client.resolve(target, "1.0");
+    const sig = await artifact(subject, SIG, "signature bundle");
+    const sbom = await artifact(subject, SBOM, '{"spdxVersion":"SPDX-2.3"}');
+    expect(await attachReferrer(client, target, sig, subject)).toEqual({
+      via: "tag-schema",
+      descriptor: { mediaType: OCI_MANIFEST, digest: sig.digest, size: sig.size, artifactType: SIG, annotations: { "org.opencontainers.image.created": "2026-01-01T00:00:00Z" } },
+    });
+    expect((await attachReferrer(client, target, sbom, subject)).via).toBe("tag-schema");
+    await attachReferrer(client, target, sig, subject); // again: no duplicate
+
+    const listed = await listReferrers(client, target, subject.digest);
+    expect(listed.via).toBe("tag-schema");
+    expect(listed.referrers.map((d) => [d.digest, d.artifactType])).toEqual([
+      [sig.digest, SIG],
+      [sbom.digest, SBOM],
+    ]);
+    expect((await listReferrers(client, target, subject.digest, { artifactType: SBOM })).referrers.map((d) => d.digest)).toEqual([sbom.digest]);
+    const tag = referrersTag(subject.digest);
+    expect(await client.listTags(target)).toEqual(["1.0", tag].sort());
+    expect((await client.getManifest(target, tag)).document.kind).toBe("index");
+    // another image in the same repository has none
+    expect(await listReferrers(client, target, `sha256:${"0".repeat(64)}`)).toEqual({ referrers: [], via: "tag-schema" });
+  });
+
+  it("uploads a blob from a stream in chunks (PATCH with Content-Range), and refuses a stream whose digest is not the one expected", async () => {
+    const size = 3 * 1024 * 1024 + 17;
+    const bytes = new Uint8Array(size).map((_, i) => (i * 31 + (i >> 10)) % 256);
+    const digest = sha256(bytes);
+    const pieces = (data: Uint8Array) => {
+      let offset = 0;
+      return new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (offset >= data.length) return controller.close();
+          const n = Math.min(64 * 1024 + 3, data.length - offset);
+          controller.enqueue(data.slice(offset, offset + n));
+          offset += n;
+        },
+      });
+    };
+    await client.pushBlobStream(target, pieces(bytes), { digest, size }, { chunkSize: 1024 * 1024 });
+    expect(await client.hasBlob(target, digest)).toBe(true);
+    expect(sha256(await client.readBlob(target, { mediaType: "application/octet-stream", digest, size }, size))).toBe(digest);
+
+    const changed = bytes.slice();
+    changed[size - 1]! ^= 0xff;
+    const other = `sha256:${"e".repeat(64)}`;
+    const refused = await codeOf(client.pushBlobStream(target, pieces(changed), { digest: other, size }, { chunkSize: 1024 * 1024 }));
+    expect(refused.code).toBe("INPUT_MALFORMED");
+    expect(await client.hasBlob(target, other)).toBe(false);
+    expect(await client.hasBlob(target, sha256(changed))).toBe(false);
+  });
+
+  it("mounts a blob from another repository (201), and says false for one the source does not have (202)", async () => {
+    const into = { registry: registry.host, repository: "vouch/mounted" };
+    const layer = image.layers[0]!;
+    expect(await client.hasBlob(into, layer.digest)).toBe(false);
+    expect(await client.mountBlob(into, target, layer.digest)).toBe(true);
+    expect(await client.hasBlob(into, layer.digest)).toBe(true);
+    expect(await client.mountBlob(into, target, `sha256:${"f".repeat(64)}`)).toBe(false);
+  });
+
+  it("deletes manifests by digest only: a tag is INPUT_USAGE on distribution 2.8; a digest-pinned read survives a moved tag", async () => {
+    const repo = { registry: registry.host, repository: "vouch/deleting" };
+    const first = buildTestImage({ layers: [[{ path: "v", content: "1" }]] });
+    const second = buildTestImage({ layers: [[{ path: "v", content: "2" }]] });
+    await pushTestImage({ ...repo, client }, first, "latest");
+    const tag = await codeOf(client.deleteManifest(repo, "latest"));
+    expect(tag.code).toBe("INPUT_USAGE");
+    expect(tag.message).toContain("does not delete tags");
+    await pushTestImage({ ...repo, client }, second, "latest"); // the tag moves
+    expect((await client.resolve(repo, "latest")).digest).toBe(second.manifest.digest);
+    expect((await client.getManifest(repo, first.manifest.digest)).descriptor.digest).toBe(first.manifest.digest);
+    await client.deleteManifest(repo, first.manifest.digest);
+    expect((await codeOf(client.getManifest(repo, first.manifest.digest))).code).toBe("INPUT_NOT_FOUND");
+    expect((await codeOf(client.deleteManifest(repo, first.manifest.digest))).code).toBe("INPUT_NOT_FOUND");
+  });
+
+  it("lists tags (distribution 2.8 ignores n and sends no Link: one page, unsorted; the client sorts)", async () => {
+    const repo = { registry: registry.host, repository: "vouch/tagged" };
+    await pushTestImage({ ...repo, client }, image, "b");
+    for (const t of ["c", "a", "1.0", "d"]) await pushManifest({ ...repo, client }, t, image.manifest.bytes, image.manifest.mediaType);
+    const raw = await fetch(`${registry.url}/v2/${repo.repository}/tags/list?n=2`);
+    expect(raw.headers.get("link")).toBeNull();
+    expect(((await raw.json()) as { tags: string[] }).tags).toHaveLength(5);
+    expect(await client.listTags(repo, { pageSize: 2 })).toEqual(["1.0", "a", "b", "c", "d"]);
+    expect((await codeOf(client.listTags({ registry: registry.host, repository: "vouch/none" }))).code).toBe("INPUT_NOT_FOUND");
   });
 });
 

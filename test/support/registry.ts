@@ -363,43 +363,22 @@ function encode(value: unknown): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Pushing (distribution-spec "Pushing blobs": POST then PUT, a monolithic upload; "Pushing manifests").
+// Pushing, with the client's own write methods (monolithic blob uploads, manifests checked against their digest).
 
 export interface PushTarget extends RepositoryTarget {
   /** The client to push with (its credentials and transport). Default: an anonymous client. */
   client?: RegistryClient;
 }
 
-const PUSH = ["pull", "push"] as const;
-
 export async function pushBlob(target: PushTarget, bytes: Uint8Array, digest = sha256(bytes)): Promise<void> {
   const client = target.client ?? new RegistryClient();
-  const head = await client.request(target, { method: "HEAD", path: `blobs/${digest}`, actions: PUSH });
-  await head.body?.cancel();
-  if (head.status === 200) return;
-  const started = await client.request(target, { method: "POST", path: "blobs/uploads/", actions: PUSH });
-  await started.body?.cancel();
-  const location = started.headers.get("location");
-  if (started.status !== 202 || location === null) throw new Error(`starting a blob upload answered ${started.status}`);
-  const url = new URL(location, `${client.baseUrl(target.registry)}/`);
-  url.searchParams.set("digest", digest);
-  const put = await client.request(target, {
-    method: "PUT",
-    url: url.href,
-    headers: { "content-type": "application/octet-stream", "content-length": String(bytes.length) },
-    body: bytes,
-    actions: PUSH,
-  });
-  const text = await new Response(put.body).text();
-  if (put.status !== 201) throw new Error(`uploading blob ${digest} answered ${put.status}: ${text}`);
+  const pushed = await client.pushBlob({ registry: target.registry, repository: target.repository }, bytes);
+  if (pushed.digest !== digest) throw new Error(`pushBlob: the bytes hash to ${pushed.digest}, not ${digest}`);
 }
 
 export async function pushManifest(target: PushTarget, reference: string, bytes: Uint8Array, mediaType: string): Promise<string> {
   const client = target.client ?? new RegistryClient();
-  const put = await client.request(target, { method: "PUT", path: `manifests/${reference}`, headers: { "content-type": mediaType }, body: bytes, actions: PUSH });
-  const text = await new Response(put.body).text();
-  if (put.status !== 201) throw new Error(`putting manifest ${reference} answered ${put.status}: ${text}`);
-  return put.headers.get("docker-content-digest") ?? sha256(bytes);
+  return (await client.putManifest({ registry: target.registry, repository: target.repository }, reference, bytes, mediaType)).descriptor.digest;
 }
 
 /** Pushes an image's blobs and manifest, tagged `tag` when given (else by digest only). Returns the manifest digest. */
