@@ -61,6 +61,18 @@ describe("parseManifestDocument", () => {
     expect(errorOf(() => parseManifestDocument(artifact, undefined, "m")).code).toBe("INPUT_UNSUPPORTED_FORMAT");
   });
 
+  it("reads image-spec 1.1 artifactType and subject (a sigstore bundle referrer; a referrers list)", () => {
+    const doc = parseManifestDocument(read("oci-referrer/manifest.json"), "application/vnd.oci.image.manifest.v1+json", "referrer");
+    if (doc.kind !== "manifest") throw new Error("expected a manifest");
+    expect(doc.artifactType).toBe("application/vnd.dev.sigstore.bundle.v0.3+json");
+    expect(doc.subject).toEqual({ mediaType: "application/vnd.oci.image.index.v1+json", digest: expect.stringMatching(/^sha256:/) as string, size: 1234 });
+    expect(doc.config.mediaType).toBe("application/vnd.oci.empty.v1+json");
+    const list = parseManifestDocument(read("oci-referrer/referrers.json"), "application/vnd.oci.image.index.v1+json", "referrers");
+    if (list.kind !== "index") throw new Error("expected an index");
+    expect(list.manifests.map((m) => m.artifactType)).toEqual(["application/spdx+json", undefined]);
+    expect(list.subject).toBeUndefined();
+  });
+
   it("refuses a document whose mediaType contradicts the Content-Type it came with", () => {
     const e = errorOf(() => parseManifestDocument(read("oci-manifest/manifest.json"), "application/vnd.oci.image.index.v1+json", "m"));
     expect(e.code).toBe("INPUT_MALFORMED");
@@ -80,6 +92,9 @@ describe("parseManifestDocument", () => {
       "index-with-layers.json": "must not have config or layers",
       "truncated.json": "not JSON",
       "not-utf8.json": "not JSON",
+      "subject-bad-digest.json": "subject.digest",
+      "artifact-type-not-media-type.json": "artifactType \"a signature, trust me\" is not a media type",
+      "descriptor-artifact-type-number.json": "manifests[0].artifactType is not a string",
     };
     expect(e.message).toContain(expected[file]);
   });
