@@ -265,6 +265,14 @@ describe("pushBlob", () => {
     expect(down.calls().filter((c) => c.startsWith("POST"))).toHaveLength(4);
   });
 
+  it("restarts when the registry forgot the upload session (404 on the PUT: the spec says restart)", async () => {
+    const fake = fakeRegistry();
+    fault(fake, (r) => r.method === "PUT", 1, () => Response.json({ errors: [{ code: "BLOB_UPLOAD_UNKNOWN" }] }, { status: 404 }));
+    await clientFor(fake).client.pushBlob(target, layer);
+    expect(fake.calls().filter((c) => c.startsWith("POST"))).toHaveLength(2);
+    expect(fake.blobs.has(digestOf(layer))).toBe(true);
+  });
+
   it("refuses a registry that says it stored another digest", async () => {
     const fake = fakeRegistry();
     const other = `sha256:${"2".repeat(64)}`;

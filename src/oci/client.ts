@@ -311,6 +311,8 @@ export class RegistryClient {
         body: bytes,
         actions: PUSH,
       });
+      // distribution-spec: an upload session the registry no longer knows (404) means "restart the upload process".
+      if (put.status === 404) throw transient(`${what}: the registry lost the upload session (${await errorReason(put)})`);
       await this.#expectCreated(put, target, what, descriptor.digest);
     });
     return descriptor;
