@@ -14,6 +14,7 @@ import { registerServe, registerWitness } from "./commands/serve.js";
 import { registerMonitor } from "./commands/monitor.js";
 import { registerTrust } from "./commands/trust.js";
 import { registerCa } from "./commands/ca.js";
+import { registerDownload, registerSbomAttach, registerTree } from "./commands/image.js";
 import { err } from "./io.js";
 import type { GlobalOptions } from "./options.js";
 
@@ -42,12 +43,13 @@ export function buildCli(): Command {
   const sbom = program
     .command("sbom")
     .description("generate, check and diff SBOMs")
-    .usage("[dir] [options] | check <file> | diff <old> <new>")
+    .usage("[dir] [options] | check <file> | diff <old> <new> | attach <image> --sbom <file>")
     .addHelpText("after", "\n`vouch sbom [dir]` catalogs a source tree; its options: vouch sbom generate --help")
     .exitOverride();
   registerSbomGenerate(sbom, globals);
   registerSbomCheck(sbom);
   registerSbomDiff(sbom);
+  registerSbomAttach(sbom, globals);
   const key = program.command("key").description("generate signing keys and revoke compromised ones").exitOverride();
   registerKeyGenerate(key);
   registerKeyRevoke(key, globals);
@@ -55,6 +57,8 @@ export function buildCli(): Command {
   registerAttest(program, globals);
   registerProvenance(program);
   registerVerify(program);
+  registerTree(program);
+  registerDownload(program);
   registerConformance(program);
   registerServe(program, globals, "serve", "run vouch's services over HTTP: transparency log, keyless CA, CT log, timestamp authority", true);
   const log = program.command("log").description("the transparency log: serve it, witness it, monitor it").exitOverride();

@@ -2,10 +2,14 @@ import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
 import type { KeylessOptions } from "../../public/sign.js";
 import { keylessServiceDefaults, loadConfig } from "../../runtime.js";
-import { out, writeFileAtomic } from "../io.js";
+import type { AttestedImage, SignedImage } from "../../public/image.js";
+import { err, out, writeFileAtomic } from "../io.js";
 import type { GlobalOptions } from "../options.js";
+import { addRegistryFlags, isImageArgument, refuseFlags, registryAccess, type RegistryFlags } from "./image-options.js";
 
-interface SignOptions extends KeylessFlags {
+interface SignOptions extends KeylessFlags, RegistryFlags {
+  tagFallback?: boolean;
+  recursive?: boolean;
   key?: string;
   bundle?: string;
   passwordFile?: string;
@@ -48,25 +52,42 @@ export function keylessOptions(opts: KeylessFlags & { key?: string }, globals: G
   return { identityToken: opts.identityToken, signingConfig: opts.signingConfig, fulcioUrl: opts.fulcioUrl, tsaUrl: opts.tsaUrl, env: process.env, defaults };
 }
 
-/** `vouch sign FILE --key K | --keyless`: a messageSignature bundle v0.3 (cosign sign-blob --bundle). */
+/**
+ * `vouch sign FILE --key K | --keyless`: a messageSignature bundle v0.3 (cosign sign-blob --bundle).
+ * `vouch sign IMAGE …`: the image's digest signed and the signature stored in its registry (cosign sign).
+ */
 export function registerSign(program: Command, globals: () => GlobalOptions = () => ({})): void {
   const command = program
-    .command("sign <file>")
-    .description("sign a file with a key, or keyless with a certificate for your identity, into a Sigstore bundle (v0.3 JSON)")
+    .command("sign <file-or-image>")
+    .description("sign a file into a Sigstore bundle (v0.3 JSON), or an image in its registry (by digest), with a key or keyless")
     .option("--key <key>", "private key: a PEM file, env://VAR or a pkcs11: URI")
-    .option("--bundle <file>", "where to write the bundle, - for stdout (default: FILE.sigstore.json)")
+    .option("--bundle <file>", "files: where to write the bundle, - for stdout (default: FILE.sigstore.json)")
     .option("--password-file <file>", "read the key password from this file's first line (else $VOUCH_PASSWORD, else a prompt)")
-    .option("--tlog-url <url>", "record the signature in this transparency log (vouch serve, or any Rekor v1 API); the entry goes into the bundle");
-  addKeylessFlags(command)
+    .option("--tlog-url <url>", "record the signature in this transparency log (vouch serve, or any Rekor v1 API); the entry goes into the bundle")
+    .option("--tag-fallback", "images: store in cosign's tag layout (sha256-<hex>.sig, simple-signing payload) instead of an OCI 1.1 referrer")
+    .option("--recursive", "images: for a multi-platform index, sign each platform's manifest too (the index is always signed)");
+  addRegistryFlags(addKeylessFlags(command))
     .option("-o, --output <format>", "text or json (a summary of what was signed)", "text")
-    .action(async (file: string, opts: SignOptions) => {
+    .action(async (target: string, opts: SignOptions) => {
       if (opts.output !== "text" && opts.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${opts.output}: use text or json`);
       const keyless = keylessOptions(opts, globals());
-      const [{ signFile }, { terminalPrompt }] = await Promise.all([import("../../public/sign.js"), import("../../public/keys.js")]);
-      const signed = await signFile(file, {
+      const [{ terminalPrompt }] = await Promise.all([import("../../public/keys.js")]);
+      const signing = {
         ...(keyless ? { keyless } : { key: opts.key, password: { env: process.env, passwordFile: opts.passwordFile, prompt: terminalPrompt() } }),
         tlogUrl: opts.tlogUrl,
-      });
+      };
+      if (isImageArgument(target)) {
+        refuseFlags(opts as unknown as Record<string, unknown>, ["bundle"], "is for files: an image's signature is stored in its registry");
+        const { signImage } = await import("../../public/image.js");
+        const signed = await signImage(target, { ...signing, ...registryAccess(opts), tagFallback: opts.tagFallback, recursive: opts.recursive });
+        if (signed.resolvedFromTag) err(`vouch: ${target} resolved to ${signed.pinned}; signing the digest`);
+        out(opts.output === "json" ? `${JSON.stringify(imageSummary(signed), null, 2)}\n` : renderImageEntries("Signed", signed));
+        return;
+      }
+      refuseFlags(opts as unknown as Record<string, unknown>, ["tagFallback", "recursive", "registryUsername", "registryPassword", "insecureRegistry"], "is for images in a registry");
+      const { signFile } = await import("../../public/sign.js");
+      const file = target;
+      const signed = await signFile(file, signing);
       const bundlePath = opts.bundle ?? `${file}.sigstore.json`;
       if (bundlePath === "-") {
         out(`${signed.bundleJson}\n`);
@@ -81,6 +102,26 @@ export function registerSign(program: Command, globals: () => GlobalOptions = ()
         out(`Signed ${file} (sha256:${signed.sha256})${asIdentity(signed.identity)}; bundle written to ${bundlePath}\n`);
       }
     });
+}
+
+/** What `vouch sign|attest IMAGE -o json` prints. */
+export function imageSummary(signed: SignedImage | AttestedImage) {
+  return {
+    image: signed.pinned,
+    resolvedFromTag: signed.resolvedFromTag,
+    ...("predicateType" in signed ? { predicateType: signed.predicateType } : {}),
+    entries: signed.entries.map((e) => ({ digest: e.digest, ...(e.platform ? { platform: e.platform } : {}), stored: e.stored, ...(e.bundle.tlogEntries[0] ? { logIndex: e.bundle.tlogEntries[0].logIndex.toString() } : {}) })),
+    ...(signed.identity ? { certificate: signed.identity } : {}),
+  };
+}
+
+/** One line per digest signed: where the signature went. */
+export function renderImageEntries(verb: string, signed: SignedImage | AttestedImage): string {
+  const lines = signed.entries.map((e) => {
+    const where = e.stored.kind === "referrer" ? `referrer ${e.stored.manifest} (${e.stored.via === "api" ? "referrers API" : "referrers tag schema"})` : `cosign tag ${e.stored.tag}`;
+    return `${verb} ${signed.pinned.split("@")[0]}@${e.digest}${e.platform ? ` [${e.platform}]` : ""}${asIdentity(signed.identity)}: stored as ${where}`;
+  });
+  return `${lines.join("\n")}\n`;
 }
 
 /** " as SUBJECT (issuer ISSUER)" for a certificate, "" for a key. */

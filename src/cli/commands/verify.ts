@@ -1,12 +1,14 @@
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
-import type { IdentityPolicy, VerificationResult, VerifyOptions } from "../../public/verify.js";
+import type { ImageVerification } from "../../public/image.js";
+import type { IdentityPolicy, VerificationInputs, VerificationResult, VerifyOptions } from "../../public/verify.js";
 import { resolveDataDir } from "../../runtime.js";
-import { out } from "../io.js";
+import { err, out } from "../io.js";
 import { collect, wholeNumber, type GlobalOptions } from "../options.js";
+import { addRegistryFlags, isImageArgument, refuseFlags, registryAccess, type RegistryFlags } from "./image-options.js";
 
-interface VerifyFlags {
-  bundle: string;
+interface VerifyFlags extends RegistryFlags {
+  bundle?: string;
   key?: string;
   certificateIdentity?: string;
   certificateIdentityRegexp?: string;
@@ -29,12 +31,16 @@ interface VerifyFlags {
   output: string;
 }
 
-/** `vouch verify ARTIFACT|sha256:DIGEST --bundle B` (cosign verify-blob / verify-blob-attestation). */
+/**
+ * `vouch verify ARTIFACT|sha256:DIGEST --bundle B` (cosign verify-blob / verify-blob-attestation), and
+ * `vouch verify IMAGE` (cosign verify / verify-attestation): the image's signatures, or with --type its
+ * attestations, found in its registry and verified; every one is listed with its outcome.
+ */
 export function registerVerify(program: Command): void {
   const cmd = program
-    .command("verify <artifact>")
-    .description("verify a Sigstore bundle for an artifact (a file, or sha256:<hex>), offline")
-    .requiredOption("--bundle <file>", "the Sigstore bundle (v0.1-v0.3 JSON)")
+    .command("verify <artifact-or-image>")
+    .description("verify a Sigstore bundle for a file (or sha256:<hex>), offline; or an image's signatures or attestations in its registry")
+    .option("--bundle <file>", "files: the Sigstore bundle (v0.1-v0.3 JSON)")
     .option("--key <key>", "keyed: a PEM public key file, env://VAR, or a pkcs11: URI");
   addIdentityOptions(cmd);
   cmd
@@ -46,17 +52,28 @@ export function registerVerify(program: Command): void {
     .option("--witness-key <vkey-or-file>", "a trusted witness's vkey, or a file of vkeys (repeatable); checkpoints must be cosigned", collect, [])
     .option("--witness-threshold <n>", "distinct witnesses that must have cosigned each checkpoint (default 1 with --witness-key)")
     .option("--revocations <file>", "revoked keys: a list from `vouch key revocations export` (default: the data directory's list, when it has one)")
-    .option("-o, --output <format>", "text or json", "text")
-    .action(async (artifact: string, flags: VerifyFlags) => {
-      if (flags.output !== "text" && flags.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${flags.output}: use text or json`);
-      // Revoked keys apply by default: a key revoked on this machine must not verify here unless asked otherwise.
-      const dataDir = resolveDataDir(program.opts<GlobalOptions>().dataDir);
-      const options = { ...verifyOptions(artifact, flags), dataDir };
-      // Loaded here, not at start-up: only `vouch verify` pays for the verifier (see main.ts).
-      const { verifyArtifact } = await import("../../public/verify.js");
-      const result = await verifyArtifact(options);
-      out(flags.output === "json" ? `${JSON.stringify(resultJson(result), null, 2)}\n` : renderResult(result));
-    });
+    .option("-o, --output <format>", "text or json", "text");
+  addRegistryFlags(cmd).action(async (artifact: string, flags: VerifyFlags) => {
+    if (flags.output !== "text" && flags.output !== "json") throw new VouchError("INPUT_USAGE", `-o ${flags.output}: use text or json`);
+    // Revoked keys apply by default: a key revoked on this machine must not verify here unless asked otherwise.
+    const dataDir = resolveDataDir(program.opts<GlobalOptions>().dataDir);
+    if (flags.bundle === undefined) {
+      if (!isImageArgument(artifact)) throw new VouchError("INPUT_USAGE", `--bundle FILE is needed to verify a file (an image is written registry/repository:tag or registry:NAME)`);
+      const options = { ...verificationInputs(flags), ...registryAccess(flags), dataDir };
+      const { createImageVerifier, imageNotVerified } = await import("../../public/image.js");
+      const verification = await (await createImageVerifier(options)).inspect(artifact);
+      if (verification.resolvedFromTag) err(`vouch: ${artifact} resolved to ${verification.pinned}`);
+      out(flags.output === "json" ? `${JSON.stringify(imageResultJson(verification), null, 2)}\n` : renderImageResult(verification));
+      if (!verification.verified) throw imageNotVerified(verification);
+      return;
+    }
+    refuseFlags(flags as unknown as Record<string, unknown>, ["registryUsername", "registryPassword", "insecureRegistry"], "is for images in a registry");
+    const options = { ...verifyOptions(artifact, flags as VerifyFlags & { bundle: string }), dataDir };
+    // Loaded here, not at start-up: only `vouch verify` pays for the verifier (see main.ts).
+    const { verifyArtifact } = await import("../../public/verify.js");
+    const result = await verifyArtifact(options);
+    out(flags.output === "json" ? `${JSON.stringify(resultJson(result), null, 2)}\n` : renderResult(result));
+  });
 }
 
 export function addIdentityOptions(cmd: Command): Command {
@@ -73,12 +90,15 @@ export function addIdentityOptions(cmd: Command): Command {
     .option("--certificate-extension <oid=value>", "keyless: any certificate extension, by OID (repeatable)", collect, []);
 }
 
-export function verifyOptions(artifact: string, flags: VerifyFlags): VerifyOptions {
+export function verifyOptions(artifact: string, flags: VerifyFlags & { bundle: string }): VerifyOptions {
+  return { bundle: flags.bundle, artifact, ...verificationInputs(flags) };
+}
+
+/** The verifier's inputs from the flags `vouch verify` has for files and images alike. */
+function verificationInputs(flags: VerifyFlags): VerificationInputs {
   const identity = identityPolicy(flags);
   if (flags.key !== undefined && identity !== undefined) throw new VouchError("INPUT_USAGE", "--key and --certificate-* are two ways to verify: give one");
   return {
-    bundle: flags.bundle,
-    artifact,
     ...(flags.key !== undefined ? { key: flags.key } : {}),
     ...(identity ? { identity } : {}),
     ...(flags.trustedRoot !== undefined ? { trustedRoot: flags.trustedRoot } : {}),
@@ -130,6 +150,38 @@ function resultJson(r: VerificationResult) {
     ...(r.predicateType ? { predicateType: r.predicateType } : {}),
     checks: r.checks,
   };
+}
+
+function imageResultJson(v: ImageVerification) {
+  return {
+    verified: v.verified,
+    image: v.pinned,
+    resolvedFromTag: v.resolvedFromTag,
+    mode: v.mode,
+    ...(v.predicateType ? { predicateType: v.predicateType } : {}),
+    referrersVia: v.referrersVia,
+    checked: v.checked.map((c) => ({
+      kind: c.kind,
+      source: c.source,
+      location: c.location,
+      ...(c.predicateType ? { predicateType: c.predicateType } : {}),
+      verified: c.verified,
+      ...(c.code ? { code: c.code, reason: c.reason } : {}),
+      ...(c.result ? { result: resultJson(c.result) } : {}),
+    })),
+  };
+}
+
+/** One line per signature or attestation found: which passed, which did not and why. */
+function renderImageResult(v: ImageVerification): string {
+  const what = v.mode === "signature" ? "signature" : `attestation (${v.predicateType})`;
+  const lines = v.checked.map((c) => {
+    const signer = c.result ? ` by ${c.result.signer.kind === "publicKey" ? `key ${c.result.signer.keyId.slice(0, 16)}` : c.result.signer.identity.subject}` : "";
+    return `${c.verified ? "ok  " : "FAIL"}  ${c.source.padEnd(10)}  ${c.location}${c.verified ? signer : `: ${c.reason}`}`;
+  });
+  const passed = v.checked.filter((c) => c.verified).length;
+  const summary = v.verified ? `Verified OK: ${passed} of ${v.checked.length} ${what}${v.checked.length === 1 ? "" : "s"} for ${v.pinned}` : `No ${what} verified for ${v.pinned}`;
+  return `${lines.length > 0 ? `${lines.join("\n")}\n` : ""}${summary}\n`;
 }
 
 function renderResult(r: VerificationResult): string {
