@@ -19,3 +19,4 @@ export * from "./public/log.js";
 export * from "./public/monitor.js";
 export * from "./public/ca.js";
 export * from "./public/conformance.js";
+export * from "./public/image.js";
