@@ -1,4 +1,5 @@
 import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import { VouchError } from "../core/errors.js";
 
 /** Read a user-named text file; a missing or unreadable file is an input error naming it (exit 2, one line). */
@@ -31,5 +32,38 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
     throw new VouchError("INPUT_UNREADABLE", `cannot write (${(err as NodeJS.ErrnoException).code ?? "error"})`, { file: path, cause: err });
+  }
+}
+
+/**
+ * Streams written one after another into `path`, whole or not at all (as writeFileAtomic): a stream that errors
+ * (a digest mismatch found at its end, a dropped connection) leaves the previous file (or none) and no temp file.
+ */
+export async function writeStreamsAtomic(path: string, streams: AsyncIterable<ReadableStream<Uint8Array>>, mode = 0o644): Promise<void> {
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(tmp, "wx", mode);
+    for await (const stream of streams) {
+      for await (const chunk of stream) await handle.write(chunk);
+    }
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    renameSync(tmp, path);
+  } catch (err) {
+    await handle?.close().catch(() => undefined);
+    rmSync(tmp, { force: true });
+    if (err instanceof VouchError) throw err;
+    throw new VouchError("INPUT_UNREADABLE", `cannot write (${(err as NodeJS.ErrnoException).code ?? "error"})`, { file: path, cause: err });
+  }
+}
+
+/** Streams written one after another to `sink` (stdout), honouring its backpressure. */
+export async function writeStreams(sink: NodeJS.WritableStream, streams: AsyncIterable<ReadableStream<Uint8Array>>): Promise<void> {
+  for await (const stream of streams) {
+    for await (const chunk of stream) {
+      if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once("drain", resolve));
+    }
   }
 }

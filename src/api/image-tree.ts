@@ -10,7 +10,8 @@ import { listReferrers } from "../oci/referrers.js";
 
 /** Referrers of referrers followed at most (a signature of an SBOM of an image is depth 2). */
 const MAX_TREE_DEPTH = 4;
-const MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024;
+/** A signature or attestation bundle read whole at most (one with an SBOM predicate can be large). */
+const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
 
 export interface TreeNode {
   digest: string;
@@ -68,8 +69,13 @@ async function treeNode(image: ResolvedImage, descriptor: Descriptor, depth: num
 export type DownloadKind = "sbom" | "attestation" | "signature";
 
 export interface DownloadedItem {
-  /** The bytes: an SBOM exactly as attached; a signature or attestation as a Sigstore bundle v0.3 JSON line. */
-  bytes: Uint8Array;
+  /**
+   * The content: an SBOM exactly as attached, streamed from the registry and checked against its digest as it flows
+   * (the stream errors at the end on a mismatch: write it somewhere temporary first); a signature or attestation as
+   * a Sigstore bundle v0.3 JSON document.
+   */
+  open(): Promise<ReadableStream<Uint8Array>>;
+  size: number;
   mediaType: string;
   /** Where it came from: a referrer manifest digest, or a cosign tag and layer. */
   source: string;
@@ -96,27 +102,29 @@ export async function downloadFromImage(kind: DownloadKind, reference: string, o
   const suffix = kind === "sbom" ? ".sbom" : kind === "signature" ? ".sig" : ".att";
   const found = await discoverAttachments(image.client, image.ref, image.descriptor.digest, { cosignSuffixes: [suffix], cache });
   const items: DownloadedItem[] = [];
-  const read = (d: Descriptor) => blobBytes(image.client, cache, image.ref, d, MAX_DOWNLOAD_BYTES);
+  const read = (d: Descriptor) => blobBytes(image.client, cache, image.ref, d, MAX_BUNDLE_BYTES);
+  // An SBOM can be large: streamed, never held whole (the client checks digest and size as it flows).
+  const streamed = (d: Descriptor) => ({ size: d.size, open: () => image.client.openBlob(image.ref, d) });
 
   for (const referrer of found.referrers) {
     if (kind === "sbom" && isSbomReferrer(referrer)) {
       const manifest = await referrerManifest(image.client, image.ref, referrer, cache);
       const layer = parseSbomReferrer(manifest.document);
-      items.push({ bytes: await read(layer), mediaType: layer.mediaType, source: referrer.manifest.digest, ...createdOf(referrer) });
+      items.push({ ...streamed(layer), mediaType: layer.mediaType, source: referrer.manifest.digest, ...createdOf(referrer) });
     } else if (kind !== "sbom" && isBundleReferrer(referrer)) {
       const isSignature = referrer.predicateType === IMAGE_SIGNATURE_PREDICATE;
       if ((kind === "signature") !== isSignature && referrer.predicateType !== undefined) continue;
       if (wantedType !== undefined && referrer.predicateType !== wantedType) continue;
       const manifest = await referrerManifest(image.client, image.ref, referrer, cache);
       const layer = parseBundleReferrer(manifest.document);
-      items.push({ bytes: await read(layer), mediaType: layer.mediaType, source: referrer.manifest.digest, ...createdOf(referrer), ...(referrer.predicateType ? { predicateType: referrer.predicateType } : {}) });
+      items.push({ ...inMemory(await read(layer)), mediaType: layer.mediaType, source: referrer.manifest.digest, ...createdOf(referrer), ...(referrer.predicateType ? { predicateType: referrer.predicateType } : {}) });
     }
   }
   for (const tagImage of found.cosignTags) {
     if (tagImage.document.kind !== "manifest") continue;
     if (kind === "sbom") {
       for (const layer of tagImage.document.layers) {
-        items.push({ bytes: await read(layer), mediaType: resolveSbomArtifactType(layer.mediaType), source: `${tagImage.tag} layer ${layer.digest}` });
+        items.push({ ...streamed(layer), mediaType: resolveSbomArtifactType(layer.mediaType), source: `${tagImage.tag} layer ${layer.digest}` });
       }
       continue;
     }
@@ -124,7 +132,7 @@ export async function downloadFromImage(kind: DownloadKind, reference: string, o
       if (wantedType !== undefined && layer.predicateType !== wantedType) continue;
       const bundle = legacyToBundle(layer, await read(layer.descriptor));
       items.push({
-        bytes: new TextEncoder().encode(bundleToJson(bundle)),
+        ...inMemory(new TextEncoder().encode(bundleToJson(bundle))),
         mediaType: bundle.mediaType,
         source: `${tagImage.tag} layer ${layer.descriptor.digest}`,
         ...(layer.predicateType ? { predicateType: layer.predicateType } : {}),
@@ -134,6 +142,19 @@ export async function downloadFromImage(kind: DownloadKind, reference: string, o
   // Newest first: `download sbom` with one output writes the latest document attached.
   items.sort((a, b) => (b.created ?? "").localeCompare(a.created ?? ""));
   return { pinned: image.pinned, items };
+}
+
+function inMemory(bytes: Uint8Array): Pick<DownloadedItem, "open" | "size"> {
+  return {
+    size: bytes.byteLength,
+    open: async () =>
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(bytes);
+          controller.close();
+        },
+      }),
+  };
 }
 
 function createdOf(referrer: Referrer): { created?: string } {

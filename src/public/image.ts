@@ -12,3 +12,4 @@ export { resolveImage, openRegistryClient } from "../api/image-registry.js";
 export type { RegistryAccessOptions, ResolvedImage } from "../api/image-registry.js";
 export { memoryContentCache, diskContentCache, defaultContentCacheDir } from "../api/oci-content-cache.js";
 export type { ContentCache } from "../api/oci-content-cache.js";
+export { writeStreamsAtomic, writeStreams } from "../api/files.js";

@@ -4,7 +4,7 @@
  * layout, a tampered signature, a deleted tag, multi-arch --recursive, and an unreachable registry.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -107,6 +107,15 @@ describe.skipIf(skipReason !== undefined)("vouch sign / attest / verify / tree /
     const downloaded = vouch(["download", "sbom", ref, "--output", join(work, "back.cdx.json")], { env });
     expect(downloaded.code).toBe(0);
     expect(readFileSync(join(work, "back.cdx.json"), "utf8")).toBe(sbom);
+    // The registry's copy corrupted on disk (same size, one byte changed): refused, and no file is left behind.
+    const hex = createHash("sha256").update(sbom).digest("hex");
+    const blobFile = join(registry.dir, "storage", "docker", "registry", "v2", "blobs", "sha256", hex.slice(0, 2), hex, "data");
+    writeFileSync(blobFile, sbom.replace("left-pad", "left-pan"));
+    const corrupt = vouch(["download", "sbom", ref, "--output", join(work, "corrupt.cdx.json")], { env });
+    expect(corrupt.code).toBe(2);
+    expect(corrupt.stderr).toContain("digest mismatch");
+    expect(existsSync(join(work, "corrupt.cdx.json"))).toBe(false);
+    writeFileSync(blobFile, sbom);
 
     expect(vouch(["sbom", "attach", ref, "--sbom", join(work, "sbom.cdx.json"), "--attest", "--key", key, "--tlog-url", server.url], { env }).code).toBe(0);
     expect(verifyKeyed(ref, "--type", "cyclonedx").code).toBe(0);

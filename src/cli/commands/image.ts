@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
 import type { ImageTree, TreeNode } from "../../public/image.js";
-import { err, out, writeFileAtomic } from "../io.js";
+import { err, out } from "../io.js";
 import type { GlobalOptions } from "../options.js";
 import { addRegistryFlags, registryAccess, type RegistryFlags } from "./image-options.js";
 import { addKeylessFlags, asIdentity, keylessOptions, type KeylessFlags } from "./sign.js";
@@ -28,8 +28,11 @@ export function registerTree(program: Command): void {
   });
 }
 
+/** The tree as `cosign tree` draws it: the image, then its referrers (nested) and cosign's tag images with their layers. */
 function renderTree(tree: ImageTree): string {
   const lines = [`${tree.pinned}${tree.resolvedFromTag ? ` (${tree.reference})` : ""}`];
+  const branch = (last: boolean) => (last ? "└── " : "├── ");
+  const indent = (last: boolean) => (last ? "    " : "│   ");
   const describe = (n: TreeNode): string => {
     const a = n.annotations ?? {};
     const extra = [a["dev.sigstore.bundle.predicateType"], a["org.opencontainers.image.created"]].filter((x) => x !== undefined);
@@ -38,30 +41,28 @@ function renderTree(tree: ImageTree): string {
   const walk = (nodes: TreeNode[], prefix: string): void => {
     nodes.forEach((n, i) => {
       const last = i === nodes.length - 1;
-      lines.push(`${prefix}${last ? "└── " : "├── "}${describe(n)}`);
-      walk(n.referrers, `${prefix}${last ? "    " : "│   "}`);
+      lines.push(`${prefix}${branch(last)}${describe(n)}`);
+      walk(n.referrers, prefix + indent(last));
     });
   };
-  const sections: [string, () => void][] = [];
-  if (tree.referrers.length > 0) sections.push([`referrers (${tree.referrersVia === "api" ? "referrers API" : "referrers tag schema"})`, () => undefined]);
-  if (tree.cosignTags.length > 0) sections.push(["cosign tags", () => undefined]);
-  if (sections.length === 0) return `${lines[0]}\nnothing attached (no referrers, no cosign .sig/.att/.sbom tags)\n`;
-  sections.forEach(([title], s) => {
-    const lastSection = s === sections.length - 1;
-    lines.push(`${lastSection ? "└── " : "├── "}${title}`);
-    const prefix = lastSection ? "    " : "│   ";
-    if (title.startsWith("referrers")) walk(tree.referrers, prefix);
-    else {
-      tree.cosignTags.forEach((t, i) => {
-        const last = i === tree.cosignTags.length - 1;
-        lines.push(`${prefix}${last ? "└── " : "├── "}${t.tag}  ${t.digest}`);
-        t.layers.forEach((l, j) => {
-          const predicate = l.annotations?.predicateType;
-          lines.push(`${prefix}${last ? "    " : "│   "}${j === t.layers.length - 1 ? "└── " : "├── "}${l.mediaType}  ${l.digest}${predicate ? `  (${predicate})` : ""}`);
-        });
+  const hasReferrers = tree.referrers.length > 0;
+  const hasTags = tree.cosignTags.length > 0;
+  if (!hasReferrers && !hasTags) return `${lines[0]}\nnothing attached (no referrers, no cosign .sig/.att/.sbom tags)\n`;
+  if (hasReferrers) {
+    lines.push(`${branch(!hasTags)}referrers (${tree.referrersVia === "api" ? "referrers API" : "referrers tag schema"})`);
+    walk(tree.referrers, indent(!hasTags));
+  }
+  if (hasTags) {
+    lines.push(`${branch(true)}cosign tags`);
+    tree.cosignTags.forEach((t, i) => {
+      const last = i === tree.cosignTags.length - 1;
+      lines.push(`    ${branch(last)}${t.tag}  ${t.digest}`);
+      t.layers.forEach((l, j) => {
+        const predicate = l.annotations?.predicateType;
+        lines.push(`    ${indent(last)}${branch(j === t.layers.length - 1)}${l.mediaType}  ${l.digest}${predicate ? `  (${predicate})` : ""}`);
       });
-    }
-  });
+    });
+  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -87,15 +88,19 @@ export function registerDownload(program: Command): void {
       const { downloadFromImage } = await import("../../public/image.js");
       const { pinned, items } = await downloadFromImage(kind, image, { ...registryAccess(opts), ...(opts.predicateType !== undefined ? { predicateType: opts.predicateType } : {}) });
       if (items.length === 0) throw new VouchError("INPUT_NOT_FOUND", `${pinned}: no ${kind === "sbom" ? "SBOM" : `${kind}s`} attached`);
-      let bytes: Uint8Array;
-      if (kind === "sbom") {
-        bytes = items[0]!.bytes;
-        if (items.length > 1) err(`vouch: ${items.length} SBOMs are attached to ${pinned}; writing the newest (${items[0]!.source})`);
-      } else {
-        bytes = Buffer.concat(items.flatMap((i) => [Buffer.from(i.bytes), Buffer.from("\n")]));
-      }
-      if (opts.output !== undefined) writeFileAtomic(opts.output, bytes);
-      else process.stdout.write(bytes);
+      const chosen = kind === "sbom" ? items.slice(0, 1) : items;
+      if (kind === "sbom" && items.length > 1) err(`vouch: ${items.length} SBOMs are attached to ${pinned}; writing the newest (${items[0]!.source})`);
+      // Each item's stream is checked against its digest as it flows; to a file, the file appears only when all of
+      // it did (a temp file renamed), so a failed download leaves nothing half written.
+      const { writeStreamsAtomic, writeStreams } = await import("../../public/image.js");
+      const streams = async function* () {
+        for (const item of chosen) {
+          yield await item.open();
+          if (kind !== "sbom") yield new Response("\n").body!;
+        }
+      };
+      if (opts.output !== undefined) await writeStreamsAtomic(opts.output, streams());
+      else await writeStreams(process.stdout, streams());
     });
   }
 }
