@@ -7,7 +7,10 @@
 #   3. pack vouch, then sign the tarball and attest its CycloneDX SBOM keyless: a 10-minute certificate for the demo
 #      workflow's identity (SCT embedded), the signature recorded in the log and timestamped by the TSA;
 #   4. export the trusted root and signing config, and verify both bundles against the workflow identity;
-#   5. keep serving until Ctrl-C (browse /api/v1/log, /checkpoint, /ct/v1/get-sth, /api/v2/configuration).
+#   5. when Debian's docker-registry is installed (scripts/setup/registry.sh): push the package as an image to a
+#      registry on 127.0.0.1:${REGISTRY_PORT:-5000}, sign it and attach its SBOM as a signed attestation (OCI 1.1
+#      referrers, through the referrers tag schema there), show the tree and verify the image;
+#   6. keep serving until Ctrl-C (browse /api/v1/log, /checkpoint, /ct/v1/get-sth, /api/v2/configuration).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$VOUCH_ROOT"
@@ -70,5 +73,30 @@ for BUNDLE in "$TARBALL.sigstore.json" "$TARBALL.sbom.sigstore.json"; do
     --certificate-identity "$IDENTITY" --certificate-oidc-issuer "http://127.0.0.1:$ISSUER_PORT"
 done
 
-echo "== 5. serving on $URL (Ctrl-C to stop): $URL/api/v1/log, $URL/checkpoint, $URL/ct/v1/get-sth, $URL/api/v2/configuration" >&2
+echo "== 5. the package as an image in a registry: sign, attach the SBOM attested, tree, verify" >&2
+REGISTRY_PORT=${REGISTRY_PORT:-5000}
+if command -v docker-registry >/dev/null 2>&1; then
+  mkdir -p "$DEMO/registry"
+  printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$VOUCH_ROOT/$DEMO/registry" "$REGISTRY_PORT" > "$DEMO/registry.yml"
+  docker-registry serve "$DEMO/registry.yml" 2>"$DEMO/registry.log" &
+  REGISTRY=$!
+  trap 'kill $SERVER $ISSUER $REGISTRY 2>/dev/null || true; wait $SERVER $ISSUER $REGISTRY 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do
+    if node -e "fetch('http://127.0.0.1:$REGISTRY_PORT/v2/').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; then break; fi
+    sleep 0.1
+  done
+  IMAGE=$(node scripts/demo-image.mjs "127.0.0.1:$REGISTRY_PORT" vouch "$(node -p "require('./package.json').version")" "$DEMO/$TARBALL")
+  vouch --config "$DEMO/vouch.yaml" sign "$IMAGE" --keyless --identity-token "$DEMO/id-token.jwt"
+  vouch --config "$DEMO/vouch.yaml" sbom attach "$IMAGE" --sbom "$DEMO/vouch.cdx.json" --attest --keyless --identity-token "$DEMO/id-token.jwt"
+  vouch tree "$IMAGE"
+  for TYPE in "" cyclonedx; do
+    vouch verify "$IMAGE" ${TYPE:+--type "$TYPE"} --trusted-root "$DEMO/trust/trusted_root.json" \
+      --certificate-identity "$IDENTITY" --certificate-oidc-issuer "http://127.0.0.1:$ISSUER_PORT"
+  done
+else
+  echo "   skipped: docker-registry is not installed (scripts/setup/registry.sh installs it as root)" >&2
+fi
+
+echo "== 6. serving on $URL (Ctrl-C to stop): $URL/api/v1/log, $URL/checkpoint, $URL/ct/v1/get-sth, $URL/api/v2/configuration" >&2
 wait $SERVER
