@@ -18,7 +18,7 @@
  * time); the others sign without a log and verify with --tlog-threshold 0 --timestamp-threshold 0.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -241,6 +241,54 @@ describe("the library against an OCI 1.1 registry with the referrers API", () =>
     r.clearFaults();
     expect((await verifier.verify(ref)).verified).toBe(true);
   });
+
+  it("a referrers list in pages (Link): every page is read", async () => {
+    const r = await registry({ referrersPageSize: 1 });
+    const { digest, ref } = image(r, "paged", "1.0", "paged");
+    await attachSbom(ref, { ...signer, sbom: sbomFile, now: () => new Date("2024-01-01T00:00:00Z") });
+    await attachSbom(ref, { ...signer, sbom: sbomFile, now: () => new Date("2024-01-02T00:00:00Z") });
+    await signImage(ref, signer);
+    const tree = await imageTree(ref, { env });
+    expect(tree.referrers).toHaveLength(3);
+    expect(r.requests.filter((q) => q.path.startsWith(`/v2/paged/referrers/${digest}`) && q.status === 200).length).toBeGreaterThanOrEqual(3);
+    expect((await verifyImage(ref, noLog)).verified).toBe(true);
+  });
+
+  // Fails as of 5b4a031 (a bug in src/oci/manifest.ts parseMediaTypeField, reached through src/oci/referrers.ts
+  // asIndex): one descriptor whose artifactType carries a parameter (what @sigstore/oci wrote for actions/attest v1:
+  // `application/vnd.dev.sigstore.bundle+json;version=0.2`) makes the whole referrers answer "not an image index";
+  // vouch then reads the empty tag schema and every other referrer of the image disappears with it. Anyone who can
+  // push to the repository can so hide an image's valid signatures (verification fails closed, deployments stop).
+  it("one referrer with a parameterized artifactType does not hide the image's other referrers", async () => {
+    const r = await registry();
+    const { digest, ref } = image(r, "mixed", "1.0", "mixed");
+    await signImage(ref, signer);
+    const odd = "application/vnd.dev.sigstore.bundle+json;version=0.2";
+    const empty = r.putBlob("mixed", new TextEncoder().encode("{}"));
+    const layerBytes = new TextEncoder().encode(JSON.stringify({ mediaType: odd }));
+    const layer = r.putBlob("mixed", layerBytes);
+    const subject = r.manifest("mixed", digest)!;
+    const referrer = new TextEncoder().encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        artifactType: odd,
+        config: { mediaType: "application/vnd.oci.empty.v1+json", digest: empty, size: 2 },
+        layers: [{ mediaType: odd, digest: layer, size: layerBytes.byteLength }],
+        subject: { mediaType: subject.mediaType, digest, size: subject.bytes.byteLength },
+      }),
+    );
+    r.putManifest("mixed", `sha256:${createHash("sha256").update(referrer).digest("hex")}`, referrer, "application/vnd.oci.image.manifest.v1+json");
+    const listing = (await (await fetch(`${r.url}/v2/mixed/referrers/${digest}`)).json()) as { manifests: { artifactType: string }[] };
+    expect(listing.manifests.map((m) => m.artifactType).sort()).toEqual([BUNDLE_TYPE, odd].sort());
+
+    const tree = await imageTree(ref, { env });
+    expect(tree.referrersVia).toBe("api");
+    expect(tree.referrers).toHaveLength(2);
+    const verified = await verifyImage(ref, noLog);
+    expect(verified.referrersVia).toBe("api");
+    expect(verified.checked.filter((c) => c.verified)).toHaveLength(1);
+  });
 });
 
 describe("the CLI against an OCI 1.1 registry with the referrers API", () => {
@@ -305,6 +353,18 @@ describe("the CLI against an OCI 1.1 registry with the referrers API", () => {
     r.clearFaults();
     const honest = await cli(["verify", ref, ...noLogFlags], { VOUCH_CACHE_DIR: fresh });
     expect(honest.code, honest.stderr).toBe(0);
+
+    // An SBOM whose bytes do not match its digest: to a file, nothing is written (the stream is checked to its end
+    // before the file is renamed into place); exit 2 with the digest mismatch.
+    expect((await cli(["sbom", "attach", ref, "--sbom", sbomFile])).code).toBe(0);
+    const sbomLayer = createHash("sha256").update(sbomText).digest("hex");
+    r.setFault({ kind: "corrupt", method: "GET", path: `/v2/faults/blobs/sha256:${sbomLayer}`, times: Infinity });
+    const out = join(work, "faults-sbom.json");
+    const download = await cli(["download", "sbom", ref, "--output", out]);
+    expect(download.code).toBe(2);
+    expect(download.stderr).toContain("digest mismatch");
+    expect(existsSync(out)).toBe(false);
+    r.clearFaults();
   });
 
   it("basic auth: --registry-username/--registry-password, and a Docker config.json found through DOCKER_CONFIG", async () => {
