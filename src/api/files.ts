@@ -1,4 +1,6 @@
-import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, fchmodSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { open, type FileHandle } from "node:fs/promises";
 import { VouchError } from "../core/errors.js";
 
@@ -59,11 +61,20 @@ export async function writeStreamsAtomic(path: string, streams: AsyncIterable<Re
   }
 }
 
-/** Streams written one after another to `sink` (stdout), honouring its backpressure. */
+/**
+ * Streams written one after another to `sink` (stdout), only once all of them arrived whole: they go to a temporary
+ * file first, so a stream that fails its digest check at the end puts nothing on stdout (a pipeline that ignores the
+ * exit code must not get half a document, or a corrupted one).
+ */
 export async function writeStreams(sink: NodeJS.WritableStream, streams: AsyncIterable<ReadableStream<Uint8Array>>): Promise<void> {
-  for await (const stream of streams) {
-    for await (const chunk of stream) {
+  const dir = mkdtempSync(join(tmpdir(), "vouch-download-"));
+  try {
+    const staged = join(dir, "content");
+    await writeStreamsAtomic(staged, streams, 0o600);
+    for await (const chunk of createReadStream(staged)) {
       if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once("drain", resolve));
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

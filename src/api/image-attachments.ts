@@ -38,6 +38,8 @@ export interface Attachments {
   /** "api" when the registry has the referrers API, "tag-schema" when vouch read the fallback index instead. */
   referrersVia: "api" | "tag-schema";
   cosignTags: CosignTagImage[];
+  /** What was odd about the listing (why the tag schema was read, entries left out): worth telling the user. */
+  notes: string[];
 }
 
 export interface DiscoverOptions {
@@ -54,7 +56,13 @@ export async function discoverAttachments(client: RegistryClient, target: Reposi
     ...suffixes.map((suffix) => cosignTagImage(client, target, subjectDigest, suffix)),
   ]);
   const referrers = listed.referrers.map(toReferrer);
-  return { subject: subjectDigest, referrers, referrersVia: listed.via, cosignTags: tags.filter((t): t is CosignTagImage => t !== undefined) };
+  return {
+    subject: subjectDigest,
+    referrers,
+    referrersVia: listed.via,
+    cosignTags: tags.filter((t): t is CosignTagImage => t !== undefined),
+    notes: listed.note === undefined ? [] : [listed.note],
+  };
 }
 
 function toReferrer(descriptor: Descriptor): Referrer {

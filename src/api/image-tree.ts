@@ -36,6 +36,8 @@ export interface ImageTree {
   referrersVia: "api" | "tag-schema";
   referrers: TreeNode[];
   cosignTags: CosignTagNode[];
+  /** What was odd about the registry's answers (why the tag schema was read, entries left out). */
+  notes: string[];
 }
 
 /**
@@ -51,7 +53,7 @@ export async function imageTree(reference: string, options: RegistryAccessOption
     digest: t.manifest.digest,
     layers: t.document.kind === "manifest" ? t.document.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size, ...(l.annotations ? { annotations: { ...l.annotations } } : {}) })) : [],
   }));
-  return { reference, pinned: image.pinned, resolvedFromTag: image.byTag, referrersVia: found.referrersVia, referrers, cosignTags };
+  return { reference, pinned: image.pinned, resolvedFromTag: image.byTag, referrersVia: found.referrersVia, referrers, cosignTags, notes: found.notes };
 }
 
 async function treeNode(image: ResolvedImage, descriptor: Descriptor, depth: number): Promise<TreeNode> {

@@ -47,6 +47,8 @@ export interface ImageVerification {
   checked: CheckedAttachment[];
   /** At least one of `checked` verified. */
   verified: boolean;
+  /** What was odd about the registry's answers (why the tag schema was read, entries left out). */
+  notes: string[];
 }
 
 /**
@@ -111,6 +113,7 @@ export async function createImageVerifier(options: ImageVerifyOptions): Promise<
       referrersVia: found.referrersVia,
       checked,
       verified: checked.some((c) => c.verified),
+      notes: found.notes,
     };
     return verification;
   };

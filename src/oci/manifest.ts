@@ -122,10 +122,17 @@ function parseArtifactFields(json: Record<string, unknown>, out: { artifactType?
   if (json.subject !== undefined) out.subject = parseDescriptor(json.subject, "subject", malformed);
 }
 
-/** image-spec: artifactType "MUST comply with RFC 6838" (type "/" subtype, restricted names, no parameters). */
+/**
+ * image-spec: artifactType "MUST comply with RFC 6838": type "/" subtype with restricted names, and parameters
+ * (RFC 6838 section 4.3; `;version=0.2` as actions/attest v1 wrote `application/vnd.dev.sigstore.bundle+json;version=0.2`).
+ * A parameter is kept as written: matching on it is the reader's business.
+ */
+const RESTRICTED_NAME = "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}";
+const MEDIA_TYPE = new RegExp(`^${RESTRICTED_NAME}/${RESTRICTED_NAME}(\\s*;\\s*${RESTRICTED_NAME}=(${RESTRICTED_NAME}|"[^"\\\\]{0,256}"))*$`);
+
 function parseMediaTypeField(value: unknown, field: string, malformed: (why: string) => never): string {
   if (typeof value !== "string") return malformed(`${field} is not a string`);
-  if (!/^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/.test(value)) {
+  if (value.length > 1024 || !MEDIA_TYPE.test(value)) {
     return malformed(`${field} ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)} is not a media type (RFC 6838)`);
   }
   return value;

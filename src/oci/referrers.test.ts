@@ -250,13 +250,17 @@ describe("referrers API answers that are odd (stub fetch)", () => {
     expect(listed.note).toContain('the registry answered 200 on the referrers path, but its Content-Type is "text/html"');
   });
 
-  it("refuses a referrers index with a corrupt descriptor on a later page; SERVICE_UNAVAILABLE when it keeps failing", async () => {
+  it("leaves out a corrupt descriptor on a later page (one pusher's odd entry hides no other referrer); SERVICE_UNAVAILABLE when it keeps failing", async () => {
+    const good = { mediaType: OCI_MANIFEST, digest: `sha256:${"b".repeat(64)}`, size: 10, artifactType: "application/vnd.example+json" };
     const corrupt = client((url) =>
       url.searchParams.get("page") === "2"
-        ? new Response(index([{ mediaType: OCI_MANIFEST, digest: "sha256:nope", size: 1 }]), { headers: { "content-type": OCI_INDEX } })
+        ? new Response(index([{ mediaType: OCI_MANIFEST, digest: "sha256:nope", size: 1 }, good]), { headers: { "content-type": OCI_INDEX } })
         : new Response(index([]), { headers: { "content-type": OCI_INDEX, link: `<${url.pathname}?page=2>; rel="next"` } }),
     );
-    expect((await failure(listReferrers(corrupt.client, target, subjectDigest))).code).toBe("INPUT_MALFORMED");
+    const listed = await listReferrers(corrupt.client, target, subjectDigest);
+    expect(listed.via).toBe("api");
+    expect(listed.referrers.map((d) => d.digest)).toEqual([good.digest]);
+    expect(listed.note).toMatch(/1 unreadable entry left out \(manifests\[0\]\.digest/);
     const down = client(() => new Response(null, { status: 503 }));
     const e = await failure(listReferrers(down.client, target, subjectDigest));
     expect(e.code).toBe("SERVICE_UNAVAILABLE");

@@ -2,7 +2,7 @@ import { VouchError } from "../core/errors.js";
 import { MEDIA_TYPES, type Descriptor } from "../catalog/sources/image/types.js";
 import { nextLink, type RegistryClient, type RepositoryTarget } from "./client.js";
 import { digestOf, parseDigest } from "./digest.js";
-import { parseManifestDocument, type ImageIndexDocument, type ManifestDocument } from "./manifest.js";
+import { parseDescriptor, parseManifestDocument, type ImageIndexDocument, type ManifestDocument } from "./manifest.js";
 
 /**
  * OCI 1.1 referrers (distribution-spec "Listing Referrers", "Pushing Manifests with Subject", "Referrers Tag
@@ -61,6 +61,7 @@ export async function listReferrers(client: RegistryClient, target: RepositoryTa
   const query = options.artifactType === undefined ? "" : `?artifactType=${encodeURIComponent(options.artifactType)}`;
   let url = `${client.baseUrl(target.registry)}/v2/${target.repository}/referrers/${subjectDigest}${query}`;
   const referrers: Descriptor[] = [];
+  const skippedEntries: string[] = [];
   let filtered = true;
   const seen = new Set<string>();
   for (let page = 0; ; page++) {
@@ -78,6 +79,7 @@ export async function listReferrers(client: RegistryClient, target: RepositoryTa
       return fromTagSchema(client, target, tag, options.artifactType, `the registry answered 200 on the referrers path, but ${index}; read the referrers tag ${tag} instead`);
     }
     referrers.push(...index.manifests);
+    if ("skipped" in index) skippedEntries.push(...(index.skipped as string[]));
     const applied = (fetched.headers.get("oci-filters-applied") ?? "").split(",").map((f) => f.trim());
     if (!applied.includes("artifactType")) filtered = false;
     const next = nextLink(fetched.headers.get("link"), fetched.url, what);
@@ -85,7 +87,9 @@ export async function listReferrers(client: RegistryClient, target: RepositoryTa
     url = next;
   }
   const listed = options.artifactType === undefined || filtered ? referrers : referrers.filter((d) => d.artifactType === options.artifactType);
-  return { referrers: listed, via: "api" };
+  const result: ListedReferrers = { referrers: listed, via: "api" };
+  if (skippedEntries.length > 0) result.note = `${skippedEntries.length} unreadable entr${skippedEntries.length === 1 ? "y" : "ies"} left out (${skippedEntries[0]})`;
+  return result;
 }
 
 async function fromTagSchema(client: RegistryClient, target: RepositoryTarget, tag: string, artifactType: string | undefined, note: string | undefined): Promise<ListedReferrers> {
@@ -129,10 +133,37 @@ function asIndex(bytes: Uint8Array, contentType: string | undefined, what: strin
   try {
     document = parseManifestDocument(bytes, type, what);
   } catch (error) {
-    return `its body is not an image index (${(error as Error).message})`;
+    return indexWithoutBadEntries(bytes) ?? `its body is not an image index (${(error as Error).message})`;
   }
   if (document.kind !== "index") return "its body is not an image index";
   return document;
+}
+
+/**
+ * A referrers listing one of whose entries does not parse, with that entry left out. An entry's artifactType and
+ * annotations come from whoever pushed that referrer: one odd entry must not hide every other referrer of the image
+ * (whoever can push could otherwise make an image's signatures disappear). Entries left out are counted in `skipped`.
+ */
+function indexWithoutBadEntries(bytes: Uint8Array): (ImageIndexDocument & { skipped: string[] }) | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    return undefined;
+  }
+  const doc = json as { schemaVersion?: unknown; mediaType?: unknown; manifests?: unknown };
+  if (typeof json !== "object" || json === null || doc.schemaVersion !== 2 || !Array.isArray(doc.manifests)) return undefined;
+  if (doc.mediaType !== undefined && doc.mediaType !== MEDIA_TYPES.ociIndex) return undefined;
+  const manifests: Descriptor[] = [];
+  const skipped: string[] = [];
+  doc.manifests.forEach((entry, i) => {
+    try {
+      manifests.push(parseDescriptor(entry, `manifests[${i}]`, (why) => { throw new VouchError("INPUT_MALFORMED", why); }));
+    } catch (error) {
+      skipped.push((error as Error).message);
+    }
+  });
+  return { kind: "index", mediaType: MEDIA_TYPES.ociIndex, manifests, skipped };
 }
 
 /**

@@ -24,6 +24,7 @@ export function registerTree(program: Command): void {
     checkOutput(opts.output);
     const { imageTree } = await import("../../public/image.js");
     const tree = await imageTree(image, registryAccess(opts));
+    for (const note of tree.notes) err(`vouch: warning: ${note}`);
     out(opts.output === "json" ? `${JSON.stringify(tree, null, 2)}\n` : renderTree(tree));
   });
 }

@@ -63,6 +63,7 @@ export function registerVerify(program: Command): void {
       const { createImageVerifier, imageNotVerified } = await import("../../public/image.js");
       const verification = await (await createImageVerifier(options)).inspect(artifact);
       if (verification.resolvedFromTag) err(`vouch: ${artifact} resolved to ${verification.pinned}`);
+      for (const note of verification.notes) err(`vouch: warning: ${note}`);
       out(flags.output === "json" ? `${JSON.stringify(imageResultJson(verification), null, 2)}\n` : renderImageResult(verification));
       if (!verification.verified) throw imageNotVerified(verification);
       return;
