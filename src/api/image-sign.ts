@@ -79,32 +79,19 @@ export interface SignedImage {
  *   console.log(signed.pinned, signed.entries[0].stored);
  */
 export async function signImage(reference: string, options: ImageAttachOptions): Promise<SignedImage> {
-  const image = await resolveImage(reference, options);
-  const subjects = await subjectsToSign(image, options.recursive ?? false);
-  const session = await openSigningSession(options);
-  const created = (options.now ?? (() => new Date()))();
-  const entries: SignedImageEntry[] = [];
-  let material: SignerMaterial | undefined;
-  for (const subject of subjects) {
+  return signEachSubject(reference, options, async ({ image, subject, session, created }) => {
+    const digest = subject.descriptor.digest;
     if (options.tagFallback) {
-      const payload = simpleSigningPayload({ dockerReference: image.name, manifestDigest: subject.descriptor.digest });
+      const payload = simpleSigningPayload({ dockerReference: image.name, manifestDigest: digest });
       const signed = await session.signer.sign(payload);
-      material = signed.material;
-      const digest = new Uint8Array(createHash("sha256").update(payload).digest());
-      const bundle = await session.witness(messageSignatureBundle({ algorithm: "SHA2_256", value: digest }, signed.signature, signed.material), signed.material);
+      const payloadDigest = new Uint8Array(createHash("sha256").update(payload).digest());
+      const bundle = await session.witness(messageSignatureBundle({ algorithm: "SHA2_256", value: payloadDigest }, signed.signature, signed.material), signed.material);
       const layer = legacySignatureLayer({ payload, signature: signed.signature, ...certificateFields(signed.material), ...legacyLogFields(bundle) });
-      const stored = await appendToCosignTag(image.client, image.ref, subject.descriptor.digest, ".sig", layer);
-      entries.push({ digest: subject.descriptor.digest, ...platformOf(subject), stored, bundle });
-    } else {
-      const statement = imageSignatureStatement(image.name, subject.descriptor.digest);
-      const { bundle, material: used } = await signStatement(session, encodeStatement(statement));
-      material = used;
-      const stored = await attachBundle(image.client, image.ref, subject.descriptor, bundle, IMAGE_SIGNATURE_PREDICATE, created);
-      entries.push({ digest: subject.descriptor.digest, ...platformOf(subject), stored, bundle });
+      return { bundle, material: signed.material, stored: await appendToCosignTag(image.client, image.ref, digest, ".sig", layer) };
     }
-  }
-  const identity = material === undefined ? undefined : certificateIdentity(material);
-  return { reference, pinned: image.pinned, resolvedFromTag: image.byTag, entries, ...(identity ? { identity } : {}) };
+    const { bundle, material } = await signStatement(session, encodeStatement(imageSignatureStatement(image.name, digest)));
+    return { bundle, material, stored: await attachBundle(image.client, image.ref, subject.descriptor, bundle, IMAGE_SIGNATURE_PREDICATE, created) };
+  });
 }
 
 export interface ImageAttestOptions extends ImageAttachOptions {
@@ -132,29 +119,15 @@ export async function attestImage(reference: string, options: ImageAttestOptions
   const predicate = options.predicate ?? (options.predicatePath !== undefined ? readPredicate(options.predicatePath) : undefined);
   if (predicate === undefined) throw new VouchError("INPUT_USAGE", "a predicate is needed: --predicate FILE");
   checkPredicateShape(predicateType, predicate, options.predicatePath);
-  const image = await resolveImage(reference, options);
-  const subjects = await subjectsToSign(image, options.recursive ?? false);
-  const session = await openSigningSession(options);
-  const created = (options.now ?? (() => new Date()))();
-  const entries: SignedImageEntry[] = [];
-  let material: SignerMaterial | undefined;
-  for (const subject of subjects) {
+  const signed = await signEachSubject(reference, options, async ({ image, subject, session, created }) => {
     const statement = buildStatement([{ name: image.name, digest: { sha256: hexOf(subject.descriptor.digest) } }], predicateType, predicate);
-    const { bundle, material: used } = await signStatement(session, encodeStatement(statement));
-    material = used;
-    let stored: StoredAs;
-    if (options.tagFallback) {
-      if (bundle.content.kind !== "dsseEnvelope") throw new Error("unreachable: an attestation is a DSSE bundle");
-      const envelopeJson = new TextEncoder().encode(JSON.stringify(serializeBundle(bundle).dsseEnvelope));
-      const layer = legacyAttestationLayer({ envelopeJson, predicateType, ...certificateFields(used), ...legacyLogFields(bundle) });
-      stored = await appendToCosignTag(image.client, image.ref, subject.descriptor.digest, ".att", layer);
-    } else {
-      stored = await attachBundle(image.client, image.ref, subject.descriptor, bundle, predicateType, created);
-    }
-    entries.push({ digest: subject.descriptor.digest, ...platformOf(subject), stored, bundle });
-  }
-  const identity = material === undefined ? undefined : certificateIdentity(material);
-  return { reference, pinned: image.pinned, resolvedFromTag: image.byTag, entries, predicateType, ...(identity ? { identity } : {}) };
+    const { bundle, material } = await signStatement(session, encodeStatement(statement));
+    if (!options.tagFallback) return { bundle, material, stored: await attachBundle(image.client, image.ref, subject.descriptor, bundle, predicateType, created) };
+    const envelopeJson = new TextEncoder().encode(JSON.stringify(serializeBundle(bundle).dsseEnvelope));
+    const layer = legacyAttestationLayer({ envelopeJson, predicateType, ...certificateFields(material), ...legacyLogFields(bundle) });
+    return { bundle, material, stored: await appendToCosignTag(image.client, image.ref, subject.descriptor.digest, ".att", layer) };
+  });
+  return { ...signed, predicateType };
 }
 
 export interface SbomAttachOptions extends Omit<ImageAttachOptions, "recursive"> {
@@ -215,6 +188,38 @@ export async function attachSbom(reference: string, options: SbomAttachOptions):
 
 interface SigningSubject {
   descriptor: Descriptor;
+}
+
+interface SubjectContext {
+  image: ResolvedImage;
+  subject: SigningSubject;
+  session: SigningSession;
+  created: Date;
+}
+
+/**
+ * The shared skeleton of `vouch sign|attest IMAGE`: resolve the reference to a digest, pick the subjects (the index,
+ * and with `recursive` its platform manifests), open one signing session (one keyless certificate for all of them),
+ * and sign and store each subject with `signOne`.
+ */
+async function signEachSubject(
+  reference: string,
+  options: ImageAttachOptions,
+  signOne: (context: SubjectContext) => Promise<{ bundle: Bundle; material: SignerMaterial; stored: StoredAs }>,
+): Promise<SignedImage> {
+  const image = await resolveImage(reference, options);
+  const subjects = await subjectsToSign(image, options.recursive ?? false);
+  const session = await openSigningSession(options);
+  const created = (options.now ?? (() => new Date()))();
+  const entries: SignedImageEntry[] = [];
+  let material: SignerMaterial | undefined;
+  for (const subject of subjects) {
+    const signed = await signOne({ image, subject, session, created });
+    material = signed.material;
+    entries.push({ digest: subject.descriptor.digest, ...platformOf(subject), stored: signed.stored, bundle: signed.bundle });
+  }
+  const identity = material === undefined ? undefined : certificateIdentity(material);
+  return { reference, pinned: image.pinned, resolvedFromTag: image.byTag, entries, ...(identity ? { identity } : {}) };
 }
 
 /**

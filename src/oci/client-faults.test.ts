@@ -1,25 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { VouchError } from "../core/errors.js";
 import { startOciRegistry, type RunningOciRegistry } from "../../test/support/oci-registry.js";
 import { buildTestImage, pushTestImage, sha256, type TestImage } from "../../test/support/registry.js";
 import { RegistryClient } from "./client.js";
-
-/**
- * The client's fault handling over real sockets: the in-process OCI registry (test/support/oci-registry.ts) hangs,
- * drops connections, answers 503/429, lies about digests, and asks for a minimum chunk size. The client's sleeps
- * are recorded, not waited for; timeouts are a few milliseconds (no timing is asserted, only outcomes).
- */
-
-async function failure(promise: Promise<unknown>): Promise<VouchError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(VouchError);
-    expect((error as VouchError).message).not.toContain("\n");
-    return error as VouchError;
-  }
-  throw new Error("expected a VouchError");
-}
+import { rejectedOneLine } from "../../test/support/errors.js";
 
 describe("registry faults over the network (in-process OCI registry)", () => {
   let registry: RunningOciRegistry;
@@ -45,7 +28,7 @@ describe("registry faults over the network (in-process OCI registry)", () => {
   it("gives up on a registry that never answers after the tries, naming it and the request", async () => {
     const path = `/v2/${target.repository}/manifests/1.0`;
     const hang = registry.setFault({ kind: "hang", method: "GET", path, times: Infinity });
-    const e = await failure(client(30).getManifest(target, "1.0"));
+    const e = await rejectedOneLine(client(30).getManifest(target, "1.0"));
     expect(e.code).toBe("SERVICE_UNAVAILABLE");
     expect(e.message).toBe(`${registry.url} did not answer GET ${path} within 30 ms (gave up after 4 tries)`);
     expect(hang.hits()).toBe(4);
@@ -64,7 +47,7 @@ describe("registry faults over the network (in-process OCI registry)", () => {
   it("refuses a manifest whose bytes are not what its digest names, without retrying it", async () => {
     const path = `/v2/${target.repository}/manifests/${image.manifest.digest}`;
     const corrupt = registry.setFault({ kind: "corrupt", method: "GET", path, times: Infinity });
-    const e = await failure(client().getManifest(target, image.manifest.digest));
+    const e = await rejectedOneLine(client().getManifest(target, image.manifest.digest));
     expect(e.code).toBe("INPUT_MALFORMED");
     expect(corrupt.hits()).toBe(1);
   });
@@ -100,7 +83,7 @@ describe("registry faults over the network (in-process OCI registry)", () => {
   it("cancels a streamed upload the registry stops answering, leaving no upload open", async () => {
     const bytes = new Uint8Array(20_000).map((_, i) => (i * 3) % 256);
     registry.setFault({ kind: "status", status: 503, method: "PATCH", path: /\/blobs\/uploads\//, times: 1 });
-    const e = await failure(client().pushBlobStream(target, new Blob([bytes]).stream(), { digest: sha256(bytes), size: bytes.length }, { chunkSize: 8192 }));
+    const e = await rejectedOneLine(client().pushBlobStream(target, new Blob([bytes]).stream(), { digest: sha256(bytes), size: bytes.length }, { chunkSize: 8192 }));
     expect(e.code).toBe("SERVICE_UNAVAILABLE");
     expect(e.message).toContain("cannot be replayed");
     expect(registry.openUploads(target.repository)).toBe(0);

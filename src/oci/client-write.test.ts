@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { VouchError } from "../core/errors.js";
 import { RegistryClient, type OciFetch, type OciRequestInit, type RegistryClientOptions } from "./client.js";
 import { digestOf } from "./digest.js";
 import { staticCredentials } from "./docker-config.js";
+import { rejectedOneLine } from "../../test/support/errors.js";
 
 /**
  * The client's write side and its fault handling against a STUB registry: an injected fetch over a small in-memory
@@ -158,17 +158,6 @@ function fault(fake: FakeRegistry, when: (r: Logged) => boolean, times: number, 
   });
 }
 
-async function failure(promise: Promise<unknown>): Promise<VouchError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(VouchError);
-    expect((error as VouchError).message).not.toContain("\n");
-    return error as VouchError;
-  }
-  throw new Error("expected a VouchError");
-}
-
 const config = json({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [] } });
 const layer = enc("a layer's bytes");
 function manifestBytes(extra: object = {}): Uint8Array {
@@ -222,11 +211,11 @@ describe("resolve", () => {
     const asked = `sha256:${"1".repeat(64)}`;
     fault(fake, (r) => r.method === "HEAD", 1, () => new Response(null, { headers: { "content-type": OCI_MANIFEST, "content-length": "9", "docker-content-digest": digestOf(bytes) } }));
     const { client } = clientFor(fake);
-    const wrong = await failure(client.resolve(target, asked));
+    const wrong = await rejectedOneLine(client.resolve(target, asked));
     expect(wrong.code).toBe("INPUT_MALFORMED");
     expect(wrong.message).toContain(digestOf(bytes));
-    expect((await failure(client.resolve(target, "nope"))).code).toBe("INPUT_NOT_FOUND");
-    expect((await failure(client.resolve(target, "not a tag!"))).code).toBe("INPUT_USAGE");
+    expect((await rejectedOneLine(client.resolve(target, "nope"))).code).toBe("INPUT_NOT_FOUND");
+    expect((await rejectedOneLine(client.resolve(target, "not a tag!"))).code).toBe("INPUT_USAGE");
   });
 });
 
@@ -258,7 +247,7 @@ describe("pushBlob", () => {
 
     const down = fakeRegistry();
     fault(down, (r) => r.method === "POST", 100, () => new Response("bad gateway", { status: 502 }));
-    const e = await failure(clientFor(down).client.pushBlob(target, layer));
+    const e = await rejectedOneLine(clientFor(down).client.pushBlob(target, layer));
     expect(e.code).toBe("SERVICE_UNAVAILABLE");
     expect(e.message).toContain("r.example answered 502 (POST /v2/team/app/blobs/uploads/");
     expect(e.message).toContain("gave up after 4 tries");
@@ -277,7 +266,7 @@ describe("pushBlob", () => {
     const fake = fakeRegistry();
     const other = `sha256:${"2".repeat(64)}`;
     fault(fake, (r) => r.method === "PUT", 1, () => new Response(null, { status: 201, headers: { "docker-content-digest": other } }));
-    const e = await failure(clientFor(fake).client.pushBlob(target, layer));
+    const e = await rejectedOneLine(clientFor(fake).client.pushBlob(target, layer));
     expect(e.code).toBe("INPUT_MALFORMED");
     expect(e.message).toContain(other);
   });
@@ -315,20 +304,20 @@ describe("pushBlobStream (chunked)", () => {
   it("refuses a stream longer than expected, or with other bytes, and cancels the upload", async () => {
     const fake = fakeRegistry();
     const { client } = clientFor(fake);
-    const longer = await failure(client.pushBlobStream(target, streamOf(pieces), { digest: digestOf(big), size: 950 }, { chunkSize: 250 }));
+    const longer = await rejectedOneLine(client.pushBlobStream(target, streamOf(pieces), { digest: digestOf(big), size: 950 }, { chunkSize: 250 }));
     expect(longer.code).toBe("INPUT_MALFORMED");
     expect(longer.message).toContain("longer than the expected 950 bytes");
     expect(fake.calls().at(-1)).toBe("DELETE /v2/team/app/blobs/uploads/u0");
 
     const changed = big.slice();
     changed[500]! ^= 1;
-    const other = await failure(client.pushBlobStream(target, streamOf([changed]), { digest: digestOf(big), size: big.length }, { chunkSize: 250 }));
+    const other = await rejectedOneLine(client.pushBlobStream(target, streamOf([changed]), { digest: digestOf(big), size: big.length }, { chunkSize: 250 }));
     expect(other.code).toBe("INPUT_MALFORMED");
     expect(other.message).toContain(`hash to ${digestOf(changed)}`);
     expect(fake.calls().at(-1)).toBe("DELETE /v2/team/app/blobs/uploads/u1");
     expect(fake.calls().some((c) => c.startsWith("PUT"))).toBe(false);
 
-    const shorter = await failure(client.pushBlobStream(target, streamOf(pieces.slice(0, 5)), { digest: digestOf(big), size: big.length }));
+    const shorter = await rejectedOneLine(client.pushBlobStream(target, streamOf(pieces.slice(0, 5)), { digest: digestOf(big), size: big.length }));
     expect(shorter.message).toContain("ended after 500 bytes");
   });
 
@@ -336,7 +325,7 @@ describe("pushBlobStream (chunked)", () => {
     const fake = fakeRegistry();
     fault(fake, (r) => r.method === "POST", 1, () => new Response(null, { status: 503 }));
     fault(fake, (r) => r.method === "PATCH" && r.headers["content-range"] === "300-599", 1, () => new Response(null, { status: 502 }));
-    const e = await failure(clientFor(fake).client.pushBlobStream(target, streamOf(pieces), { digest: digestOf(big), size: big.length }, { chunkSize: 250 }));
+    const e = await rejectedOneLine(clientFor(fake).client.pushBlobStream(target, streamOf(pieces), { digest: digestOf(big), size: big.length }, { chunkSize: 250 }));
     expect(e.code).toBe("SERVICE_UNAVAILABLE");
     expect(e.message).toContain("after 300 bytes of a stream, which cannot be replayed");
     expect(fake.calls()).toEqual([
@@ -351,13 +340,13 @@ describe("pushBlobStream (chunked)", () => {
   it("says when the registry holds other bytes than were sent (its Range), and on a 416", async () => {
     const fake = fakeRegistry();
     fault(fake, (r) => r.method === "PATCH", 1, () => new Response(null, { status: 202, headers: { range: "0-199", location: "/v2/team/app/blobs/uploads/u0" } }));
-    const e = await failure(clientFor(fake).client.pushBlobStream(target, streamOf(pieces), { digest: digestOf(big), size: big.length }, { chunkSize: 250 }));
+    const e = await rejectedOneLine(clientFor(fake).client.pushBlobStream(target, streamOf(pieces), { digest: digestOf(big), size: big.length }, { chunkSize: 250 }));
     expect(e.code).toBe("SERVICE_UNAVAILABLE");
     expect(e.message).toContain("after chunk 0-299 the registry holds bytes 0-199");
 
     const gap = fakeRegistry();
     fault(gap, (r) => r.method === "PATCH", 1, () => new Response(null, { status: 416, headers: { range: "0-0" } }));
-    expect((await failure(clientFor(gap).client.pushBlobStream(target, streamOf(pieces), { digest: digestOf(big), size: big.length }))).message).toContain("chunk 0-999");
+    expect((await rejectedOneLine(clientFor(gap).client.pushBlobStream(target, streamOf(pieces), { digest: digestOf(big), size: big.length }))).message).toContain("chunk 0-999");
   });
 
   it("uses the registry's OCI-Chunk-Min-Length when it is larger than the chunk size asked for", async () => {
@@ -399,7 +388,7 @@ describe("mountBlob", () => {
       return new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://auth.example/token",service="r"' } });
     };
     const client = new RegistryClient({ fetch, credentials: staticCredentials({ "r.example": { username: "u", password: "p" } }), sleep: async () => {} });
-    await failure(client.mountBlob(target, { registry: "r.example", repository: "team/base" }, digestOf(layer)));
+    await rejectedOneLine(client.mountBlob(target, { registry: "r.example", repository: "team/base" }, digestOf(layer)));
     expect(scopes[0]).toEqual(["repository:team/app:pull,push", "repository:team/base:pull"]);
   });
 });
@@ -431,7 +420,7 @@ describe("putManifest", () => {
     const fake = fakeRegistry();
     const other = `sha256:${"5".repeat(64)}`;
     fault(fake, (r) => r.method === "PUT", 1, () => new Response(null, { status: 201, headers: { "docker-content-digest": other } }));
-    const e = await failure(clientFor(fake).client.putManifest(target, "1.0", manifestBytes(), OCI_MANIFEST));
+    const e = await rejectedOneLine(clientFor(fake).client.putManifest(target, "1.0", manifestBytes(), OCI_MANIFEST));
     expect(e.code).toBe("INPUT_MALFORMED");
     expect(e.message).toContain(`says it stored ${other}`);
   });
@@ -439,11 +428,11 @@ describe("putManifest", () => {
   it("checks before sending: a digest reference must be the bytes' digest, and the bytes must be a manifest", async () => {
     const fake = fakeRegistry();
     const { client } = clientFor(fake);
-    expect((await failure(client.putManifest(target, `sha256:${"6".repeat(64)}`, manifestBytes(), OCI_MANIFEST))).code).toBe("INPUT_USAGE");
-    expect((await failure(client.putManifest(target, "1.0", enc("{not json"), OCI_MANIFEST))).code).toBe("INPUT_MALFORMED");
-    expect((await failure(client.putManifest(target, "1.0", manifestBytes({ subject: { digest: "sha256:short" } }), OCI_MANIFEST))).message).toContain("subject");
+    expect((await rejectedOneLine(client.putManifest(target, `sha256:${"6".repeat(64)}`, manifestBytes(), OCI_MANIFEST))).code).toBe("INPUT_USAGE");
+    expect((await rejectedOneLine(client.putManifest(target, "1.0", enc("{not json"), OCI_MANIFEST))).code).toBe("INPUT_MALFORMED");
+    expect((await rejectedOneLine(client.putManifest(target, "1.0", manifestBytes({ subject: { digest: "sha256:short" } }), OCI_MANIFEST))).message).toContain("subject");
     // an index pushed as a manifest: the document's mediaType and the Content-Type disagree
-    expect((await failure(client.putManifest(target, "1.0", json({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] }), OCI_MANIFEST))).code).toBe("INPUT_MALFORMED");
+    expect((await rejectedOneLine(client.putManifest(target, "1.0", json({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] }), OCI_MANIFEST))).code).toBe("INPUT_MALFORMED");
     expect(fake.log).toEqual([]);
   });
 
@@ -456,7 +445,7 @@ describe("putManifest", () => {
     expect(sleeps).toEqual([1000, 1000]);
 
     fault(fake, (r) => r.method === "PUT", 1, () => Response.json({ errors: [{ code: "MANIFEST_BLOB_UNKNOWN", message: "blob unknown to registry" }] }, { status: 400 }));
-    const e = await failure(client.putManifest(target, "1.0", manifestBytes(), OCI_MANIFEST));
+    const e = await rejectedOneLine(client.putManifest(target, "1.0", manifestBytes(), OCI_MANIFEST));
     expect(e.code).toBe("INPUT_MALFORMED");
     expect(e.message).toContain("MANIFEST_BLOB_UNKNOWN");
   });
@@ -470,8 +459,8 @@ describe("deleteManifest and listTags", () => {
     const { client } = clientFor(fake);
     await client.deleteManifest(target, digestOf(bytes));
     expect(fake.manifests.size).toBe(0);
-    expect((await failure(client.deleteManifest(target, digestOf(bytes)))).code).toBe("INPUT_NOT_FOUND");
-    const tag = await failure(client.deleteManifest(target, "1.0"));
+    expect((await rejectedOneLine(client.deleteManifest(target, digestOf(bytes)))).code).toBe("INPUT_NOT_FOUND");
+    const tag = await rejectedOneLine(client.deleteManifest(target, "1.0"));
     expect(tag.code).toBe("INPUT_USAGE");
     expect(tag.message).toContain("does not delete tags");
   });
@@ -493,13 +482,13 @@ describe("deleteManifest and listTags", () => {
     expect(fake.log).toHaveLength(3);
 
     pages["?n=2&last=d"] = { tags: [], link: '<https://evil.example/v2/team/app/tags/list>; rel="next"' };
-    expect((await failure(client.listTags(target))).message).toContain("leaves the registry (https://evil.example)");
+    expect((await rejectedOneLine(client.listTags(target))).message).toContain("leaves the registry (https://evil.example)");
     pages["?n=2&last=d"] = { tags: [], link: '</v2/team/app/tags/list>; rel="next"' };
-    expect((await failure(client.listTags(target))).message).toContain("pages do not end");
+    expect((await rejectedOneLine(client.listTags(target))).message).toContain("pages do not end");
     pages[""] = { tags: null };
     expect(await client.listTags(target)).toEqual([]);
     pages[""] = { tags: [1, 2] };
-    expect((await failure(client.listTags(target))).code).toBe("INPUT_MALFORMED");
+    expect((await rejectedOneLine(client.listTags(target))).code).toBe("INPUT_MALFORMED");
   });
 });
 
@@ -528,7 +517,7 @@ describe("faults: retries and timeouts", () => {
     const limited = fakeRegistry();
     fault(limited, () => true, 1, () => new Response(null, { status: 429, headers: { "retry-after": "3600" } }));
     const capped = clientFor(limited, { now: () => now });
-    const e = await failure(capped.client.getManifest(target, digestOf(bytes)));
+    const e = await rejectedOneLine(capped.client.getManifest(target, digestOf(bytes)));
     expect(e.code).toBe("SERVICE_UNAVAILABLE");
     expect(e.message).toContain("r.example is rate-limiting requests");
     expect(e.message).toContain("it asks to wait 3600 s");
@@ -539,12 +528,12 @@ describe("faults: retries and timeouts", () => {
     const fake = fakeRegistry();
     fault(fake, () => true, 10, () => new Response(null, { status: 503 }));
     const { client } = clientFor(fake);
-    expect((await failure(client.request(target, { method: "POST", path: "blobs/uploads/" }))).code).toBe("SERVICE_UNAVAILABLE");
+    expect((await rejectedOneLine(client.request(target, { method: "POST", path: "blobs/uploads/" }))).code).toBe("SERVICE_UNAVAILABLE");
     expect(fake.log).toHaveLength(1);
 
     const broken = fakeRegistry();
     fault(broken, () => true, 10, () => new Response(null, { status: 500 }));
-    expect((await failure(clientFor(broken).client.getManifest(target, "1.0"))).message).toContain("answered 500");
+    expect((await rejectedOneLine(clientFor(broken).client.getManifest(target, "1.0"))).message).toContain("answered 500");
     expect(broken.log).toHaveLength(1);
   });
 
@@ -555,7 +544,7 @@ describe("faults: retries and timeouts", () => {
       return new Promise(() => {}); // ignores its signal too: the client must not wait for it
     };
     const { client } = clientFor({ fetch: hang } as FakeRegistry, { timeoutMs: 5 });
-    const e = await failure(client.getManifest(target, "1.0"));
+    const e = await rejectedOneLine(client.getManifest(target, "1.0"));
     expect(e.code).toBe("SERVICE_UNAVAILABLE");
     expect(e.message).toBe("https://r.example did not answer GET /v2/team/app/manifests/1.0 within 5 ms (gave up after 4 tries)");
     expect(signals).toHaveLength(4);
@@ -567,13 +556,13 @@ describe("faults: retries and timeouts", () => {
     const fake = fakeRegistry();
     fault(fake, () => true, 100, () => stalled());
     const { client } = clientFor(fake, { timeoutMs: 5 });
-    const manifest = await failure(client.getManifest(target, "1.0"));
+    const manifest = await rejectedOneLine(client.getManifest(target, "1.0"));
     expect(manifest.message).toContain("no data for 5 ms (gave up after 4 tries)");
 
     const blob = fakeRegistry();
     fault(blob, () => true, 100, () => new Response(new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(enc("x")) }), { headers: { "content-length": String(layer.length) } }));
     const stream = await clientFor(blob, { timeoutMs: 5 }).client.openBlob(target, { mediaType: "x", digest: digestOf(layer), size: layer.length });
-    const e = await failure(new Response(stream).arrayBuffer());
+    const e = await rejectedOneLine(new Response(stream).arrayBuffer());
     expect(e.code).toBe("SERVICE_UNAVAILABLE");
     expect(e.message).toContain("no data for 5 ms");
   });
@@ -589,7 +578,7 @@ describe("faults: retries and timeouts", () => {
 
     fake.log.length = 0;
     fault(fake, () => true, 1, () => new Response(manifestBytes({ annotations: { x: "y" } }), { headers: { "content-type": OCI_MANIFEST } }));
-    expect((await failure(client.getManifest(target, digestOf(bytes)))).code).toBe("INPUT_MALFORMED");
+    expect((await rejectedOneLine(client.getManifest(target, digestOf(bytes)))).code).toBe("INPUT_MALFORMED");
     expect(fake.log).toHaveLength(1);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { VouchError } from "../core/errors.js";
 import { RegistryClient, type OciFetch, type OciRequestInit } from "./client.js";
 import { digestOf } from "./digest.js";
 import { parseDockerConfig, staticCredentials } from "./docker-config.js";
 import { openRegistryImage } from "./registry-image.js";
+import { rejectedOneLine } from "../../test/support/errors.js";
 
 /**
  * The client's edge cases against a STUB registry: an injected fetch that answers like a registry would (or like a
@@ -58,17 +58,6 @@ function registry(origin: string, repo: string, overrides: Partial<Record<string
     if (path === `/v2/${repo}/blobs/${digestOf(layer)}`) return new Response(layer);
     return Response.json({ errors: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown" }] }, { status: 404 });
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<VouchError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(VouchError);
-    expect((error as VouchError).message).not.toContain("\n");
-    return error as VouchError;
-  }
-  throw new Error("expected a VouchError");
 }
 
 const read = async (s: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(s).arrayBuffer());
@@ -142,14 +131,14 @@ describe("transport", () => {
       ["https://r.example/v2/app/manifests/1.0", true],
       ["https://r.example/v2/app/manifests/moved", true],
     ]);
-    const downgrade = await failure(client.openBlob(target, layerDescriptor));
+    const downgrade = await rejectedOneLine(client.openBlob(target, layerDescriptor));
     expect(downgrade.code).toBe("SERVICE_UNAVAILABLE");
     expect(downgrade.message).toContain("not https");
   });
 
   it("gives up after too many redirects", async () => {
     const { fetch } = stub(() => new Response(null, { status: 302, headers: { location: "/again" } }));
-    const e = await failure(new RegistryClient({ fetch }).getManifest({ registry: "r.example", repository: "app" }, "1.0"));
+    const e = await rejectedOneLine(new RegistryClient({ fetch }).getManifest({ registry: "r.example", repository: "app" }, "1.0"));
     expect(e.code).toBe("SERVICE_UNAVAILABLE");
     expect(e.message).toContain("redirects");
   });
@@ -160,17 +149,17 @@ describe("transport", () => {
       throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
     };
     const instant = { sleep: async () => {} };
-    const refused = await failure(new RegistryClient({ fetch: down, ...instant }).getManifest(target, "1.0"));
+    const refused = await rejectedOneLine(new RegistryClient({ fetch: down, ...instant }).getManifest(target, "1.0"));
     expect(refused).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
     expect(refused.message).toBe("cannot reach https://r.example: ECONNREFUSED (gave up after 4 tries)");
     const answer = (status: number, headers: Record<string, string> = {}) => new RegistryClient({ fetch: stub(() => new Response("<html>oops</html>", { status, headers })).fetch, ...instant });
-    expect((await failure(answer(503).getManifest(target, "1.0"))).code).toBe("SERVICE_UNAVAILABLE");
+    expect((await rejectedOneLine(answer(503).getManifest(target, "1.0"))).code).toBe("SERVICE_UNAVAILABLE");
     // 500 is terminal (distribution-spec: only 502, 503, 504 are temporary)
-    expect((await failure(answer(500).getManifest(target, "1.0"))).message).toContain("r.example answered 500");
-    const limited = await failure(answer(429, { "retry-after": "30" }).getManifest(target, "1.0"));
+    expect((await rejectedOneLine(answer(500).getManifest(target, "1.0"))).message).toContain("r.example answered 500");
+    const limited = await rejectedOneLine(answer(429, { "retry-after": "30" }).getManifest(target, "1.0"));
     expect(limited.code).toBe("SERVICE_UNAVAILABLE");
     expect(limited.message).toContain("r.example is rate-limiting requests (GET /v2/app/manifests/1.0: HTTP 429; retry after 30)");
-    expect((await failure(answer(403).getManifest(target, "1.0"))).code).toBe("INPUT_USAGE");
+    expect((await rejectedOneLine(answer(403).getManifest(target, "1.0"))).code).toBe("INPUT_USAGE");
   });
 });
 
@@ -180,17 +169,17 @@ describe("manifest integrity", () => {
   it("refuses bytes that do not hash to the digest asked for, or to the registry's Docker-Content-Digest", async () => {
     const other = enc(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: JSON.parse(new TextDecoder().decode(manifest)).config, layers: [] }));
     const lying = new RegistryClient({ fetch: stub(() => new Response(other, { headers: { "content-type": OCI_MANIFEST } })).fetch });
-    const pinned = await failure(lying.getManifest(target, MANIFEST_DIGEST));
+    const pinned = await rejectedOneLine(lying.getManifest(target, MANIFEST_DIGEST));
     expect(pinned.code).toBe("INPUT_MALFORMED");
     expect(pinned.message).toContain(digestOf(other));
 
     const header = new RegistryClient({ fetch: stub(() => new Response(other, { headers: { "content-type": OCI_MANIFEST, "docker-content-digest": MANIFEST_DIGEST } })).fetch });
-    const byTag = await failure(header.getManifest(target, "1.0"));
+    const byTag = await rejectedOneLine(header.getManifest(target, "1.0"));
     expect(byTag.code).toBe("INPUT_MALFORMED");
     expect(byTag.message).toContain(`says its digest is ${MANIFEST_DIGEST}`);
 
     const garbage = new RegistryClient({ fetch: stub(() => new Response(manifest, { headers: { "docker-content-digest": "sha256:nothex" } })).fetch });
-    expect((await failure(garbage.getManifest(target, "1.0"))).code).toBe("INPUT_MALFORMED");
+    expect((await rejectedOneLine(garbage.getManifest(target, "1.0"))).code).toBe("INPUT_MALFORMED");
   });
 
   it("verifies a sha512 digest too, and computes the digest when the registry names none", async () => {
@@ -202,17 +191,17 @@ describe("manifest integrity", () => {
 
   it("refuses a manifest over the size limit (INPUT_TOO_LARGE), announced or streamed", async () => {
     const announced = new RegistryClient({ maxManifestBytes: 100, fetch: stub(() => new Response(manifest, { headers: { "content-length": String(manifest.length) } })).fetch });
-    expect((await failure(announced.getManifest(target, "1.0"))).code).toBe("INPUT_TOO_LARGE");
+    expect((await rejectedOneLine(announced.getManifest(target, "1.0"))).code).toBe("INPUT_TOO_LARGE");
     const streamed = new RegistryClient({ maxManifestBytes: 100, fetch: stub(() => new Response(new Blob([manifest]).stream())).fetch });
-    expect((await failure(streamed.getManifest(target, "1.0"))).code).toBe("INPUT_TOO_LARGE");
+    expect((await rejectedOneLine(streamed.getManifest(target, "1.0"))).code).toBe("INPUT_TOO_LARGE");
   });
 
   it("refuses schema 1 as unsupported, and a tag that is not one", async () => {
     const schema1 = new RegistryClient({
       fetch: stub(() => new Response(enc('{"schemaVersion":1,"name":"a","fsLayers":[]}'), { headers: { "content-type": "application/vnd.docker.distribution.manifest.v1+prettyjws" } })).fetch,
     });
-    expect((await failure(schema1.getManifest(target, "1.0"))).code).toBe("INPUT_UNSUPPORTED_FORMAT");
-    expect((await failure(schema1.getManifest(target, "../../x"))).code).toBe("INPUT_USAGE");
+    expect((await rejectedOneLine(schema1.getManifest(target, "1.0"))).code).toBe("INPUT_UNSUPPORTED_FORMAT");
+    expect((await rejectedOneLine(schema1.getManifest(target, "../../x"))).code).toBe("INPUT_USAGE");
   });
 
   it("refuses an index entry whose manifest has another size than the index says", async () => {
@@ -221,7 +210,7 @@ describe("manifest integrity", () => {
       if (url.pathname.endsWith("/manifests/multi")) return new Response(index, { headers: { "content-type": "application/vnd.oci.image.index.v1+json" } });
       return registry("https://r.example", "app")(url, init);
     });
-    const e = await failure(openRegistryImage("r.example/app:multi", { fetch }));
+    const e = await rejectedOneLine(openRegistryImage("r.example/app:multi", { fetch }));
     expect(e.code).toBe("INPUT_MALFORMED");
     expect(e.message).toContain("the index says");
   });
@@ -232,18 +221,18 @@ describe("blob integrity", () => {
   const serve = (body: ConstructorParameters<typeof Response>[0], headers: Record<string, string> = {}) => new RegistryClient({ fetch: stub(() => new Response(body, { headers })).fetch });
 
   it("refuses a Content-Length other than the descriptor's size before reading", async () => {
-    expect((await failure(serve(layer, { "content-length": "3" }).openBlob(target, layerDescriptor))).code).toBe("INPUT_MALFORMED");
+    expect((await rejectedOneLine(serve(layer, { "content-length": "3" }).openBlob(target, layerDescriptor))).code).toBe("INPUT_MALFORMED");
   });
 
   it("errors the stream on truncation, on extra bytes and on changed bytes", async () => {
-    const truncated = await failure(read(await serve(layer.slice(0, 5)).openBlob(target, layerDescriptor)));
+    const truncated = await rejectedOneLine(read(await serve(layer.slice(0, 5)).openBlob(target, layerDescriptor)));
     expect(truncated.code).toBe("INPUT_MALFORMED");
     expect(truncated.message).toContain("truncated");
-    const longer = await failure(read(await serve(new Uint8Array([...layer, 0])).openBlob(target, layerDescriptor)));
+    const longer = await rejectedOneLine(read(await serve(new Uint8Array([...layer, 0])).openBlob(target, layerDescriptor)));
     expect(longer.message).toContain("more bytes than");
     const flipped = layer.slice();
     flipped[0]! ^= 1;
-    const changed = await failure(read(await serve(flipped).openBlob(target, layerDescriptor)));
+    const changed = await rejectedOneLine(read(await serve(flipped).openBlob(target, layerDescriptor)));
     expect(changed.message).toContain("digest mismatch");
   });
 
@@ -256,13 +245,13 @@ describe("blob integrity", () => {
         c.error(new TypeError("terminated", { cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }) }));
       },
     });
-    const e = await failure(read(await serve(dying).openBlob(target, layerDescriptor)));
+    const e = await rejectedOneLine(read(await serve(dying).openBlob(target, layerDescriptor)));
     expect(e.code).toBe("SERVICE_UNAVAILABLE");
     expect(e.message).toContain("after 4 bytes");
   });
 
   it("refuses a descriptor whose digest it cannot verify", async () => {
-    expect((await failure(serve(layer).openBlob(target, { ...layerDescriptor, digest: `md5:${"0".repeat(32)}` }))).code).toBe("INPUT_MALFORMED");
+    expect((await rejectedOneLine(serve(layer).openBlob(target, { ...layerDescriptor, digest: `md5:${"0".repeat(32)}` }))).code).toBe("INPUT_MALFORMED");
   });
 });
 
@@ -318,7 +307,7 @@ describe("bearer token flow (stub registry and token service)", () => {
 
   it("refuses a token service over plain HTTP on another machine (credentials would travel in clear)", async () => {
     const { handler } = tokenRegistry({ realm: "http://auth.example/token" });
-    const e = await failure(openRegistryImage("r.example/app:1.0", { fetch: stub(handler).fetch }));
+    const e = await rejectedOneLine(openRegistryImage("r.example/app:1.0", { fetch: stub(handler).fetch }));
     expect(e.code).toBe("SERVICE_UNAVAILABLE");
     expect(e.message).toContain("over http");
   });
@@ -326,20 +315,20 @@ describe("bearer token flow (stub registry and token service)", () => {
   it("says SERVICE_UNAVAILABLE when the token service answers without a token or with garbage", async () => {
     for (const answer of [() => Response.json({ nothing: true }), () => new Response("<html>"), () => new Response("", { status: 500 }), () => Response.json({ token: "a\r\nb" })]) {
       const { handler } = tokenRegistry({ tokenAnswer: answer });
-      expect((await failure(openRegistryImage("r.example/app:1.0", { fetch: stub(handler).fetch }))).code).toBe("SERVICE_UNAVAILABLE");
+      expect((await rejectedOneLine(openRegistryImage("r.example/app:1.0", { fetch: stub(handler).fetch }))).code).toBe("SERVICE_UNAVAILABLE");
     }
   });
 
   it("names the credential helper when anonymous access is not enough", async () => {
     const { handler } = tokenRegistry({ tokenAnswer: () => Response.json({ errors: [{ code: "DENIED", message: "no anonymous access" }] }, { status: 401 }) });
-    const e = await failure(openRegistryImage("r.example/app:1.0", { fetch: stub(handler).fetch, credentials: parseDockerConfig('{"credHelpers":{"r.example":"gcloud"}}', "/h/.docker/config.json") }));
+    const e = await rejectedOneLine(openRegistryImage("r.example/app:1.0", { fetch: stub(handler).fetch, credentials: parseDockerConfig('{"credHelpers":{"r.example":"gcloud"}}', "/h/.docker/config.json") }));
     expect(e.code).toBe("INPUT_USAGE");
     expect(e.message).toContain("docker-credential-gcloud");
     expect(e.message).toContain("DENIED: no anonymous access");
   });
 
   it("says INPUT_USAGE for a 401 without a usable challenge", async () => {
-    const e = await failure(new RegistryClient({ fetch: stub(() => new Response("", { status: 401, headers: { "www-authenticate": "Negotiate" } })).fetch }).getManifest({ registry: "r.example", repository: "app" }, "1.0"));
+    const e = await rejectedOneLine(new RegistryClient({ fetch: stub(() => new Response("", { status: 401, headers: { "www-authenticate": "Negotiate" } })).fetch }).getManifest({ registry: "r.example", repository: "app" }, "1.0"));
     expect(e.code).toBe("INPUT_USAGE");
     expect(e.message).toContain("no bearer or basic challenge");
   });

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VouchError } from "../core/errors.js";
 import type { Descriptor } from "../catalog/sources/image/types.js";
 import { startOciRegistry, type RunningOciRegistry } from "../../test/support/oci-registry.js";
 import { buildTestImage, pushTestImage } from "../../test/support/registry.js";
 import { RegistryClient, type OciFetch } from "./client.js";
 import { digestOf } from "./digest.js";
 import { attachReferrer, listReferrers, referrersTag } from "./referrers.js";
+import { rejectedOneLine } from "../../test/support/errors.js";
 
 /**
  * Referrers both ways, against the in-process OCI 1.1 registry (test/support/oci-registry.ts): with its referrers
@@ -20,16 +20,6 @@ const EMPTY = "application/vnd.oci.empty.v1+json";
 const SIG = "application/vnd.dev.sigstore.bundle.v0.3+json";
 const SBOM = "application/spdx+json";
 const enc = (s: string) => new TextEncoder().encode(s);
-
-async function failure(promise: Promise<unknown>): Promise<VouchError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(VouchError);
-    return error as VouchError;
-  }
-  throw new Error("expected a VouchError");
-}
 
 /** An artifact manifest (image-spec 1.1 "artifacts": empty config, one layer) attached to `subject`; its blobs pushed. */
 async function artifact(client: RegistryClient, target: { registry: string; repository: string }, subject: Descriptor, artifactType: string, content: string, annotations: Record<string, string> = {}) {
@@ -112,10 +102,10 @@ for (const mode of ["api", "tag-schema"] as const) {
     it("refuses a manifest without that subject before pushing anything", async () => {
       const sig = await artifact(client, target, subject, SIG, "other subject");
       const count = registry.requests.length;
-      const wrong = await failure(attachReferrer(client, target, sig, { ...subject, digest: `sha256:${"8".repeat(64)}` }));
+      const wrong = await rejectedOneLine(attachReferrer(client, target, sig, { ...subject, digest: `sha256:${"8".repeat(64)}` }));
       expect(wrong.code).toBe("INPUT_USAGE");
       const plain = buildTestImage().manifest;
-      expect((await failure(attachReferrer(client, target, plain, subject))).message).toContain("has no subject");
+      expect((await rejectedOneLine(attachReferrer(client, target, plain, subject))).message).toContain("has no subject");
       expect(registry.requests.length).toBe(count);
     });
   });
@@ -176,7 +166,7 @@ describe("referrers tag schema details (in-process registry, 2.8 mode)", () => {
     expect(listed.referrers).toEqual([]);
     expect(listed.note).toContain(`the referrers tag ${referrersTag(subj.digest)} holds a ${OCI_MANIFEST}, not an OCI image index`);
     const sig = await artifact(client, other, subj, SIG, "sig");
-    const refused = await failure(attachReferrer(client, other, sig, subj));
+    const refused = await rejectedOneLine(attachReferrer(client, other, sig, subj));
     expect(refused.code).toBe("INPUT_MALFORMED");
     expect(refused.message).toContain("not overwritten");
   });
@@ -262,7 +252,7 @@ describe("referrers API answers that are odd (stub fetch)", () => {
     expect(listed.referrers.map((d) => d.digest)).toEqual([good.digest]);
     expect(listed.note).toMatch(/1 unreadable entry left out \(manifests\[0\]\.digest/);
     const down = client(() => new Response(null, { status: 503 }));
-    const e = await failure(listReferrers(down.client, target, subjectDigest));
+    const e = await rejectedOneLine(listReferrers(down.client, target, subjectDigest));
     expect(e.code).toBe("SERVICE_UNAVAILABLE");
     expect(e.message).toContain("r.example answered 503");
   });

@@ -21,3 +21,13 @@ export async function rejectedVouchError(run: () => Promise<unknown>): Promise<V
   }
   throw new Error("expected a VouchError");
 }
+
+/**
+ * The VouchError `promise` rejects with, checked to be what a user would see on stderr: a VouchError (not a bare
+ * Error or a TypeError) whose message is one line.
+ */
+export async function rejectedOneLine(promise: Promise<unknown>): Promise<VouchError> {
+  const error = await rejectedVouchError(() => promise);
+  if (error.message.includes("\n")) throw new Error(`the message is more than one line: ${error.message}`);
+  return error;
+}
