@@ -55,6 +55,7 @@
  * Prints a markdown report (also bench/.work/image-verify.md; raw numbers in bench/.work/image-verify.json).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { subscribe } from "node:diagnostics_channel";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -265,6 +266,8 @@ interface LibOutput {
   cpuMs: number;
   /** HTTP requests per verification in the timed sequential passes (global fetch, counted). */
   requestsPerVerify: number;
+  /** TCP connections opened per verification in the same passes (node:net's "net.client.socket" channel). */
+  connectionsPerVerify: number;
   /** What the first verification found (a check that the whole job was done). */
   first: { pinned: string; signatures: number; tlogEntries: number };
 }
@@ -280,6 +283,8 @@ async function roleLib(values: Record<string, string | boolean | undefined>): Pr
   const trustedRoot = String(values["trusted-root"]);
   const cacheDir = String(values["cache-dir"]);
   let requests = 0;
+  let connections = 0;
+  subscribe("net.client.socket", () => void connections++);
   const realFetch = globalThis.fetch;
   globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     requests++;
@@ -315,6 +320,7 @@ async function roleLib(values: Record<string, string | boolean | undefined>): Pr
   const latencies: number[] = [];
   const cpu0 = process.cpuUsage();
   const requests0 = requests;
+  const connections0 = connections;
   for (let p = 0; p < passes; p++) {
     for (const ref of refs) {
       const t0 = performance.now();
@@ -323,6 +329,7 @@ async function roleLib(values: Record<string, string | boolean | undefined>): Pr
     }
   }
   const requestsPerVerify = (requests - requests0) / latencies.length;
+  const connectionsPerVerify = (connections - connections0) / latencies.length;
   process.stderr.write("@@timed-end\n");
   const cpu = process.cpuUsage(cpu0);
   // C in flight: each worker takes the next reference; a pass is every image once.
@@ -335,7 +342,7 @@ async function roleLib(values: Record<string, string | boolean | undefined>): Pr
     }),
   );
   const wallMs = performance.now() - t0;
-  const out: LibOutput = { client, latencies, parallel: { count: work.length, wallMs, concurrency }, cpuMs: (cpu.user + cpu.system) / 1000, requestsPerVerify, first };
+  const out: LibOutput = { client, latencies, parallel: { count: work.length, wallMs, concurrency }, cpuMs: (cpu.user + cpu.system) / 1000, requestsPerVerify, connectionsPerVerify, first };
   console.log(JSON.stringify(out));
 }
 
@@ -570,6 +577,7 @@ interface LibRow {
   imagesPerS: number;
   cpuPerVerifyMs: number;
   requestsPerVerify: number;
+  connectionsPerVerify: number;
   first: LibOutput["first"];
 }
 
@@ -669,12 +677,13 @@ async function main(): Promise<void> {
               imagesPerS: (1000 * out.parallel.count) / out.parallel.wallMs,
               cpuPerVerifyMs: out.cpuMs / out.latencies.length,
               requestsPerVerify: out.requestsPerVerify,
+              connectionsPerVerify: out.connectionsPerVerify,
               first: out.first,
             };
             results.lib.push(row);
             log(
               `run ${run + 1}/${options.runs} ${r.id} by ${mode} ${client}: p50 ${row.p50.toFixed(2)} ms, p90 ${row.p90.toFixed(2)}, p99 ${row.p99.toFixed(2)}; ` +
-                `${row.imagesPerS.toFixed(0)} images/s with ${options.concurrency} in flight; ${row.requestsPerVerify.toFixed(1)} requests/verify`,
+                `${row.imagesPerS.toFixed(0)} images/s with ${options.concurrency} in flight; ${row.requestsPerVerify.toFixed(1)} requests and ${row.connectionsPerVerify.toFixed(2)} new TCP connections per verify`,
             );
           }
         }
@@ -849,8 +858,8 @@ function renderReport(r: ReportInput): string {
   lines.push(
     `#### Library, warm: one verification at a time (p50/p90/p99 over the ${o.passes * o.images} timed verifications of a run; median over ${o.runs} runs), and ${o.concurrency} in flight`,
     "",
-    `| registry | ref | client | p50 ms (min–max over runs) | p90 ms | p99 ms | images/s, ${o.concurrency} in flight (min–max) | CPU ms / verify | requests / verify | vouch ÷ peer: p50 | vouch ÷ peer: images/s | goal p50 < ${GOAL_P50_MS} ms |`,
-    "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+    `| registry | ref | client | p50 ms (min–max over runs) | p90 ms | p99 ms | images/s, ${o.concurrency} in flight (min–max) | CPU ms / verify | requests / verify | new TCP connections / verify | vouch ÷ peer: p50 | vouch ÷ peer: images/s | goal p50 < ${GOAL_P50_MS} ms |`,
+    "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
   );
   for (const reg of ["docker", "oci"] as RegistryId[]) {
     for (const mode of ["tag", "digest"] as Mode[]) {
@@ -864,7 +873,7 @@ function renderReport(r: ReportInput): string {
         lines.push(
           `| ${REGISTRY_LABEL[reg]} | ${mode} | ${client === "vouch" ? "vouch `createImageVerifier().verify`" : "fetch + @sigstore/verify"} | **${f2(p50)}** (${range(rows.map((x) => x.p50), f2)}) | ` +
             `${f2(median(rows.map((x) => x.p90)))} | ${f2(median(rows.map((x) => x.p99)))} | **${f0(median(rows.map((x) => x.imagesPerS)))}** (${range(rows.map((x) => x.imagesPerS), f0)}) | ` +
-            `${f2(median(rows.map((x) => x.cpuPerVerifyMs)))} | ${f1(median(rows.map((x) => x.requestsPerVerify)))} | ${ratioP50} | ${ratioTput} | ${client === "vouch" ? (p50 < GOAL_P50_MS ? "PASS" : "FAIL") : ""} |`,
+            `${f2(median(rows.map((x) => x.cpuPerVerifyMs)))} | ${f1(median(rows.map((x) => x.requestsPerVerify)))} | ${f2(median(rows.map((x) => x.connectionsPerVerify)))} | ${ratioP50} | ${ratioTput} | ${client === "vouch" ? (p50 < GOAL_P50_MS ? "PASS" : "FAIL") : ""} |`,
         );
       }
     }
