@@ -61,6 +61,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type * as PublicImage from "../src/public/image.js";
+import type * as PublicImageVerify from "../src/public/image-verify.js";
 import { buildTestImage, pushTestImage, registryUnavailable, startRegistry, REGISTRY_BINARY, type RunningRegistry } from "../test/support/registry.js";
 import { summarizeProfile, type Bucket, type ProfileSummary } from "./lib/cpuprofile.js";
 import { cleanEnv, machineInfo, median, type MachineInfo } from "./lib/measure.js";
@@ -293,7 +294,7 @@ async function roleLib(values: Record<string, string | boolean | undefined>): Pr
 
   let verifyOne: (ref: string) => Promise<{ pinned: string; signatures: number; tlogEntries: number }>;
   if (client === "vouch") {
-    const api = (await import(pathToFileURL(join(DIST, "public/image.js")).href)) as typeof PublicImage;
+    const api = (await import(pathToFileURL(join(DIST, "public/image-verify.js")).href)) as typeof PublicImageVerify;
     // The library's defaults (disk cache under VOUCH_CACHE_DIR); HOME has no Docker config: anonymous pulls.
     const verifier = await api.createImageVerifier({ key, trustedRoot, env: { VOUCH_CACHE_DIR: cacheDir, HOME: cacheDir } });
     verifyOne = async (ref) => {
@@ -585,7 +586,7 @@ type CliCommand = "node" | "version" | "import-public" | "import-api" | "vouch" 
 const CLI_LABEL: Record<CliCommand, string> = {
   node: '`node -e ""` (process start alone)',
   version: "`vouch --version` (start + the CLI's entry module)",
-  "import-public": "diagnostic: `node -e` importing dist/public/image.js (what `vouch verify IMAGE` loads)",
+  "import-public": "diagnostic: `node -e` importing dist/public/image-verify.js (what `vouch verify IMAGE` loads)",
   "import-api": "diagnostic: `node -e` importing dist/api/image-verify.js alone",
   vouch: "`vouch verify IMAGE --key … --trusted-root …`",
   peer: "`node peer.mjs IMAGE …` (fetch + @sigstore/verify)",
@@ -700,7 +701,7 @@ async function main(): Promise<void> {
         case "version":
           return [vouchCliPath(), "--version"];
         case "import-public":
-          return ["--input-type=module", "-e", `await import(${JSON.stringify(pathToFileURL(join(DIST, "public/image.js")).href)})`];
+          return ["--input-type=module", "-e", `await import(${JSON.stringify(pathToFileURL(join(DIST, "public/image-verify.js")).href)})`];
         case "import-api":
           return ["--input-type=module", "-e", `await import(${JSON.stringify(pathToFileURL(join(DIST, "api/image-verify.js")).href)})`];
         case "vouch":

@@ -20,3 +20,4 @@ export * from "./public/monitor.js";
 export * from "./public/ca.js";
 export * from "./public/conformance.js";
 export * from "./public/image.js";
+export * from "./public/image-verify.js";

@@ -1,5 +1,4 @@
 import type { Descriptor } from "../catalog/sources/image/types.js";
-import { VouchError } from "../core/errors.js";
 import { BUNDLE_ARTIFACT_TYPE, cosignTag, isBundleArtifactType, SBOM_ARTIFACT_TYPES } from "../oci/attachments/index.js";
 import type { RegistryClient, RepositoryTarget } from "../oci/client.js";
 import type { ManifestDocument } from "../oci/manifest.js";
@@ -81,13 +80,8 @@ function toReferrer(descriptor: Descriptor): Referrer {
 /** The cosign tag's image, or undefined when there is no such tag (most images have none of the three). */
 async function cosignTagImage(client: RegistryClient, target: RepositoryTarget, subjectDigest: string, suffix: CosignSuffix): Promise<CosignTagImage | undefined> {
   const tag = cosignTag(subjectDigest, suffix);
-  try {
-    const fetched = await client.getManifest(target, tag);
-    return { source: "cosign-tag", tag, suffix, manifest: fetched.descriptor, document: fetched.document };
-  } catch (error) {
-    if (error instanceof VouchError && error.code === "INPUT_NOT_FOUND") return undefined;
-    throw error;
-  }
+  const fetched = await client.findManifest(target, tag);
+  return fetched === undefined ? undefined : { source: "cosign-tag", tag, suffix, manifest: fetched.descriptor, document: fetched.document };
 }
 
 export const isBundleReferrer = (r: Referrer): boolean => isBundleArtifactType(r.artifactType);

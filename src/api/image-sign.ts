@@ -284,12 +284,7 @@ async function pushBuilt(client: RegistryClient, target: RepositoryTarget, built
  */
 async function appendToCosignTag(client: RegistryClient, target: RepositoryTarget, digest: string, suffix: ".sig" | ".att", layer: Parameters<typeof appendLegacyLayer>[1]): Promise<StoredAs> {
   const tag = cosignTag(digest, suffix);
-  let existing;
-  try {
-    existing = await client.getManifest(target, tag);
-  } catch (error) {
-    if (!(error instanceof VouchError && error.code === "INPUT_NOT_FOUND")) throw error;
-  }
+  const existing = await client.findManifest(target, tag);
   const built = appendLegacyLayer(existing?.document, layer);
   const manifest = await pushBuilt(client, target, built, tag);
   return { kind: "cosign-tag", tag, manifest: manifest.digest };

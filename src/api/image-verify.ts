@@ -93,7 +93,7 @@ export async function createImageVerifier(options: ImageVerifyOptions): Promise<
   };
   const inspect = async (reference: string): Promise<ImageVerification> => {
     const registry = parseReference(reference.startsWith("registry:") ? reference.slice(9) : reference).registry;
-    const image = await resolveImage(reference, { ...options, client: await clientFor(registry) });
+    const image = await resolveImage(reference, { ...options, client: await clientFor(registry) }, { digestOnly: true });
     const mode = policy.predicateType === undefined ? "signature" : "attestation";
     const found = await discoverAttachments(image.client, image.ref, image.descriptor.digest, { cosignSuffixes: [mode === "signature" ? ".sig" : ".att"], cache });
     const context: CheckContext = { client: image.client, target: image.ref, subject: image.descriptor, policy, cache };

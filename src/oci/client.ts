@@ -196,9 +196,27 @@ export class RegistryClient {
    * @example const { document, descriptor } = await client.getManifest({ registry: "localhost:5000", repository: "app" }, "1.0");
    */
   async getManifest(target: RepositoryTarget, reference: string, options: { accept?: string } = {}): Promise<FetchedManifest> {
+    const found = await this.#manifest(target, reference, options.accept, false);
+    return found!;
+  }
+
+  /**
+   * getManifest, but undefined when the registry has no such manifest (404) instead of INPUT_NOT_FOUND: for probes
+   * that usually miss (cosign's `.sig` tag of an image signed the OCI 1.1 way), where building and catching an error
+   * on every call is measurable.
+   */
+  async findManifest(target: RepositoryTarget, reference: string, options: { accept?: string } = {}): Promise<FetchedManifest | undefined> {
+    return this.#manifest(target, reference, options.accept, true);
+  }
+
+  async #manifest(target: RepositoryTarget, reference: string, accept: string | undefined, missingIsUndefined: boolean): Promise<FetchedManifest | undefined> {
     const { pinned, what } = manifestReference(target, reference);
     return this.#retrying(this.#policy.tries, async () => {
-      const response = await this.#exchange(target, { method: "GET", path: `manifests/${reference}`, headers: { accept: options.accept ?? MANIFEST_ACCEPT } });
+      const response = await this.#exchange(target, { method: "GET", path: `manifests/${reference}`, headers: { accept: accept ?? MANIFEST_ACCEPT } });
+      if (response.status === 404 && missingIsUndefined) {
+        await discard(response);
+        return undefined;
+      }
       if (response.status !== 200) throw await this.#statusError(response, target, what);
       const bytes = await readCapped(response, this.#maxManifestBytes, what, this.#timeoutMs);
 
@@ -870,13 +888,35 @@ function describeNetworkError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Done with a response whose body is not wanted: a small body is read to its end, so the connection goes back to the
+ * pool (cancelling a body makes undici close the socket, and the next request pays a new TCP, or TLS, handshake);
+ * a large or endless one is cancelled.
+ */
 async function discard(response: OciResponse): Promise<void> {
+  const body = response.body;
+  if (body === null) return;
+  const length = response.headers.get("content-length");
+  if (length === null || !/^\d+$/.test(length) || Number(length) > DRAIN_LIMIT) {
+    await body.cancel().catch(() => undefined);
+    return;
+  }
+  const reader = body.getReader();
+  // A registry that stalls mid-body must not hold the caller: give up on the connection after a moment.
+  const deadline = setTimeout(() => void reader.cancel().catch(() => undefined), DRAIN_TIMEOUT_MS);
   try {
-    await response.body?.cancel();
+    while (!(await reader.read()).done);
   } catch {
     // nothing to release
+  } finally {
+    clearTimeout(deadline);
   }
 }
+
+const DRAIN_TIMEOUT_MS = 2000;
+
+/** Bytes of an unwanted body read to keep its connection (an error page, a redirect's text). */
+const DRAIN_LIMIT = 64 * 1024;
 
 async function readCapped(response: OciResponse, max: number, what: string, timeoutMs: number): Promise<Uint8Array> {
   const length = response.headers.get("content-length");

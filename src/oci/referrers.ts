@@ -57,6 +57,7 @@ export function referrersTag(digest: string): string {
  */
 export async function listReferrers(client: RegistryClient, target: RepositoryTarget, subjectDigest: string, options: { artifactType?: string } = {}): Promise<ListedReferrers> {
   const tag = referrersTag(subjectDigest);
+  if (knownWithoutApi(client, target.registry)) return fromTagSchema(client, target, tag, options.artifactType, undefined);
   const what = `referrers of ${target.registry}/${target.repository}@${subjectDigest}`;
   const query = options.artifactType === undefined ? "" : `?artifactType=${encodeURIComponent(options.artifactType)}`;
   let url = `${client.baseUrl(target.registry)}/v2/${target.repository}/referrers/${subjectDigest}${query}`;
@@ -70,6 +71,7 @@ export async function listReferrers(client: RegistryClient, target: RepositoryTa
     const fetched = await client.getDocument(target, { url, accept: MEDIA_TYPES.ociIndex }, what, { allow: [404] });
     if (fetched.status === 404) {
       if (page > 0) throw new VouchError("SERVICE_UNAVAILABLE", `${what}: page ${page + 1} of the referrers list is gone (404)`);
+      rememberWithoutApi(client, target.registry);
       return fromTagSchema(client, target, tag, options.artifactType, undefined);
     }
     const index = asIndex(fetched.bytes, fetched.headers.get("content-type") ?? undefined, what);
@@ -90,6 +92,26 @@ export async function listReferrers(client: RegistryClient, target: RepositoryTa
   const result: ListedReferrers = { referrers: listed, via: "api" };
   if (skippedEntries.length > 0) result.note = `${skippedEntries.length} unreadable entr${skippedEntries.length === 1 ? "y" : "ies"} left out (${skippedEntries[0]})`;
   return result;
+}
+
+/**
+ * Registries seen answering 404 on the referrers path, per client, for a few minutes: a verifier checking many images
+ * on one registry asks once, not once per image (on distribution 2.x that 404 is one request in four). Forgotten
+ * after NO_API_MEMORY_MS so a registry upgraded to the API (which then lists earlier referrers too, as the spec
+ * requires) is used again without a restart.
+ */
+const withoutApi = new WeakMap<RegistryClient, Map<string, number>>();
+const NO_API_MEMORY_MS = 5 * 60 * 1000;
+
+function knownWithoutApi(client: RegistryClient, registry: string): boolean {
+  const until = withoutApi.get(client)?.get(registry);
+  return until !== undefined && Date.now() < until;
+}
+
+function rememberWithoutApi(client: RegistryClient, registry: string): void {
+  let registries = withoutApi.get(client);
+  if (registries === undefined) withoutApi.set(client, (registries = new Map()));
+  registries.set(registry, Date.now() + NO_API_MEMORY_MS);
 }
 
 async function fromTagSchema(client: RegistryClient, target: RepositoryTarget, tag: string, artifactType: string | undefined, note: string | undefined): Promise<ListedReferrers> {

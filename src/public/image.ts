@@ -4,8 +4,6 @@
  */
 export { signImage, attestImage, attachSbom } from "../api/image-sign.js";
 export type { ImageAttachOptions, ImageAttestOptions, SbomAttachOptions, SignedImage, SignedImageEntry, AttestedImage, AttachedSbom, StoredAs } from "../api/image-sign.js";
-export { verifyImage, createImageVerifier, imageNotVerified } from "../api/image-verify.js";
-export type { ImageVerifyOptions, ImageVerification, ImageVerifier, CheckedAttachment } from "../api/image-verify.js";
 export { imageTree, downloadFromImage } from "../api/image-tree.js";
 export type { ImageTree, TreeNode, CosignTagNode, DownloadKind, DownloadedItem, DownloadOptions } from "../api/image-tree.js";
 export { resolveImage, openRegistryClient } from "../api/image-registry.js";

@@ -106,7 +106,7 @@ export function verifyBundle(bundle: Bundle, policy: VerificationPolicy): Verifi
     if (!policy.publicKey) throw new VouchError("VERIFY_KEY", "the bundle was signed with a key: verify it with --key");
     signerKey = policy.publicKey;
   }
-  const signerDer = bundle.material.kind === "certificate" ? bundle.material.certificates[0]! : new Uint8Array(signerKey.export({ format: "der", type: "spki" }));
+  const signerDer = bundle.material.kind === "certificate" ? bundle.material.certificates[0]! : spkiOf(signerKey);
 
   // --- transparency log ------------------------------------------------------------------------------------------
   const logged = loggedContent(bundle, artifactDigest);
@@ -162,7 +162,7 @@ export function verifyBundle(bundle: Bundle, policy: VerificationPolicy): Verifi
   if (policy.revocations !== undefined) {
     // Keyed: the key's ID is the hash of the SPKI the caller trusts. Keyless: the certificate's key, so a key revoked
     // by ID is refused even when a CA certified it.
-    const signerKeyId = signer.kind === "publicKey" ? signer.keyId : createHash("sha256").update(signerKey.export({ format: "der", type: "spki" })).digest("hex");
+    const signerKeyId = signer.kind === "publicKey" ? signer.keyId : createHash("sha256").update(spkiOf(signerKey)).digest("hex");
     const decision = checkRevocation(signerKeyId, trustedTimes, policy.revocations);
     if (decision.revoked && !decision.accepted) throw new VouchError("VERIFY_KEY", decision.detail);
     const entries = policy.revocations.revocations.length;
@@ -299,4 +299,18 @@ function verifyContent(bundle: Bundle, key: KeyObject, policy: VerificationPolic
     throw new VouchError("VERIFY_ARTIFACT", `the statement's predicate type is ${statement.predicateType}, not ${policy.predicateType}`);
   }
   return statement.predicateType;
+}
+
+/**
+ * A key's SPKI DER, exported once per KeyObject: a verifier checking many bundles with one key (an image's
+ * signatures, a batch) would otherwise re-encode the same key for every bundle.
+ */
+const spkiCache = new WeakMap<KeyObject, Uint8Array>();
+function spkiOf(key: KeyObject): Uint8Array {
+  let der = spkiCache.get(key);
+  if (der === undefined) {
+    der = new Uint8Array(key.export({ format: "der", type: "spki" }));
+    spkiCache.set(key, der);
+  }
+  return der;
 }

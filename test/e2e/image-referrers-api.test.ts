@@ -23,7 +23,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RegistryClient } from "../../src/oci/client.js";
-import { attachSbom, attestImage, downloadFromImage, imageTree, signImage, verifyImage, createImageVerifier } from "../../src/public/image.js";
+import { attachSbom, attestImage, downloadFromImage, imageTree, signImage } from "../../src/public/image.js";
+import { createImageVerifier, verifyImage } from "../../src/public/image-verify.js";
 import { spawnVouch, vouch, vouchAsync, type CliResult, type RunningVouch } from "../support/cli.js";
 import { startOciRegistry, type RunningOciRegistry } from "../support/oci-registry.js";
 import { buildTestImage } from "../support/registry.js";
@@ -184,9 +185,9 @@ describe("the library against an OCI 1.1 registry with the referrers API", () =>
     const r = await registry();
     const { digest, ref } = image(r, "flaky", "1.0", "flaky");
     await signImage(ref, signer);
-    // Two 503s on the referrers listing, one on the manifest HEAD: each request gets its own retries.
+    // Two 503s on the referrers listing, one on the manifest (the tag, resolved with a GET): each request gets its own retries.
     const listing = r.setFault({ kind: "status", status: 503, method: "GET", path: `/v2/flaky/referrers/${digest}`, times: 2 });
-    const head = r.setFault({ kind: "status", status: 503, method: "HEAD", path: "/v2/flaky/manifests/1.0", times: 1 });
+    const head = r.setFault({ kind: "status", status: 503, method: "GET", path: "/v2/flaky/manifests/1.0", times: 1 });
     const verified = await verifyImage(ref, { ...noLog, client: instantClient() });
     expect(verified.verified).toBe(true);
     expect(verified.referrersVia).toBe("api");

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
-import type { ImageVerification } from "../../public/image.js";
+import type { ImageVerification } from "../../public/image-verify.js";
 import type { IdentityPolicy, VerificationInputs, VerificationResult, VerifyOptions } from "../../public/verify.js";
 import { resolveDataDir } from "../../runtime.js";
 import { err, out } from "../io.js";
@@ -60,7 +60,7 @@ export function registerVerify(program: Command): void {
     if (flags.bundle === undefined) {
       if (!isImageArgument(artifact)) throw new VouchError("INPUT_USAGE", `--bundle FILE is needed to verify a file (an image is written registry/repository:tag or registry:NAME)`);
       const options = { ...verificationInputs(flags), ...registryAccess(flags), dataDir };
-      const { createImageVerifier, imageNotVerified } = await import("../../public/image.js");
+      const { createImageVerifier, imageNotVerified } = await import("../../public/image-verify.js");
       const verification = await (await createImageVerifier(options)).inspect(artifact);
       if (verification.resolvedFromTag) err(`vouch: ${artifact} resolved to ${verification.pinned}`);
       for (const note of verification.notes) err(`vouch: warning: ${note}`);

@@ -141,13 +141,27 @@ function compareVerifier(logged: LoggedVerifier, material: SignerMaterial): void
   }
 }
 
+/**
+ * The key re-encoded by OpenSSL (one DER for one key, whatever encoding the log or the bundle used), remembered for
+ * the last few keys: one signer's entries are checked over and over, and the parse-and-export is the costly part.
+ */
 function canonicalKey(spki: Uint8Array): Uint8Array | undefined {
+  const id = Buffer.from(spki).toString("base64");
+  const known = canonicalKeys.get(id);
+  if (known !== undefined) return known;
+  let canonical: Uint8Array;
   try {
-    return createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" }).export({ type: "spki", format: "der" });
+    canonical = createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" }).export({ type: "spki", format: "der" });
   } catch {
     return undefined;
   }
+  if (canonicalKeys.size >= CANONICAL_KEYS_KEPT) canonicalKeys.delete(canonicalKeys.keys().next().value!);
+  canonicalKeys.set(id, canonical);
+  return canonical;
 }
+
+const canonicalKeys = new Map<string, Uint8Array>();
+const CANONICAL_KEYS_KEPT = 256;
 
 function certificateKey(der: Uint8Array): Uint8Array | undefined {
   try {
