@@ -21,6 +21,8 @@ export interface RegistryAccessOptions {
   fetch?: OciFetch;
   /** A client to reuse (its tokens and connections): its own credentials and transport win. */
   client?: RegistryClient;
+  /** Told about what vouch skips (a Docker credential helper it does not run); the CLI prints it on stderr. */
+  warn?: (message: string) => void;
 }
 
 /** An image named on the command line, resolved to the digest every later step uses. */
@@ -52,6 +54,11 @@ export async function openRegistryClient(ref: ImageReference, options: RegistryA
     credentials = staticCredentials({ [ref.registry]: { username: options.registryUsername, password: options.registryPassword! } });
   } else {
     credentials = await readDockerConfig({ env, home: env.HOME ?? homedir() });
+    const credential = credentials?.credentialFor(ref.registry);
+    if (credential?.kind === "helper") {
+      // Running a helper means executing a program the config names; vouch does not. Anonymous may still do (public images).
+      options.warn?.(`${ref.registry}: the Docker config keeps its credentials in ${credential.helper} (${credential.source}), which vouch does not run; going anonymous (use --registry-username/--registry-password, or "auths" in the config)`);
+    }
   }
   return new RegistryClient({
     ...(credentials ? { credentials } : {}),

@@ -400,5 +400,15 @@ describe("the CLI against an OCI 1.1 registry with the referrers API", () => {
     expect(attached.code, attached.stderr).toBe(0);
     const tree = await cli(["tree", built.ref, "-o", "json"], { DOCKER_CONFIG: dockerConfig });
     expect(json<{ referrers: unknown[] }>(tree).referrers).toHaveLength(2);
+
+    // A credential helper is not run (it is a program the config names): a warning says so, and without other
+    // credentials the registry's refusal is the one-line error.
+    const helperConfig = join(work, "docker-config-helper");
+    mkdirSync(helperConfig, { recursive: true });
+    writeFileSync(join(helperConfig, "config.json"), JSON.stringify({ credHelpers: { [r.host]: "ecr-login" } }));
+    const viaHelper = await cli(["tree", built.ref], { DOCKER_CONFIG: helperConfig });
+    expect(viaHelper.code).toBe(2);
+    expect(viaHelper.stderr).toContain("warning: ");
+    expect(viaHelper.stderr).toContain("docker-credential-ecr-login");
   });
 });

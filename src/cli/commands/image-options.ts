@@ -19,6 +19,7 @@ export function addRegistryFlags(command: Command): Command {
 
 export function registryAccess(flags: RegistryFlags): RegistryAccessOptions {
   return {
+    warn: (message) => process.stderr.write(`vouch: warning: ${message}\n`),
     ...(flags.registryUsername !== undefined ? { registryUsername: flags.registryUsername } : {}),
     ...(flags.registryPassword !== undefined ? { registryPassword: flags.registryPassword } : {}),
     ...(flags.insecureRegistry ? { insecureRegistry: true } : {}),
