@@ -2,7 +2,12 @@
 // valid image layer as it is), for the demo's image-signing step. Usage: node demo-image.mjs HOST REPO TAG FILE
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { Buffer } from "node:buffer";
+import process from "node:process";
+import { URL } from "node:url";
 import { gunzipSync } from "node:zlib";
+
+const { fetch } = globalThis;
 
 const [host, repository, tag, file] = process.argv.slice(2);
 const base = `http://${host}/v2/${repository}`;
@@ -26,4 +31,4 @@ const configDescriptor = { mediaType: "application/vnd.oci.image.config.v1+json"
 const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: configDescriptor, layers: [layerDescriptor] }));
 const put = await fetch(`${base}/manifests/${tag}`, { method: "PUT", headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" }, body: manifest });
 if (put.status !== 201) throw new Error(`pushing the manifest: HTTP ${put.status} ${await put.text()}`);
-console.log(`${host}/${repository}:${tag}`);
+process.stdout.write(`${host}/${repository}:${tag}\n`);
