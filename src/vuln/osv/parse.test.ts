@@ -60,7 +60,7 @@ describe("parseOsvRecord: real records", () => {
     const lodash = record("GHSA-p6mc-m468-83gw");
     expect(lodash.affected[0]!.ecosystemSpecific).toBeTypeOf("object");
     expect(record("PYSEC-2023-74").affected[0]!.ranges.map((x) => x.type)).toEqual(["GIT", "ECOSYSTEM"]);
-    expect(record("MAL-2024-10238").affected[0]).toMatchObject({ ranges: [], versions: ["1.0.0"] });
+    expect(record("MAL-2024-10238").affected[0]).toMatchObject({ ranges: [], versions: ["0.0.1"] });
   });
 
   it("normalises package names per ecosystem (PyPI PEP 503)", () => {
