@@ -1,0 +1,63 @@
+/**
+ * The version scheme of each OSV ecosystem: how `ECOSYSTEM` ranges and `versions` lists of an `affected` entry are
+ * ordered (SEMVER ranges always use `semver`, whatever the ecosystem).
+ *
+ * `schemeForEcosystem` takes the ecosystem string as an OSV record or a purl mapping writes it, with its optional
+ * suffix (`Debian:12`, `Alpine:v3.19`, `Ubuntu:22.04:LTS`, `Ubuntu:Pro:18.04:LTS`, `Rocky Linux:9`,
+ * `Red Hat:enterprise_linux:9::appstream`, `Maven:https://maven.google.com`): the scheme depends only on the name
+ * before the first ":". Names are case-sensitive as the OSV schema defines them (`pypi` is not `PyPI`); an ecosystem
+ * without a scheme here gives undefined, for the caller to report as unsupported, never a guess.
+ *
+ * @example
+ *   schemeForEcosystem("PyPI")?.compare("1.0rc1", "1.0") // < 0
+ *   schemeForEcosystem("Debian:12")                       // the dpkg scheme
+ *   schemeForEcosystem("Pub")                             // undefined: not supported
+ */
+import { go } from "./go.js";
+import { maven } from "./maven.js";
+import { nuget } from "./nuget.js";
+import { pep440 } from "./pep440.js";
+import { semver } from "./semver.js";
+import type { VersionScheme } from "./types.js";
+// OS and other language schemes (versions-B): dpkg, apk, rpm, rubygems, packagist imports go here.
+
+export type { VersionScheme } from "./types.js";
+export { go, maven, nuget, pep440, semver };
+
+const SCHEMES: ReadonlyMap<string, VersionScheme> = new Map<string, VersionScheme>([
+  // Language ecosystems.
+  ["npm", semver],
+  ["crates.io", semver],
+  ["Go", go],
+  ["PyPI", pep440],
+  ["Maven", maven],
+  ["NuGet", nuget],
+  // Ecosystems whose versions the OSV schema and their package managers define as SemVer 2.0: Hex (Elixir's
+  // Version module), SwiftURL (Swift Package Manager tags).
+  ["Hex", semver],
+  ["SwiftURL", semver],
+
+  // RubyGems, Packagist (versions-B): their lines go here.
+
+  // Debian, Ubuntu (dpkg) (versions-B): their lines go here.
+
+  // Alpine and its kin: Wolfi, Chainguard, MinimOS (apk) (versions-B): their lines go here.
+
+  // Red Hat, Rocky Linux, AlmaLinux, openSUSE, SUSE and other RPM distributions (rpm) (versions-B): their lines go here.
+]);
+
+/** The name before the first ":" of an OSV ecosystem string (`Ubuntu:22.04:LTS` → `Ubuntu`). */
+export function ecosystemName(ecosystem: string): string {
+  const colon = ecosystem.indexOf(":");
+  return colon < 0 ? ecosystem : ecosystem.slice(0, colon);
+}
+
+/** The version scheme for an OSV ecosystem string (suffix allowed), or undefined when vouch has none for it. */
+export function schemeForEcosystem(ecosystem: string): VersionScheme | undefined {
+  return SCHEMES.get(ecosystemName(ecosystem));
+}
+
+/** The ecosystem names with a scheme, sorted (for messages naming what is supported). */
+export function supportedEcosystems(): string[] {
+  return [...SCHEMES.keys()].sort();
+}
