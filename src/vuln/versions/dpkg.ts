@@ -15,7 +15,6 @@
  * compared as its UTF-8 bytes.
  */
 import { VouchError } from "../../core/errors.js";
-import { compareDigits } from "./numeric.js";
 import type { VersionScheme } from "./types.js";
 
 /** A parsed Debian version. `upstream` and `revision` are byte strings (one char per UTF-8 byte). */
@@ -23,20 +22,25 @@ export interface DpkgVersion {
   epoch: number;
   upstream: string;
   revision: string;
-  /** Whether dpkg would warn about the syntax (it still compares the version). */
-  warning?: string;
 }
 
 const INT_MAX = 2147483647;
 
-/** dpkg's `parseversion`: throws INPUT_MALFORMED where dpkg reports an error; warnings are returned, not thrown. */
+/** dpkg's `parseversion`: throws INPUT_MALFORMED where dpkg reports an error (see `dpkgWarning` for its warnings). */
 export function parseDpkgVersion(version: string): DpkgVersion {
   const fail = (why: string): never => {
     throw new VouchError("INPUT_MALFORMED", `not a Debian version (${why}): ${JSON.stringify(version)}`);
   };
-  const s = version.replace(/^[ \t]+|[ \t]+$/g, "");
+  let s = trimBlanks(version);
   if (s === "") fail("version string is empty");
-  if (/[ \t\n\v\f\r]/.test(s)) fail("version string has embedded spaces");
+  let ascii = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || (c >= 9 && c <= 13)) fail("version string has embedded spaces");
+    if (c > 127) ascii = false;
+  }
+  // dpkg compares bytes: a non-ASCII character is compared as its UTF-8 bytes, one char each here.
+  if (!ascii) s = String.fromCharCode(...new TextEncoder().encode(s));
 
   let epoch = 0;
   let rest = s;
@@ -55,16 +59,20 @@ export function parseDpkgVersion(version: string): DpkgVersion {
   }
 
   const hyphen = rest.lastIndexOf("-");
-  const upstream = toBytes(hyphen >= 0 ? rest.slice(0, hyphen) : rest);
-  const revision = hyphen >= 0 ? toBytes(rest.slice(hyphen + 1)) : "";
+  const upstream = hyphen >= 0 ? rest.slice(0, hyphen) : rest;
+  const revision = hyphen >= 0 ? rest.slice(hyphen + 1) : "";
   if (hyphen >= 0 && revision === "") fail("revision number is empty");
   if (upstream === "") fail("version number is empty");
 
-  let warning: string | undefined;
-  if (!isDigit(upstream.charCodeAt(0))) warning = "version number does not start with digit";
-  else if (!/^[0-9A-Za-z.+~:-]*$/.test(upstream)) warning = "invalid character in version number";
-  else if (!/^[0-9A-Za-z.+~]*$/.test(revision)) warning = "invalid character in revision number";
-  return warning === undefined ? { epoch, upstream, revision } : { epoch, upstream, revision, warning };
+  return { epoch, upstream, revision };
+}
+
+/** What dpkg warns about in a version it still accepts and compares, or undefined when it is clean. */
+export function dpkgWarning(v: DpkgVersion): string | undefined {
+  if (!isDigit(v.upstream.charCodeAt(0))) return "version number does not start with digit";
+  if (!/^[0-9A-Za-z.+~:-]*$/.test(v.upstream)) return "invalid character in version number";
+  if (!/^[0-9A-Za-z.+~]*$/.test(v.revision)) return "invalid character in revision number";
+  return undefined;
 }
 
 /** dpkg's `dpkg_version_compare`: epoch, then upstream, then revision. */
@@ -80,7 +88,7 @@ export const dpkg: VersionScheme = {
   },
   isValid(version: string): boolean {
     try {
-      return parseDpkgVersion(version).warning === undefined;
+      return dpkgWarning(parseDpkgVersion(version)) === undefined;
     } catch {
       return false;
     }
@@ -106,23 +114,36 @@ function verrevcmp(a: string, b: string): number {
       i++;
       j++;
     }
-    const ai = i;
-    const bj = j;
-    while (isDigit(a.charCodeAt(i))) i++;
-    while (isDigit(b.charCodeAt(j))) j++;
-    const d = compareDigits(a.slice(ai, i) || "0", b.slice(bj, j) || "0");
-    if (d !== 0) return d;
+    // Digit runs as numbers of any size: leading zeros dropped, then the longer run wins, else the first difference.
+    while (a.charCodeAt(i) === 48) i++;
+    while (b.charCodeAt(j) === 48) j++;
+    let firstDiff = 0;
+    while (isDigit(a.charCodeAt(i)) && isDigit(b.charCodeAt(j))) {
+      if (firstDiff === 0) firstDiff = a.charCodeAt(i) - b.charCodeAt(j);
+      i++;
+      j++;
+    }
+    if (isDigit(a.charCodeAt(i))) return 1;
+    if (isDigit(b.charCodeAt(j))) return -1;
+    if (firstDiff !== 0) return firstDiff < 0 ? -1 : 1;
   }
   return 0;
+}
+
+/** Strip spaces and tabs (dpkg's c_isblank) from both ends. */
+function trimBlanks(s: string): string {
+  let i = 0;
+  let j = s.length;
+  while (i < j && isBlank(s.charCodeAt(i))) i++;
+  while (j > i && isBlank(s.charCodeAt(j - 1))) j--;
+  return i === 0 && j === s.length ? s : s.slice(i, j);
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
 }
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** The string's UTF-8 bytes, one char each (ASCII strings are returned as they are). */
-function toBytes(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/^[\x00-\x7f]*$/.test(s)) return s;
-  return String.fromCharCode(...new TextEncoder().encode(s));
-}
