@@ -150,10 +150,27 @@ function compareLists(a: readonly Item[], b: readonly Item[]): number {
 /** Maven's model validator refuses these in a version (and whitespace). */
 const ILLEGAL = /[\s\\/:"<>|?*]/;
 
+/**
+ * Parsed versions, reused: a matcher compares one component's version with every event of every range that names
+ * the package, and parsing is most of a comparison's cost. Parsed items are never mutated after `parse`. Bounded:
+ * cleared when full.
+ */
+const parsed = new Map<string, Item[]>();
+
+function parseCached(version: string): Item[] {
+  let items = parsed.get(version);
+  if (items === undefined) {
+    items = parse(version);
+    if (parsed.size >= 10_000) parsed.clear();
+    parsed.set(version, items);
+  }
+  return items;
+}
+
 export const maven: VersionScheme = {
   name: "maven",
   compare(a: string, b: string): number {
-    return compareLists(parse(a), parse(b));
+    return compareLists(parseCached(a), parseCached(b));
   },
   isValid(version: string): boolean {
     return version !== "" && !ILLEGAL.test(version);

@@ -136,11 +136,24 @@ function compareLocal(a: readonly string[] | undefined, b: readonly string[] | u
   return sign(a.length - b.length);
 }
 
+/** Parsed versions, reused (as in maven.ts: parsing is most of a comparison's cost); never mutated; bounded. */
+const parsed = new Map<string, Parsed>();
+
+function parseCached(version: string): Parsed {
+  let v = parsed.get(version);
+  if (v === undefined) {
+    v = parse(version);
+    if (parsed.size >= 10_000) parsed.clear();
+    parsed.set(version, v);
+  }
+  return v;
+}
+
 export const pep440: VersionScheme = {
   name: "pep440",
   compare(a: string, b: string): number {
-    const va = parse(a);
-    const vb = parse(b);
+    const va = parseCached(a);
+    const vb = parseCached(b);
     if (va.kind === "legacy" || vb.kind === "legacy") {
       if (va.kind !== vb.kind) return va.kind === "legacy" ? -1 : 1;
       return compareLegacy((va as Legacy).parts, (vb as Legacy).parts);
