@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { apk } from "./apk.js";
 import { checkComparisons, parseComparisons } from "./compare-fixtures.test-helper.js";
+import { schemeForEcosystem } from "./index.js";
 
 const fixture = (name: string) => parseComparisons(readFileSync(join(import.meta.dirname, "fixtures", name), "utf8"));
 
@@ -66,5 +67,9 @@ describe("apk", () => {
     for (const bad of ["", "1.0-1", "1.0_foo", "1.0A", "1.0~abc"]) {
       expect(apk.isValid(bad), bad).toBe(false);
     }
+  });
+
+  it("is the scheme of Alpine, Alpine, Wolfi, Chainguard, MinimOS", () => {
+    for (const e of ["Alpine:v3.19", "Alpine:v3.22", "Wolfi", "Chainguard", "MinimOS"]) expect(schemeForEcosystem(e)?.name, e).toBe("apk");
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkComparisons, parseComparisons } from "./compare-fixtures.test-helper.js";
+import { schemeForEcosystem } from "./index.js";
 import { dpkg, parseDpkgVersion } from "./dpkg.js";
 
 const fixture = (name: string) => parseComparisons(readFileSync(join(import.meta.dirname, "fixtures", name), "utf8"));
@@ -61,5 +62,9 @@ describe("dpkg", () => {
     expect(dpkg.compare("1.0é", "1.0~")).toBeGreaterThan(0);
     expect(dpkg.compare("1.0é", "1.0+")).toBeGreaterThan(0);
     expect(dpkg.compare("1.0é", "1.0ü")).toBeLessThan(0);
+  });
+
+  it("is the scheme of Debian, Debian, Ubuntu, Ubuntu", () => {
+    for (const e of ["Debian:12", "Debian:11", "Ubuntu:22.04:LTS", "Ubuntu:Pro:18.04:LTS"]) expect(schemeForEcosystem(e)?.name, e).toBe("dpkg");
   });
 });

@@ -19,10 +19,16 @@ import { nuget } from "./nuget.js";
 import { pep440 } from "./pep440.js";
 import { semver } from "./semver.js";
 import type { VersionScheme } from "./types.js";
-// OS and other language schemes (versions-B): dpkg, apk, rpm, rubygems, packagist imports go here.
+// OS and other language schemes (versions-B).
+import { apk } from "./apk.js";
+import { dpkg } from "./dpkg.js";
+import { packagist } from "./packagist.js";
+import { rpm } from "./rpm.js";
+import { rubygems } from "./rubygems.js";
 
 export type { VersionScheme } from "./types.js";
 export { go, maven, nuget, pep440, semver };
+export { apk, dpkg, packagist, rpm, rubygems };
 
 const SCHEMES: ReadonlyMap<string, VersionScheme> = new Map<string, VersionScheme>([
   // Language ecosystems.
@@ -37,13 +43,25 @@ const SCHEMES: ReadonlyMap<string, VersionScheme> = new Map<string, VersionSchem
   ["Hex", semver],
   ["SwiftURL", semver],
 
-  // RubyGems, Packagist (versions-B): their lines go here.
+  ["RubyGems", rubygems],
+  ["Packagist", packagist],
 
-  // Debian, Ubuntu (dpkg) (versions-B): their lines go here.
+  // Debian and Ubuntu (source packages, dpkg order).
+  ["Debian", dpkg],
+  ["Ubuntu", dpkg],
 
-  // Alpine and its kin: Wolfi, Chainguard, MinimOS (apk) (versions-B): their lines go here.
+  // Alpine and the apk-based distributions osv-scanner orders with apk: Wolfi, Chainguard, MinimOS.
+  ["Alpine", apk],
+  ["Wolfi", apk],
+  ["Chainguard", apk],
+  ["MinimOS", apk],
 
-  // Red Hat, Rocky Linux, AlmaLinux, openSUSE, SUSE and other RPM distributions (rpm) (versions-B): their lines go here.
+  // RPM distributions (epoch:version-release, rpmvercmp).
+  ["Red Hat", rpm],
+  ["Rocky Linux", rpm],
+  ["AlmaLinux", rpm],
+  ["openSUSE", rpm],
+  ["SUSE", rpm],
 ]);
 
 /** The name before the first ":" of an OSV ecosystem string (`Ubuntu:22.04:LTS` → `Ubuntu`). */

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkComparisons, parseComparisons } from "./compare-fixtures.test-helper.js";
+import { schemeForEcosystem } from "./index.js";
 import { packagist, packagistParts } from "./packagist.js";
 
 const fixture = (name: string) => parseComparisons(readFileSync(join(import.meta.dirname, "fixtures", name), "utf8"));
@@ -44,5 +45,9 @@ describe("packagist", () => {
     for (const bad of ["", "dev-main", "1.0-foo", "latest", " 1.0", "1.2.3.4.5", "1..2"]) {
       expect(packagist.isValid(bad), JSON.stringify(bad)).toBe(false);
     }
+  });
+
+  it("is the scheme of Packagist", () => {
+    for (const e of ["Packagist"]) expect(schemeForEcosystem(e)?.name, e).toBe("packagist");
   });
 });

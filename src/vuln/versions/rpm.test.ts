@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkComparisons, parseComparisons } from "./compare-fixtures.test-helper.js";
+import { schemeForEcosystem } from "./index.js";
 import { parseRpmVersion, rpm, rpmvercmp } from "./rpm.js";
 
 const fixture = (name: string) => parseComparisons(readFileSync(join(import.meta.dirname, "fixtures", name), "utf8"));
@@ -57,5 +58,9 @@ describe("rpm", () => {
     expect(rpm.isValid("1:2.3-4.el9")).toBe(true);
     expect(rpm.isValid("1.0^git1~pre")).toBe(true);
     for (const bad of ["", "1.0 1", "1.0\n"]) expect(rpm.isValid(bad), JSON.stringify(bad)).toBe(false);
+  });
+
+  it("is the scheme of Red Hat, Rocky Linux, AlmaLinux, openSUSE, SUSE", () => {
+    for (const e of ["Red Hat:enterprise_linux:9::appstream", "Rocky Linux:9", "AlmaLinux:8", "openSUSE:Tumbleweed", "SUSE:Linux Enterprise Server 15 SP5"]) expect(schemeForEcosystem(e)?.name, e).toBe("rpm");
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkComparisons, parseComparisons } from "./compare-fixtures.test-helper.js";
+import { schemeForEcosystem } from "./index.js";
 import { rubygems } from "./rubygems.js";
 
 const fixture = (name: string) => parseComparisons(readFileSync(join(import.meta.dirname, "fixtures", name), "utf8"));
@@ -44,5 +45,9 @@ describe("rubygems", () => {
     }
     expect(rubygems.compare("1beta", "1.beta")).toBe(0);
     expect(rubygems.compare("1", "1beta")).toBeGreaterThan(0);
+  });
+
+  it("is the scheme of RubyGems", () => {
+    for (const e of ["RubyGems"]) expect(schemeForEcosystem(e)?.name, e).toBe("rubygems");
   });
 });
