@@ -19,6 +19,13 @@ describe("pep440", () => {
     expect(checkComparisons(pep440, cases)).toEqual([]);
   });
 
+  it("passes pypi-versions-spellings.txt (separators, case, implicit numbers, epochs, locals; sorted by packaging)", () => {
+    const cases = fixture("pypi-versions-spellings.txt");
+    expect(cases.length).toBe(706);
+    expect(checkComparisons(pep440, cases)).toEqual([]);
+    for (const c of cases) expect(pep440.isValid(c.a) && pep440.isValid(c.b), c.text).toBe(true);
+  });
+
   it("orders PEP 440's summary example", () => {
     // https://peps.python.org/pep-0440/#summary-of-permitted-suffixes-and-relative-ordering
     const chain = [
