@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ecosystemName, schemeForEcosystem, supportedEcosystems } from "./index.js";
+import { ecosystemName, schemeForEcosystem, semverSchemeForEcosystem, supportedEcosystems } from "./index.js";
 
 describe("schemeForEcosystem", () => {
   it("maps the language ecosystems to their schemes", () => {
@@ -37,5 +37,13 @@ describe("schemeForEcosystem", () => {
     expect(schemeForEcosystem("Maven")!.compare("2.12.1", "2.12.2")).toBeLessThan(0);
     expect(schemeForEcosystem("PyPI")!.compare("1.0rc1", "1.0")).toBeLessThan(0);
     expect(schemeForEcosystem("Go")!.compare("1.21rc2", "1.21.0")).toBeLessThan(0);
+  });
+
+  it("SEMVER ranges use SemVer 2.0, and for Go the go scheme (Go release names read as the vulndb writes them)", () => {
+    expect(semverSchemeForEcosystem("npm").name).toBe("semver");
+    expect(semverSchemeForEcosystem("crates.io").name).toBe("semver");
+    expect(semverSchemeForEcosystem("Debian:12").name).toBe("semver");
+    expect(semverSchemeForEcosystem("Go").name).toBe("go");
+    expect(semverSchemeForEcosystem("Go").compare("1.21rc10", "1.21.0-rc.2")).toBeGreaterThan(0);
   });
 });

@@ -79,3 +79,13 @@ export function schemeForEcosystem(ecosystem: string): VersionScheme | undefined
 export function supportedEcosystems(): string[] {
   return [...SCHEMES.keys()].sort();
 }
+
+/**
+ * The scheme for an ecosystem's OSV `SEMVER` ranges: SemVer 2.0 (`semver`), except for Go, whose scheme is SemVer
+ * that also reads Go release names (`1.21rc2` as `1.21.0-rc.2`), the form vouch records the standard library in while
+ * the Go vulnerability database's SEMVER ranges write `1.21.0-rc.2` (plain SemVer would put `1.21rc10` before
+ * `1.21rc2`). For `affects(…, { ecosystem: schemeForEcosystem(e), semver: semverSchemeForEcosystem(e) })`.
+ */
+export function semverSchemeForEcosystem(ecosystem: string): VersionScheme {
+  return ecosystemName(ecosystem) === "Go" ? go : semver;
+}
