@@ -16,9 +16,11 @@ import type { VersionScheme } from "./versions/types.js";
  * it not vulnerable, `last_affected` strictly below it makes it not vulnerable. `introduced: "0"` sorts before
  * every version. A range with `limit` events only applies to versions below one of them (`*` is infinity).
  *
- * Events at the same version are walked introduced, then fixed, then last_affected: each event then takes effect
- * at a point of the version line (introduced and fixed at v, last_affected just above v), so the outcome is the
- * event nearest below the version and does not depend on the order the record wrote them in.
+ * Events at the same version are walked fixed, then introduced, then last_affected, so the outcome never depends on
+ * the order the record wrote them in (the schema's `sorted(range.events)` leaves ties open). fixed before
+ * introduced: `fixed: 2, introduced: 2` is two adjacent stretches joined (a false negative otherwise), where the
+ * other order would drop the second one; an empty `introduced: 2, fixed: 2` then reads as introduced at 2, a false
+ * positive rather than a missed vulnerability. last_affected takes effect just above its version, so it comes last.
  *
  * GIT ranges need the repository's commit graph: they are skipped with a note (the record's `versions` list, which
  * osv.dev fills from GIT ranges, still applies). An ECOSYSTEM range whose ecosystem has no scheme, or whose events
@@ -44,8 +46,8 @@ export interface MatchSchemes {
   semver?: VersionScheme;
 }
 
-/** The event order at one version: introduced takes effect at v, fixed at v (after it), last_affected above v. */
-const TIE_ORDER: Readonly<Record<OsvEvent["kind"], number>> = { introduced: 0, fixed: 1, last_affected: 2, limit: 3 };
+/** The event order at one version (see the module comment): fixed, introduced, then last_affected (above v). */
+const TIE_ORDER: Readonly<Record<OsvEvent["kind"], number>> = { fixed: 0, introduced: 1, last_affected: 2, limit: 3 };
 
 /**
  * Evaluate one `affected` entry for a version of its package.
