@@ -84,7 +84,7 @@ export function compareDpkgVersions(a: DpkgVersion, b: DpkgVersion): number {
 export const dpkg: VersionScheme = {
   name: "dpkg",
   compare(a: string, b: string): number {
-    return compareDpkgVersions(parseDpkgVersion(a), parseDpkgVersion(b));
+    return compareDpkgVersions(parseCached(a), parseCached(b));
   },
   isValid(version: string): boolean {
     try {
@@ -94,6 +94,19 @@ export const dpkg: VersionScheme = {
     }
   },
 };
+
+/** Versions parsed recently (a matcher compares one version with many range events); bounded, never mutated. */
+const cache = new Map<string, DpkgVersion>();
+
+function parseCached(version: string): DpkgVersion {
+  let v = cache.get(version);
+  if (v === undefined) {
+    v = parseDpkgVersion(version);
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(version, v);
+  }
+  return v;
+}
 
 /** The weight of one character of a non-digit run (dpkg's `order`): 0 stands for a digit or the end. */
 function order(c: number): number {

@@ -58,7 +58,7 @@ export function comparePackagistVersions(a: string, b: string): number {
   if (a === b) return 0;
   // PHP: an empty version is older than any other.
   if (a === "" || b === "") return a === "" ? -1 : 1;
-  return compareParts(packagistParts(a), packagistParts(b));
+  return compareParts(partsCached(a), partsCached(b));
 }
 
 export const packagist: VersionScheme = {
@@ -69,6 +69,19 @@ export const packagist: VersionScheme = {
     return v === version && (CLASSICAL.test(v) || DATE.test(v) || X_DEV.test(v));
   },
 };
+
+/** Parts of versions seen recently (a matcher compares one version with many range events); bounded, never mutated. */
+const cache = new Map<string, readonly string[]>();
+
+function partsCached(version: string): readonly string[] {
+  let v = cache.get(version);
+  if (v === undefined) {
+    v = packagistParts(version);
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(version, v);
+  }
+  return v;
+}
 
 function compareParts(a: readonly string[], b: readonly string[]): number {
   const n = Math.min(a.length, b.length);

@@ -37,8 +37,8 @@ export function rubygemsSegments(version: string): Segment[] {
 
 export function compareRubygemsVersions(a: string, b: string): number {
   if (a === b) return 0;
-  const x = rubygemsSegments(a);
-  const y = rubygemsSegments(b);
+  const x = segmentsCached(a);
+  const y = segmentsCached(b);
   const n = Math.max(x.length, y.length);
   for (let i = 0; i < n; i++) {
     const l = x[i] ?? ZERO;
@@ -64,6 +64,19 @@ export const rubygems: VersionScheme = {
 };
 
 const ZERO: Segment = { num: "0" };
+
+/** Segments of versions seen recently (a matcher compares one version with many range events); bounded, never mutated. */
+const cache = new Map<string, readonly Segment[]>();
+
+function segmentsCached(version: string): readonly Segment[] {
+  let v = cache.get(version);
+  if (v === undefined) {
+    v = rubygemsSegments(version);
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(version, v);
+  }
+  return v;
+}
 
 function isNum(s: string): boolean {
   const c = s.charCodeAt(0);
