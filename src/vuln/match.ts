@@ -2,7 +2,7 @@ import { VouchError } from "../core/errors.js";
 import { DEFAULT_REPOSITORY, normalizePackageName, sameRepository } from "./osv/ecosystems.js";
 import type { OsvAffected, OsvEvent, OsvPackage, OsvRange, OsvRecord } from "./osv/parse.js";
 import type { OsvPackageKey } from "./osv/purl.js";
-import { semver } from "./versions/semver.js";
+import { schemeForEcosystem, semverSchemeForEcosystem } from "./versions/index.js";
 import type { VersionScheme } from "./versions/types.js";
 
 /**
@@ -42,20 +42,27 @@ export interface AffectsResult {
 export interface MatchSchemes {
   /** The ecosystem's scheme, for ECOSYSTEM ranges. Without it ECOSYSTEM ranges are not evaluated. */
   ecosystem?: VersionScheme | undefined;
-  /** For SEMVER ranges; SemVer 2.0 by default. */
+  /** For SEMVER ranges; semverSchemeForEcosystem of the package's ecosystem by default (SemVer 2.0; Go's for Go). */
   semver?: VersionScheme;
+}
+
+/** The schemes of an affected entry's ecosystem (schemeForEcosystem, semverSchemeForEcosystem). */
+export function schemesFor(ecosystem: string | undefined): MatchSchemes {
+  if (ecosystem === undefined) return {};
+  return { ecosystem: schemeForEcosystem(ecosystem), semver: semverSchemeForEcosystem(ecosystem) };
 }
 
 /** The event order at one version (see the module comment): fixed, introduced, then last_affected (above v). */
 const TIE_ORDER: Readonly<Record<OsvEvent["kind"], number>> = { fixed: 0, introduced: 1, last_affected: 2, limit: 3 };
 
 /**
- * Evaluate one `affected` entry for a version of its package.
+ * Evaluate one `affected` entry for a version of its package, with the schemes of the entry's ecosystem
+ * (schemesFor(affected.package.ecosystem)) unless `schemes` is given.
  *
  * @example
- * affects(record.affected[0], "2.14.1", { ecosystem: maven }) // { affected: true, fixed: "2.15.0", … }
+ * affects(record.affected[0], "2.14.1") // Log4Shell, Maven order: { affected: true, fixed: "2.15.0", … }
  */
-export function affects(affected: OsvAffected, version: string, schemes: MatchSchemes = {}): AffectsResult {
+export function affects(affected: OsvAffected, version: string, schemes: MatchSchemes = schemesFor(affected.package?.ecosystem)): AffectsResult {
   const notes: string[] = [];
   const inRanges: { range: OsvRange; hit: RangeHit }[] = [];
   for (const [i, range] of affected.ranges.entries()) {
@@ -90,7 +97,7 @@ function evaluateRange(range: OsvRange, index: number, version: string, schemes:
     notes.push(`ranges[${index}]: GIT range${range.repo ? ` (${range.repo})` : ""} ignored: commit ranges need the repository's history`);
     return undefined;
   }
-  const scheme = range.type === "SEMVER" ? (schemes.semver ?? semver) : schemes.ecosystem;
+  const scheme = range.type === "SEMVER" ? (schemes.semver ?? semverSchemeForEcosystem("")) : schemes.ecosystem;
   if (scheme === undefined) {
     notes.push(`ranges[${index}]: ECOSYSTEM range not evaluated: no version scheme for this ecosystem`);
     return undefined;
@@ -170,19 +177,19 @@ export interface RecordMatch {
 /**
  * The schema's IsVulnerable for one record and one component: every `affected` entry for the component's package
  * evaluated at its version (a record can list one package several times, as GHSA-jfh8-c2jp-5v3q does for each
- * Log4j branch). Withdrawn records match nothing. `schemeFor` gives the scheme of an ecosystem string.
- * Returns the affected entries that contain the version (empty when none does).
+ * Log4j branch). Withdrawn records match nothing. `schemes` gives the schemes of an ecosystem string
+ * (schemesFor by default). Returns the affected entries that contain the version (empty when none does).
  */
 export function matchRecord(
   record: OsvRecord,
   key: OsvPackageKey & { version: string },
-  schemeFor: (ecosystem: string) => VersionScheme | undefined,
+  schemes: (ecosystem: string) => MatchSchemes = schemesFor,
 ): RecordMatch[] {
   if (record.withdrawn !== undefined) return [];
   const out: RecordMatch[] = [];
   for (const [index, a] of record.affected.entries()) {
     if (!a.package || !packageMatches(a.package, key)) continue;
-    const result = affects(a, key.version, { ecosystem: schemeFor(a.package.ecosystem) });
+    const result = affects(a, key.version, schemes(a.package.ecosystem));
     if (result.affected) out.push({ index, result });
   }
   return out;
