@@ -79,11 +79,34 @@ export function parsePurl(purl: string): ParsedPurl | undefined {
       namespace: p.namespace ?? undefined,
       name: p.name,
       version: p.version ?? undefined,
-      qualifiers: (p.qualifiers as Record<string, string> | undefined) ?? undefined,
+      qualifiers: p.qualifiers === undefined || p.qualifiers === null ? undefined : literalQualifiers(purl, p.qualifiers as Record<string, string>),
     };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Qualifier values as the purl spec reads them: percent-decoded, with `+` a literal plus. packageurl-js decodes them
+ * as form data (`+` → space), which turns a Debian version such as `2.36.1-8+deb11u1` in syft's unencoded
+ * `upstream=util-linux@2.36.1-8+deb11u1` into `2.36.1-8 deb11u1`. Keys come from the library (it lower-cases them).
+ */
+function literalQualifiers(purl: string, parsed: Record<string, string>): Record<string, string> {
+  const query = purl.split("#")[0]!.split("?")[1];
+  if (query === undefined) return parsed;
+  const out: Record<string, string> = { ...parsed };
+  for (const pair of query.split("&")) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) continue;
+    const key = pair.slice(0, eq).toLowerCase();
+    if (!(key in out)) continue;
+    try {
+      out[key] = decodeURIComponent(pair.slice(eq + 1));
+    } catch {
+      // a malformed escape: keep what the library read
+    }
+  }
+  return out;
 }
 
 /** The purl without version, qualifiers and subpath: how diff matches a component across releases. */

@@ -77,37 +77,16 @@ const LANGUAGE: Readonly<Record<string, string>> = {
  * // { ok: true, key: { ecosystem: "Debian", release: "12", name: "openssl", version: "3.0.11-1~deb12u2", notes: [...] } }
  */
 export function mapPurl(purl: string, source?: SourceHint): PurlMapping {
-  const parsed = parsePurl(purl);
-  if (!parsed) return { ok: false, reason: `not a package URL: ${purl}` };
-  const p: ParsedPurl = { ...parsed, qualifiers: { ...parsed.qualifiers, ...rawQualifiers(purl) } };
+  // parsePurl reads qualifier values as the purl spec says (a literal "+" stays: syft leaves it unencoded in
+  // `upstream=util-linux%402.36.1-8+deb11u1`, and it is part of the Debian version).
+  const p = parsePurl(purl);
+  if (!p) return { ok: false, reason: `not a package URL: ${purl}` };
   if (p.type === "deb") return mapDeb(p, source);
   if (p.type === "apk") return mapApk(p, source);
   if (p.type === "rpm") return mapRpm(p, source);
   const ecosystem = LANGUAGE[p.type];
   if (ecosystem === undefined) return { ok: false, reason: `no OSV ecosystem for purl type "${p.type}"` };
   return { ok: true, key: languageKey(ecosystem, p) };
-}
-
-/**
- * Qualifier values percent-decoded as the purl spec says. packageurl-js decodes them as a form would and turns a
- * literal "+" into a space, and syft (packageurl-go) leaves "+" unencoded: `upstream=util-linux%402.36.1-8+deb11u1`
- * must keep its "+", which is part of a Debian version.
- */
-function rawQualifiers(purl: string): Record<string, string> {
-  const q = purl.indexOf("?");
-  if (q < 0) return {};
-  const hash = purl.indexOf("#", q);
-  const out: Record<string, string> = {};
-  for (const pair of purl.slice(q + 1, hash < 0 ? undefined : hash).split("&")) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) continue;
-    try {
-      out[pair.slice(0, eq).toLowerCase()] = decodeURIComponent(pair.slice(eq + 1));
-    } catch {
-      // a malformed escape: keep packageurl-js's reading of this qualifier
-    }
-  }
-  return out;
 }
 
 function languageKey(ecosystem: string, p: ParsedPurl): OsvPackageKey {
