@@ -16,6 +16,7 @@
  */
 import { VouchError } from "../../core/errors.js";
 import type { VersionScheme } from "./types.js";
+import { memoizeParse } from "./numeric.js";
 
 /** A parsed Debian version. `upstream` and `revision` are byte strings (one char per UTF-8 byte). */
 export interface DpkgVersion {
@@ -96,17 +97,7 @@ export const dpkg: VersionScheme = {
 };
 
 /** Versions parsed recently (a matcher compares one version with many range events); bounded, never mutated. */
-const cache = new Map<string, DpkgVersion>();
-
-function parseCached(version: string): DpkgVersion {
-  let v = cache.get(version);
-  if (v === undefined) {
-    v = parseDpkgVersion(version);
-    if (cache.size >= 10_000) cache.clear();
-    cache.set(version, v);
-  }
-  return v;
-}
+const parseCached = memoizeParse<DpkgVersion>(parseDpkgVersion);
 
 /** The weight of one character of a non-digit run (dpkg's `order`): 0 stands for a digit or the end. */
 function order(c: number): number {

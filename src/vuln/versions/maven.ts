@@ -17,7 +17,7 @@
  * Only ASCII digits count as digits (Java's Character.isDigit also takes other scripts' digits).
  */
 import { VouchError } from "../../core/errors.js";
-import { compareDigits, compareText, stripZeros } from "./numeric.js";
+import { compareDigits, compareText, stripZeros, memoizeParse } from "./numeric.js";
 import type { VersionScheme } from "./types.js";
 
 type Item = { kind: "int"; value: string } | { kind: "str"; value: string } | { kind: "list"; items: Item[] };
@@ -155,17 +155,7 @@ const ILLEGAL = /[\s\\/:"<>|?*]/;
  * the package, and parsing is most of a comparison's cost. Parsed items are never mutated after `parse`. Bounded:
  * cleared when full.
  */
-const parsed = new Map<string, Item[]>();
-
-function parseCached(version: string): Item[] {
-  let items = parsed.get(version);
-  if (items === undefined) {
-    items = parse(version);
-    if (parsed.size >= 10_000) parsed.clear();
-    parsed.set(version, items);
-  }
-  return items;
-}
+const parseCached = memoizeParse<Item[]>(parse);
 
 export const maven: VersionScheme = {
   name: "maven",

@@ -36,3 +36,21 @@ export function compareText(a: string, b: string): number {
 export function sign(n: number): number {
   return n < 0 ? -1 : n > 0 ? 1 : 0;
 }
+
+/**
+ * `parse` with its results kept for reuse: parsing is most of a comparison's cost, and a matcher compares the same
+ * few versions (an advisory's events, a component's version) over and over. Bounded: the store is cleared when it
+ * holds `max` versions. Results are shared, so a parse must return values nobody mutates.
+ */
+export function memoizeParse<T>(parse: (version: string) => T, max = 10_000): (version: string) => T {
+  const kept = new Map<string, T>();
+  return (version) => {
+    let value = kept.get(version);
+    if (value === undefined) {
+      value = parse(version);
+      if (kept.size >= max) kept.clear();
+      kept.set(version, value);
+    }
+    return value;
+  };
+}

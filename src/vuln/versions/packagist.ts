@@ -18,7 +18,7 @@
  * grammar for a release version (`v1.2.3`, `1.2.3.4`, `1.0.0-beta.2`, `1.0RC1`, `2.0-patch1`, `1.0.x-dev`, date
  * versions), without branch names (`dev-main`), which never appear in advisory ranges.
  */
-import { compareDigits, isDigits } from "./numeric.js";
+import { compareDigits, isDigits, memoizeParse } from "./numeric.js";
 import type { VersionScheme } from "./types.js";
 
 /** PHP's special forms, in `compare_special_version_forms` order (the first whose name prefixes the part wins). */
@@ -71,17 +71,7 @@ export const packagist: VersionScheme = {
 };
 
 /** Parts of versions seen recently (a matcher compares one version with many range events); bounded, never mutated. */
-const cache = new Map<string, readonly string[]>();
-
-function partsCached(version: string): readonly string[] {
-  let v = cache.get(version);
-  if (v === undefined) {
-    v = packagistParts(version);
-    if (cache.size >= 10_000) cache.clear();
-    cache.set(version, v);
-  }
-  return v;
-}
+const partsCached = memoizeParse<readonly string[]>(packagistParts);
 
 function compareParts(a: readonly string[], b: readonly string[]): number {
   const n = Math.min(a.length, b.length);

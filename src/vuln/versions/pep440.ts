@@ -17,7 +17,7 @@
  */
 import { VouchError } from "../../core/errors.js";
 import { compareComponents } from "./semver.js";
-import { compareDigits, compareText, isDigits, sign } from "./numeric.js";
+import { compareDigits, compareText, isDigits, sign, memoizeParse } from "./numeric.js";
 import type { VersionScheme } from "./types.js";
 
 const PATTERN = new RegExp(
@@ -137,17 +137,7 @@ function compareLocal(a: readonly string[] | undefined, b: readonly string[] | u
 }
 
 /** Parsed versions, reused (as in maven.ts: parsing is most of a comparison's cost); never mutated; bounded. */
-const parsed = new Map<string, Parsed>();
-
-function parseCached(version: string): Parsed {
-  let v = parsed.get(version);
-  if (v === undefined) {
-    v = parse(version);
-    if (parsed.size >= 10_000) parsed.clear();
-    parsed.set(version, v);
-  }
-  return v;
-}
+const parseCached = memoizeParse<Parsed>(parse);
 
 export const pep440: VersionScheme = {
   name: "pep440",

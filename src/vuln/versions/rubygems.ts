@@ -13,7 +13,7 @@
  * throwing, as osv-scanner does (advisories hold strings like `1beta`, which sorts as `1.beta`). A string with no
  * digit or letter at all reads as "0".
  */
-import { compareDigits } from "./numeric.js";
+import { compareDigits, memoizeParse } from "./numeric.js";
 import type { VersionScheme } from "./types.js";
 
 /** Ruby's `\s`: space, \t, \n, \v, \f, \r. */
@@ -66,17 +66,7 @@ export const rubygems: VersionScheme = {
 const ZERO: Segment = { num: "0" };
 
 /** Segments of versions seen recently (a matcher compares one version with many range events); bounded, never mutated. */
-const cache = new Map<string, readonly Segment[]>();
-
-function segmentsCached(version: string): readonly Segment[] {
-  let v = cache.get(version);
-  if (v === undefined) {
-    v = rubygemsSegments(version);
-    if (cache.size >= 10_000) cache.clear();
-    cache.set(version, v);
-  }
-  return v;
-}
+const segmentsCached = memoizeParse<readonly Segment[]>(rubygemsSegments);
 
 function isNum(s: string): boolean {
   const c = s.charCodeAt(0);
