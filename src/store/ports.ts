@@ -1,3 +1,7 @@
+import type { OsvRecord } from "../vuln/osv/parse.js";
+
+export type { OsvRecord };
+
 /**
  * Storage ports: the interfaces every driver implements, written as MUST / MUST NOT contracts (after
  * transparency-dev/tessera's lifecycle.go). Services hold these interfaces only; `runtime.ts` picks the driver.
@@ -112,5 +116,143 @@ export interface LogStore {
   tryAcquireSequencer(): Promise<SequencerLease | undefined>;
   /** Present when several processes can share this store (SQLite, PostgreSQL); the filesystem driver has one process. */
   readonly queue?: SubmissionQueue;
+  close(): Promise<void>;
+}
+
+/**
+ * One package an advisory lookup asks about: the OSV ecosystem NAME without its suffix ("Debian", not "Debian:12";
+ * "Maven", not "Maven:https://…") and the package name normalised as src/vuln/osv/ecosystems.ts normalises it (what
+ * `OsvPackage.normalizedName` holds). Release and repository suffixes are the matcher's business: a lookup returns
+ * the records for every release, and the matcher keeps the affected entries of the component's release.
+ */
+export interface AdvisoryPackageKey {
+  ecosystem: string;
+  name: string;
+}
+
+/** One row of FIRST's EPSS CSV (https://www.first.org/epss/data_stats): probabilities in [0, 1]. */
+export interface EpssScore {
+  cve: string;
+  epss: number;
+  percentile: number;
+}
+
+/** The EPSS feed as one import replaces it: the CSV's comment line, and its rows (streamed). */
+export interface EpssFeed {
+  modelVersion: string;
+  /** RFC 3339, from the `score_date:` of the CSV's comment line. */
+  scoreDate: string;
+  rows: Iterable<EpssScore> | AsyncIterable<EpssScore>;
+}
+
+/**
+ * One entry of CISA's Known Exploited Vulnerabilities catalog
+ * (https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities_schema.json), fields as CISA names them.
+ */
+export interface KevEntry {
+  cveID: string;
+  vendorProject: string;
+  product: string;
+  vulnerabilityName: string;
+  /** YYYY-MM-DD */
+  dateAdded: string;
+  shortDescription: string;
+  requiredAction: string;
+  /** YYYY-MM-DD */
+  dueDate: string;
+  /** "Known" or "Unknown" */
+  knownRansomwareCampaignUse: string;
+  notes: string;
+  cwes: string[];
+}
+
+export interface KevCatalog {
+  catalogVersion: string;
+  /** RFC 3339 */
+  dateReleased: string;
+  entries: KevEntry[];
+}
+
+/**
+ * What one import writes, all or nothing. `importedAt` is the caller's clock (RFC 3339), recorded per feed present.
+ * `records` is streamed: the driver consumes it inside its transaction, so a source that throws part-way (a corrupt
+ * zip, an unreadable file) rolls the whole import back.
+ */
+export interface AdvisoryImport {
+  importedAt: string;
+  records?: Iterable<OsvRecord> | AsyncIterable<OsvRecord>;
+  epss?: EpssFeed;
+  kev?: KevCatalog;
+}
+
+/** What an import did to the OSV records it was given. */
+export interface AdvisoryImportCounts {
+  /** Ids the store did not hold. */
+  inserted: number;
+  /** Stored records replaced by a copy with a later `modified`. */
+  updated: number;
+  /** Copies whose `modified` equals the stored one's (a re-import). */
+  unchanged: number;
+  /** Copies older than the stored one: ignored. */
+  older: number;
+  /** Rows of the EPSS and KEV feeds written (absent when the import had none). */
+  epssRows?: number;
+  kevEntries?: number;
+}
+
+export interface AdvisoryFeedStatus {
+  /** When the last import that carried this feed committed (the caller's clock, RFC 3339). */
+  importedAt: string;
+  /** EPSS: model_version and score_date; KEV: catalogVersion and dateReleased. */
+  version?: string;
+  date?: string;
+  /** EPSS rows / KEV entries held. */
+  count?: number;
+}
+
+export interface AdvisoryStatus {
+  /** Every record held, withdrawn ones included. */
+  records: number;
+  withdrawn: number;
+  /** Records (not withdrawn) per ecosystem name, sorted by name; a record affecting two ecosystems counts in both. */
+  ecosystems: { ecosystem: string; records: number }[];
+  /** The latest `modified` of any record held (RFC 3339, UTC), undefined when there is none. */
+  newestModified?: string;
+  feeds: { osv?: AdvisoryFeedStatus; epss?: AdvisoryFeedStatus; kev?: AdvisoryFeedStatus };
+}
+
+/**
+ * The advisory database: OSV records indexed by package, with the EPSS and KEV feeds that enrich findings.
+ *
+ * Contract (every driver; checked by store/advisory-store.contract.ts):
+ * - `import` MUST be atomic: when it resolves, every record, EPSS row, KEV entry and feed time it was given is
+ *   stored; when it rejects (the driver fails, or `records` / `epss.rows` throws part-way), the store MUST read as
+ *   before the call, records, feeds and status alike.
+ * - A record MUST replace the stored record of its id only when its `modified` is strictly later (instants compared,
+ *   not strings: `…T00:00:00Z` and `…T01:00:00+01:00` are the same). An equal or older copy MUST NOT change what is
+ *   stored, so re-importing a feed, or importing an old export after a new one, changes nothing. Within one import,
+ *   copies of one id are taken in order by the same rule.
+ * - `epss` and `kev`, when given, MUST replace the stored feed wholesale: a CVE absent from the new feed is gone.
+ *   An import without them MUST leave the stored feed as it was.
+ * - `findByPackages` MUST return, for each key in order, every stored record that is not withdrawn and has an
+ *   affected package of that ecosystem name and normalised name (any release or repository suffix), each record once
+ *   per key, sorted by id. It MUST NOT return withdrawn records. It takes thousands of keys in one call.
+ * - `findById` MUST return the record with that id and every record listing it among its aliases, withdrawn ones
+ *   included (a lookup by id asks about the record, not about a match), sorted by id.
+ * - `aliasGroups` MUST return, for the ids given, the groups of ids joined by the `aliases` of records that are not
+ *   withdrawn (record id ↔ each alias, transitively): every id given is in exactly one group, groups are disjoint,
+ *   each is sorted, groups are sorted by their first id. An id no record names is a group of its own.
+ * - `findEpss` / `findKev` MUST return the stored rows for the CVE ids given (absent ids are simply missing).
+ * - A driver MUST return records exactly as they were imported (deep-equal), and MUST NOT interpret them beyond
+ *   what indexing needs (ecosystem and name of affected packages, aliases, modified, withdrawn).
+ */
+export interface AdvisoryStore {
+  import(batch: AdvisoryImport): Promise<AdvisoryImportCounts>;
+  findByPackages(keys: readonly AdvisoryPackageKey[]): Promise<OsvRecord[][]>;
+  findById(id: string): Promise<OsvRecord[]>;
+  aliasGroups(ids: readonly string[]): Promise<string[][]>;
+  findEpss(cves: readonly string[]): Promise<EpssScore[]>;
+  findKev(cves: readonly string[]): Promise<KevEntry[]>;
+  status(): Promise<AdvisoryStatus>;
   close(): Promise<void>;
 }

@@ -1,0 +1,509 @@
+import { sql, type ColumnType, type Kysely } from "kysely";
+import { Migrator, type Migration } from "kysely/migration";
+import { VouchError } from "../core/errors.js";
+import { storeFailure } from "./log-common.js";
+import type {
+  AdvisoryFeedStatus,
+  AdvisoryImport,
+  AdvisoryImportCounts,
+  AdvisoryPackageKey,
+  AdvisoryStatus,
+  AdvisoryStore,
+  EpssScore,
+  KevCatalog,
+  KevEntry,
+  OsvRecord,
+} from "./ports.js";
+import type { SqlFlavor } from "./schema.js";
+
+/**
+ * The AdvisoryStore over SQL tables, shared by the SQLite and PostgreSQL drivers (as sql-log-store.ts is for the
+ * log): the drivers differ only in how a write transaction excludes other importers. One import is one transaction,
+ * so atomicity (ports.ts) is the database's.
+ *
+ * Tables: `advisory_records` holds each record as imported (the parsed OsvRecord as JSON) with its canonical
+ * `modified` and a withdrawn flag; `advisory_packages` indexes (ecosystem name, normalised package name) → record id
+ * for records that are not withdrawn (so a withdrawn record is never found by package, by construction);
+ * `advisory_aliases` holds record id → alias for every record (lookup by alias; alias groups join it with the
+ * records that are not withdrawn). EPSS, KEV and per-feed import times have a table each.
+ *
+ * The advisory tables keep their own migration list and bookkeeping table (`vouch_advisory_migration`): the advisory
+ * database is a file of its own under SQLite, and shares the log's database under PostgreSQL without touching the
+ * log's migration list (schema.ts), which Kysely would otherwise refuse as changed.
+ */
+
+/** Canonical `modified`: UTC with nine fraction digits, so that string order is instant order (ports.ts). */
+type Canonical = string;
+
+export interface AdvisoryRecordTable {
+  id: string;
+  modified: Canonical;
+  /** 0 or 1 (SQLite has no boolean). */
+  withdrawn: number;
+  record: string;
+}
+
+export interface AdvisoryPackageTable {
+  ecosystem: string;
+  name: string;
+  record_id: string;
+}
+
+export interface AdvisoryAliasTable {
+  record_id: string;
+  alias: string;
+}
+
+export interface AdvisoryEpssTable {
+  cve: string;
+  epss: number;
+  percentile: number;
+}
+
+export interface AdvisoryKevTable {
+  cve: string;
+  entry: string;
+}
+
+export interface AdvisoryFeedTable {
+  feed: "osv" | "epss" | "kev";
+  imported_at: string;
+  version: string | null;
+  date: string | null;
+  count: ColumnType<number | string | null, number | null, number | null>;
+}
+
+export interface AdvisoryDatabase {
+  advisory_records: AdvisoryRecordTable;
+  advisory_packages: AdvisoryPackageTable;
+  advisory_aliases: AdvisoryAliasTable;
+  advisory_epss: AdvisoryEpssTable;
+  advisory_kev: AdvisoryKevTable;
+  advisory_feeds: AdvisoryFeedTable;
+}
+
+interface NamedMigration {
+  readonly name: string;
+  up(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void>;
+}
+
+/** Every advisory migration, in order; never edit a shipped one. */
+const ADVISORY_MIGRATIONS: readonly NamedMigration[] = [{ name: "0001_advisories", up: createAdvisoryTables }];
+
+/** Names of the advisory migrations, for the drivers' tests. */
+export const ADVISORY_MIGRATION_NAMES: readonly string[] = ADVISORY_MIGRATIONS.map((m) => m.name);
+
+export async function migrateAdvisoriesToLatest(db: Kysely<AdvisoryDatabase>, flavor: SqlFlavor): Promise<void> {
+  const migrations: Record<string, Migration> = {};
+  for (const m of ADVISORY_MIGRATIONS) migrations[m.name] = { up: (trx: Kysely<unknown>) => m.up(trx, flavor) };
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: "vouch_advisory_migration",
+    migrationLockTableName: "vouch_advisory_migration_lock",
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error !== undefined) throw error;
+}
+
+async function createAdvisoryTables(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {
+  await db.schema
+    .createTable("advisory_records")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("modified", "text", (c) => c.notNull())
+    .addColumn("withdrawn", "integer", (c) => c.notNull().check(sql`withdrawn in (0, 1)`))
+    .addColumn("record", "text", (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable("advisory_packages")
+    .addColumn("ecosystem", "text", (c) => c.notNull())
+    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("record_id", "text", (c) => c.notNull())
+    .addPrimaryKeyConstraint("advisory_packages_pk", ["ecosystem", "name", "record_id"])
+    .execute();
+  await db.schema.createIndex("advisory_packages_record").on("advisory_packages").column("record_id").execute();
+  await db.schema
+    .createTable("advisory_aliases")
+    .addColumn("record_id", "text", (c) => c.notNull())
+    .addColumn("alias", "text", (c) => c.notNull())
+    .addPrimaryKeyConstraint("advisory_aliases_pk", ["record_id", "alias"])
+    .execute();
+  await db.schema.createIndex("advisory_aliases_alias").on("advisory_aliases").column("alias").execute();
+  // "double precision" has REAL affinity in SQLite and is float8 in PostgreSQL.
+  await db.schema
+    .createTable("advisory_epss")
+    .addColumn("cve", "text", (c) => c.primaryKey())
+    .addColumn("epss", "double precision", (c) => c.notNull())
+    .addColumn("percentile", "double precision", (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable("advisory_kev")
+    .addColumn("cve", "text", (c) => c.primaryKey())
+    .addColumn("entry", "text", (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable("advisory_feeds")
+    .addColumn("feed", "text", (c) => c.primaryKey().check(sql`feed in ('osv', 'epss', 'kev')`))
+    .addColumn("imported_at", "text", (c) => c.notNull())
+    .addColumn("version", "text")
+    .addColumn("date", "text")
+    .addColumn("count", flavor === "postgres" ? "bigint" : "integer")
+    .execute();
+}
+
+export interface AdvisorySqlParts {
+  db: Kysely<AdvisoryDatabase>;
+  /**
+   * Runs `work` in one transaction that excludes every other importer from its first read to its commit (SQLite:
+   * BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock), so that the "later `modified` wins" decision is
+   * taken against rows no one else changes before we commit.
+   */
+  importTransaction<T>(work: (trx: Kysely<AdvisoryDatabase>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Records read and written per round inside an import (bounded memory; 4 parameters a row). */
+const RECORDS_PER_ROUND = 500;
+/** Rows per multi-row INSERT: at most 3,000 parameters, under SQLite's 32,766 and PostgreSQL's 65,535. */
+const ROWS_PER_INSERT = 1000;
+/** Keys or ids per IN list. */
+const KEYS_PER_QUERY = 500;
+
+export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
+  const { db } = parts;
+  let closing: Promise<void> | undefined;
+
+  const guard = async <T>(doing: string, work: () => Promise<T>): Promise<T> => {
+    if (closing !== undefined) throw new VouchError("STORE_UNAVAILABLE", `cannot ${doing}: the advisory store is closed`);
+    try {
+      return await work();
+    } catch (err) {
+      throw storeFailure(err, `cannot ${doing}`);
+    }
+  };
+
+  async function importBatch(batch: AdvisoryImport): Promise<AdvisoryImportCounts> {
+    canonicalTimestamp(batch.importedAt, "importedAt");
+    const importedAt = batch.importedAt;
+    return guard("import advisories", () =>
+      parts.importTransaction(async (trx) => {
+        const counts: AdvisoryImportCounts = { inserted: 0, updated: 0, unchanged: 0, older: 0 };
+        if (batch.records !== undefined) {
+          let round: OsvRecord[] = [];
+          for await (const record of batch.records) {
+            round.push(record);
+            if (round.length >= RECORDS_PER_ROUND) {
+              await writeRecords(trx, round, counts);
+              round = [];
+            }
+          }
+          if (round.length > 0) await writeRecords(trx, round, counts);
+          await writeFeed(trx, { feed: "osv", imported_at: importedAt, version: null, date: null, count: null });
+        }
+        if (batch.epss !== undefined) counts.epssRows = await replaceEpss(trx, batch.epss, importedAt);
+        if (batch.kev !== undefined) counts.kevEntries = await replaceKev(trx, batch.kev, importedAt);
+        return counts;
+      }),
+    );
+  }
+
+  async function findByPackages(keys: readonly AdvisoryPackageKey[]): Promise<OsvRecord[][]> {
+    return guard("look up advisories by package", async () => {
+      const idsByKey = new Map<string, Set<string>>();
+      const unique = new Map<string, AdvisoryPackageKey>();
+      for (const k of keys) unique.set(packageKey(k), k);
+      const records = new Map<string, OsvRecord>();
+      for (const part of chunks([...unique.values()], KEYS_PER_QUERY)) {
+        const rows = await db
+          .selectFrom("advisory_packages as p")
+          .innerJoin("advisory_records as r", "r.id", "p.record_id")
+          .select(["p.ecosystem", "p.name", "p.record_id", "r.record"])
+          .where((eb) => eb(eb.refTuple("p.ecosystem", "p.name"), "in", part.map((k) => eb.tuple(k.ecosystem, k.name))))
+          .where("r.withdrawn", "=", 0)
+          .execute();
+        for (const row of rows) {
+          const key = packageKey(row);
+          let ids = idsByKey.get(key);
+          if (ids === undefined) idsByKey.set(key, (ids = new Set()));
+          ids.add(row.record_id);
+          if (!records.has(row.record_id)) records.set(row.record_id, parseStored(row.record_id, row.record));
+        }
+      }
+      return keys.map((k) => [...(idsByKey.get(packageKey(k)) ?? [])].sort(byCodeUnits).map((id) => records.get(id)!));
+    });
+  }
+
+  async function findById(id: string): Promise<OsvRecord[]> {
+    return guard("look up an advisory", async () => {
+      const rows = await db
+        .selectFrom("advisory_records")
+        .select(["id", "record"])
+        .where((eb) => eb.or([eb("id", "=", id), eb("id", "in", eb.selectFrom("advisory_aliases").select("record_id").where("alias", "=", id))]))
+        .execute();
+      return rows.sort((a, b) => byCodeUnits(a.id, b.id)).map((r) => parseStored(r.id, r.record));
+    });
+  }
+
+  async function aliasGroups(ids: readonly string[]): Promise<string[][]> {
+    return guard("group advisory aliases", async () => {
+      const parent = new Map<string, string>();
+      const find = (x: string): string => {
+        let root = x;
+        while (parent.get(root) !== root) root = parent.get(root)!;
+        for (let y = x; y !== root; ) {
+          const next = parent.get(y)!;
+          parent.set(y, root);
+          y = next;
+        }
+        return root;
+      };
+      const add = (x: string) => {
+        if (!parent.has(x)) parent.set(x, x);
+      };
+      const union = (a: string, b: string) => {
+        const ra = find(a);
+        const rb = find(b);
+        if (ra !== rb) parent.set(ra, rb);
+      };
+      for (const id of ids) add(id);
+      // Breadth-first over alias edges: each round asks about the ids first met in the round before.
+      let frontier = [...new Set(ids)];
+      while (frontier.length > 0) {
+        const met: string[] = [];
+        for (const part of chunks(frontier, KEYS_PER_QUERY)) {
+          const rows = await db
+            .selectFrom("advisory_aliases as a")
+            .innerJoin("advisory_records as r", "r.id", "a.record_id")
+            .select(["a.record_id", "a.alias"])
+            .where("r.withdrawn", "=", 0)
+            .where((eb) => eb.or([eb("a.record_id", "in", part), eb("a.alias", "in", part)]))
+            .execute();
+          for (const { record_id, alias } of rows) {
+            for (const x of [record_id, alias]) {
+              if (!parent.has(x)) {
+                add(x);
+                met.push(x);
+              }
+            }
+            union(record_id, alias);
+          }
+        }
+        frontier = met;
+      }
+      const groups = new Map<string, string[]>();
+      for (const x of parent.keys()) {
+        const root = find(x);
+        let group = groups.get(root);
+        if (group === undefined) groups.set(root, (group = []));
+        group.push(x);
+      }
+      const asked = new Set(ids.map(find));
+      return [...groups.entries()]
+        .filter(([root]) => asked.has(root))
+        .map(([, group]) => group.sort(byCodeUnits))
+        .sort((a, b) => byCodeUnits(a[0]!, b[0]!));
+    });
+  }
+
+  async function findEpss(cves: readonly string[]): Promise<EpssScore[]> {
+    return guard("look up EPSS scores", async () => {
+      const out: EpssScore[] = [];
+      for (const part of chunks([...new Set(cves)], KEYS_PER_QUERY)) {
+        const rows = await db.selectFrom("advisory_epss").select(["cve", "epss", "percentile"]).where("cve", "in", part).execute();
+        for (const r of rows) out.push({ cve: r.cve, epss: Number(r.epss), percentile: Number(r.percentile) });
+      }
+      return out.sort((a, b) => byCodeUnits(a.cve, b.cve));
+    });
+  }
+
+  async function findKev(cves: readonly string[]): Promise<KevEntry[]> {
+    return guard("look up KEV entries", async () => {
+      const out: KevEntry[] = [];
+      for (const part of chunks([...new Set(cves)], KEYS_PER_QUERY)) {
+        const rows = await db.selectFrom("advisory_kev").select(["cve", "entry"]).where("cve", "in", part).execute();
+        for (const r of rows) out.push(JSON.parse(r.entry) as KevEntry);
+      }
+      return out.sort((a, b) => byCodeUnits(a.cveID, b.cveID));
+    });
+  }
+
+  async function status(): Promise<AdvisoryStatus> {
+    return guard("read the advisory database status", async () => {
+      const totals = await db
+        .selectFrom("advisory_records")
+        .select((eb) => [eb.fn.countAll().as("records"), eb.fn.sum<number | string | null>("withdrawn").as("withdrawn"), eb.fn.max("modified").as("newest")])
+        .executeTakeFirstOrThrow();
+      const perEcosystem = await db
+        .selectFrom("advisory_packages")
+        .select((eb) => ["ecosystem", eb.fn.count("record_id").distinct().as("records")])
+        .groupBy("ecosystem")
+        .execute();
+      const feeds = await db.selectFrom("advisory_feeds").selectAll().execute();
+      const result: AdvisoryStatus = {
+        records: Number(totals.records),
+        withdrawn: Number(totals.withdrawn ?? 0),
+        ecosystems: perEcosystem.map((r) => ({ ecosystem: r.ecosystem, records: Number(r.records) })).sort((a, b) => byCodeUnits(a.ecosystem, b.ecosystem)),
+        feeds: {},
+      };
+      if (totals.newest !== null && totals.newest !== undefined) result.newestModified = String(totals.newest);
+      for (const f of feeds) {
+        const s: AdvisoryFeedStatus = { importedAt: f.imported_at };
+        if (f.version !== null) s.version = f.version;
+        if (f.date !== null) s.date = f.date;
+        if (f.count !== null) s.count = Number(f.count);
+        result.feeds[f.feed] = s;
+      }
+      return result;
+    });
+  }
+
+  return {
+    import: importBatch,
+    findByPackages,
+    findById,
+    aliasGroups,
+    findEpss,
+    findKev,
+    status,
+    close: () => (closing ??= parts.close()),
+  };
+}
+
+/** One round of records: decide each copy against what is stored (or written earlier in this import), then write. */
+async function writeRecords(trx: Kysely<AdvisoryDatabase>, round: OsvRecord[], counts: AdvisoryImportCounts): Promise<void> {
+  const ids = [...new Set(round.map((r) => r.id))];
+  const current = new Map<string, Canonical>();
+  const stored = await trx.selectFrom("advisory_records").select(["id", "modified"]).where("id", "in", ids).execute();
+  for (const row of stored) current.set(row.id, row.modified);
+  const winners = new Map<string, { record: OsvRecord; modified: Canonical }>();
+  for (const record of round) {
+    const modified = canonicalTimestamp(record.modified, `record ${record.id}: modified`);
+    const before = current.get(record.id);
+    if (before === undefined) counts.inserted++;
+    else if (modified > before) counts.updated++;
+    else {
+      if (modified === before) counts.unchanged++;
+      else counts.older++;
+      continue;
+    }
+    current.set(record.id, modified);
+    winners.set(record.id, { record, modified });
+  }
+  if (winners.size === 0) return;
+  const written = [...winners.keys()];
+  await trx.deleteFrom("advisory_packages").where("record_id", "in", written).execute();
+  await trx.deleteFrom("advisory_aliases").where("record_id", "in", written).execute();
+  const records = [...winners.values()];
+  for (const part of chunks(records, ROWS_PER_INSERT / 2)) {
+    await trx
+      .insertInto("advisory_records")
+      .values(part.map(({ record, modified }) => ({ id: record.id, modified, withdrawn: record.withdrawn === undefined ? 0 : 1, record: JSON.stringify(record) })))
+      .onConflict((oc) =>
+        oc.column("id").doUpdateSet((eb) => ({ modified: eb.ref("excluded.modified"), withdrawn: eb.ref("excluded.withdrawn"), record: eb.ref("excluded.record") })),
+      )
+      .execute();
+  }
+  const packages = new Map<string, AdvisoryPackageTable>();
+  const aliases = new Map<string, AdvisoryAliasTable>();
+  for (const { record } of records) {
+    for (const alias of record.aliases) aliases.set(`${record.id}\u0000${alias}`, { record_id: record.id, alias });
+    // A withdrawn record is never found by package (ports.ts): it simply has no index rows.
+    if (record.withdrawn !== undefined) continue;
+    for (const a of record.affected) {
+      if (a.package === undefined) continue;
+      const row = { ecosystem: a.package.parsedEcosystem.ecosystem, name: a.package.normalizedName, record_id: record.id };
+      packages.set(`${packageKey(row)}\u0000${record.id}`, row);
+    }
+  }
+  for (const part of chunks([...packages.values()], ROWS_PER_INSERT)) await trx.insertInto("advisory_packages").values(part).execute();
+  for (const part of chunks([...aliases.values()], ROWS_PER_INSERT)) await trx.insertInto("advisory_aliases").values(part).execute();
+}
+
+async function replaceEpss(trx: Kysely<AdvisoryDatabase>, feed: { modelVersion: string; scoreDate: string; rows: Iterable<EpssScore> | AsyncIterable<EpssScore> }, importedAt: string): Promise<number> {
+  await trx.deleteFrom("advisory_epss").execute();
+  let count = 0;
+  let part: EpssScore[] = [];
+  const flush = async () => {
+    if (part.length === 0) return;
+    await trx.insertInto("advisory_epss").values(part.map((r) => ({ cve: r.cve, epss: r.epss, percentile: r.percentile }))).execute();
+    part = [];
+  };
+  for await (const row of feed.rows) {
+    part.push(row);
+    count++;
+    if (part.length >= ROWS_PER_INSERT) await flush();
+  }
+  await flush();
+  await writeFeed(trx, { feed: "epss", imported_at: importedAt, version: feed.modelVersion, date: feed.scoreDate, count });
+  return count;
+}
+
+async function replaceKev(trx: Kysely<AdvisoryDatabase>, catalog: KevCatalog, importedAt: string): Promise<number> {
+  await trx.deleteFrom("advisory_kev").execute();
+  for (const part of chunks(catalog.entries, ROWS_PER_INSERT)) {
+    await trx
+      .insertInto("advisory_kev")
+      .values(part.map((e) => ({ cve: e.cveID, entry: JSON.stringify(e) })))
+      .execute();
+  }
+  await writeFeed(trx, { feed: "kev", imported_at: importedAt, version: catalog.catalogVersion, date: catalog.dateReleased, count: catalog.entries.length });
+  return catalog.entries.length;
+}
+
+async function writeFeed(trx: Kysely<AdvisoryDatabase>, row: { feed: AdvisoryFeedTable["feed"]; imported_at: string; version: string | null; date: string | null; count: number | null }): Promise<void> {
+  await trx
+    .insertInto("advisory_feeds")
+    .values(row)
+    .onConflict((oc) =>
+      oc.column("feed").doUpdateSet((eb) => ({
+        imported_at: eb.ref("excluded.imported_at"),
+        version: eb.ref("excluded.version"),
+        date: eb.ref("excluded.date"),
+        count: eb.ref("excluded.count"),
+      })),
+    )
+    .execute();
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * An RFC 3339 timestamp as UTC with nine fraction digits ("2021-12-10T00:40:56.000000000Z"), so that comparing the
+ * strings compares the instants: osv.dev writes up to nine fraction digits, other feeds none or an offset.
+ */
+export function canonicalTimestamp(text: string, what: string): Canonical {
+  const m = RFC3339.exec(text);
+  if (m === null) throw new VouchError("INPUT_MALFORMED", `${what} is not an RFC 3339 timestamp: ${JSON.stringify(text.slice(0, 40))}`);
+  const [, y, mo, d, h, mi, s, frac = "", , sign, oh, om] = m;
+  if (frac.length > 9 && /[1-9]/.test(frac.slice(9))) {
+    throw new VouchError("INPUT_MALFORMED", `${what} has more precision than nanoseconds: ${JSON.stringify(text.slice(0, 40))}`);
+  }
+  const offsetMinutes = sign === undefined ? 0 : (sign === "-" ? -1 : 1) * (Number(oh) * 60 + Number(om));
+  // A leap second (:60) reads as the first second of the next minute, as Date.UTC rolls it over.
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) - offsetMinutes * 60_000;
+  if (!Number.isFinite(ms)) throw new VouchError("INPUT_MALFORMED", `${what} is out of range: ${JSON.stringify(text.slice(0, 40))}`);
+  const whole = new Date(ms).toISOString().slice(0, 19);
+  return `${whole}.${frac.slice(0, 9).padEnd(9, "0")}Z`;
+}
+
+function parseStored(id: string, text: string): OsvRecord {
+  try {
+    return JSON.parse(text) as OsvRecord;
+  } catch (err) {
+    throw new VouchError("STORE_CORRUPT", `the stored advisory ${id} is not JSON`, { cause: err });
+  }
+}
+
+function packageKey(k: { ecosystem: string; name: string }): string {
+  return `${k.ecosystem}\u0000${k.name}`;
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
