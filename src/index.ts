@@ -21,3 +21,4 @@ export * from "./public/ca.js";
 export * from "./public/conformance.js";
 export * from "./public/image.js";
 export * from "./public/image-verify.js";
+export * from "./public/db.js";

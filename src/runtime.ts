@@ -6,7 +6,7 @@ import type { ValidateFunction } from "ajv";
 import envPaths from "env-paths";
 import type * as YamlModule from "yaml";
 import { VouchError } from "./core/errors.js";
-import type { LogStore } from "./store/ports.js";
+import type { AdvisoryStore, LogStore } from "./store/ports.js";
 import { ISSUERS_SCHEMA, type IssuerConfig } from "./ca/identity/config.js";
 
 // yaml and ajv are ~135 modules, loaded only when there is a config file to read: every CLI verb imports this
@@ -140,6 +140,26 @@ export function logDir(dataDir: string): string {
  */
 export async function openLogStore(config: VouchConfig, dataDir: string, env: Env = process.env): Promise<{ store: LogStore; description: string }> {
   return openTreeStore(config, env, { dir: logDir(dataDir), sqliteFile: "log.sqlite" });
+}
+
+/** The advisory database's SQLite file inside the data directory. */
+export function advisoryDbFile(dataDir: string): string {
+  return join(dataDir, "advisories.sqlite");
+}
+
+/**
+ * Opens the advisory database (`vouch db`, `vouch scan`): PostgreSQL when DATABASE_URL is set (its `advisory_*`
+ * tables beside the log's), else SQLite in the data directory. Drivers are imported on demand, as for the log.
+ */
+export async function openAdvisoryStore(_config: VouchConfig, dataDir: string, env: Env = process.env): Promise<{ store: AdvisoryStore; description: string }> {
+  const url = env.DATABASE_URL;
+  if (url) {
+    const { openPostgresAdvisoryStore } = await import("./store/postgres/advisory-store.js");
+    return { store: await openPostgresAdvisoryStore(url), description: `PostgreSQL (${redactUrl(url)})` };
+  }
+  const file = advisoryDbFile(dataDir);
+  const { openSqliteAdvisoryStore } = await import("./store/sqlite/advisory-store.js");
+  return { store: await openSqliteAdvisoryStore(file), description: `SQLite (${file})` };
 }
 
 /** Where one tree lives: its directory in the data dir, its SQLite file there, its PostgreSQL schema. */

@@ -15,6 +15,7 @@ import { registerMonitor } from "./commands/monitor.js";
 import { registerTrust } from "./commands/trust.js";
 import { registerCa } from "./commands/ca.js";
 import { registerDownload, registerSbomAttach, registerTree } from "./commands/image.js";
+import { registerDb } from "./commands/db.js";
 import { err } from "./io.js";
 import type { GlobalOptions } from "./options.js";
 
@@ -67,6 +68,7 @@ export function buildCli(): Command {
   registerMonitor(log, globals);
   registerTrust(program, globals);
   registerCa(program, globals);
+  registerDb(program, globals);
   return program;
 }
 
