@@ -5,14 +5,12 @@
  * (src/vuln/report). Plain data: JSON-serialisable, no methods, no clock.
  */
 
-/**
- * The qualitative rating of CVSS v3.1 section 5 and v4.0 section 6.
- * Kept structurally identical to src/vuln/severity's SeverityBucket (that module is the one place that scores).
- */
-export type SeverityBucket = "none" | "low" | "medium" | "high" | "critical";
+import { SEVERITY_BUCKETS, worstSeverity, type OsvSeverityEntry, type ScoredSeverity, type SeverityBucket } from "./severity/index.js";
 
-/** Buckets from least to most severe, for ranking and for --fail-on. */
-export const SEVERITY_ORDER: readonly SeverityBucket[] = ["none", "low", "medium", "high", "critical"];
+export type { SeverityBucket };
+
+/** Buckets from least to most severe, for ranking and for --fail-on (src/vuln/severity's order). */
+export const SEVERITY_ORDER: readonly SeverityBucket[] = SEVERITY_BUCKETS;
 
 /** The rank of a bucket (none 0 … critical 4); -1 for an unknown severity, which never trips a gate. */
 export function severityRank(bucket: SeverityBucket | undefined): number {
@@ -20,8 +18,8 @@ export function severityRank(bucket: SeverityBucket | undefined): number {
 }
 
 /**
- * One scored severity: a CVSS vector scored by vouch (src/vuln/severity's ScoredSeverity has this shape), or, for
- * an advisory without a vector, the bucket its source states (`vector` and `version` absent).
+ * One scored severity: a CVSS vector scored by vouch (src/vuln/severity's ScoredSeverity is one), or, for an
+ * advisory without a vector, the bucket its source states (`vector` and `version` absent).
  */
 export interface FindingSeverity {
   /** "CVSS_V3" | "CVSS_V4" for a scored vector; the source's own label otherwise ("Ubuntu", "GHSA"). */
@@ -30,6 +28,24 @@ export interface FindingSeverity {
   readonly version?: "3.0" | "3.1" | "4.0";
   readonly score?: number;
   readonly bucket: SeverityBucket;
+}
+
+/**
+ * The severity fields of a finding from an advisory's OSV `severity[]` entries: every CVSS vector scored by
+ * src/vuln/severity (numbers in the record are never trusted), the worst one first-class. Entries vouch cannot
+ * score (CVSS_V2, Ubuntu's labels, malformed vectors) are left out; with none left the severity is unknown.
+ *
+ * @example
+ * severitiesFromOsv(record.severity) // { severity: { type: "CVSS_V3", score: 10, bucket: "critical", … }, severities: [ … ] }
+ */
+export function severitiesFromOsv(entries: readonly OsvSeverityEntry[]): { severity?: FindingSeverity; severities: FindingSeverity[] } {
+  const { worst, scored } = worstSeverity(entries);
+  const severities: FindingSeverity[] = scored.map(fromScored);
+  return worst === undefined ? { severities } : { severity: fromScored(worst), severities };
+}
+
+function fromScored(s: ScoredSeverity): FindingSeverity {
+  return { type: s.type, vector: s.vector, version: s.version, score: s.score, bucket: s.bucket };
 }
 
 export interface Epss {
