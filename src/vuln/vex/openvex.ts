@@ -60,7 +60,10 @@ export function parseOpenVex(value: unknown): VexDocument {
   const raw = r.array(value, "statements", "", true)!;
   if (raw.length === 0) r.fail("statements", "must not be empty");
   const statements = raw.map((s, i) => statement(r, s, `statements[${i}]`, id, timestamp));
-  return { format: "openvex", id, statements, notes: [] };
+  // The schema lets a statement leave its products to an encapsulating document (an in-toto attestation's
+  // subject); read on its own, such a statement covers nothing, and says so rather than guessing a product.
+  const notes = statements.flatMap((s, i) => (s.products.length === 0 ? [`statements[${i}] names no products: it applies to nothing`] : []));
+  return { format: "openvex", id, statements, notes };
 }
 
 function statement(r: FieldReader, value: unknown, path: string, document: string, docTimestamp: string): VexStatement {

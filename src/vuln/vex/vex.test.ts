@@ -79,6 +79,21 @@ describe("OpenVEX parsing", () => {
     expect(e.message).toContain(field);
   });
 
+  it("notes a statement without products (it covers nothing)", () => {
+    const doc = parseOpenVexJson(
+      JSON.stringify({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://example.com/vex",
+        author: "t",
+        timestamp: "2024-01-01T00:00:00Z",
+        version: 1,
+        statements: [{ vulnerability: { name: "CVE-1" }, status: "fixed" }],
+      }),
+    );
+    expect(doc.notes).toEqual(["statements[0] names no products: it applies to nothing"]);
+    expect(applyVex([finding("CVE-1", "pkg:npm/a@1", "1")], [doc], { products: ["pkg:npm/a@1"] })[0]!.vex).toBeUndefined();
+  });
+
   it("refuses a document that is not v0.2.0 as unsupported", () => {
     const e = errorOf(() => parseOpenVexJson(JSON.stringify({ "@context": "https://openvex.dev/ns/v0.0.1", statements: [] })));
     expect(e.code).toBe("INPUT_UNSUPPORTED_FORMAT");
@@ -120,6 +135,26 @@ describe("CycloneDX VEX parsing", () => {
     const doc = parseCycloneDxVexJson(read("cyclonedx/grype-cdx-demo1.json"));
     expect(doc.id).toBe("urn:uuid:123e4567-e89b-12d3-a456-426614174000");
     expect(doc.statements[0]!.products).toEqual([{ ids: ["pkg:generic/sample-app@1.0.0"], subcomponents: [] }]);
+  });
+
+  it("applies affects.versions to the listed versions only; a range is noted, not guessed", () => {
+    const doc = parseCycloneDxVexJson(
+      JSON.stringify({
+        bomFormat: "CycloneDX",
+        specVersion: "1.6",
+        version: 1,
+        vulnerabilities: [
+          {
+            id: "CVE-1",
+            analysis: { state: "not_affected", justification: "code_not_present" },
+            affects: [{ ref: "pkg:npm/a", versions: [{ version: "1.0.0", status: "unaffected" }, { range: "vers:npm/>=2.0.0", status: "unaffected" }] }],
+          },
+        ],
+      }),
+    );
+    expect(doc.notes).toEqual(["vulnerabilities[0].affects[0].versions[1]: version range vers:npm/>=2.0.0 not evaluated (the statement applies only to listed versions)"]);
+    expect(applyVex([finding("CVE-1", "pkg:npm/a@1.0.0", "1.0.0")], [doc])[0]!.vex?.status).toBe("not_affected");
+    expect(applyVex([finding("CVE-1", "pkg:npm/a@2.1.0", "2.1.0")], [doc])[0]!.vex).toBeUndefined();
   });
 
   it("refuses a corrupt document naming the field", () => {
