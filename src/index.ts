@@ -22,3 +22,4 @@ export * from "./public/conformance.js";
 export * from "./public/image.js";
 export * from "./public/image-verify.js";
 export * from "./public/db.js";
+export * from "./public/scan.js";

@@ -16,6 +16,7 @@ import { registerTrust } from "./commands/trust.js";
 import { registerCa } from "./commands/ca.js";
 import { registerDownload, registerSbomAttach, registerTree } from "./commands/image.js";
 import { registerDb } from "./commands/db.js";
+import { registerScan } from "./commands/scan.js";
 import { err } from "./io.js";
 import type { GlobalOptions } from "./options.js";
 
@@ -69,6 +70,7 @@ export function buildCli(): Command {
   registerTrust(program, globals);
   registerCa(program, globals);
   registerDb(program, globals);
+  registerScan(program, globals);
   return program;
 }
 
