@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { posix } from "node:path";
 import { VouchError } from "../core/errors.js";
 import { readSbom } from "../sbom/read/index.js";
@@ -54,8 +54,9 @@ export type ReadScanTargetOptions = GenerateImageSbomOptions;
  * const target = await readScanTarget("sbom.cdx.json");
  */
 export async function readScanTarget(target: string, options: ReadScanTargetOptions = {}): Promise<ScanTarget> {
-  if (isImageReference(target)) {
-    const generated = await generateImageSbom(target, options);
+  const image = isImageReference(target) ? target : !existsSync(target) && namesRegistry(target) ? `registry:${target}` : undefined;
+  if (image !== undefined) {
+    const generated = await generateImageSbom(image, options);
     const warnings = generated.warnings.map((w) => `${w.file}${w.line !== undefined ? `:${w.line}` : ""}: ${w.message}`);
     return { kind: "image", name: target, sbom: generated.sbom, components: generated.sbom.components.map((c) => fromModel(c)), warnings, warningCount: warnings.length };
   }
@@ -82,6 +83,16 @@ export async function readScanTarget(target: string, options: ReadScanTargetOpti
   });
   const warnings = read.warnings.map((w) => `${target}${w.line !== undefined ? `:${w.line}` : ""}: ${w.path}: ${w.message}`);
   return { kind: "sbom", name: target, sbom: read.sbom, components, warnings, warningCount: read.warningCount };
+}
+
+/**
+ * A reference that names its registry (`localhost:5000/app:1`, `ghcr.io/org/app@sha256:…`) and is no path on disk.
+ * A bare name such as `app` stays a file name (it would otherwise quietly mean docker.io/library/app: write
+ * `registry:app` for that), as the image verbs read their arguments.
+ */
+function namesRegistry(ref: string): boolean {
+  const first = ref.split("/")[0] ?? "";
+  return ref.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") && !first.startsWith(".") && !/^[a-z][a-z0-9+-]*:$/i.test(first);
 }
 
 /** "group:artifact" for Maven, "@scope/name" for npm, the module path for Go: the name as its ecosystem writes it. */

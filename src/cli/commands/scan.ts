@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { loadConfig, openAdvisoryStore, resolveDataDir } from "../../runtime.js";
 import { err, out } from "../io.js";
 import { collect, type GlobalOptions } from "../options.js";
-import { isImageArgument } from "./image-options.js";
 
 interface ScanFlags {
   output: string;
@@ -43,8 +42,7 @@ export function registerScan(program: Command, globals: () => GlobalOptions): vo
       const format = parseScanOutputFormat(opts.output);
       const failOn = opts.failOn === undefined ? undefined : parseFailOn(opts.failOn);
       const config = loadConfig(globals().config);
-      const ref = isImageArgument(target) && !target.startsWith("registry:") ? `registry:${target}` : target;
-      const read = await readScanTarget(ref, {
+      const read = await readScanTarget(target, {
         exclude: [...(config.sbom?.exclude ?? []), ...opts.exclude],
         ...(config.sbom?.maxFileBytes !== undefined ? { maxFileBytes: config.sbom.maxFileBytes } : {}),
         ...(opts.platform !== undefined ? { platform: opts.platform } : {}),
