@@ -187,7 +187,7 @@ export async function scan(store: AdvisoryStore, target: ScanTarget, options: Sc
     ...(options.onlyFixed ? { onlyFixed: true } : {}),
   });
   const notes = [...plan.notes, ...vex.flatMap((d) => d.notes.map((n) => `VEX ${d.id}: ${n}`))];
-  return { target: { kind: target.kind, name: target.name }, subject, plan, findings, gate, counts: scanCounts(plan, gate.reported), notes };
+  return { target: { kind: target.kind, name: target.name }, subject, plan, findings, gate, counts: scanCounts(plan, gate.reported.filter((f) => !isSuppressed(f))), notes };
 }
 
 export interface RenderScanOptions {

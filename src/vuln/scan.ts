@@ -407,7 +407,7 @@ export interface ScanCounts {
   readonly components: number;
   /** Components mapped to an OSV package and looked up. */
   readonly matched: number;
-  /** Components with at least one finding reported. */
+  /** Components with at least one of the findings given (the caller leaves out what VEX suppressed). */
   readonly vulnerable: number;
   /** Components that could not be looked up, counted per reason (most first). */
   readonly unmatched: readonly { readonly reason: string; readonly count: number }[];
