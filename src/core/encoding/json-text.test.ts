@@ -28,6 +28,12 @@ describe("parseJsonText", () => {
     expect(malformed("").location.line).toBe(1);
   });
 
+  it("keeps the message on one line when V8 quotes text with newlines in it", () => {
+    const error = malformed("this is not JSON\nat all\n");
+    expect(error.message).not.toContain("\n");
+    expect(error.location.line).toBe(1);
+  });
+
   it("counts the byte order mark when it computes the line", () => {
     expect(malformed('\uFEFF{\n"a": 1 2}').location.line).toBe(2);
   });

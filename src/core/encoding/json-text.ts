@@ -30,7 +30,8 @@ export function parseJsonText(text: string, file?: string): unknown {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const offset = errorOffset(reason, body) + (body === text ? 0 : 1);
-    throw new VouchError("INPUT_MALFORMED", `not valid JSON: ${reason}`, {
+    // V8 quotes the text around the error, newlines and all: an error is one line on stderr.
+    throw new VouchError("INPUT_MALFORMED", `not valid JSON: ${reason.replace(/\s+/g, " ")}`, {
       file,
       line: lineOfOffset(text, offset),
       cause: error,
