@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSqliteAdvisoryStore } from "../store/sqlite/advisory-store.js";
 import type { AdvisoryStore } from "../store/ports.js";
 import { parseOsvJson, parseOsvRecord } from "../vuln/osv/parse.js";
-import { readScanTarget, renderScan, scan } from "./scan.js";
+import { readScanTarget, renderScan, scan, scanMany } from "./scan.js";
 
 const RECORDS = join(import.meta.dirname, "..", "vuln", "osv", "fixtures", "records");
 const work = mkdtempSync(join(tmpdir(), "vouch-api-scan-"));
@@ -43,6 +43,27 @@ describe("scan (the library, over the SQLite advisory store)", () => {
       ["2.14.1", "GHSA-jfh8-c2jp-5v3q", ["CVE-2021-44228"]],
       ["2.3.0", "GHSA-jfh8-c2jp-5v3q", ["CVE-2021-44228"]],
     ]);
+  });
+
+  it("scans many SBOMs with one lookup of their packages' union, each result as scan gives it", async () => {
+    const targets = await Promise.all(
+      ["2.14.1", "2.12.2", "2.3.0"].map((v) =>
+        readScanTarget(
+          write(`many-${v}.cdx.json`, {
+            bomFormat: "CycloneDX",
+            specVersion: "1.5",
+            version: 1,
+            components: [{ type: "library", "bom-ref": v, group: "org.apache.logging.log4j", name: "log4j-core", version: v, purl: `pkg:maven/org.apache.logging.log4j/log4j-core@${v}` }],
+          }),
+        ),
+      ),
+    );
+    let lookups = 0;
+    const counting: AdvisoryStore = { ...store, findByPackages: (keys) => (lookups++, store.findByPackages(keys)) } as AdvisoryStore;
+    const many = await scanMany(counting, targets);
+    expect(lookups).toBe(1);
+    expect(many.map((r) => r.findings.map((f) => f.vulnerability.id))).toEqual([["GHSA-jfh8-c2jp-5v3q"], [], ["GHSA-jfh8-c2jp-5v3q"]]);
+    for (const [i, target] of targets.entries()) expect(many[i]!.findings).toEqual((await scan(store, target)).findings);
   });
 
   it("reads SPDX 2.3 JSON, with purls from externalRefs", async () => {

@@ -4,7 +4,7 @@ import { posix } from "node:path";
 import { VouchError } from "../core/errors.js";
 import { readSbom } from "../sbom/read/index.js";
 import type { Component, Sbom } from "../sbom/model/types.js";
-import type { AdvisoryStore, EpssScore, KevEntry } from "../store/ports.js";
+import type { AdvisoryPackageKey, AdvisoryStore, EpssScore, KevEntry } from "../store/ports.js";
 import { SEVERITY_ORDER, isSuppressed, type Finding, type SeverityBucket } from "../vuln/findings.js";
 import { evaluateGate, type GateResult } from "../vuln/gate.js";
 import { renderTable, toCycloneDxVex, toJsonReport, toSarif } from "../vuln/report/index.js";
@@ -149,6 +149,15 @@ export interface ScanResult {
  * if (result.gate.failed) process.exitCode = 1;
  */
 export async function scan(store: AdvisoryStore, target: ScanTarget, options: ScanOptions = {}): Promise<ScanResult> {
+  return (await scanMany(store, [target], options))[0]!;
+}
+
+/**
+ * Match many targets in one call (the index use case: every SBOM of a fleet): the advisory database is asked once for
+ * the union of their packages, alias groups and EPSS/KEV rows, so the cost grows with the number of distinct
+ * packages, not with the number of SBOMs. Results are in the targets' order, each as `scan` gives it.
+ */
+export async function scanMany(store: AdvisoryStore, targets: readonly ScanTarget[], options: ScanOptions = {}): Promise<ScanResult[]> {
   // VEX files first: a typo in a VEX path should fail before the database is read.
   const vex: VexDocument[] = (options.vexFiles ?? []).map((file) => {
     const text = readTextFile(file);
@@ -161,33 +170,44 @@ export async function scan(store: AdvisoryStore, target: ScanTarget, options: Sc
   });
   vex.push(...(options.vexDocuments ?? []));
 
-  const plan = planScan(target.components);
-  const records = plan.keys.length > 0 ? await store.findByPackages(plan.keys) : [];
-  const raw = matchPlan(plan, records);
-  const ids = matchedIds(raw);
+  const plans = targets.map((target) => planScan(target.components));
+  const union = new Map<string, AdvisoryPackageKey>();
+  const keyId = (k: AdvisoryPackageKey) => `${k.ecosystem}\u0000${k.name}`;
+  for (const plan of plans) for (const key of plan.keys) union.set(keyId(key), key);
+  const unionKeys = [...union.values()];
+  const found = unionKeys.length > 0 ? await store.findByPackages(unionKeys) : [];
+  const recordsByKey = new Map(unionKeys.map((key, i) => [keyId(key), found[i] ?? []]));
+  const raws = plans.map((plan) => matchPlan(plan, plan.keys.map((key) => recordsByKey.get(keyId(key)) ?? [])));
+
+  const allRaw = raws.flat();
+  const ids = matchedIds(allRaw);
   const aliasGroups = ids.length > 0 ? await store.aliasGroups(ids) : [];
-  const cves = cveIds(raw, aliasGroups);
+  const cves = cveIds(allRaw, aliasGroups);
   const [epss, kev]: [EpssScore[], KevEntry[]] = cves.length > 0 ? await Promise.all([store.findEpss(cves), store.findKev(cves)]) : [[], []];
   // The status is read only when it matters: the EPSS score date, or telling "nothing found" from "nothing to
   // search" (an empty database must not pass a gate as a clean SBOM would).
-  const status = epss.length > 0 || raw.length === 0 ? await store.status() : undefined;
+  const status = epss.length > 0 || allRaw.length === 0 ? await store.status() : undefined;
   if (status !== undefined && status.records - status.withdrawn === 0) {
     throw new VouchError("INPUT_NOT_FOUND", "the advisory database is empty: import OSV records first (vouch db import PATH…)");
   }
-  let findings = findingsFrom(raw, { aliasGroups, epss, kev, ...(status?.feeds.epss?.date !== undefined ? { epssDate: status.feeds.epss.date } : {}) });
+  const enrichment = { aliasGroups, epss, kev, ...(status?.feeds.epss?.date !== undefined ? { epssDate: status.feeds.epss.date } : {}) };
 
-  const subject = target.sbom.metadata.root;
-  if (vex.length > 0) {
-    const products = [subject.purl, subject.bomRef].filter((x): x is string => x !== undefined && x !== "");
-    findings = applyVex(findings, vex, { products });
-  }
-  const gate = evaluateGate(findings, {
-    ...(options.failOn !== undefined ? { failOn: options.failOn } : {}),
-    ...(options.failOnKev ? { failOnKev: true } : {}),
-    ...(options.onlyFixed ? { onlyFixed: true } : {}),
+  return targets.map((target, i) => {
+    const plan = plans[i]!;
+    let findings = findingsFrom(raws[i]!, enrichment);
+    const subject = target.sbom.metadata.root;
+    if (vex.length > 0) {
+      const products = [subject.purl, subject.bomRef].filter((x): x is string => x !== undefined && x !== "");
+      findings = applyVex(findings, vex, { products });
+    }
+    const gate = evaluateGate(findings, {
+      ...(options.failOn !== undefined ? { failOn: options.failOn } : {}),
+      ...(options.failOnKev ? { failOnKev: true } : {}),
+      ...(options.onlyFixed ? { onlyFixed: true } : {}),
+    });
+    const notes = [...plan.notes, ...vex.flatMap((d) => d.notes.map((n) => `VEX ${d.id}: ${n}`))];
+    return { target: { kind: target.kind, name: target.name }, subject, plan, findings, gate, counts: scanCounts(plan, gate.reported.filter((f) => !isSuppressed(f))), notes };
   });
-  const notes = [...plan.notes, ...vex.flatMap((d) => d.notes.map((n) => `VEX ${d.id}: ${n}`))];
-  return { target: { kind: target.kind, name: target.name }, subject, plan, findings, gate, counts: scanCounts(plan, gate.reported.filter((f) => !isSuppressed(f))), notes };
 }
 
 export interface RenderScanOptions {
