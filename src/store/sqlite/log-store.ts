@@ -1,6 +1,5 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
 import { isOwnerAlive, markHeld, newLockOwner, parseLockOwner, pollingLease } from "../lockfile.js";
@@ -8,6 +7,7 @@ import { storeFailure, type LogStoreTestHooks } from "../log-common.js";
 import type { LogStore, SequencerLease } from "../ports.js";
 import { migrateToLatest, type LogDatabase } from "../schema.js";
 import { sqlLogStore } from "../sql-log-store.js";
+import { BUSY_TIMEOUT_MS, inProcessTurn, migrateWithRetry } from "./sqlite-common.js";
 
 export interface SqliteLogStoreOptions {
   /** For the conformance suite only (log-common.ts). */
@@ -39,7 +39,7 @@ export async function openSqliteLogStore(file: string, options: SqliteLogStoreOp
   const db = new Kysely<LogDatabase>({ dialect: new SqliteDialect({ database }) });
   const exclusive = <T>(work: () => Promise<T>) => inProcessTurn(path, work);
   try {
-    await exclusive(() => migrateWithRetry(db));
+    await exclusive(() => migrateWithRetry(() => migrateToLatest(db, "sqlite")));
   } catch (err) {
     await db.destroy();
     throw storeFailure(err, `cannot prepare the SQLite log store ${path}`);
@@ -116,46 +116,4 @@ export async function openSqliteLogStore(file: string, options: SqliteLogStoreOp
     },
     hooks: options.testHooks,
   });
-}
-
-/** How long a writer waits for another process's write transaction before SQLITE_BUSY. */
-const BUSY_TIMEOUT_MS = 5000;
-
-/**
- * Kysely runs migrations in a deferred transaction; when another process migrates the same new file at the same
- * moment, ours fails with SQLITE_BUSY (a stale read snapshot cannot be upgraded). Trying again finds the work done.
- */
-async function migrateWithRetry(db: Kysely<LogDatabase>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await migrateToLatest(db, "sqlite");
-      return;
-    } catch (err) {
-      const code = String((err as { code?: unknown } | undefined)?.code ?? "");
-      if (!code.startsWith("SQLITE_BUSY") || attempt >= 10) throw err;
-      await sleep(50 * attempt);
-    }
-  }
-}
-
-/**
- * One writer at a time per database file within this process. better-sqlite3 waits for a busy lock synchronously,
- * blocking the event loop: two stores of one process on the same file would then wait for each other for the whole
- * busy timeout. Queuing them here instead leaves SQLite's lock to other processes.
- */
-const turns = new Map<string, Promise<unknown>>();
-
-async function inProcessTurn<T>(path: string, work: () => Promise<T>): Promise<T> {
-  const previous = turns.get(path) ?? Promise.resolve();
-  const mine = previous.then(work, work);
-  const settled = mine.then(
-    () => undefined,
-    () => undefined,
-  );
-  turns.set(path, settled);
-  try {
-    return await mine;
-  } finally {
-    if (turns.get(path) === settled) turns.delete(path);
-  }
 }
