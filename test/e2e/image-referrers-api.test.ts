@@ -26,8 +26,7 @@ import { RegistryClient } from "../../src/oci/client.js";
 import { attachSbom, attestImage, downloadFromImage, imageTree, signImage } from "../../src/public/image.js";
 import { createImageVerifier, verifyImage } from "../../src/public/image-verify.js";
 import { spawnVouch, vouch, vouchAsync, type CliResult, type RunningVouch } from "../support/cli.js";
-import { startOciRegistry, type RunningOciRegistry } from "../support/oci-registry.js";
-import { buildTestImage } from "../support/registry.js";
+import { startOciRegistry, storeTestImage, type RunningOciRegistry } from "../support/oci-registry.js";
 
 const BUNDLE_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
 const SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1";
@@ -61,13 +60,6 @@ async function registry(options: Parameters<typeof startOciRegistry>[0] = {}): P
   return r;
 }
 
-/** An image stored directly (no requests in the log), tagged; its digest and reference. */
-function image(r: RunningOciRegistry, repository: string, tag: string, seed: string) {
-  const built = buildTestImage({ layers: [[{ path: "etc/seed", content: seed }]] });
-  for (const bytes of built.blobs.values()) r.putBlob(repository, bytes);
-  const digest = r.putManifest(repository, tag, built.manifest.bytes, built.manifest.mediaType);
-  return { digest, ref: `${r.host}/${repository}:${tag}`, pinned: `${r.host}/${repository}@${digest}` };
-}
 
 const fallbackTag = (digest: string) => `sha256-${digest.slice("sha256:".length)}`;
 /** Requests that touched the referrers tag schema index of `digest` (read or written). */
@@ -100,7 +92,7 @@ afterAll(async () => {
 describe("the library against an OCI 1.1 registry with the referrers API", () => {
   it("sign, attest, sbom attach → tree, verify, download: all through the API, logged in vouch serve, no fallback tag", async () => {
     const r = await registry();
-    const { digest, ref, pinned } = image(r, "app", "1.0", "one");
+    const { digest, ref, pinned } = storeTestImage(r, "app", "1.0", "one");
     const logged = { ...signer, tlogUrl: server.url };
 
     const signed = await signImage(ref, logged);
@@ -152,7 +144,7 @@ describe("the library against an OCI 1.1 registry with the referrers API", () =>
 
   it("a registry upgraded to the referrers API: what was attached through the tag schema is still found, and the stale index is left alone", async () => {
     const r = await registry({ referrers: false });
-    const { digest, ref } = image(r, "upgraded", "1.0", "upgrade");
+    const { digest, ref } = storeTestImage(r, "upgraded", "1.0", "upgrade");
     const before = await signImage(ref, signer);
     expect(before.entries[0]!.stored).toMatchObject({ kind: "referrer", via: "tag-schema" });
     expect(r.tags("upgraded")).toEqual(["1.0", fallbackTag(digest)]);
@@ -183,7 +175,7 @@ describe("the library against an OCI 1.1 registry with the referrers API", () =>
 
   it("503s then success: retried a bounded number of times, then everything verifies", async () => {
     const r = await registry();
-    const { digest, ref } = image(r, "flaky", "1.0", "flaky");
+    const { digest, ref } = storeTestImage(r, "flaky", "1.0", "flaky");
     await signImage(ref, signer);
     // Two 503s on the referrers listing, one on the manifest (the tag, resolved with a GET): each request gets its own retries.
     const listing = r.setFault({ kind: "status", status: 503, method: "GET", path: `/v2/flaky/referrers/${digest}`, times: 2 });
@@ -198,7 +190,7 @@ describe("the library against an OCI 1.1 registry with the referrers API", () =>
 
   it("a registry that stays down: SERVICE_UNAVAILABLE naming the registry after the bounded tries (503), or at once (500: terminal per the spec)", async () => {
     const r = await registry();
-    const { ref } = image(r, "down", "1.0", "down");
+    const { ref } = storeTestImage(r, "down", "1.0", "down");
     r.setFault({ kind: "status", status: 503, path: /^\/v2\/down\//, times: Infinity });
     const error = await verifyImage(ref, { ...noLog, client: instantClient() }).then(
       () => undefined,
@@ -218,7 +210,7 @@ describe("the library against an OCI 1.1 registry with the referrers API", () =>
 
   it("a corrupt referrer manifest or bundle is refused, never verified, and never cached", async () => {
     const r = await registry();
-    const { ref } = image(r, "lying", "1.0", "lying");
+    const { ref } = storeTestImage(r, "lying", "1.0", "lying");
     const signed = await signImage(ref, signer);
     const manifestDigest = signed.entries[0]!.stored.manifest;
     const manifest = JSON.parse(Buffer.from(r.manifest("lying", manifestDigest)!.bytes).toString("utf8")) as { layers: { digest: string }[] };
@@ -245,7 +237,7 @@ describe("the library against an OCI 1.1 registry with the referrers API", () =>
 
   it("a referrers list in pages (Link): every page is read", async () => {
     const r = await registry({ referrersPageSize: 1 });
-    const { digest, ref } = image(r, "paged", "1.0", "paged");
+    const { digest, ref } = storeTestImage(r, "paged", "1.0", "paged");
     await attachSbom(ref, { ...signer, sbom: sbomFile, now: () => new Date("2024-01-01T00:00:00Z") });
     await attachSbom(ref, { ...signer, sbom: sbomFile, now: () => new Date("2024-01-02T00:00:00Z") });
     await signImage(ref, signer);
@@ -262,7 +254,7 @@ describe("the library against an OCI 1.1 registry with the referrers API", () =>
   // push to the repository can so hide an image's valid signatures (verification fails closed, deployments stop).
   it("one referrer with a parameterized artifactType does not hide the image's other referrers", async () => {
     const r = await registry();
-    const { digest, ref } = image(r, "mixed", "1.0", "mixed");
+    const { digest, ref } = storeTestImage(r, "mixed", "1.0", "mixed");
     await signImage(ref, signer);
     const odd = "application/vnd.dev.sigstore.bundle+json;version=0.2";
     const empty = r.putBlob("mixed", new TextEncoder().encode("{}"));
@@ -295,7 +287,7 @@ describe("the library against an OCI 1.1 registry with the referrers API", () =>
 describe("the CLI against an OCI 1.1 registry with the referrers API", () => {
   it("vouch sign / verify / tree / download: via the referrers API, logged in vouch serve", async () => {
     const r = await registry();
-    const { digest, ref, pinned } = image(r, "cli", "2.0", "cli");
+    const { digest, ref, pinned } = storeTestImage(r, "cli", "2.0", "cli");
     const signed = await cli(["sign", ref, "--key", key, "--tlog-url", server.url, "-o", "json"]);
     expect(signed.code, signed.stderr).toBe(0);
     expect(signed.stderr).toContain(`resolved to ${pinned}`);
@@ -326,7 +318,7 @@ describe("the CLI against an OCI 1.1 registry with the referrers API", () => {
 
   it("faults: a 503 is retried; a registry that stays down is one line naming it, exit 2; a corrupt bundle is FAIL, exit 1, and not cached", async () => {
     const r = await registry();
-    const { digest, ref } = image(r, "faults", "1.0", "faults");
+    const { digest, ref } = storeTestImage(r, "faults", "1.0", "faults");
     expect((await cli(["sign", ref, "--key", key])).code).toBe(0);
     const cache = join(work, "faults-cache");
 
@@ -370,7 +362,7 @@ describe("the CLI against an OCI 1.1 registry with the referrers API", () => {
 
   it("basic auth: --registry-username/--registry-password, and a Docker config.json found through DOCKER_CONFIG", async () => {
     const r = await registry({ auth: { username: "ci", password: "s3cret" } });
-    const built = image(r, "private", "1.0", "private");
+    const built = storeTestImage(r, "private", "1.0", "private");
     const creds = ["--registry-username", "ci", "--registry-password", "s3cret"];
 
     const anonymous = await cli(["sign", built.ref, "--key", key]);

@@ -33,8 +33,7 @@ import { DSSEBundleBuilder, RekorWitness } from "@sigstore/sign";
 import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnVouch, vouch, vouchAsync, type CliResult, type RunningVouch } from "../support/cli.js";
-import { startOciRegistry, type RunningOciRegistry } from "../support/oci-registry.js";
-import { buildTestImage } from "../support/registry.js";
+import { startOciRegistry, storeTestImage, type RunningOciRegistry } from "../support/oci-registry.js";
 import { localKeySigner } from "../support/sigstore-js.js";
 
 const BUNDLE_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -83,12 +82,6 @@ async function registry(options: Parameters<typeof startOciRegistry>[0] = {}): P
   return r;
 }
 
-function image(r: RunningOciRegistry, repository: string, tag: string, seed: string) {
-  const built = buildTestImage({ layers: [[{ path: "etc/seed", content: seed }]] });
-  for (const bytes of built.blobs.values()) r.putBlob(repository, bytes);
-  const digest = r.putManifest(repository, tag, built.manifest.bytes, built.manifest.mediaType);
-  return { digest, name: `${r.host}/${repository}`, ref: `${r.host}/${repository}:${tag}`, pinned: `${r.host}/${repository}@${digest}` };
-}
 
 /** What actions/attest does for an image: an in-toto statement about name@digest, a DSSE bundle, logged. */
 async function attestationBundle(name: string, digest: string): Promise<{ bytes: Buffer; json: ReturnType<typeof bundleToJSON> }> {
@@ -126,7 +119,7 @@ interface TreeJson {
 describe("@sigstore/oci attaches, vouch finds and verifies", () => {
   it("through the referrers API: verify --type, tree and download attestation see the bundle byte for byte", async () => {
     const r = await registry();
-    const { digest, name, ref, pinned } = image(r, "octo/app", "v1", "attached by @sigstore/oci");
+    const { digest, name, ref, pinned } = storeTestImage(r, "octo/app", "v1", "attached by @sigstore/oci");
     const bundle = await attestationBundle(name, digest);
     const attached = await attachLikeActionsAttest(name, digest, bundle.bytes);
     expect(attached.mediaType).toBe("application/vnd.oci.image.manifest.v1+json");
@@ -163,7 +156,7 @@ describe("@sigstore/oci attaches, vouch finds and verifies", () => {
 
   it("through the referrers tag schema @sigstore/oci keeps on a registry without the API; vouch's own attachments keep its entry", async () => {
     const r = await registry({ referrers: false });
-    const { digest, name, ref } = image(r, "octo/legacy", "v1", "tag schema");
+    const { digest, name, ref } = storeTestImage(r, "octo/legacy", "v1", "tag schema");
     const bundle = await attestationBundle(name, digest);
     const attached = await attachLikeActionsAttest(name, digest, bundle.bytes);
     const fallback = `sha256-${digest.slice(7)}`;
@@ -192,7 +185,7 @@ describe("@sigstore/oci attaches, vouch finds and verifies", () => {
   // report of this test's commit; bundle-referrer.ts's isBundleArtifactType means to read these spellings.
   it("the layout older actions/attest wrote (a v0.2 bundle media type, `dev.sigstore.bundle/predicateType`) is found and verified", async () => {
     const r = await registry();
-    const { digest, name, ref } = image(r, "octo/old", "v1", "old actions/attest");
+    const { digest, name, ref } = storeTestImage(r, "octo/old", "v1", "old actions/attest");
     const bundle = await attestationBundle(name, digest);
     const v02Type = "application/vnd.dev.sigstore.bundle+json;version=0.2";
     const v02 = Buffer.from(JSON.stringify({ ...bundle.json, mediaType: v02Type }));
@@ -218,8 +211,8 @@ describe("@sigstore/oci attaches, vouch finds and verifies", () => {
 
   it("an attestation for another image, attached to this one, is refused", async () => {
     const r = await registry();
-    const target = image(r, "octo/target", "v1", "target");
-    const other = image(r, "octo/target", "other", "another image");
+    const target = storeTestImage(r, "octo/target", "v1", "target");
+    const other = storeTestImage(r, "octo/target", "other", "another image");
     // A statement about `other`, pushed with `target` as its subject (@sigstore/oci does not look inside the bundle).
     const bundle = await attestationBundle(other.name, other.digest);
     await attachLikeActionsAttest(target.name, target.digest, bundle.bytes);
@@ -231,7 +224,7 @@ describe("@sigstore/oci attaches, vouch finds and verifies", () => {
   it("@sigstore/oci against an anonymous registry: signIn throws `Invalid challenge` (no WWW-Authenticate on the 202); without credentials it attaches", async () => {
     const r = await startOciRegistry();
     registries.push(r);
-    const { digest, name, ref } = image(r, "anon", "v1", "anonymous");
+    const { digest, name, ref } = storeTestImage(r, "anon", "v1", "anonymous");
     const bundle = await attestationBundle(name, digest);
     const error = await attachLikeActionsAttest(name, digest, bundle.bytes).then(
       () => undefined,
@@ -252,7 +245,7 @@ describe("@sigstore/oci attaches, vouch finds and verifies", () => {
 describe("vouch attaches, @sigstore/oci and sigstore-js read what they can", () => {
   it("getImageDigest agrees with vouch; its RegistryClient reads vouch's referrer manifest; @sigstore/verify accepts the downloaded bundle", async () => {
     const r = await registry();
-    const { digest, name, ref, pinned } = image(r, "octo/signed-by-vouch", "v2", "signed by vouch");
+    const { digest, name, ref, pinned } = storeTestImage(r, "octo/signed-by-vouch", "v2", "signed by vouch");
     const predicate = join(work, "provenance.json");
     writeFileSync(predicate, JSON.stringify({ buildDefinition: { buildType: "https://vouch.dev/test@v1", externalParameters: {} }, runDetails: { builder: { id: "https://vouch.dev/builder" } } }));
     const attested = await cli(["attest", ref, "--type", "slsaprovenance", "--predicate", predicate, "--key", keyFile, "--tlog-url", log.url, "-o", "json", ...registryFlags]);

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { close, listen } from "./registry.js";
+import { buildTestImage, close, listen } from "./registry.js";
 
 /**
  * An in-process OCI registry for tests: opencontainers/distribution-spec 1.1 (`spec.md`) over node:http on a free
@@ -824,4 +824,16 @@ function send(res: ServerResponse, reply: Reply, head: boolean, closeAfter = fal
   if (closeAfter) headers.connection = "close";
   res.writeHead(reply.status, headers);
   res.end(head || reply.body === undefined ? undefined : reply.body);
+}
+
+/**
+ * A small test image (one layer holding `seed`) stored straight into the registry (no requests in its log), tagged:
+ * its digest, its tag reference and its digest reference.
+ */
+export function storeTestImage(r: RunningOciRegistry, repository: string, tag: string, seed: string): { digest: string; name: string; ref: string; pinned: string } {
+  const built = buildTestImage({ layers: [[{ path: "etc/seed", content: seed }]] });
+  for (const bytes of built.blobs.values()) r.putBlob(repository, bytes);
+  const digest = r.putManifest(repository, tag, built.manifest.bytes, built.manifest.mediaType);
+  const name = `${r.host}/${repository}`;
+  return { digest, name, ref: `${name}:${tag}`, pinned: `${name}@${digest}` };
 }

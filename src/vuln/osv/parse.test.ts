@@ -1,23 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { VouchError } from "../../core/errors.js";
 import { osvRecordId, parseOsvJson, parseOsvRecord } from "./parse.js";
+import { thrownVouchError } from "../../../test/support/errors.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const text = (dir: string, file: string) => readFileSync(join(FIXTURES, dir, file), "utf8");
 const record = (id: string) => parseOsvJson(text("records", `${id}.json`));
 const RECORDS = readdirSync(join(FIXTURES, "records")).filter((f) => f.endsWith(".json"));
-
-function thrown(fn: () => unknown): VouchError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VouchError) return e;
-    throw e;
-  }
-  throw new Error("expected a VouchError");
-}
 
 describe("parseOsvRecord: real records", () => {
   it.each(RECORDS)("%s parses, its id is its file name", (file) => {
@@ -115,7 +105,7 @@ describe("parseOsvRecord: one corrupt record per failure class", () => {
   });
 
   it.each(cases)("%s: %s naming the field", (file, code, message) => {
-    const e = thrown(() => parseOsvJson(text("corrupt", `${file}.json`)));
+    const e = thrownVouchError(() => parseOsvJson(text("corrupt", `${file}.json`)));
     expect(e.code).toBe(code);
     expect(e.message).toContain(message);
   });

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { VouchError } from "../../core/errors.js";
 import { isSuppressed, type Finding } from "../findings.js";
 import { log4shell } from "../findings.test-helper.js";
 import { applyVex, parseCycloneDxVexJson, parseOpenVexJson, parseVexJson, purlCovers } from "./index.js";
+import { thrownVouchError } from "../../../test/support/errors.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const read = (path: string) => readFileSync(join(FIXTURES, path), "utf8");
@@ -19,16 +19,6 @@ function finding(id: string, purl: string, version: string, aliases: string[] = 
     vulnerability: { ...base.vulnerability, id, aliases },
     component: component(purl, version),
   };
-}
-
-function errorOf(fn: () => unknown): VouchError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VouchError) return e;
-    throw e;
-  }
-  throw new Error("expected a VouchError");
 }
 
 describe("OpenVEX parsing", () => {
@@ -52,10 +42,10 @@ describe("OpenVEX parsing", () => {
   });
 
   it("refuses a corrupt document naming the field", () => {
-    const bad = errorOf(() => parseOpenVexJson(read("corrupt/openvex-bad-justification.json")));
+    const bad = thrownVouchError(() => parseOpenVexJson(read("corrupt/openvex-bad-justification.json")));
     expect(bad.code).toBe("INPUT_MALFORMED");
     expect(bad.message).toContain("statements[0].justification");
-    expect(errorOf(() => parseOpenVexJson(read("corrupt/openvex-truncated.json"))).code).toBe("INPUT_MALFORMED");
+    expect(thrownVouchError(() => parseOpenVexJson(read("corrupt/openvex-truncated.json"))).code).toBe("INPUT_MALFORMED");
   });
 
   it.each([
@@ -74,7 +64,7 @@ describe("OpenVEX parsing", () => {
       version: 1,
       statements: [{ vulnerability: { name: "CVE-1" }, products: [{ "@id": "pkg:npm/a@1" }], ...statement }],
     };
-    const e = errorOf(() => parseOpenVexJson(JSON.stringify(doc)));
+    const e = thrownVouchError(() => parseOpenVexJson(JSON.stringify(doc)));
     expect(e.code).toBe("INPUT_MALFORMED");
     expect(e.message).toContain(field);
   });
@@ -95,7 +85,7 @@ describe("OpenVEX parsing", () => {
   });
 
   it("refuses a document that is not v0.2.0 as unsupported", () => {
-    const e = errorOf(() => parseOpenVexJson(JSON.stringify({ "@context": "https://openvex.dev/ns/v0.0.1", statements: [] })));
+    const e = thrownVouchError(() => parseOpenVexJson(JSON.stringify({ "@context": "https://openvex.dev/ns/v0.0.1", statements: [] })));
     expect(e.code).toBe("INPUT_UNSUPPORTED_FORMAT");
   });
 });
@@ -158,7 +148,7 @@ describe("CycloneDX VEX parsing", () => {
   });
 
   it("refuses a corrupt document naming the field", () => {
-    const e = errorOf(() => parseCycloneDxVexJson(read("corrupt/cyclonedx-bad-state.json")));
+    const e = thrownVouchError(() => parseCycloneDxVexJson(read("corrupt/cyclonedx-bad-state.json")));
     expect(e.code).toBe("INPUT_MALFORMED");
     expect(e.message).toContain("vulnerabilities[0].analysis.state");
   });
@@ -166,7 +156,7 @@ describe("CycloneDX VEX parsing", () => {
   it("detects the format", () => {
     expect(parseVexJson(read("cyclonedx/cisa-case1-fixed.json")).format).toBe("cyclonedx");
     expect(parseVexJson(read("openvex/vexctl-demo.vex.json")).format).toBe("openvex");
-    expect(errorOf(() => parseVexJson("{}")).code).toBe("INPUT_UNSUPPORTED_FORMAT");
+    expect(thrownVouchError(() => parseVexJson("{}")).code).toBe("INPUT_UNSUPPORTED_FORMAT");
   });
 });
 
