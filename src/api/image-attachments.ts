@@ -1,5 +1,5 @@
 import type { Descriptor } from "../catalog/sources/image/types.js";
-import { BUNDLE_ARTIFACT_TYPE, cosignTag, isBundleArtifactType, SBOM_ARTIFACT_TYPES } from "../oci/attachments/index.js";
+import { cosignTag, isBundleArtifactType, SBOM_ARTIFACT_TYPES } from "../oci/attachments/index.js";
 import type { RegistryClient, RepositoryTarget } from "../oci/client.js";
 import type { ManifestDocument } from "../oci/manifest.js";
 import { listReferrers } from "../oci/referrers.js";
@@ -92,4 +92,3 @@ export async function referrerManifest(client: RegistryClient, target: Repositor
   return manifestByDigest(client, cache, target, referrer.manifest.digest);
 }
 
-export { BUNDLE_ARTIFACT_TYPE };

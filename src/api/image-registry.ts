@@ -40,10 +40,10 @@ export interface ResolvedImage {
 }
 
 /**
- * The registry client for `ref`'s registry: credentials from the flags, else Docker's config.json (auths; a
+ * The registry client for `registry` ("ghcr.io", "localhost:5000"): credentials from the flags, else Docker's config.json (auths; a
  * credential helper is reported, not run), bearer tokens, plain HTTP only for loopback or `--insecure-registry`.
  */
-export async function openRegistryClient(ref: ImageReference, options: RegistryAccessOptions): Promise<RegistryClient> {
+export async function openRegistryClient(registry: string, options: RegistryAccessOptions): Promise<RegistryClient> {
   if (options.client !== undefined) return options.client;
   if ((options.registryUsername === undefined) !== (options.registryPassword === undefined)) {
     throw new VouchError("INPUT_USAGE", "--registry-username and --registry-password go together");
@@ -51,13 +51,13 @@ export async function openRegistryClient(ref: ImageReference, options: RegistryA
   const env = options.env ?? process.env;
   let credentials: CredentialStore | undefined;
   if (options.registryUsername !== undefined) {
-    credentials = staticCredentials({ [ref.registry]: { username: options.registryUsername, password: options.registryPassword! } });
+    credentials = staticCredentials({ [registry]: { username: options.registryUsername, password: options.registryPassword! } });
   } else {
     credentials = await readDockerConfig({ env, home: env.HOME ?? homedir() });
-    const credential = credentials?.credentialFor(ref.registry);
+    const credential = credentials?.credentialFor(registry);
     if (credential?.kind === "helper") {
       // Running a helper means executing a program the config names; vouch does not. Anonymous may still do (public images).
-      options.warn?.(`${ref.registry}: the Docker config keeps its credentials in ${credential.helper} (${credential.source}), which vouch does not run; going anonymous (use --registry-username/--registry-password, or "auths" in the config)`);
+      options.warn?.(`${registry}: the Docker config keeps its credentials in ${credential.helper} (${credential.source}), which vouch does not run; going anonymous (use --registry-username/--registry-password, or "auths" in the config)`);
     }
   }
   return new RegistryClient({
@@ -82,7 +82,7 @@ export async function openRegistryClient(ref: ImageReference, options: RegistryA
  */
 export async function resolveImage(reference: string, options: RegistryAccessOptions, how: { digestOnly?: boolean } = {}): Promise<ResolvedImage> {
   const ref = parseReference(reference.startsWith("registry:") ? reference.slice("registry:".length) : reference);
-  const client = await openRegistryClient(ref, options);
+  const client = await openRegistryClient(ref.registry, options);
   const name = `${ref.registry}/${ref.repository}`;
   const descriptor: Descriptor =
     how.digestOnly && ref.digest !== undefined

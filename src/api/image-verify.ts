@@ -77,7 +77,7 @@ export interface ImageVerifier {
 
 /**
  * A verifier for many images with one policy: the trusted root, key and revocations are read once, registry clients
- * (and their bearer tokens) are kept per registry, and content by digest is cached (in memory unless told otherwise).
+ * (and their bearer tokens) are kept per registry, and content by digest is cached (on disk by default, as verifyImage does; `cache` picks another or none).
  */
 export async function createImageVerifier(options: ImageVerifyOptions): Promise<ImageVerifier> {
   const policy = await verificationPolicy(options);
@@ -86,7 +86,7 @@ export async function createImageVerifier(options: ImageVerifyOptions): Promise<
   const clientFor = (registry: string): Promise<RegistryClient> => {
     let client = clients.get(registry);
     if (client === undefined) {
-      client = openRegistryClient(parseReference(`${registry}/x`), options);
+      client = openRegistryClient(registry, options);
       clients.set(registry, client);
     }
     return client;

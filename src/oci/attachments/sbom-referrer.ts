@@ -53,7 +53,8 @@ export function detectSbomFormat(bytes: Uint8Array, fileName?: string): SbomForm
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw new VouchError("INPUT_MALFORMED", `the SBOM is not JSON (${(error as Error).message})`, { ...where, cause: error });
+    // V8 quotes the text around the error, newlines and all: the message stays one line.
+    throw new VouchError("INPUT_MALFORMED", `the SBOM is not JSON (${(error as Error).message.replace(/\s+/g, " ")})`, { ...where, cause: error });
   }
   if (isRecord(document)) {
     if (document.bomFormat === "CycloneDX") return "cyclonedx";
