@@ -256,3 +256,52 @@ export interface AdvisoryStore {
   status(): Promise<AdvisoryStatus>;
   close(): Promise<void>;
 }
+
+// ---- API tokens (issue 9: the SBOM index's bearer tokens) ----
+
+/** What a token may do: `ingest` writes (SBOMs, deployments), `read` queries, `admin` everything. */
+export type TokenScope = "ingest" | "read" | "admin";
+
+/** A token as stored: never the token itself, only the SHA-256 of its full text. */
+export interface TokenRecord {
+  /** Public id (the part of the token before its secret), recorded as `by` on every write the token makes. */
+  id: string;
+  name?: string;
+  /** Sorted, without duplicates. */
+  scopes: TokenScope[];
+  /** RFC 3339 */
+  createdAt: string;
+  /** RFC 3339; absent: never expires. */
+  expiresAt?: string;
+  /** RFC 3339; set once, by the first revoke. */
+  revokedAt?: string;
+}
+
+/** A token as stored, with its hash (for the caller's constant-time comparison). */
+export interface StoredToken extends TokenRecord {
+  /** SHA-256 of the token's full text. */
+  hash: Uint8Array;
+}
+
+/**
+ * API tokens: created by `vouch token create`, checked on every request to the index API.
+ *
+ * Contract (every driver; checked by store/token-store.contract.ts):
+ * - `create` MUST store the token whole or not at all, and MUST refuse (STORE_CONFLICT) an id already stored,
+ *   leaving the stored token unchanged. A driver MUST NOT store anything from which the token's text can be recovered
+ *   (it is given only the hash).
+ * - `find` MUST return the token with that id, revoked and expired ones included (the caller decides), with the
+ *   hash exactly as created; undefined for an unknown id. A token created or revoked by another process (the CLI
+ *   beside a running server) MUST be seen by the next `find`: drivers MUST NOT cache.
+ * - `list` MUST return every token, revoked ones included, without hashes, sorted by createdAt then id.
+ * - `revoke` MUST set revokedAt the first time and MUST NOT change it after (revoking twice answers the first
+ *   revocation); it returns undefined for an unknown id and changes nothing.
+ * - Values (ids, names) MUST be stored and compared as exact strings: SQL-significant characters are data.
+ */
+export interface TokenStore {
+  create(token: StoredToken): Promise<void>;
+  find(id: string): Promise<StoredToken | undefined>;
+  list(): Promise<TokenRecord[]>;
+  revoke(id: string, at: string): Promise<TokenRecord | undefined>;
+  close(): Promise<void>;
+}
