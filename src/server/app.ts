@@ -3,7 +3,12 @@ import type { CertificateAuthority } from "../ca/authority.js";
 import type { CtLog } from "../ct/ct-log.js";
 import type { TransparencyLog } from "../tlog/log.js";
 import type { TimestampAuthority } from "../tsa/index.js";
+import type { IndexService } from "../sbom-index/types.js";
+import type { TokenStore } from "../store/ports.js";
+import { registerOpenApi } from "./openapi.js";
 import { errorHandler } from "./plugins/errors.js";
+import { indexRoutes } from "./routes/index/index.js";
+import { createServerMetrics, metricsRoutes, type ServerMetrics } from "./routes/metrics/index.js";
 import { healthRoutes } from "./routes/health/index.js";
 import { caRoutes, type IssuerDescription } from "./routes/ca/index.js";
 import { ctRoutes } from "./routes/ct/index.js";
@@ -19,6 +24,17 @@ export interface AppDeps {
   ct?: CtLog;
   /** The RFC 3161 timestamp authority. */
   tsa?: TimestampAuthority;
+  /** The SBOM index (issue 9) and the API tokens its routes check. */
+  index?: {
+    service: IndexService;
+    tokens: TokenStore;
+    /** Reads without a token (index.anonymousRead). */
+    anonymousRead?: boolean;
+    /** Largest SBOM body, in bytes (index.maxSbomBytes; default 64 MiB). */
+    maxSbomBytes?: number;
+  };
+  /** Request metrics and the registry SLI gauges use (default: a new one per app). */
+  metrics?: ServerMetrics;
   /** Fastify's logger option: false in tests, pino options for `vouch serve`. */
   logger?: FastifyServerOptions["logger"];
 }
@@ -39,15 +55,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
   app.setErrorHandler(errorHandler);
+  const metrics = deps.metrics ?? createServerMetrics();
+  app.addHook("onResponse", metrics.observe);
+  // Before every route: swagger collects the routes as they are registered.
+  await registerOpenApi(app);
+  await app.register(metricsRoutes, { metrics });
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ code: 404, message: `no route ${request.method} ${request.url.split("?")[0]}` });
   });
   await app.register(healthRoutes, {
-    ready: async () => (deps.log ? (await deps.log.checkpoint()).length > 0 : true),
+    ready: async () => (deps.log ? (await deps.log.checkpoint()).length > 0 : true) && (deps.index ? await deps.index.service.ready() : true),
   });
   if (deps.log) await app.register(tlogRoutes, { log: deps.log });
   if (deps.ca) await app.register(caRoutes, { ca: deps.ca.authority, issuers: deps.ca.issuers });
   if (deps.ct) await app.register(ctRoutes, { log: deps.ct });
   if (deps.tsa) await app.register(tsaRoutes, { authority: deps.tsa });
+  if (deps.index) {
+    const { service, tokens, anonymousRead, maxSbomBytes } = deps.index;
+    await app.register(indexRoutes, { service, auth: { tokens, anonymousRead }, maxSbomBytes });
+  }
   return app;
 }

@@ -1,0 +1,134 @@
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { isVouchError, VouchError } from "../../../core/errors.js";
+import type { AffectedQuery, Digest, IndexService } from "../../../sbom-index/types.js";
+import { BEARER_SECURITY, principalOf, useTokenAuth, type AuthOptions } from "../../plugins/auth.js";
+import { errorHandler } from "../../plugins/errors.js";
+import {
+  affectedQuery,
+  affectedResult,
+  deploymentBody,
+  deploymentResult,
+  errors,
+  SBOM_CONTENT_TYPES,
+  sbomBody,
+  sbomQuery,
+  sbomResult,
+} from "./schemas.js";
+
+export interface IndexRoutesOptions {
+  service: IndexService;
+  auth: AuthOptions;
+  /** Largest SBOM body accepted, in bytes (index.maxSbomBytes; default 64 MiB): beyond it, 413. */
+  maxSbomBytes?: number;
+}
+
+export const DEFAULT_MAX_SBOM_BYTES = 64 * 1024 * 1024;
+
+/** Deployments are small JSON objects. */
+const MAX_DEPLOYMENT_BYTES = 64 * 1024;
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The SBOM route's body exactly as received (the index hashes these bytes, not a re-serialisation). */
+    sbomBytes?: Buffer;
+  }
+}
+
+/**
+ * The SBOM index over HTTP (issue 9): SBOMs and deployments in, impact queries out. Writes need a token with the
+ * ingest scope and record its id as `by`; reads need the read scope unless anonymous reads are configured.
+ */
+export const indexRoutes: FastifyPluginAsync<IndexRoutesOptions> = async (app, options) => {
+  const { service } = options;
+  const maxSbomBytes = options.maxSbomBytes ?? DEFAULT_MAX_SBOM_BYTES;
+  useTokenAuth(app, options.auth);
+  app.setErrorHandler(function indexErrors(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+    const code = (error as Partial<FastifyError>).code;
+    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      const limit = request.routeOptions.bodyLimit ?? maxSbomBytes;
+      return reply.code(413).send({ code: 413, message: `request body is larger than ${limit} bytes (index.maxSbomBytes in vouch.yaml for SBOMs)` });
+    }
+    if (isVouchError(error) && error.code === "INPUT_TOO_LARGE") return reply.code(413).send({ code: 413, message: error.message });
+    errorHandler.call(this, error, request, reply);
+  });
+  app.decorateRequest("sbomBytes", undefined);
+
+  // The SBOM route gets its own context: its body parsers keep the received bytes beside the parsed document.
+  await app.register(async (sboms: FastifyInstance) => {
+    sboms.removeAllContentTypeParsers();
+    sboms.addContentTypeParser([...SBOM_CONTENT_TYPES], { parseAs: "buffer", bodyLimit: maxSbomBytes }, (request, body, done) => {
+      const bytes = body as Buffer;
+      try {
+        const parsed: unknown = JSON.parse(bytes.toString("utf8"));
+        request.sbomBytes = bytes;
+        done(null, parsed);
+      } catch (err) {
+        done(new VouchError("INPUT_MALFORMED", `the body is not JSON: ${(err as Error).message.split("\n")[0]}`), undefined);
+      }
+    });
+    sboms.post<{ Querystring: { service: string; version?: string; digest?: Digest } }>(
+      "/api/v1/sboms",
+      {
+        bodyLimit: maxSbomBytes,
+        config: { scope: "ingest" },
+        schema: {
+          summary: "Ingest an SBOM (idempotent by content digest)",
+          tags: ["index"],
+          security: BEARER_SECURITY,
+          consumes: [...SBOM_CONTENT_TYPES],
+          querystring: sbomQuery,
+          body: sbomBody,
+          response: { 200: sbomResult, 201: sbomResult, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const bytes = request.sbomBytes;
+        if (bytes === undefined) throw new VouchError("INPUT_MALFORMED", "no SBOM in the request body");
+        const { service: name, version, digest } = request.query;
+        const result = await service.ingestSbom({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), service: name, version, digest, by: principalOf(request).id });
+        return reply.code(result.created ? 201 : 200).send(result);
+      },
+    );
+  });
+
+  app.post<{ Body: { service: string; environment: string; digest: Digest; at?: string; source?: string } }>(
+    "/api/v1/deployments",
+    {
+      bodyLimit: MAX_DEPLOYMENT_BYTES,
+      config: { scope: "ingest" },
+      schema: {
+        summary: "Record a deployment of an artifact digest to a service's environment",
+        tags: ["index"],
+        security: BEARER_SECURITY,
+        body: deploymentBody,
+        response: { 200: deploymentResult, 201: deploymentResult, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { service: name, environment, digest, at, source } = request.body;
+      const result = await service.ingestDeployment({ service: name, environment, digest, at, source: source ?? "push", by: principalOf(request).id });
+      return reply.code(result.created ? 201 : 200).send(result);
+    },
+  );
+
+  app.get<{ Querystring: AffectedQuery }>(
+    "/api/v1/affected",
+    {
+      config: { scope: "read" },
+      schema: {
+        summary: "Which artifacts, services and environments contain a component (purl, purl + range, name, or advisory)",
+        tags: ["index"],
+        security: BEARER_SECURITY,
+        querystring: affectedQuery,
+        response: { 200: affectedResult, ...errors },
+      },
+    },
+    async (request) => {
+      const query = request.query;
+      const asked = [query.purl, query.name, query.advisory].filter((v) => v !== undefined).length;
+      if (asked !== 1) throw new VouchError("INPUT_USAGE", "ask with exactly one of purl, name or advisory");
+      if (query.range !== undefined && query.purl === undefined) throw new VouchError("INPUT_USAGE", "range goes with purl (a package's versions)");
+      return service.affected(query);
+    },
+  );
+};
