@@ -6,7 +6,7 @@ import type { ValidateFunction } from "ajv";
 import envPaths from "env-paths";
 import type * as YamlModule from "yaml";
 import { VouchError } from "./core/errors.js";
-import type { AdvisoryStore, LogStore } from "./store/ports.js";
+import type { AdvisoryStore, LogStore, TokenStore } from "./store/ports.js";
 import { ISSUERS_SCHEMA, type IssuerConfig } from "./ca/identity/config.js";
 
 // yaml and ajv are ~135 modules, loaded only when there is a config file to read: every CLI verb imports this
@@ -45,6 +45,16 @@ export interface VouchConfig {
   };
   /** The deployment's URL as clients reach it: written into trusted_root.json and signing_config.json. */
   url?: string;
+  /** The SBOM index `vouch serve` runs (issue 9). */
+  index?: IndexConfig;
+}
+
+/** The `index:` section of vouch.yaml. */
+export interface IndexConfig {
+  /** Impact queries without a token (writes always need one). Default false. */
+  anonymousRead?: boolean;
+  /** Largest SBOM a push may send, in bytes (default 64 MiB); beyond it the server answers 413. */
+  maxSbomBytes?: number;
 }
 
 /** The `log:` section of vouch.yaml: the transparency log `vouch serve` and `vouch log serve` run. */
@@ -81,6 +91,14 @@ export const CONFIG_SCHEMA = {
       type: "object",
       additionalProperties: false,
       properties: { issuers: ISSUERS_SCHEMA },
+    },
+    index: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        anonymousRead: { type: "boolean" },
+        maxSbomBytes: { type: "integer", minimum: 1024, maximum: 4294967296 },
+      },
     },
     log: {
       type: "object",
@@ -160,6 +178,26 @@ export async function openAdvisoryStore(_config: VouchConfig, dataDir: string, e
   const file = advisoryDbFile(dataDir);
   const { openSqliteAdvisoryStore } = await import("./store/sqlite/advisory-store.js");
   return { store: await openSqliteAdvisoryStore(file), description: `SQLite (${file})` };
+}
+
+/** The API tokens' SQLite file inside the data directory: the SBOM index's file (the tokens guard the index). */
+export function tokenDbFile(dataDir: string): string {
+  return join(dataDir, "index.sqlite");
+}
+
+/**
+ * Opens the API token store (`vouch token`, and `vouch serve`'s index auth): PostgreSQL when DATABASE_URL is set
+ * (its `index_tokens` table), else SQLite in the data directory. Drivers are imported on demand, as for the log.
+ */
+export async function openTokenStore(_config: VouchConfig, dataDir: string, env: Env = process.env): Promise<{ store: TokenStore; description: string }> {
+  const url = env.DATABASE_URL;
+  if (url) {
+    const { openPostgresTokenStore } = await import("./store/postgres/token-store.js");
+    return { store: await openPostgresTokenStore(url), description: `PostgreSQL (${redactUrl(url)})` };
+  }
+  const file = tokenDbFile(dataDir);
+  const { openSqliteTokenStore } = await import("./store/sqlite/token-store.js");
+  return { store: await openSqliteTokenStore(file), description: `SQLite (${file})` };
 }
 
 /** Where one tree lives: its directory in the data dir, its SQLite file there, its PostgreSQL schema. */
