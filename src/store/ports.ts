@@ -257,6 +257,141 @@ export interface AdvisoryStore {
   close(): Promise<void>;
 }
 
+// ---- The SBOM index (issue 9: SBOMs, deployments, impact lookups) ----
+
+/**
+ * A component's package URL as the index looks it up: type, namespace ("" when the purl has none) and name,
+ * normalised per purl type above the store (src/sbom-index/keys.ts), so that two spellings of one package are one key.
+ */
+export interface IndexPurlKey {
+  type: string;
+  namespace: string;
+  name: string;
+}
+
+/** The OSV package a component is (src/vuln/osv/purl.ts mapPurl): what an advisory lookup joins on. */
+export interface IndexOsvKey {
+  /** OSV ecosystem name without suffix ("Debian", "Maven"). */
+  ecosystem: string;
+  /** Normalised as OSV names it; the source package for OS packages. */
+  name: string;
+  /** The release an OS package belongs to ("12", "v3.19"). */
+  release?: string;
+  /** The version advisories speak of (the source package's for OS packages, when it differs). */
+  version?: string;
+}
+
+/** One component of an indexed SBOM, keys computed above the store. */
+export interface IndexComponent {
+  name: string;
+  /** Absent when the SBOM pins none. */
+  version?: string;
+  purl?: string;
+  /** Present exactly when `purl` is a valid package URL. */
+  purlKey?: IndexPurlKey;
+  /** Present when the purl names an OSV ecosystem. */
+  osvKey?: IndexOsvKey;
+  /** Declared licences, as one SPDX-like expression or text. */
+  license?: string;
+}
+
+/** An indexed SBOM, as stored. */
+export interface IndexSbom {
+  /** sha256 of the document's bytes: `sha256:<64 hex>`. */
+  id: string;
+  service: string;
+  version?: string;
+  /** The artifact the SBOM describes (`sha256:<64 hex>`). */
+  digest?: string;
+  format: "spdx" | "cyclonedx";
+  specVersion: string;
+  components: number;
+  withoutPurl: number;
+  /** RFC 3339 (the caller's clock). */
+  ingestedAt: string;
+  ingestedBy: string;
+}
+
+/**
+ * One SBOM to index. `components` is streamed: the driver consumes it inside its transaction, so a source that throws
+ * part-way leaves nothing stored.
+ */
+export interface IndexSbomWrite {
+  sbom: IndexSbom;
+  /** The document exactly as received (kept for the SBOM diff; compressed by the store). */
+  document: Uint8Array;
+  components: Iterable<IndexComponent> | AsyncIterable<IndexComponent>;
+}
+
+/** One deployment event. `id` is derived by the caller from the event's content (idempotency). */
+export interface IndexDeployment {
+  id: string;
+  service: string;
+  environment: string;
+  digest: string;
+  /** RFC 3339: when it was deployed. */
+  deployedAt: string;
+  source: string;
+  by: string;
+  /** RFC 3339: when the index learned of it (the caller's clock). */
+  recordedAt: string;
+}
+
+/** Exactly one key: a purl key, a lower-cased component name, or OSV packages (any of them). */
+export type IndexComponentLookup = { purl: IndexPurlKey } | { nameLower: string } | { osv: readonly Pick<IndexOsvKey, "ecosystem" | "name">[] };
+
+/** A component found by a lookup, with the SBOM it is in. */
+export interface IndexComponentHit {
+  sbom: Pick<IndexSbom, "id" | "service" | "version" | "digest">;
+  component: IndexComponent;
+}
+
+/** The current deployment of a (service, environment): the latest event by deployedAt (ties: the greater id). */
+export interface IndexCurrentDeployment {
+  service: string;
+  environment: string;
+  digest: string;
+  deployedAt: string;
+  deploymentId: string;
+}
+
+/**
+ * The SBOM index: SBOMs with their components, and deployments, for impact lookups
+ * (component → SBOM → artifact digest → current deployments).
+ *
+ * Contract (every driver; checked by store/index-store.contract.ts):
+ * - `ingestSbom` MUST be atomic: when it resolves, the SBOM, its document and every component are stored; when it
+ *   rejects (the driver fails, or `components` throws part-way), nothing of it is stored and the same SBOM can be
+ *   ingested again.
+ * - `ingestSbom` MUST be idempotent by `sbom.id`: when the id is stored (or being stored by a concurrent call that
+ *   commits), it MUST store nothing more and answer `created: false` with the stored SBOM, so that concurrent
+ *   identical ingests leave one SBOM and one copy of its components, and every caller gets the same record.
+ * - `findSbom` / `readDocument` MUST return the stored SBOM / the document's bytes exactly as given, or undefined.
+ * - `ingestDeployment` MUST be idempotent by `id` (a stored id: `created: false`, nothing changes) and MUST keep, per
+ *   (service, environment), the current deployment: the event with the latest `deployedAt` (instants compared, not
+ *   strings), ties broken by the greater id, whatever the order events arrive in. Timestamps that are not RFC 3339
+ *   MUST be refused with INPUT_MALFORMED, storing nothing.
+ * - `findComponents` MUST return every stored component whose key equals the lookup's exactly (purl key: type,
+ *   namespace and name; `nameLower`: the name lower-cased with String.prototype.toLowerCase; osv: ecosystem and
+ *   name of any key given), with its SBOM, ordered by SBOM id then position in the SBOM. Values are data: SQL-
+ *   significant characters (`'`, `%`, `_`, `\`, `;`) MUST match only themselves.
+ * - `currentDeployments` MUST return the current deployment of every (service, environment) whose current
+ *   deployment names one of the digests given, sorted by service, environment.
+ * - Reads MUST NOT wait for a write in progress longer than the database makes them (SQLite WAL, PostgreSQL MVCC)
+ *   and MUST see a write whole or not at all.
+ */
+export interface IndexStore {
+  ingestSbom(write: IndexSbomWrite): Promise<{ sbom: IndexSbom; created: boolean }>;
+  findSbom(id: string): Promise<IndexSbom | undefined>;
+  readDocument(id: string): Promise<Uint8Array | undefined>;
+  ingestDeployment(deployment: IndexDeployment): Promise<{ created: boolean }>;
+  findComponents(lookup: IndexComponentLookup): Promise<IndexComponentHit[]>;
+  currentDeployments(digests: readonly string[]): Promise<IndexCurrentDeployment[]>;
+  /** Resolves when the store answers a trivial query (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
 // ---- API tokens (issue 9: the SBOM index's bearer tokens) ----
 
 /** What a token may do: `ingest` writes (SBOMs, deployments), `read` queries, `admin` everything. */

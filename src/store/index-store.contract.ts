@@ -1,0 +1,301 @@
+import { createHash } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { VouchError } from "../core/errors.js";
+import type { IndexComponent, IndexDeployment, IndexSbom, IndexSbomWrite, IndexStore } from "./ports.js";
+
+/**
+ * The IndexStore conformance suite: every MUST and MUST NOT of ports.ts, run against every driver. A driver's test
+ * file calls `describeIndexStoreContract` with a fixture that opens its store at a fresh, empty location per test.
+ * (The service's tests, src/sbom-index/service.test.ts, feed the store real SBOMs; here the rows are made up so that
+ * each case says exactly what it checks.)
+ */
+
+export interface IndexStoreFixture {
+  /** Opens (again) the store at this fixture's location, which starts out empty. */
+  open(): Promise<IndexStore>;
+  /** Removes the location once every store on it is closed. */
+  dispose?(): Promise<void>;
+}
+
+const sha = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;
+
+function sbomRecord(seed: string, change: Partial<IndexSbom> = {}): IndexSbom {
+  return {
+    id: sha(`sbom ${seed}`),
+    service: `svc-${seed}`,
+    version: "1.0.0",
+    digest: sha(`image ${seed}`),
+    format: "cyclonedx",
+    specVersion: "1.6",
+    components: 0,
+    withoutPurl: 0,
+    ingestedAt: "2025-01-02T03:04:05Z",
+    ingestedBy: "token-a",
+    ...change,
+  };
+}
+
+function log4j(version: string): IndexComponent {
+  return {
+    name: "log4j-core",
+    version,
+    purl: `pkg:maven/org.apache.logging.log4j/log4j-core@${version}`,
+    purlKey: { type: "maven", namespace: "org.apache.logging.log4j", name: "log4j-core" },
+    osvKey: { ecosystem: "Maven", name: "org.apache.logging.log4j:log4j-core", version },
+    license: "Apache-2.0",
+  };
+}
+
+function filler(i: number): IndexComponent {
+  return { name: `pkg-${i}`, version: `1.0.${i}`, purl: `pkg:npm/pkg-${i}@1.0.${i}`, purlKey: { type: "npm", namespace: "", name: `pkg-${i}` }, osvKey: { ecosystem: "npm", name: `pkg-${i}`, version: `1.0.${i}` } };
+}
+
+function write(sbom: IndexSbom, components: IndexComponent[], document = `{"doc":"${sbom.id}"}`): IndexSbomWrite {
+  return { sbom: { ...sbom, components: components.length }, document: new TextEncoder().encode(document), components };
+}
+
+function deployment(change: Partial<IndexDeployment> & { id: string }): IndexDeployment {
+  return {
+    service: "checkout",
+    environment: "prod",
+    digest: sha("image a"),
+    deployedAt: "2025-01-01T00:00:00Z",
+    source: "push",
+    by: "token-a",
+    recordedAt: "2025-01-05T00:00:00Z",
+    ...change,
+  };
+}
+
+/** The VouchError a call rejects with (contract files live in src/ and may not import test/support). */
+async function rejectedVouchError(run: () => Promise<unknown>): Promise<VouchError> {
+  try {
+    await run();
+  } catch (err) {
+    if (err instanceof VouchError) return err;
+    throw err;
+  }
+  throw new Error("expected a VouchError");
+}
+
+async function* throwingAfter<T>(items: T[], error: Error): AsyncGenerator<T> {
+  for (const item of items) yield item;
+  throw error;
+}
+
+const LOG4J_KEY = { type: "maven", namespace: "org.apache.logging.log4j", name: "log4j-core" };
+
+export function describeIndexStoreContract(name: string, makeFixture: () => Promise<IndexStoreFixture>): void {
+  describe(`IndexStore contract: ${name}`, () => {
+    let fixture: IndexStoreFixture;
+    let opened: IndexStore[];
+
+    const open = async (): Promise<IndexStore> => {
+      const store = await fixture.open();
+      opened.push(store);
+      return store;
+    };
+
+    beforeEach(async () => {
+      fixture = await makeFixture();
+      opened = [];
+    });
+
+    afterEach(async () => {
+      for (const store of opened) await store.close().catch(() => undefined);
+      await fixture.dispose?.();
+    });
+
+    it("an empty store finds nothing and answers ping", async () => {
+      const store = await open();
+      await store.ping();
+      expect(await store.findSbom(sha("nothing"))).toBeUndefined();
+      expect(await store.readDocument(sha("nothing"))).toBeUndefined();
+      expect(await store.findComponents({ purl: LOG4J_KEY })).toEqual([]);
+      expect(await store.findComponents({ nameLower: "log4j-core" })).toEqual([]);
+      expect(await store.findComponents({ osv: [{ ecosystem: "Maven", name: "org.apache.logging.log4j:log4j-core" }] })).toEqual([]);
+      expect(await store.currentDeployments([sha("image a")])).toEqual([]);
+    });
+
+    it("stores an SBOM, its document byte for byte and its components, found by every key, reopened", async () => {
+      let store = await open();
+      const sbom = sbomRecord("a");
+      const document = `{"bomFormat":"CycloneDX","specVersion":"1.6","x":"${"\u00e9\u2603".repeat(1000)}"}`;
+      const components = [filler(1), log4j("2.14.1"), { name: "No-Purl Thing", version: "3" }, filler(2)];
+      const result = await store.ingestSbom(write(sbom, components, document));
+      expect(result).toEqual({ created: true, sbom: { ...sbom, components: 4 } });
+      await store.close();
+      store = await open();
+      expect(await store.findSbom(sbom.id)).toEqual({ ...sbom, components: 4 });
+      expect(new TextDecoder().decode(await store.readDocument(sbom.id))).toBe(document);
+      const byPurl = await store.findComponents({ purl: LOG4J_KEY });
+      expect(byPurl).toEqual([{ sbom: { id: sbom.id, service: sbom.service, version: "1.0.0", digest: sbom.digest }, component: log4j("2.14.1") }]);
+      expect(await store.findComponents({ nameLower: "log4j-core" })).toEqual(byPurl);
+      expect(await store.findComponents({ osv: [{ ecosystem: "Maven", name: "org.apache.logging.log4j:log4j-core" }, { ecosystem: "npm", name: "pkg-2" }] })).toEqual([
+        byPurl[0],
+        { sbom: byPurl[0]!.sbom, component: filler(2) },
+      ]);
+      // A component without a purl has no purl or OSV key and is found by name only.
+      expect((await store.findComponents({ nameLower: "no-purl thing" })).map((h) => h.component)).toEqual([{ name: "No-Purl Thing", version: "3" }]);
+      // Keys are exact: another namespace, type or case is another package.
+      expect(await store.findComponents({ purl: { ...LOG4J_KEY, namespace: "" } })).toEqual([]);
+      expect(await store.findComponents({ purl: { ...LOG4J_KEY, type: "npm" } })).toEqual([]);
+      expect(await store.findComponents({ purl: { ...LOG4J_KEY, name: "Log4j-core" } })).toEqual([]);
+    });
+
+    it("keeps optional fields absent, not null, and orders hits by SBOM id then position", async () => {
+      const store = await open();
+      const bare = sbomRecord("bare");
+      delete bare.version;
+      delete bare.digest;
+      const other = sbomRecord("other");
+      await store.ingestSbom(write(bare, [log4j("2.16.0"), { ...log4j("2.0"), version: undefined } as IndexComponent]));
+      await store.ingestSbom(write(other, [log4j("2.17.1")]));
+      expect(await store.findSbom(bare.id)).toEqual({ ...bare, components: 2 });
+      const hits = await store.findComponents({ purl: LOG4J_KEY });
+      const expected = [
+        { sbom: { id: bare.id, service: bare.service }, version: "2.16.0" },
+        { sbom: { id: bare.id, service: bare.service }, version: undefined },
+        { sbom: { id: other.id, service: other.service, version: "1.0.0", digest: other.digest }, version: "2.17.1" },
+      ].sort((a, b) => (a.sbom.id < b.sbom.id ? -1 : a.sbom.id > b.sbom.id ? 1 : 0));
+      expect(hits.map((h) => ({ sbom: h.sbom, version: h.component.version }))).toEqual(expected);
+      expect("version" in hits.find((h) => h.component.version === undefined)!.component).toBe(false);
+    });
+
+    it("is idempotent by id: a second ingest stores nothing and answers the stored SBOM", async () => {
+      const store = await open();
+      const first = sbomRecord("a");
+      await store.ingestSbom(write(first, [log4j("2.14.1"), filler(1)]));
+      const again = await store.ingestSbom(write({ ...first, service: "someone-else", ingestedBy: "token-b" }, [log4j("2.14.1"), filler(1), filler(2)], "other bytes"));
+      expect(again).toEqual({ created: false, sbom: { ...first, components: 2 } });
+      expect(await store.findComponents({ purl: LOG4J_KEY })).toHaveLength(1);
+      expect(await store.findComponents({ nameLower: "pkg-2" })).toEqual([]);
+      expect(new TextDecoder().decode(await store.readDocument(first.id))).toBe(`{"doc":"${first.id}"}`);
+    });
+
+    it("stores nothing of an SBOM whose components fail part-way (past the first batch), and takes it again after", async () => {
+      const store = await open();
+      const sbom = sbomRecord("big");
+      const many = Array.from({ length: 2500 }, (_, i) => filler(i));
+      const failing: IndexSbomWrite = { sbom: { ...sbom, components: 2501 }, document: new Uint8Array([1, 2, 3]), components: throwingAfter([...many, log4j("2.14.1")], new Error("the reader broke")) };
+      await expect(store.ingestSbom(failing)).rejects.toThrow(/the reader broke/);
+      expect(await store.findSbom(sbom.id)).toBeUndefined();
+      expect(await store.readDocument(sbom.id)).toBeUndefined();
+      expect(await store.findComponents({ purl: LOG4J_KEY })).toEqual([]);
+      expect(await store.findComponents({ nameLower: "pkg-1" })).toEqual([]);
+      const result = await store.ingestSbom(write(sbom, [...many, log4j("2.14.1")]));
+      expect(result.created).toBe(true);
+      expect(await store.findComponents({ purl: LOG4J_KEY })).toHaveLength(1);
+      expect(await store.findComponents({ nameLower: "pkg-2499" })).toHaveLength(1);
+    });
+
+    it("8 concurrent ingests (4 SBOMs, each twice) while queries run: each SBOM once, every caller answered the same", async () => {
+      const store = await open();
+      const seeds = ["c0", "c1", "c2", "c3"];
+      const writes = seeds.map((seed) => write(sbomRecord(seed), [log4j("2.14.1"), ...Array.from({ length: 1200 }, (_, i) => filler(i))]));
+      const queries: Promise<unknown>[] = [];
+      let stop = false;
+      const querying = (async () => {
+        while (!stop) {
+          const hits = await store.findComponents({ purl: LOG4J_KEY });
+          // A reader sees whole SBOMs only: never a log4j row without its SBOM's 1,200 others.
+          for (const h of hits) queries.push(store.findComponents({ nameLower: "pkg-1199" }).then((rows) => expect(rows.map((r) => r.sbom.id)).toContain(h.sbom.id)));
+          await new Promise((r) => setImmediate(r));
+        }
+      })();
+      const results = await Promise.all([...writes, ...writes].map((w) => store.ingestSbom(w)));
+      stop = true;
+      await querying;
+      await Promise.all(queries);
+      for (const [i, seed] of seeds.entries()) {
+        const pair = [results[i]!, results[i + seeds.length]!];
+        expect(pair.map((r) => r.created).sort()).toEqual([false, true]);
+        expect(pair[0]!.sbom).toEqual(pair[1]!.sbom);
+        expect(pair[0]!.sbom.service).toBe(`svc-${seed}`);
+      }
+      expect(await store.findComponents({ purl: LOG4J_KEY })).toHaveLength(4);
+      expect(await store.findComponents({ nameLower: "pkg-7" })).toHaveLength(4);
+    });
+
+    it("keeps the latest deployment per (service, environment) as current, whatever the arrival order", async () => {
+      const store = await open();
+      const [a, b, c] = [sha("image a"), sha("image b"), sha("image c")];
+      // Arrival order: newest first, then an older one, then one at the same instant written with an offset.
+      expect(await store.ingestDeployment(deployment({ id: "d2", digest: b, deployedAt: "2025-02-01T12:00:00Z" }))).toEqual({ created: true });
+      expect(await store.ingestDeployment(deployment({ id: "d1", digest: a, deployedAt: "2025-01-01T00:00:00Z" }))).toEqual({ created: true });
+      await store.ingestDeployment(deployment({ id: "d0", digest: c, deployedAt: "2025-02-01T13:00:00+01:00" }));
+      await store.ingestDeployment(deployment({ id: "s1", environment: "staging", digest: a, deployedAt: "2025-03-01T00:00:00.250Z" }));
+      expect(await store.currentDeployments([a, b, c])).toEqual([
+        { service: "checkout", environment: "prod", digest: b, deployedAt: "2025-02-01T12:00:00Z", deploymentId: "d2" },
+        { service: "checkout", environment: "staging", digest: a, deployedAt: "2025-03-01T00:00:00.25Z", deploymentId: "s1" },
+      ]);
+      // Same instant as d2 with a greater id: it wins the tie, in either arrival order.
+      await store.ingestDeployment(deployment({ id: "d3", digest: c, deployedAt: "2025-02-01T12:00:00.000Z" }));
+      expect((await store.currentDeployments([c])).map((d) => d.deploymentId)).toEqual(["d3"]);
+      expect(await store.currentDeployments([a])).toHaveLength(1);
+      expect(await store.currentDeployments([b])).toEqual([]);
+    });
+
+    it("is idempotent by deployment id and refuses a timestamp that is not RFC 3339, storing nothing", async () => {
+      const store = await open();
+      const a = sha("image a");
+      await store.ingestDeployment(deployment({ id: "d1", digest: a }));
+      expect(await store.ingestDeployment(deployment({ id: "d1", digest: sha("image b"), deployedAt: "2030-01-01T00:00:00Z" }))).toEqual({ created: false });
+      expect((await store.currentDeployments([a])).map((d) => d.deploymentId)).toEqual(["d1"]);
+      const err = await rejectedVouchError(() => store.ingestDeployment(deployment({ id: "bad", digest: sha("image z"), deployedAt: "yesterday" })));
+      expect(err.code).toBe("INPUT_MALFORMED");
+      expect(await store.currentDeployments([sha("image z")])).toEqual([]);
+      expect((await rejectedVouchError(() => store.ingestSbom(write(sbomRecord("t", { ingestedAt: "01/02/2025" }), [])))).code).toBe("INPUT_MALFORMED");
+    });
+
+    it("answers current deployments for more digests than one query holds", async () => {
+      const store = await open();
+      const digests = Array.from({ length: 1100 }, (_, i) => sha(`many ${i}`));
+      for (const [i, digest] of digests.entries()) {
+        if (i % 100 === 0) await store.ingestDeployment(deployment({ id: `m${i}`, environment: `env-${i}`, digest }));
+      }
+      expect((await store.currentDeployments(digests)).map((d) => d.deploymentId)).toEqual(Array.from({ length: 11 }, (_, i) => `m${i * 100}`).sort((x, y) => (`env-${x.slice(1)}` < `env-${y.slice(1)}` ? -1 : 1)));
+    });
+
+    it("treats SQL-significant characters as data in every value", async () => {
+      const store = await open();
+      const nasty = ["o'brien", "100%", "a_b", "back\\slash", "x'; drop table sboms; --", '"quoted"', "\u00c9t\u00e9"];
+      for (const [i, text] of nasty.entries()) {
+        const component: IndexComponent = {
+          name: text,
+          version: text,
+          purl: `pkg:generic/${encodeURIComponent(text)}`,
+          purlKey: { type: "generic", namespace: text, name: text },
+          osvKey: { ecosystem: text, name: text },
+        };
+        await store.ingestSbom(write(sbomRecord(`n${i}`, { service: text, version: text, ingestedBy: text }), [component]));
+        await store.ingestDeployment(deployment({ id: text, service: text, environment: text, digest: sha(`image n${i}`) }));
+      }
+      for (const [i, text] of nasty.entries()) {
+        const byPurl = await store.findComponents({ purl: { type: "generic", namespace: text, name: text } });
+        expect(byPurl.map((h) => [h.sbom.service, h.component.name])).toEqual([[text, text]]);
+        expect(await store.findComponents({ nameLower: text.toLowerCase() })).toEqual(byPurl);
+        expect(await store.findComponents({ osv: [{ ecosystem: text, name: text }] })).toEqual(byPurl);
+        expect((await store.currentDeployments([sha(`image n${i}`)])).map((d) => [d.service, d.environment, d.deploymentId])).toEqual([[text, text, text]]);
+        expect((await store.findSbom(sha(`sbom n${i}`)))?.ingestedBy).toBe(text);
+      }
+      // Wildcards match only themselves.
+      expect(await store.findComponents({ nameLower: "%" })).toEqual([]);
+      expect(await store.findComponents({ nameLower: "a%b" })).toEqual([]);
+      expect(await store.findComponents({ purl: { type: "generic", namespace: "a_b", name: "a%" } })).toEqual([]);
+    });
+
+    it("matches names lower-cased as JavaScript does (beyond ASCII)", async () => {
+      const store = await open();
+      await store.ingestSbom(write(sbomRecord("u"), [{ name: "\u00c9CLAIR-Lib", version: "1" }]));
+      expect(await store.findComponents({ nameLower: "\u00e9clair-lib" })).toHaveLength(1);
+    });
+
+    it("refuses work once closed (STORE_UNAVAILABLE)", async () => {
+      const store = await open();
+      await store.close();
+      expect((await rejectedVouchError(() => store.findComponents({ purl: LOG4J_KEY }))).code).toBe("STORE_UNAVAILABLE");
+      expect((await rejectedVouchError(() => store.ingestDeployment(deployment({ id: "late" })))).code).toBe("STORE_UNAVAILABLE");
+    });
+  });
+}

@@ -1,0 +1,473 @@
+import { promisify } from "node:util";
+import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
+import { sql, type ColumnType, type Kysely, type Selectable } from "kysely";
+import { Migrator, type Migration } from "kysely/migration";
+import { VouchError } from "../core/errors.js";
+import { storeFailure } from "./log-common.js";
+import type {
+  IndexComponent,
+  IndexComponentHit,
+  IndexComponentLookup,
+  IndexCurrentDeployment,
+  IndexDeployment,
+  IndexSbom,
+  IndexSbomWrite,
+  IndexStore,
+} from "./ports.js";
+import type { SqlFlavor } from "./schema.js";
+import { canonicalTimestamp } from "./sql-advisory-store.js";
+
+const gzip = promisify(gzipCb);
+const gunzip = promisify(gunzipCb);
+
+/**
+ * The IndexStore over SQL tables, shared by the SQLite and PostgreSQL drivers (as sql-advisory-store.ts is for the
+ * advisory database): the drivers differ only in how a write transaction is opened and where reads go.
+ *
+ * Tables:
+ * - `sboms`: one row per SBOM, `id` the sha256 of its bytes (unique: idempotency is the database's), `seq` a small
+ *   integer surrogate that component rows carry instead of the 71-character id (3M component rows at wave 2's scale).
+ * - `sbom_documents`: the document gzip'd, one row per SBOM, apart from `sboms` so that lookups never read it.
+ * - `sbom_components`: (sbom_seq, position) → name, version, purl, and the lookup keys: the purl key (type,
+ *   namespace, name), the lower-cased name, the OSV package (ecosystem, name, release, version). One index per key.
+ * - `deployments`: every deployment event (history), and `current_deployments`: the current event per (service,
+ *   environment), kept in the same transaction as the event, so an impact query reads one indexed row per artifact.
+ *
+ * Wave 2 joins on what these already hold, without rewriting them: attestations and their subjects by artifact digest
+ * (`sboms.digest`, `deployments.digest`) and by SBOM id (a predicate naming the SBOM's digest); signer identities, log
+ * entries, scan results and decision events as tables of their own keyed the same way.
+ *
+ * The tables keep their own migration list and bookkeeping table (`vouch_index_migration`), as the advisory store does.
+ */
+
+/** `sboms.seq`: SQLite's rowid, PostgreSQL's identity column (int4: two billion SBOMs). */
+export interface SbomTable {
+  /** Assigned by the database; PostgreSQL's int4 and SQLite's rowid both read as numbers here. */
+  seq: ColumnType<number, never, never>;
+  id: string;
+  service: string;
+  version: string | null;
+  digest: string | null;
+  format: string;
+  spec_version: string;
+  component_count: number;
+  without_purl: number;
+  ingested_at: string;
+  ingested_by: string;
+}
+
+export interface SbomDocumentTable {
+  sbom_seq: number;
+  gzip: Uint8Array;
+}
+
+export interface SbomComponentTable {
+  sbom_seq: number;
+  position: number;
+  name: string;
+  name_lower: string;
+  version: string | null;
+  purl: string | null;
+  purl_type: string | null;
+  purl_namespace: string | null;
+  purl_name: string | null;
+  osv_ecosystem: string | null;
+  osv_name: string | null;
+  osv_release: string | null;
+  osv_version: string | null;
+  license: string | null;
+}
+
+export interface DeploymentTable {
+  id: string;
+  service: string;
+  environment: string;
+  digest: string;
+  /** Canonical (canonicalTimestamp): string order is instant order. */
+  deployed_at: string;
+  source: string;
+  by: string;
+  recorded_at: string;
+}
+
+export interface CurrentDeploymentTable {
+  service: string;
+  environment: string;
+  deployment_id: string;
+  digest: string;
+  deployed_at: string;
+}
+
+export interface IndexDatabase {
+  sboms: SbomTable;
+  sbom_documents: SbomDocumentTable;
+  sbom_components: SbomComponentTable;
+  deployments: DeploymentTable;
+  current_deployments: CurrentDeploymentTable;
+}
+
+interface NamedMigration {
+  readonly name: string;
+  up(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void>;
+}
+
+/** Every index migration, in order; never edit a shipped one. */
+const INDEX_MIGRATIONS: readonly NamedMigration[] = [{ name: "0001_sbom_index", up: createIndexTables }];
+
+/** Names of the index migrations, for the drivers' tests. */
+export const INDEX_MIGRATION_NAMES: readonly string[] = INDEX_MIGRATIONS.map((m) => m.name);
+
+export async function migrateIndexToLatest(db: Kysely<IndexDatabase>, flavor: SqlFlavor): Promise<void> {
+  const migrations: Record<string, Migration> = {};
+  for (const m of INDEX_MIGRATIONS) migrations[m.name] = { up: (trx: Kysely<unknown>) => m.up(trx, flavor) };
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: "vouch_index_migration",
+    migrationLockTableName: "vouch_index_migration_lock",
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error !== undefined) throw error;
+}
+
+async function createIndexTables(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {
+  const bytes = flavor === "postgres" ? "bytea" : "blob";
+  const sboms = db.schema.createTable("sboms");
+  // SQLite: "integer primary key" is the rowid (no second index), assigned on insert; PostgreSQL: an identity column.
+  const withSeq =
+    flavor === "postgres" ? sboms.addColumn("seq", "integer", (c) => c.primaryKey().generatedAlwaysAsIdentity()) : sboms.addColumn("seq", "integer", (c) => c.primaryKey());
+  await withSeq
+    .addColumn("id", "text", (c) => c.notNull().unique())
+    .addColumn("service", "text", (c) => c.notNull())
+    .addColumn("version", "text")
+    .addColumn("digest", "text")
+    .addColumn("format", "text", (c) => c.notNull())
+    .addColumn("spec_version", "text", (c) => c.notNull())
+    .addColumn("component_count", "integer", (c) => c.notNull())
+    .addColumn("without_purl", "integer", (c) => c.notNull())
+    .addColumn("ingested_at", "text", (c) => c.notNull())
+    .addColumn("ingested_by", "text", (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex("sboms_digest").on("sboms").column("digest").execute();
+  await db.schema.createIndex("sboms_service_version").on("sboms").columns(["service", "version"]).execute();
+  await db.schema
+    .createTable("sbom_documents")
+    .addColumn("sbom_seq", "integer", (c) => c.primaryKey())
+    .addColumn("gzip", bytes, (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable("sbom_components")
+    .addColumn("sbom_seq", "integer", (c) => c.notNull())
+    .addColumn("position", "integer", (c) => c.notNull())
+    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("name_lower", "text", (c) => c.notNull())
+    .addColumn("version", "text")
+    .addColumn("purl", "text")
+    .addColumn("purl_type", "text")
+    .addColumn("purl_namespace", "text")
+    .addColumn("purl_name", "text")
+    .addColumn("osv_ecosystem", "text")
+    .addColumn("osv_name", "text")
+    .addColumn("osv_release", "text")
+    .addColumn("osv_version", "text")
+    .addColumn("license", "text")
+    .addPrimaryKeyConstraint("sbom_components_pk", ["sbom_seq", "position"])
+    .execute();
+  // The impact lookups: by purl key (the hot path), by name, by OSV package (advisories).
+  await db.schema.createIndex("sbom_components_purl").on("sbom_components").columns(["purl_type", "purl_name", "purl_namespace"]).execute();
+  await db.schema.createIndex("sbom_components_name").on("sbom_components").column("name_lower").execute();
+  await db.schema.createIndex("sbom_components_osv").on("sbom_components").columns(["osv_ecosystem", "osv_name"]).execute();
+  await db.schema
+    .createTable("deployments")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("service", "text", (c) => c.notNull())
+    .addColumn("environment", "text", (c) => c.notNull())
+    .addColumn("digest", "text", (c) => c.notNull())
+    .addColumn("deployed_at", "text", (c) => c.notNull())
+    .addColumn("source", "text", (c) => c.notNull())
+    .addColumn("by", "text", (c) => c.notNull())
+    .addColumn("recorded_at", "text", (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex("deployments_digest").on("deployments").column("digest").execute();
+  await db.schema.createIndex("deployments_service_environment").on("deployments").columns(["service", "environment", "deployed_at"]).execute();
+  await db.schema
+    .createTable("current_deployments")
+    .addColumn("service", "text", (c) => c.notNull())
+    .addColumn("environment", "text", (c) => c.notNull())
+    .addColumn("deployment_id", "text", (c) => c.notNull())
+    .addColumn("digest", "text", (c) => c.notNull())
+    .addColumn("deployed_at", "text", (c) => c.notNull())
+    .addPrimaryKeyConstraint("current_deployments_pk", ["service", "environment"])
+    .execute();
+  await db.schema.createIndex("current_deployments_digest").on("current_deployments").column("digest").execute();
+}
+
+/** What a driver hands the shared store. */
+export interface SqlIndexStoreParts {
+  /** Where writes go (and reads, unless `reader` is given). */
+  db: Kysely<IndexDatabase>;
+  /** A separate handle for reads (SQLite: a second connection, so a long ingest never queues a query). */
+  reader?: Kysely<IndexDatabase>;
+  /** Runs `work` in one write transaction: committed when it resolves, rolled back when it rejects. */
+  writeTransaction<T>(work: (trx: Kysely<IndexDatabase>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Component rows per INSERT: 14 columns, well under SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
+const COMPONENTS_PER_INSERT = 1000;
+/** Keys per lookup query (IN lists). */
+const KEYS_PER_QUERY = 500;
+
+export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
+  const { db } = parts;
+  const reader = parts.reader ?? db;
+  let closing: Promise<void> | undefined;
+
+  const guard = async <T>(doing: string, work: () => Promise<T>): Promise<T> => {
+    if (closing !== undefined) throw new VouchError("STORE_UNAVAILABLE", `cannot ${doing}: the index store is closed`);
+    try {
+      return await work();
+    } catch (err) {
+      throw storeFailure(err, `cannot ${doing}`);
+    }
+  };
+
+  async function ingestSbom(write: IndexSbomWrite): Promise<{ sbom: IndexSbom; created: boolean }> {
+    const { sbom } = write;
+    const ingestedAt = canonicalTimestamp(sbom.ingestedAt, "ingestedAt");
+    // Compressed before the transaction opens: SQLite holds its write lock for the whole transaction.
+    const compressed = await gzip(write.document);
+    return guard("index the SBOM", () =>
+      parts.writeTransaction(async (trx) => {
+        const inserted = await trx
+          .insertInto("sboms")
+          .values({
+            id: sbom.id,
+            service: sbom.service,
+            version: sbom.version ?? null,
+            digest: sbom.digest ?? null,
+            format: sbom.format,
+            spec_version: sbom.specVersion,
+            component_count: sbom.components,
+            without_purl: sbom.withoutPurl,
+            ingested_at: ingestedAt,
+            ingested_by: sbom.ingestedBy,
+          })
+          .onConflict((oc) => oc.column("id").doNothing())
+          .returning("seq")
+          .executeTakeFirst();
+        if (inserted === undefined) {
+          // Stored already (or by a concurrent ingest that committed while this insert waited on its row).
+          const stored = await trx.selectFrom("sboms").selectAll().where("id", "=", sbom.id).executeTakeFirstOrThrow();
+          return { sbom: toSbom(stored), created: false };
+        }
+        const seq = Number(inserted.seq);
+        await trx.insertInto("sbom_documents").values({ sbom_seq: seq, gzip: compressed }).execute();
+        let batch: SbomComponentTable[] = [];
+        let position = 0;
+        for await (const component of write.components) {
+          batch.push(componentRow(seq, position++, component));
+          if (batch.length >= COMPONENTS_PER_INSERT) {
+            await trx.insertInto("sbom_components").values(batch).execute();
+            batch = [];
+          }
+        }
+        if (batch.length > 0) await trx.insertInto("sbom_components").values(batch).execute();
+        return { sbom: { ...sbom, ingestedAt: presentTimestamp(ingestedAt) }, created: true };
+      }),
+    );
+  }
+
+  async function findSbom(id: string): Promise<IndexSbom | undefined> {
+    return guard("read an SBOM", async () => {
+      const row = await reader.selectFrom("sboms").selectAll().where("id", "=", id).executeTakeFirst();
+      return row === undefined ? undefined : toSbom(row);
+    });
+  }
+
+  async function readDocument(id: string): Promise<Uint8Array | undefined> {
+    return guard("read an SBOM document", async () => {
+      const row = await reader
+        .selectFrom("sbom_documents as d")
+        .innerJoin("sboms as s", "s.seq", "d.sbom_seq")
+        .select("d.gzip")
+        .where("s.id", "=", id)
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
+      try {
+        return new Uint8Array(await gunzip(row.gzip));
+      } catch (err) {
+        throw new VouchError("STORE_CORRUPT", `the stored document of SBOM ${id} does not decompress`, { cause: err });
+      }
+    });
+  }
+
+  async function ingestDeployment(d: IndexDeployment): Promise<{ created: boolean }> {
+    const deployedAt = canonicalTimestamp(d.deployedAt, "deployedAt");
+    const recordedAt = canonicalTimestamp(d.recordedAt, "recordedAt");
+    return guard("record the deployment", () =>
+      parts.writeTransaction(async (trx) => {
+        const inserted = await trx
+          .insertInto("deployments")
+          .values({ id: d.id, service: d.service, environment: d.environment, digest: d.digest, deployed_at: deployedAt, source: d.source, by: d.by, recorded_at: recordedAt })
+          .onConflict((oc) => oc.column("id").doNothing())
+          .returning("id")
+          .executeTakeFirst();
+        if (inserted === undefined) return { created: false };
+        await trx
+          .insertInto("current_deployments")
+          .values({ service: d.service, environment: d.environment, deployment_id: d.id, digest: d.digest, deployed_at: deployedAt })
+          .onConflict((oc) =>
+            oc
+              .columns(["service", "environment"])
+              .doUpdateSet((eb) => ({
+                deployment_id: eb.ref("excluded.deployment_id"),
+                digest: eb.ref("excluded.digest"),
+                deployed_at: eb.ref("excluded.deployed_at"),
+              }))
+              // Only a later event (ties: the greater id) becomes current, so arrival order never matters.
+              .where((eb) =>
+                eb.or([
+                  eb("current_deployments.deployed_at", "<", eb.ref("excluded.deployed_at")),
+                  eb.and([
+                    eb("current_deployments.deployed_at", "=", eb.ref("excluded.deployed_at")),
+                    eb("current_deployments.deployment_id", "<", eb.ref("excluded.deployment_id")),
+                  ]),
+                ]),
+              ),
+          )
+          .execute();
+        return { created: true };
+      }),
+    );
+  }
+
+  async function findComponents(lookup: IndexComponentLookup): Promise<IndexComponentHit[]> {
+    return guard("look up components", async () => {
+      const base = () =>
+        reader
+          .selectFrom("sbom_components as c")
+          .innerJoin("sboms as s", "s.seq", "c.sbom_seq")
+          .select(["s.id as sbom_id", "s.service as sbom_service", "s.version as sbom_version", "s.digest as sbom_digest"])
+          .selectAll("c");
+      let rows: Awaited<ReturnType<ReturnType<typeof base>["execute"]>>;
+      if ("purl" in lookup) {
+        const k = lookup.purl;
+        rows = await base().where("c.purl_type", "=", k.type).where("c.purl_name", "=", k.name).where("c.purl_namespace", "=", k.namespace).execute();
+      } else if ("nameLower" in lookup) {
+        rows = await base().where("c.name_lower", "=", lookup.nameLower).execute();
+      } else {
+        rows = [];
+        const unique = new Map(lookup.osv.map((k) => [`${k.ecosystem}\u0000${k.name}`, k]));
+        for (const part of chunks([...unique.values()], KEYS_PER_QUERY)) {
+          rows.push(
+            ...(await base()
+              .where((eb) => eb(eb.refTuple("c.osv_ecosystem", "c.osv_name"), "in", part.map((k) => eb.tuple(k.ecosystem, k.name))))
+              .execute()),
+          );
+        }
+      }
+      rows.sort((a, b) => byCodeUnits(a.sbom_id, b.sbom_id) || Number(a.position) - Number(b.position));
+      return rows.map((r) => {
+        const sbom: IndexComponentHit["sbom"] = { id: r.sbom_id, service: r.sbom_service };
+        if (r.sbom_version !== null) sbom.version = r.sbom_version;
+        if (r.sbom_digest !== null) sbom.digest = r.sbom_digest;
+        return { sbom, component: toComponent(r) };
+      });
+    });
+  }
+
+  async function currentDeployments(digests: readonly string[]): Promise<IndexCurrentDeployment[]> {
+    return guard("look up current deployments", async () => {
+      const out: IndexCurrentDeployment[] = [];
+      for (const part of chunks([...new Set(digests)], KEYS_PER_QUERY)) {
+        const rows = await reader.selectFrom("current_deployments").selectAll().where("digest", "in", part).execute();
+        for (const r of rows) {
+          out.push({ service: r.service, environment: r.environment, digest: r.digest, deployedAt: presentTimestamp(r.deployed_at), deploymentId: r.deployment_id });
+        }
+      }
+      return out.sort((a, b) => byCodeUnits(a.service, b.service) || byCodeUnits(a.environment, b.environment));
+    });
+  }
+
+  async function ping(): Promise<void> {
+    await guard("reach the index store", async () => {
+      await sql`select 1`.execute(reader);
+    });
+  }
+
+  return {
+    ingestSbom,
+    findSbom,
+    readDocument,
+    ingestDeployment,
+    findComponents,
+    currentDeployments,
+    ping,
+    close: () => (closing ??= parts.close()),
+  };
+}
+
+function componentRow(seq: number, position: number, c: IndexComponent): SbomComponentTable {
+  return {
+    sbom_seq: seq,
+    position,
+    name: c.name,
+    name_lower: c.name.toLowerCase(),
+    version: c.version ?? null,
+    purl: c.purl ?? null,
+    purl_type: c.purlKey?.type ?? null,
+    purl_namespace: c.purlKey?.namespace ?? null,
+    purl_name: c.purlKey?.name ?? null,
+    osv_ecosystem: c.osvKey?.ecosystem ?? null,
+    osv_name: c.osvKey?.name ?? null,
+    osv_release: c.osvKey?.release ?? null,
+    osv_version: c.osvKey?.version ?? null,
+    license: c.license ?? null,
+  };
+}
+
+function toComponent(r: SbomComponentTable): IndexComponent {
+  const c: IndexComponent = { name: r.name };
+  if (r.version !== null) c.version = r.version;
+  if (r.purl !== null) c.purl = r.purl;
+  if (r.purl_type !== null && r.purl_name !== null) c.purlKey = { type: r.purl_type, namespace: r.purl_namespace ?? "", name: r.purl_name };
+  if (r.osv_ecosystem !== null && r.osv_name !== null) {
+    c.osvKey = { ecosystem: r.osv_ecosystem, name: r.osv_name };
+    if (r.osv_release !== null) c.osvKey.release = r.osv_release;
+    if (r.osv_version !== null) c.osvKey.version = r.osv_version;
+  }
+  if (r.license !== null) c.license = r.license;
+  return c;
+}
+
+function toSbom(r: Selectable<SbomTable>): IndexSbom {
+  const s: IndexSbom = {
+    id: r.id,
+    service: r.service,
+    format: r.format as IndexSbom["format"],
+    specVersion: r.spec_version,
+    components: Number(r.component_count),
+    withoutPurl: Number(r.without_purl),
+    ingestedAt: presentTimestamp(r.ingested_at),
+    ingestedBy: r.ingested_by,
+  };
+  if (r.version !== null) s.version = r.version;
+  if (r.digest !== null) s.digest = r.digest;
+  return s;
+}
+
+/** A canonical timestamp without its trailing zero fraction digits: "2024-05-01T10:00:00Z", "…:00.5Z". */
+export function presentTimestamp(canonical: string): string {
+  return canonical.replace(/\.?0+Z$/, "Z");
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
