@@ -17,6 +17,9 @@ import { registerCa } from "./commands/ca.js";
 import { registerDownload, registerSbomAttach, registerTree } from "./commands/image.js";
 import { registerDb } from "./commands/db.js";
 import { registerScan } from "./commands/scan.js";
+import { registerToken } from "./commands/token.js";
+import { registerPush, rewritePushVersionFlag } from "./commands/push.js";
+import { registerQuery } from "./commands/query.js";
 import { err } from "./io.js";
 import type { GlobalOptions } from "./options.js";
 
@@ -71,13 +74,16 @@ export function buildCli(): Command {
   registerCa(program, globals);
   registerDb(program, globals);
   registerScan(program, globals);
+  registerToken(program, globals);
+  registerPush(program);
+  registerQuery(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildCli();
   try {
-    await program.parseAsync(argv, { from: "user" });
+    await program.parseAsync(rewritePushVersionFlag(argv), { from: "user" });
     return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
   } catch (e) {
     if (e instanceof CommanderError) {

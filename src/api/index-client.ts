@@ -1,0 +1,135 @@
+import { VouchError } from "../core/errors.js";
+import type {
+  AffectedQuery,
+  AffectedResult,
+  Digest,
+  IngestDeploymentResult,
+  IngestSbomResult,
+} from "../sbom-index/types.js";
+
+/**
+ * A client of `vouch serve`'s SBOM index API (what `vouch push` and `vouch query` call, and what a CI script or
+ * another service can use). Refusals come back as VouchErrors naming the server's reason: a refused token or a bad
+ * request is the caller's to fix (INPUT_*, exit 2); an unreachable or failing server is SERVICE_UNAVAILABLE.
+ *
+ * @example
+ *   const client = new IndexClient({ server: "http://127.0.0.1:8080", token: process.env.VOUCH_TOKEN });
+ *   const { artifacts } = await client.affected({ purl: "pkg:maven/org.apache.logging.log4j/log4j-core", range: "<2.17.1" });
+ */
+export interface IndexClientOptions {
+  /** The server's base URL (http or https). */
+  server: string;
+  token?: string;
+  /** Default: the global fetch. */
+  fetch?: typeof fetch;
+}
+
+export interface PushSbomOptions {
+  service: string;
+  version?: string;
+  digest?: string;
+}
+
+export interface PushDeploymentOptions {
+  service: string;
+  environment: string;
+  digest: string;
+  /** RFC 3339; default: the server's clock. */
+  at?: string;
+}
+
+export class IndexClient {
+  readonly server: string;
+  private readonly token: string | undefined;
+  private readonly fetch: typeof fetch;
+
+  constructor(options: IndexClientOptions) {
+    this.server = serverUrl(options.server);
+    this.token = options.token === undefined || options.token === "" ? undefined : options.token;
+    this.fetch = options.fetch ?? fetch;
+  }
+
+  /** POST /api/v1/sboms: the document's bytes as they are (the index's id is their sha256). */
+  async pushSbom(bytes: Uint8Array, options: PushSbomOptions): Promise<IngestSbomResult> {
+    const query = new URLSearchParams({ service: options.service });
+    if (options.version !== undefined) query.set("version", options.version);
+    if (options.digest !== undefined) query.set("digest", checkDigest(options.digest));
+    return this.request<IngestSbomResult>("POST", `/api/v1/sboms?${query}`, bytes, sbomContentType(bytes));
+  }
+
+  /** POST /api/v1/deployments */
+  async pushDeployment(options: PushDeploymentOptions): Promise<IngestDeploymentResult> {
+    const body = { service: options.service, environment: options.environment, digest: checkDigest(options.digest), ...(options.at === undefined ? {} : { at: options.at }) };
+    return this.request<IngestDeploymentResult>("POST", "/api/v1/deployments", new TextEncoder().encode(JSON.stringify(body)), "application/json");
+  }
+
+  /** GET /api/v1/affected */
+  async affected(query: AffectedQuery): Promise<AffectedResult> {
+    const params = new URLSearchParams();
+    for (const key of ["purl", "name", "range", "advisory"] as const) {
+      const value = query[key];
+      if (value !== undefined) params.set(key, value);
+    }
+    if (query.deployedOnly === true) params.set("deployedOnly", "true");
+    return this.request<AffectedResult>("GET", `/api/v1/affected?${params}`);
+  }
+
+  private async request<T>(method: "GET" | "POST", path: string, body?: Uint8Array, contentType?: string): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    if (contentType !== undefined) headers["content-type"] = contentType;
+    let response: Response;
+    try {
+      response = await this.fetch(`${this.server}${path}`, { method, headers, body: body as RequestInit["body"] });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new VouchError("SERVICE_UNAVAILABLE", `cannot reach ${this.server}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
+    }
+    const text = await response.text();
+    if (response.ok) {
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        throw new VouchError("SERVICE_UNAVAILABLE", `${this.server} answered ${response.status} with a body that is not JSON`);
+      }
+    }
+    let reason = text.slice(0, 300);
+    try {
+      const parsed = JSON.parse(text) as { message?: unknown };
+      if (typeof parsed.message === "string") reason = parsed.message;
+    } catch {
+      // not JSON: the text itself
+    }
+    const said = `${this.server} answered ${response.status}: ${reason}`;
+    if (response.status === 401 || response.status === 403) throw new VouchError("INPUT_USAGE", `${said}${this.token === undefined ? " (pass --token or set VOUCH_TOKEN)" : ""}`);
+    if (response.status === 413) throw new VouchError("INPUT_TOO_LARGE", said);
+    if (response.status >= 400 && response.status < 500) throw new VouchError("INPUT_MALFORMED", said);
+    throw new VouchError("SERVICE_UNAVAILABLE", said);
+  }
+}
+
+function serverUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new VouchError("INPUT_USAGE", `--server ${text}: not a URL (e.g. http://127.0.0.1:8080)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new VouchError("INPUT_USAGE", `--server ${text}: use an http or https URL`);
+  if (url.search !== "" || url.hash !== "") throw new VouchError("INPUT_USAGE", `--server ${text}: the server URL takes no query or fragment`);
+  return url.toString().replace(/\/+$/, "");
+}
+
+/** A digest flag, checked before anything is sent. */
+function checkDigest(text: string): Digest {
+  if (!/^sha256:[0-9a-f]{64}$/.test(text)) throw new VouchError("INPUT_USAGE", `--digest ${text}: use sha256:<64 lower-case hex digits>`);
+  return text as Digest;
+}
+
+/** The SBOM's media type from its first bytes, so the server's logs and proxies see what it is. */
+function sbomContentType(bytes: Uint8Array): string {
+  const head = new TextDecoder().decode(bytes.subarray(0, 4096));
+  if (/"bomFormat"\s*:\s*"CycloneDX"/.test(head)) return "application/vnd.cyclonedx+json";
+  if (/"spdxVersion"\s*:/.test(head)) return "application/spdx+json";
+  return "application/json";
+}
