@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import { buildApp } from "../server/app.js";
 import { listeningUrl, urlHost } from "../server/listen.js";
+import type { AppDeps } from "../server/app.js";
 import type { LogStore } from "../store/ports.js";
 import { writeFileAtomic } from "./files.js";
 import { startKeylessServices, type KeylessOptions, type KeylessServices } from "./keyless-services.js";
@@ -29,6 +30,11 @@ export interface ServeOptions {
    * created. Their files live in `dataDir`, which also records the URL the server listens on (server.json).
    */
   keyless?: Omit<KeylessOptions, "publicUrl">;
+  /**
+   * The SBOM index and its API tokens (`vouch serve`). The server owns them from here: it closes both on close, and
+   * when it fails to start.
+   */
+  index?: NonNullable<AppDeps["index"]>;
 }
 
 export interface RunningServer {
@@ -75,10 +81,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let keyless: KeylessServices | undefined;
   try {
     keyless = options.keyless ? await startKeylessServices({ ...options.keyless, publicUrl }) : undefined;
-    app = await buildApp({ log: logService.log, logger: options.logger, ...keyless?.deps });
+    app = await buildApp({ log: logService.log, logger: options.logger, ...keyless?.deps, ...(options.index ? { index: options.index } : {}) });
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
     await keyless?.close();
+    await closeIndex(options.index);
     await logService.close();
     throw error;
   }
@@ -93,7 +100,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     close: async () => {
       await app.close();
       await keyless?.close();
+      await closeIndex(options.index);
       await logService.close();
     },
   };
+}
+
+async function closeIndex(index: ServeOptions["index"]): Promise<void> {
+  if (index === undefined) return;
+  await index.service.close().catch(() => undefined);
+  await index.tokens.close().catch(() => undefined);
 }
