@@ -23,17 +23,18 @@ export async function queryAffected(client: IndexClient, query: AffectedQuery): 
  * versions.
  */
 export function renderAffectedTable(result: AffectedResult): string {
-  if (result.artifacts.length === 0) return "no indexed artifact contains a matching component\n";
+  if (result.artifacts.length === 0) return `no indexed artifact contains a matching component\n${(result.notes ?? []).map((n) => `note: ${n}\n`).join("")}`;
   const rows: string[][] = [];
   for (const a of result.artifacts) {
     const versions = [...new Set(a.components.map((c) => c.version ?? "?"))].sort().join(", ");
-    const environments = a.deployments.length === 0 ? ["-"] : a.deployments.map((d) => d.environment);
-    for (const environment of environments) rows.push([a.service, environment, a.version ?? "-", a.digest ?? "-", versions]);
+    if (a.deployments.length === 0) rows.push([a.service, "-", a.version ?? "-", a.digest ?? "-", versions]);
+    for (const d of a.deployments) rows.push([d.service ?? a.service, d.environment, a.version ?? "-", a.digest ?? "-", versions]);
   }
   rows.sort((x, y) => x.join("\u0000").localeCompare(y.join("\u0000"), "en"));
   const summary =
     result.services.length === 0
       ? `${result.artifacts.length} artifact(s) contain it; none is currently deployed\n`
       : `${result.artifacts.length} artifact(s); running in ${result.services.length} service(s) (${result.services.join(", ")}) across ${result.environments.join(", ")}\n`;
-  return renderColumns([["SERVICE", "ENVIRONMENT", "VERSION", "DIGEST", "COMPONENT VERSION"], ...rows]) + summary;
+  const notes = (result.notes ?? []).map((n) => `note: ${n}\n`).join("");
+  return renderColumns([["SERVICE", "ENVIRONMENT", "VERSION", "DIGEST", "COMPONENT VERSION"], ...rows]) + summary + notes;
 }

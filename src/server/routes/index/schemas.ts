@@ -116,7 +116,11 @@ const affectedArtifact = {
     components: { type: "array", items: affectedComponent },
     deployments: {
       type: "array",
-      items: { type: "object", required: ["environment", "deployedAt"], properties: { environment: { type: "string" }, deployedAt: { type: "string" } } },
+      items: {
+        type: "object",
+        required: ["environment", "deployedAt"],
+        properties: { service: { type: "string", description: "the service it runs as (one image may run as several)" }, environment: { type: "string" }, deployedAt: { type: "string" } },
+      },
     },
   },
 } as const;
@@ -139,5 +143,6 @@ export const affectedResult = {
     services: { type: "array", items: { type: "string" } },
     environments: { type: "array", items: { type: "string" } },
     tookMs: { type: "number" },
+    notes: { type: "array", items: { type: "string" }, description: "what limited the answer, when something did" },
   },
 } as const;
