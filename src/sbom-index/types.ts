@@ -72,6 +72,11 @@ export interface AffectedComponent {
 }
 
 export interface AffectedDeployment {
+  /**
+   * The deployment's service (added with the data helper's service; always set by it). It may differ from the
+   * artifact's when one image runs as several services.
+   */
+  service?: string;
   environment: string;
   /** RFC 3339 */
   deployedAt: string;
@@ -96,6 +101,8 @@ export interface AffectedResult {
   environments: string[];
   /** Milliseconds the store took (reported, never asserted). */
   tookMs: number;
+  /** What limited the answer, when something did ("2 matching components without a version left out"). */
+  notes?: string[];
 }
 
 export interface IndexService {

@@ -121,12 +121,13 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
       let store = await open();
       const sbom = sbomRecord("a");
       const document = `{"bomFormat":"CycloneDX","specVersion":"1.6","x":"${"\u00e9\u2603".repeat(1000)}"}`;
-      const components = [filler(1), log4j("2.14.1"), { name: "No-Purl Thing", version: "3" }, filler(2)];
+      const image: IndexComponent = { name: "redis", version: "7.2", purl: "pkg:oci/redis@sha256%3Aabc", purlVersion: "sha256:abc", purlKey: { type: "oci", namespace: "", name: "redis" } };
+      const components = [filler(1), log4j("2.14.1"), { name: "No-Purl Thing", version: "3" }, filler(2), image];
       const result = await store.ingestSbom(write(sbom, components, document));
-      expect(result).toEqual({ created: true, sbom: { ...sbom, components: 4 } });
+      expect(result).toEqual({ created: true, sbom: { ...sbom, components: 5 } });
       await store.close();
       store = await open();
-      expect(await store.findSbom(sbom.id)).toEqual({ ...sbom, components: 4 });
+      expect(await store.findSbom(sbom.id)).toEqual({ ...sbom, components: 5 });
       expect(new TextDecoder().decode(await store.readDocument(sbom.id))).toBe(document);
       const byPurl = await store.findComponents({ purl: LOG4J_KEY });
       expect(byPurl).toEqual([{ sbom: { id: sbom.id, service: sbom.service, version: "1.0.0", digest: sbom.digest }, component: log4j("2.14.1") }]);
@@ -135,6 +136,7 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
         byPurl[0],
         { sbom: byPurl[0]!.sbom, component: filler(2) },
       ]);
+      expect((await store.findComponents({ purl: { type: "oci", namespace: "", name: "redis" } })).map((h) => h.component)).toEqual([image]);
       // A component without a purl has no purl or OSV key and is found by name only.
       expect((await store.findComponents({ nameLower: "no-purl thing" })).map((h) => h.component)).toEqual([{ name: "No-Purl Thing", version: "3" }]);
       // Keys are exact: another namespace, type or case is another package.

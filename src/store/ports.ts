@@ -287,6 +287,8 @@ export interface IndexComponent {
   /** Absent when the SBOM pins none. */
   version?: string;
   purl?: string;
+  /** The purl's version, when it has one that differs from `version` (what version queries compare). */
+  purlVersion?: string;
   /** Present exactly when `purl` is a valid package URL. */
   purlKey?: IndexPurlKey;
   /** Present when the purl names an OSV ecosystem. */

@@ -68,6 +68,7 @@ export interface SbomComponentTable {
   name_lower: string;
   version: string | null;
   purl: string | null;
+  purl_version: string | null;
   purl_type: string | null;
   purl_namespace: string | null;
   purl_name: string | null;
@@ -163,6 +164,7 @@ async function createIndexTables(db: Kysely<unknown>, flavor: SqlFlavor): Promis
     .addColumn("name_lower", "text", (c) => c.notNull())
     .addColumn("version", "text")
     .addColumn("purl", "text")
+    .addColumn("purl_version", "text")
     .addColumn("purl_type", "text")
     .addColumn("purl_namespace", "text")
     .addColumn("purl_name", "text")
@@ -213,7 +215,7 @@ export interface SqlIndexStoreParts {
   close(): Promise<void>;
 }
 
-/** Component rows per INSERT: 14 columns, well under SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
+/** Component rows per INSERT: 15 columns, well under SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
 const COMPONENTS_PER_INSERT = 1000;
 /** Keys per lookup query (IN lists). */
 const KEYS_PER_QUERY = 500;
@@ -416,6 +418,7 @@ function componentRow(seq: number, position: number, c: IndexComponent): SbomCom
     name_lower: c.name.toLowerCase(),
     version: c.version ?? null,
     purl: c.purl ?? null,
+    purl_version: c.purlVersion ?? null,
     purl_type: c.purlKey?.type ?? null,
     purl_namespace: c.purlKey?.namespace ?? null,
     purl_name: c.purlKey?.name ?? null,
@@ -431,6 +434,7 @@ function toComponent(r: SbomComponentTable): IndexComponent {
   const c: IndexComponent = { name: r.name };
   if (r.version !== null) c.version = r.version;
   if (r.purl !== null) c.purl = r.purl;
+  if (r.purl_version !== null) c.purlVersion = r.purl_version;
   if (r.purl_type !== null && r.purl_name !== null) c.purlKey = { type: r.purl_type, namespace: r.purl_namespace ?? "", name: r.purl_name };
   if (r.osv_ecosystem !== null && r.osv_name !== null) {
     c.osvKey = { ecosystem: r.osv_ecosystem, name: r.osv_name };

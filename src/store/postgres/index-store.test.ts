@@ -2,6 +2,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { createTestDatabase, postgresUnavailable } from "../../../test/support/postgres.js";
 import { describeIndexStoreContract } from "../index-store.contract.js";
+import { ADVISORY_MIGRATION_NAMES } from "../sql-advisory-store.js";
 import { INDEX_MIGRATION_NAMES } from "../sql-index-store.js";
 import { openPostgresAdvisoryStore } from "./advisory-store.js";
 import { openPostgresIndexStore } from "./index-store.js";
@@ -24,9 +25,12 @@ describe.skipIf(unavailable !== undefined)("PostgreSQL index store", () => {
       await (await openPostgresIndexStore(database.url)).close();
       const client = new pg.Client({ connectionString: database.url });
       await client.connect();
-      expect((await client.query<{ name: string }>("select name from vouch_index_migration")).rows.map((r) => r.name)).toEqual([...INDEX_MIGRATION_NAMES]);
-      expect((await client.query<{ name: string }>("select name from vouch_advisory_migration")).rows.map((r) => r.name)).toEqual(["0001_advisories"]);
-      await client.end();
+      try {
+        expect((await client.query<{ name: string }>("select name from vouch_index_migration")).rows.map((r) => r.name)).toEqual([...INDEX_MIGRATION_NAMES]);
+        expect((await client.query<{ name: string }>("select name from vouch_advisory_migration")).rows.map((r) => r.name)).toEqual([...ADVISORY_MIGRATION_NAMES]);
+      } finally {
+        await client.end();
+      }
     } finally {
       await database.drop();
     }

@@ -1,0 +1,324 @@
+import { createHash } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { VouchError } from "../core/errors.js";
+import { readSbom } from "../sbom/read/index.js";
+import type { AdvisoryStore, IndexComponent, IndexComponentHit, IndexCurrentDeployment, IndexStore } from "../store/ports.js";
+import { canonicalTimestamp } from "../store/sql-advisory-store.js";
+import type { OsvRecord } from "../vuln/osv/parse.js";
+import { matchRecord } from "../vuln/match.js";
+import { indexComponent, queryPurl, rangeTypes, schemeForPurlType, subjectDigest } from "./keys.js";
+import { inRange, parseRange, rangeVersions, type VersionRange } from "./range.js";
+import type {
+  AffectedArtifact,
+  AffectedQuery,
+  AffectedResult,
+  Digest,
+  IndexService,
+  IngestDeploymentRequest,
+  IngestDeploymentResult,
+  IngestSbomRequest,
+  IngestSbomResult,
+} from "./types.js";
+
+/**
+ * The SBOM index service (types.ts IndexService) over an IndexStore and, for advisory queries, the advisory store.
+ *
+ * Ingest reads the document with the foundation's reader (every SPDX 2.2/2.3 and CycloneDX 1.4-1.7 JSON it reads is
+ * accepted; anything else is refused with the reader's reason), computes each component's lookup keys (keys.ts) and
+ * hands the store one all-or-nothing write, idempotent by the sha256 of the bytes.
+ *
+ * An impact query is: the key (purl → purl key; name → lower-cased name; advisory → the OSV packages it affects) →
+ * the store's component rows → a version filter here, in the ecosystem's own order (range.ts over
+ * src/vuln/versions; advisories through the matcher, src/vuln/match.ts) → SBOMs grouped as artifacts → the current
+ * deployments of their digests.
+ */
+
+export interface IndexServiceOptions {
+  store: IndexStore;
+  /** For `advisory` queries; without it they are refused. */
+  advisories?: AdvisoryStore;
+  /** Default: the system clock. */
+  clock?: () => Date;
+  /** SBOMs with more components are refused (INPUT_TOO_LARGE). Default DEFAULT_MAX_COMPONENTS. */
+  maxComponents?: number;
+}
+
+/** Dependency-Track's largest real-world SBOMs hold tens of thousands of components; a million is refused by default. */
+export const DEFAULT_MAX_COMPONENTS = 500_000;
+
+/** Longest service, environment, version or `by` accepted. */
+const MAX_NAME = 256;
+
+export function createIndexService(options: IndexServiceOptions): IndexService {
+  const { store, advisories } = options;
+  const clock = options.clock ?? (() => new Date());
+  const maxComponents = options.maxComponents ?? DEFAULT_MAX_COMPONENTS;
+
+  async function ingestSbom(request: IngestSbomRequest): Promise<IngestSbomResult> {
+    const service = label(request.service, "service");
+    const by = label(request.by, "by");
+    const version = request.version === undefined || request.version === "" ? undefined : label(request.version, "version");
+    const given = request.digest === undefined ? undefined : digest(request.digest, "digest");
+    const text = utf8(request.bytes);
+    const read = readSbom(text, "the SBOM");
+    if (read.sbom.components.length > maxComponents) {
+      throw new VouchError("INPUT_TOO_LARGE", `the SBOM has ${read.sbom.components.length} components; this index takes at most ${maxComponents} per SBOM`);
+    }
+    const components: IndexComponent[] = read.sbom.components.map(indexComponent);
+    const withoutPurl = components.filter((c) => c.purlKey === undefined).length;
+    const id = `sha256:${createHash("sha256").update(request.bytes).digest("hex")}` as Digest;
+    const subject = given ?? subjectDigest(read);
+    const { sbom, created } = await store.ingestSbom({
+      sbom: {
+        id,
+        service,
+        ...(version === undefined ? {} : { version }),
+        ...(subject === undefined ? {} : { digest: subject }),
+        format: read.format,
+        specVersion: read.specVersion,
+        components: components.length,
+        withoutPurl,
+        ingestedAt: clock().toISOString(),
+        ingestedBy: by,
+      },
+      document: request.bytes,
+      components,
+    });
+    const result: IngestSbomResult = {
+      id: sbom.id as Digest,
+      created,
+      service: sbom.service,
+      format: sbom.format,
+      specVersion: sbom.specVersion,
+      components: sbom.components,
+      withoutPurl: sbom.withoutPurl,
+    };
+    if (sbom.version !== undefined) result.version = sbom.version;
+    if (sbom.digest !== undefined) result.digest = sbom.digest as Digest;
+    return result;
+  }
+
+  async function ingestDeployment(request: IngestDeploymentRequest): Promise<IngestDeploymentResult> {
+    const service = label(request.service, "service");
+    const environment = label(request.environment, "environment");
+    const by = label(request.by, "by");
+    const artifact = digest(request.digest, "digest");
+    const source = request.source === undefined ? "push" : label(request.source, "source");
+    const now = clock().toISOString();
+    const at = request.at ?? now;
+    // The id is the event's content (the instant canonicalised), so a retried push is the same event.
+    const canonicalAt = canonicalTimestamp(at, "at");
+    const id = `sha256:${createHash("sha256").update(JSON.stringify([service, environment, artifact, canonicalAt])).digest("hex")}`;
+    const { created } = await store.ingestDeployment({ id, service, environment, digest: artifact, deployedAt: at, source, by, recordedAt: now });
+    return { id, created };
+  }
+
+  async function affected(query: AffectedQuery): Promise<AffectedResult> {
+    const started = performance.now();
+    const asked = [query.purl, query.name, query.advisory].filter((x) => x !== undefined && x !== "").length;
+    if (asked !== 1) throw new VouchError("INPUT_USAGE", "an impact query names exactly one of purl, name or advisory");
+    const range = query.range === undefined || query.range === "" ? undefined : parseRange(query.range);
+    let hits: IndexComponentHit[];
+    const notes: string[] = [];
+    if (query.purl !== undefined && query.purl !== "") {
+      hits = await byPurl(query.purl, range, notes);
+    } else if (query.name !== undefined && query.name !== "") {
+      hits = await byName(query.name, range, notes);
+    } else {
+      if (range !== undefined) throw new VouchError("INPUT_USAGE", "an advisory query takes its versions from the advisory: give no range");
+      hits = await byAdvisory(query.advisory!);
+    }
+    const artifacts = await withDeployments(hits, query.deployedOnly === true);
+    const services = new Set<string>();
+    const environments = new Set<string>();
+    for (const a of artifacts) {
+      for (const d of a.deployments) {
+        services.add(d.service ?? a.service);
+        environments.add(d.environment);
+      }
+    }
+    const result: AffectedResult = {
+      query,
+      artifacts,
+      services: [...services].sort(byCodeUnits),
+      environments: [...environments].sort(byCodeUnits),
+      tookMs: Math.round((performance.now() - started) * 100) / 100,
+    };
+    if (notes.length > 0) result.notes = notes;
+    return result;
+  }
+
+  async function byPurl(text: string, range: VersionRange | undefined, notes: string[]): Promise<IndexComponentHit[]> {
+    const { key, version } = queryPurl(text);
+    if (version !== undefined && range !== undefined) throw new VouchError("INPUT_USAGE", "give a version in the purl or a range, not both");
+    const scheme = schemeForPurlType(key.type);
+    if (range !== undefined && scheme === undefined) {
+      throw new VouchError("INPUT_USAGE", `a version range needs the ecosystem's version order, and vouch has none for purl type "${key.type}" (it has: ${rangeTypes().join(", ")})`);
+    }
+    if (range !== undefined && scheme !== undefined) checkBounds(range, scheme, key.type);
+    const hits = await store.findComponents({ purl: key });
+    if (version === undefined && range === undefined) return hits;
+    const compare = scheme === undefined ? undefined : (a: string, b: string) => scheme.compare(a, b);
+    const exact = version === undefined ? undefined : parseRange(`=${version}`);
+    return filterVersions(hits, (v) => {
+      // Without a scheme an exact version is compared as text: the purl spec's own equality.
+      if (compare === undefined) return v === version;
+      return inRange((range ?? exact)!, v, compare);
+    }, notes);
+  }
+
+  async function byName(name: string, range: VersionRange | undefined, notes: string[]): Promise<IndexComponentHit[]> {
+    const trimmed = name.trim();
+    if (trimmed === "" || trimmed.length > 1024) throw new VouchError("INPUT_USAGE", "a component name is 1 to 1024 characters");
+    const hits = await store.findComponents({ nameLower: trimmed.toLowerCase() });
+    if (range === undefined) return hits;
+    // A name spans ecosystems: each component is compared in its own purl type's order; without one it cannot be.
+    let unordered = 0;
+    const kept = filterVersions(hits, (v, hit) => {
+      const scheme = hit.component.purlKey === undefined ? undefined : schemeForPurlType(hit.component.purlKey.type);
+      if (scheme === undefined) {
+        unordered++;
+        return false;
+      }
+      return inRange(range, v, (a, b) => scheme.compare(a, b));
+    }, notes);
+    if (unordered > 0) notes.push(`${unordered} component${unordered === 1 ? "" : "s"} named so left out: no purl type with a version order to evaluate the range in`);
+    return kept;
+  }
+
+  async function byAdvisory(id: string): Promise<IndexComponentHit[]> {
+    const trimmed = id.trim();
+    if (trimmed === "" || trimmed.length > 256) throw new VouchError("INPUT_USAGE", "an advisory id is 1 to 256 characters");
+    if (advisories === undefined) throw new VouchError("INPUT_USAGE", "advisory queries need the advisory database, and this index has none (vouch db import)");
+    const records = (await advisories.findById(trimmed)).filter((r) => r.withdrawn === undefined);
+    if (records.length === 0) throw new VouchError("INPUT_NOT_FOUND", `no advisory ${JSON.stringify(trimmed)} in the advisory database (or only withdrawn ones)`);
+    const keys = new Map<string, { ecosystem: string; name: string }>();
+    for (const r of records) {
+      for (const a of r.affected) {
+        if (a.package !== undefined) keys.set(`${a.package.parsedEcosystem.ecosystem}\u0000${a.package.normalizedName}`, { ecosystem: a.package.parsedEcosystem.ecosystem, name: a.package.normalizedName });
+      }
+    }
+    const hits = keys.size === 0 ? [] : await store.findComponents({ osv: [...keys.values()] });
+    return hits.filter((hit) => records.some((record) => affects(record, hit.component)));
+  }
+
+  function checkBounds(range: VersionRange, scheme: { name: string; compare(a: string, b: string): number }, type: string): void {
+    for (const v of rangeVersions(range)) {
+      try {
+        scheme.compare(v, v);
+      } catch (err) {
+        throw new VouchError("INPUT_MALFORMED", `version range ${JSON.stringify(range.text)}: ${JSON.stringify(v)} is not a ${scheme.name} version (purl type ${type})`, { cause: err });
+      }
+    }
+  }
+
+  async function withDeployments(hits: IndexComponentHit[], deployedOnly: boolean): Promise<AffectedArtifact[]> {
+    const bySbom = new Map<string, AffectedArtifact>();
+    for (const hit of hits) {
+      let artifact = bySbom.get(hit.sbom.id);
+      if (artifact === undefined) {
+        artifact = { service: hit.sbom.service, sbom: hit.sbom.id as Digest, components: [], deployments: [] };
+        if (hit.sbom.version !== undefined) artifact.version = hit.sbom.version;
+        if (hit.sbom.digest !== undefined) artifact.digest = hit.sbom.digest as Digest;
+        bySbom.set(hit.sbom.id, artifact);
+      }
+      const c: AffectedArtifact["components"][number] = { name: hit.component.name };
+      if (hit.component.purl !== undefined) c.purl = hit.component.purl;
+      if (hit.component.version !== undefined) c.version = hit.component.version;
+      artifact.components.push(c);
+    }
+    const artifacts = [...bySbom.values()];
+    const digests = artifacts.flatMap((a) => (a.digest === undefined ? [] : [a.digest]));
+    const current = digests.length === 0 ? [] : await store.currentDeployments(digests);
+    const byDigest = new Map<string, IndexCurrentDeployment[]>();
+    for (const d of current) byDigest.set(d.digest, [...(byDigest.get(d.digest) ?? []), d]);
+    for (const a of artifacts) {
+      a.deployments = (a.digest === undefined ? [] : (byDigest.get(a.digest) ?? [])).map((d) => ({ service: d.service, environment: d.environment, deployedAt: d.deployedAt }));
+    }
+    return artifacts
+      .filter((a) => !deployedOnly || a.deployments.length > 0)
+      .sort((x, y) => byCodeUnits(x.service, y.service) || byCodeUnits(x.version ?? "", y.version ?? "") || byCodeUnits(x.sbom, y.sbom));
+  }
+
+  return {
+    ingestSbom,
+    ingestDeployment,
+    affected,
+    ready: async () => {
+      try {
+        await store.ping();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: async () => {
+      await store.close();
+      await advisories?.close();
+    },
+  };
+}
+
+/**
+ * Keeps hits whose version `keep` accepts: the purl's version when the component's purl has one (the one the package
+ * URL names, as the vulnerability matcher takes it), else the SBOM's version field. A component without a version,
+ * or with one its scheme cannot read, is left out and counted.
+ */
+function filterVersions(hits: IndexComponentHit[], keep: (version: string, hit: IndexComponentHit) => boolean, notes: string[]): IndexComponentHit[] {
+  let noVersion = 0;
+  let unreadable = 0;
+  const out = hits.filter((hit) => {
+    const v = hit.component.purlVersion ?? hit.component.version;
+    if (v === undefined) {
+      noVersion++;
+      return false;
+    }
+    try {
+      return keep(v, hit);
+    } catch (err) {
+      if (!(err instanceof VouchError)) throw err;
+      unreadable++;
+      return false;
+    }
+  });
+  if (noVersion > 0) notes.push(`${noVersion} matching component${noVersion === 1 ? "" : "s"} without a version left out`);
+  if (unreadable > 0) notes.push(`${unreadable} matching component${unreadable === 1 ? "" : "s"} whose version the ecosystem's scheme cannot read left out`);
+  return out;
+}
+
+/** Whether an advisory affects a component: the matcher on the component's OSV package and version. */
+function affects(record: OsvRecord, c: IndexComponent): boolean {
+  const key = c.osvKey;
+  const version = key?.version ?? c.version;
+  if (key === undefined || version === undefined) return false;
+  const osvKey = { ecosystem: key.ecosystem, name: key.name, version, notes: [] as string[], ...(key.release === undefined ? {} : { release: key.release }) };
+  return matchRecord(record, osvKey).length > 0;
+}
+
+/** A service, environment, version, source or `by`: one line of text, as data (any characters but controls). */
+function label(value: unknown, what: string): string {
+  if (typeof value !== "string" || value.trim() === "") throw new VouchError("INPUT_USAGE", `${what} is required`);
+  if (value.length > MAX_NAME) throw new VouchError("INPUT_USAGE", `${what} is at most ${MAX_NAME} characters`);
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new VouchError("INPUT_USAGE", `${what} contains a control character`);
+  return value;
+}
+
+function digest(value: string, what: string): Digest {
+  if (typeof value !== "string" || !/^sha256:[0-9a-f]{64}$/.test(value)) {
+    throw new VouchError("INPUT_USAGE", `${what} must be sha256:<64 lower-case hex digits>, not ${JSON.stringify(String(value).slice(0, 80))}`);
+  }
+  return value as Digest;
+}
+
+function utf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (err) {
+    throw new VouchError("INPUT_MALFORMED", "the SBOM is not UTF-8 text", { cause: err });
+  }
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
