@@ -55,6 +55,11 @@ export interface IndexConfig {
   anonymousRead?: boolean;
   /** Largest SBOM a push may send, in bytes (default 64 MiB); beyond it the server answers 413. */
   maxSbomBytes?: number;
+  /** CI identity tokens (issuers from ca.issuers) and the scopes each identity gets. */
+  oidc?: {
+    audience?: string;
+    identities: { issuer: string; subject: string; scopes: ("ingest" | "read" | "admin")[] }[];
+  };
 }
 
 /** The `log:` section of vouch.yaml: the transparency log `vouch serve` and `vouch log serve` run. */
@@ -98,6 +103,27 @@ export const CONFIG_SCHEMA = {
       properties: {
         anonymousRead: { type: "boolean" },
         maxSbomBytes: { type: "integer", minimum: 1024, maximum: 4294967296 },
+        oidc: {
+          type: "object",
+          additionalProperties: false,
+          required: ["identities"],
+          properties: {
+            audience: { type: "string", minLength: 1 },
+            identities: {
+              type: "array",
+              items: {
+                type: "object",
+                additionalProperties: false,
+                required: ["issuer", "subject", "scopes"],
+                properties: {
+                  issuer: { type: "string", pattern: "^https?://" },
+                  subject: { type: "string", minLength: 1 },
+                  scopes: { type: "array", minItems: 1, items: { enum: ["ingest", "read", "admin"] } },
+                },
+              },
+            },
+          },
+        },
       },
     },
     log: {

@@ -1,4 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { IdentityVerifier, type OidcFetch } from "../ca/identity/verifier.js";
+import type { IssuerConfig } from "../ca/identity/config.js";
 import { VouchError } from "../core/errors.js";
 import type { TokenRecord, TokenScope, TokenStore } from "../store/ports.js";
 
@@ -131,4 +133,41 @@ export function renderTokenTable(tokens: readonly TokenRecord[], now: Date): str
 export function renderColumns(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
+}
+
+/** `index.oidc` in vouch.yaml: which CI identities may use the index, by the CA's issuer configuration. */
+export interface IndexOidcConfig {
+  /** The audience CI tokens must be minted for (GitHub: `core.getIDToken("vouch")`). Default "vouch". */
+  audience?: string;
+  identities: { issuer: string; subject: string; scopes: TokenScope[] }[];
+}
+
+/**
+ * CI identity-token auth for the index from vouch.yaml: the issuers of `ca.issuers` (how each is verified), with the
+ * index's own audience (a token minted for the CA, "sigstore", is not an index credential), and the identity rules.
+ *
+ * @example
+ *   const oidc = indexOidcAuth(config.ca?.issuers ?? [], config.index.oidc);
+ */
+export function indexOidcAuth(
+  issuers: readonly IssuerConfig[],
+  config: IndexOidcConfig,
+  options: { fetch?: OidcFetch; now?: () => Date } = {},
+): { verify(token: string): Promise<{ issuer: string; subject: string }>; identities: IndexOidcConfig["identities"] } {
+  const audience = config.audience ?? "vouch";
+  for (const rule of config.identities) {
+    // A rule matching every subject of a public issuer (GitHub, GitLab.com) would let any repository on it ingest.
+    if (/^\**$/.test(rule.subject)) throw new VouchError("INPUT_MALFORMED", `index.oidc.identities: subject "${rule.subject}" matches every identity of ${rule.issuer}; name the repository or subject`);
+    if (!issuers.some((i) => i.url === rule.issuer)) {
+      throw new VouchError("INPUT_MALFORMED", `index.oidc.identities: issuer ${rule.issuer} is not in ca.issuers (which says how to verify its tokens)`);
+    }
+  }
+  const verifier = new IdentityVerifier({ issuers: issuers.map((i) => ({ ...i, clientId: audience })), fetch: options.fetch, now: options.now });
+  return {
+    identities: config.identities,
+    verify: async (token) => {
+      const principal = await verifier.verify(token);
+      return { issuer: principal.issuer, subject: principal.proofSubject };
+    },
+  };
 }

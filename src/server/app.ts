@@ -6,6 +6,7 @@ import type { TimestampAuthority } from "../tsa/index.js";
 import type { IndexService } from "../sbom-index/types.js";
 import type { TokenStore } from "../store/ports.js";
 import { registerOpenApi } from "./openapi.js";
+import type { OidcAuth } from "./plugins/auth.js";
 import { errorHandler } from "./plugins/errors.js";
 import { indexRoutes } from "./routes/index/index.js";
 import { createServerMetrics, metricsRoutes, type ServerMetrics } from "./routes/metrics/index.js";
@@ -32,6 +33,8 @@ export interface AppDeps {
     anonymousRead?: boolean;
     /** Largest SBOM body, in bytes (index.maxSbomBytes; default 64 MiB). */
     maxSbomBytes?: number;
+    /** CI identity tokens (index.oidc). */
+    oidc?: OidcAuth;
   };
   /** Request metrics and the registry SLI gauges use (default: a new one per app). */
   metrics?: ServerMetrics;
@@ -71,8 +74,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.ct) await app.register(ctRoutes, { log: deps.ct });
   if (deps.tsa) await app.register(tsaRoutes, { authority: deps.tsa });
   if (deps.index) {
-    const { service, tokens, anonymousRead, maxSbomBytes } = deps.index;
-    await app.register(indexRoutes, { service, auth: { tokens, anonymousRead }, maxSbomBytes });
+    const { service, tokens, anonymousRead, maxSbomBytes, oidc } = deps.index;
+    await app.register(indexRoutes, { service, auth: { tokens, anonymousRead, oidc }, maxSbomBytes });
   }
   return app;
 }
