@@ -6,7 +6,7 @@ import type { ValidateFunction } from "ajv";
 import envPaths from "env-paths";
 import type * as YamlModule from "yaml";
 import { VouchError } from "./core/errors.js";
-import type { AdvisoryStore, LogStore, TokenStore } from "./store/ports.js";
+import type { AdvisoryStore, IndexStore, LogStore, TokenStore } from "./store/ports.js";
 import { ISSUERS_SCHEMA, type IssuerConfig } from "./ca/identity/config.js";
 
 // yaml and ajv are ~135 modules, loaded only when there is a config file to read: every CLI verb imports this
@@ -224,6 +224,27 @@ export async function openTokenStore(_config: VouchConfig, dataDir: string, env:
   const file = tokenDbFile(dataDir);
   const { openSqliteTokenStore } = await import("./store/sqlite/token-store.js");
   return { store: await openSqliteTokenStore(file), description: `SQLite (${file})` };
+}
+
+/** The SBOM index's SQLite file inside the data directory. */
+export function indexDbFile(dataDir: string): string {
+  return join(dataDir, "index.sqlite");
+}
+
+/**
+ * Opens the SBOM index (`vouch serve`'s index routes): PostgreSQL when DATABASE_URL is set (its `sboms`,
+ * `sbom_components`, `deployments` tables beside the others, migrations in `vouch_index_migration`), else SQLite in
+ * the data directory. Drivers are imported on demand, as for the log.
+ */
+export async function openIndexStore(_config: VouchConfig, dataDir: string, env: Env = process.env): Promise<{ store: IndexStore; description: string }> {
+  const url = env.DATABASE_URL;
+  if (url) {
+    const { openPostgresIndexStore } = await import("./store/postgres/index-store.js");
+    return { store: await openPostgresIndexStore(url), description: `PostgreSQL (${redactUrl(url)})` };
+  }
+  const file = indexDbFile(dataDir);
+  const { openSqliteIndexStore } = await import("./store/sqlite/index-store.js");
+  return { store: await openSqliteIndexStore(file), description: `SQLite (${file})` };
 }
 
 /** Where one tree lives: its directory in the data dir, its SQLite file there, its PostgreSQL schema. */

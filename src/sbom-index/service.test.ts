@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { rejectedVouchError } from "../../test/support/errors.js";
 import { createTestDatabase, postgresUnavailable, type TestDatabase } from "../../test/support/postgres.js";
+import { openIndexStore } from "../runtime.js";
 import { readSbom } from "../sbom/read/index.js";
 import { openPostgresIndexStore } from "../store/postgres/index-store.js";
 import type { AdvisoryStore, IndexStore } from "../store/ports.js";
@@ -373,5 +374,21 @@ describe("IndexService input", () => {
     expect(await service.ready()).toBe(true);
     await service.close();
     expect(await service.ready()).toBe(false);
+  });
+});
+
+describe("openIndexStore (runtime.ts)", () => {
+  it("opens <data dir>/index.sqlite without DATABASE_URL, beside the token store's tables", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vouch-index-runtime-"));
+    temps.push(dir);
+    const { store, description } = await openIndexStore({}, dir, {});
+    try {
+      expect(description).toBe(`SQLite (${join(dir, "index.sqlite")})`);
+      expect(existsSync(join(dir, "index.sqlite"))).toBe(true);
+      const service = createIndexService({ store, clock: CLOCK });
+      expect((await service.ingestSbom({ bytes: fixture(BILLING), service: "billing", by: "t" })).created).toBe(true);
+    } finally {
+      await store.close();
+    }
   });
 });
