@@ -3,7 +3,8 @@ export { IndexClient } from "../api/index-client.js";
 export type { IndexClientOptions, PushDeploymentOptions, PushSbomOptions } from "../api/index-client.js";
 export { pushSbomFile, pushDeployment, renderSbomPush, renderDeploymentPush } from "../api/push.js";
 export { queryAffected, renderAffectedTable } from "../api/query.js";
-export { createToken, parseScopes, parseDuration, renderTokenTable, TOKEN_SCOPES } from "../api/tokens.js";
+export { createToken, parseScopes, parseDuration, renderTokenTable, indexOidcAuth, TOKEN_SCOPES } from "../api/tokens.js";
+export { createIndexService } from "../sbom-index/service.js";
 export type { CreatedToken, CreateTokenOptions } from "../api/tokens.js";
 export type {
   AffectedArtifact,

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
-import { loadConfig, logDir, openCtLogStore, openLogStore, resolveDataDir } from "../../runtime.js";
+import { loadConfig, logDir, openAdvisoryStore, openCtLogStore, openIndexStore, openLogStore, openTokenStore, resolveDataDir, type VouchConfig } from "../../runtime.js";
 import { err, out } from "../io.js";
 import { collect, tcpPort, wholeNumber, type GlobalOptions } from "../options.js";
 
@@ -36,6 +36,12 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
         await store.close().catch(() => {});
         throw error;
       }) : undefined;
+      // The SBOM index is part of `vouch serve` (not of `vouch log serve`), on the same defaults: the data directory, or DATABASE_URL.
+      const index = keyless ? await openIndex(config, dataDir).catch(async (error: unknown) => {
+        await ctStore?.close().catch(() => {});
+        await store.close().catch(() => {});
+        throw error;
+      }) : undefined;
       const log = config.log ?? {};
       const witnessing = flags.witness.length === 0 ? undefined : {
         witnesses: flags.witness.map(parseWitnessFlag),
@@ -58,6 +64,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
         keyless: ctStore
           ? { dataDir, ctStore, issuers: config.ca?.issuers ?? [], password: { env: process.env, prompt: terminalPrompt() } }
           : undefined,
+        index: index?.deps,
       }).catch(async (error: unknown) => {
         await store.close().catch(() => {});
         throw error;
@@ -78,10 +85,36 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
             : "  keyless CA: not created (vouch ca init)\n",
         );
       }
+      if (index) {
+        out(`  SBOM index at ${server.url}/api/v1 (sboms, deployments, affected), store: ${index.description}\n`);
+        out(`  ${index.deps.anonymousRead === true ? "reads open to anonymous callers (index.anonymousRead)" : "tokens: vouch token create --scope ingest,read"}; OpenAPI at ${server.url}/openapi.json, metrics at ${server.url}/metrics\n`);
+      }
       await untilSignal();
       err("vouch: shutting down\n");
       await server.close();
     });
+}
+
+/** The index, its tokens and the advisory database (for queries by CVE), from the config and data directory. */
+async function openIndex(config: VouchConfig, dataDir: string) {
+  const { createIndexService, indexOidcAuth } = await import("../../public/index-client.js");
+  const oidc = config.index?.oidc === undefined ? undefined : indexOidcAuth(config.ca?.issuers ?? [], config.index.oidc);
+  const { store, description } = await openIndexStore(config, dataDir);
+  const opened: { close(): Promise<void> }[] = [store];
+  try {
+    const { store: tokens } = await openTokenStore(config, dataDir);
+    opened.push(tokens);
+    const { store: advisories } = await openAdvisoryStore(config, dataDir);
+    opened.push(advisories);
+    const service = createIndexService({ store, advisories });
+    return {
+      description,
+      deps: { service, tokens, anonymousRead: config.index?.anonymousRead, maxSbomBytes: config.index?.maxSbomBytes, oidc },
+    };
+  } catch (error) {
+    for (const s of opened.reverse()) await s.close().catch(() => {});
+    throw error;
+  }
 }
 
 function untilSignal(): Promise<void> {
