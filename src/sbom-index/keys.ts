@@ -111,8 +111,8 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**
  * The artifact digest an SBOM names for its subject, when it names one: the root component's SHA-256 (CycloneDX
- * metadata.component.hashes, SPDX's described package checksums), or an OCI/Docker purl or container version that is
- * a sha256 digest (syft and trivy write the image's manifest or config digest there).
+ * metadata.component.hashes, SPDX's described package checksums), or an OCI/Docker purl version or a root version that
+ * is a sha256 digest (syft and trivy write the image's manifest or config digest there).
  */
 export function subjectDigest(read: ReadSbom): `sha256:${string}` | undefined {
   if (!read.document.rootDeclared) return undefined;
@@ -124,6 +124,7 @@ export function subjectDigest(read: ReadSbom): `sha256:${string}` | undefined {
     const v = p?.version?.toLowerCase();
     if (p !== undefined && (p.type === "oci" || p.type === "docker") && v !== undefined && DIGEST.test(v)) return v as `sha256:${string}`;
   }
-  if (root.type === "container" && DIGEST.test(root.version.toLowerCase())) return root.version.toLowerCase() as `sha256:${string}`;
+  // syft and trivy write an image's digest as the root's version (the reader keeps the version, not the type).
+  if (DIGEST.test(root.version.toLowerCase())) return root.version.toLowerCase() as `sha256:${string}`;
   return undefined;
 }
