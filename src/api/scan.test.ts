@@ -66,6 +66,23 @@ describe("scan (the library, over the SQLite advisory store)", () => {
     for (const [i, target] of targets.entries()) expect(many[i]!.findings).toEqual((await scan(store, target)).findings);
   });
 
+  it("scans a fleet in rounds of at most keysPerBatch distinct packages, each result as scan gives it", async () => {
+    const component = (purl: string) => {
+      const [, type, rest] = /^pkg:([^/]+)\/(.+)@/.exec(purl)!;
+      return { type: "library", "bom-ref": purl, name: rest!.split("/").pop()!, version: purl.split("@")[1]!, purl, ...(type === "maven" ? { group: "org.apache.logging.log4j" } : {}) };
+    };
+    const purls = ["pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "pkg:npm/lodash@4.17.15", "pkg:maven/org.apache.logging.log4j/log4j-core@2.3.0"];
+    const targets = await Promise.all(
+      purls.map((purl, i) => readScanTarget(write(`fleet-${i}.cdx.json`, { bomFormat: "CycloneDX", specVersion: "1.5", version: 1, components: [component(purl)] }))),
+    );
+    const asked: string[][] = [];
+    const counting: AdvisoryStore = { ...store, findByPackages: (keys) => (asked.push(keys.map((k) => k.name)), store.findByPackages(keys)) } as AdvisoryStore;
+    const many = await scanMany(counting, targets, { keysPerBatch: 1 });
+    expect(asked).toEqual([["org.apache.logging.log4j:log4j-core"], ["lodash"], ["org.apache.logging.log4j:log4j-core"]]);
+    expect(many.map((r) => r.findings.map((f) => f.vulnerability.id))).toEqual([["GHSA-jfh8-c2jp-5v3q"], ["GHSA-p6mc-m468-83gw"], ["GHSA-jfh8-c2jp-5v3q"]]);
+    for (const [i, target] of targets.entries()) expect(many[i]!.findings).toEqual((await scan(store, target)).findings);
+  });
+
   it("reads SPDX 2.3 JSON, with purls from externalRefs", async () => {
     const sbom = write("a.spdx.json", {
       spdxVersion: "SPDX-2.3",

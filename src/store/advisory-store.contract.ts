@@ -115,6 +115,34 @@ export function describeAdvisoryStoreContract(name: string, makeFixture: () => P
       expect(await store.findEpss(["CVE-2021-44228"])).toEqual([]);
       expect(await store.findKev(["CVE-2021-44228"])).toEqual([]);
       expect(await store.status()).toEqual({ records: 0, withdrawn: 0, ecosystems: [], feeds: {} });
+      expect(await store.scanStatus()).toEqual({ holdsRecords: false, feeds: {} });
+    });
+
+    it("scanStatus agrees with status: records held (withdrawn ones do not count) and the same feeds", async () => {
+      const store = await open();
+      const withdrawn = rec("GHSA-35c4-f3rq-f9g3");
+      await store.import({ importedAt: "2025-06-01T00:00:00Z", records: [withdrawn] });
+      expect(await store.scanStatus()).toEqual({ holdsRecords: false, feeds: (await store.status()).feeds });
+      await store.import({ importedAt: "2025-06-02T00:00:00Z", records: [rec("GO-2022-0969")], kev: { catalogVersion: "1", dateReleased: "2025-06-02T00:00:00Z", entries: [] } });
+      const status = await store.status();
+      expect(await store.scanStatus()).toEqual({ holdsRecords: true, feeds: status.feeds });
+      expect(status.feeds.kev).toBeDefined();
+    });
+
+    it("a record read once and then replaced, or withdrawn, by another store on the same location is read as it is now", async () => {
+      const reader = await open();
+      const writer = await open();
+      const base = synthetic("TEST-2", "a", "2024-01-02T00:00:00Z");
+      await writer.import({ importedAt: "2025-06-01T00:00:00Z", records: [base] });
+      const key = { ecosystem: "npm", name: "a" };
+      expect(await reader.findByPackages([key])).toEqual([[base]]);
+      expect(await reader.findByPackages([key])).toEqual([[base]]);
+      const later = { ...synthetic("TEST-2", "a", "2024-01-03T00:00:00Z"), summary: "later" };
+      await writer.import({ importedAt: "2025-06-02T00:00:00Z", records: [later] });
+      expect(await reader.findByPackages([key])).toEqual([[later]]);
+      const gone = { ...later, modified: "2024-01-04T00:00:00Z", withdrawn: "2024-01-04T00:00:00Z" };
+      await writer.import({ importedAt: "2025-06-03T00:00:00Z", records: [gone] });
+      expect(await reader.findByPackages([key])).toEqual([[]]);
     });
 
     it("stores every real record and returns it deep-equal, by package (any release) and by id", async () => {

@@ -221,6 +221,12 @@ export interface AdvisoryStatus {
   feeds: { osv?: AdvisoryFeedStatus; epss?: AdvisoryFeedStatus; kev?: AdvisoryFeedStatus };
 }
 
+/** AdvisoryStore.scanStatus: what a scan needs from the status, without counting. */
+export interface AdvisoryScanStatus {
+  holdsRecords: boolean;
+  feeds: AdvisoryStatus["feeds"];
+}
+
 /**
  * The advisory database: OSV records indexed by package, with the EPSS and KEV feeds that enrich findings.
  *
@@ -244,10 +250,16 @@ export interface AdvisoryStatus {
  *   each is sorted, groups are sorted by their first id. An id no record names is a group of its own.
  * - `findEpss` / `findKev` MUST return the stored rows for the CVE ids given (absent ids are simply missing).
  * - A driver MUST return records exactly as they were imported (deep-equal), and MUST NOT interpret them beyond
- *   what indexing needs (ecosystem and name of affected packages, aliases, modified, withdrawn).
+ *   what indexing needs (ecosystem and name of affected packages, aliases, modified, withdrawn). A driver MAY hand
+ *   the same record object to several calls (a cache keyed by id and `modified`, which together name one content:
+ *   see the replacement rule above); callers MUST NOT mutate returned records.
+ * - `scanStatus` MUST agree with `status` (holdsRecords iff records - withdrawn > 0; the same feeds) and MUST NOT
+ *   cost time that grows with the number of records (it is asked on every scan).
  */
 export interface AdvisoryStore {
   import(batch: AdvisoryImport): Promise<AdvisoryImportCounts>;
+  /** Cheap enough for every scan: whether any record that is not withdrawn is held, and the feeds' status. */
+  scanStatus(): Promise<AdvisoryScanStatus>;
   findByPackages(keys: readonly AdvisoryPackageKey[]): Promise<OsvRecord[][]>;
   findById(id: string): Promise<OsvRecord[]>;
   aliasGroups(ids: readonly string[]): Promise<string[][]>;

@@ -196,7 +196,9 @@ export function cveIds(raw: readonly RawMatch[], aliasGroups: readonly (readonly
   return [...ids].sort();
 }
 
-const isCve = (id: string) => /^CVE-\d{4}-\d+$/.test(id);
+const CVE_ID = /^CVE-\d{4}-\d+$/;
+// Asked for every id and alias of every finding: the prefix test spares the regex for the GHSA, DSA, … ids.
+const isCve = (id: string) => id.startsWith("CVE-") && CVE_ID.test(id);
 
 export interface Enrichment {
   /** AdvisoryStore.aliasGroups of matchedIds. */
@@ -213,10 +215,7 @@ export interface Enrichment {
  * versions and references are the union over the merged records.
  */
 export function findingsFrom(raw: readonly RawMatch[], enrichment: Enrichment): Finding[] {
-  const groupOf = new Map<string, number>();
-  enrichment.aliasGroups.forEach((g, i) => g.forEach((id) => groupOf.set(id, i)));
-  const epss = new Map((enrichment.epss ?? []).map((e) => [e.cve, e]));
-  const kev = new Map((enrichment.kev ?? []).map((k) => [k.cveID, k]));
+  const { groupOf, epss, kev } = lookupsOf(enrichment);
 
   const byComponent = new Map<PlannedComponent, Map<string, RawMatch[]>>();
   for (const r of raw) {
@@ -237,6 +236,31 @@ export function findingsFrom(raw: readonly RawMatch[], enrichment: Enrichment): 
     }
   }
   return findings;
+}
+
+interface EnrichmentLookups {
+  readonly groupOf: ReadonlyMap<string, number>;
+  readonly epss: ReadonlyMap<string, EpssScore>;
+  readonly kev: ReadonlyMap<string, KevEntry>;
+}
+
+// One enrichment serves every target of a batch (src/api/scan.ts scanMany): its maps are built once, not per target,
+// which made a 1,000-SBOM batch quadratic.
+const lookups = new WeakMap<Enrichment, EnrichmentLookups>();
+
+function lookupsOf(enrichment: Enrichment): EnrichmentLookups {
+  let built = lookups.get(enrichment);
+  if (built === undefined) {
+    const groupOf = new Map<string, number>();
+    enrichment.aliasGroups.forEach((g, i) => g.forEach((id) => groupOf.set(id, i)));
+    built = {
+      groupOf,
+      epss: new Map((enrichment.epss ?? []).map((e) => [e.cve, e])),
+      kev: new Map((enrichment.kev ?? []).map((k) => [k.cveID, k])),
+    };
+    lookups.set(enrichment, built);
+  }
+  return built;
 }
 
 /** Which matched record names the finding: an advisory's own id before a bare CVE record, then the smallest id. */

@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { describeAdvisoryStoreContract } from "../advisory-store.contract.js";
 import { ADVISORY_MIGRATION_NAMES } from "../sql-advisory-store.js";
+import { parseOsvRecord } from "../../vuln/osv/parse.js";
 import { openSqliteAdvisoryStore } from "./advisory-store.js";
 
 const temps: string[] = [];
@@ -34,6 +35,23 @@ describe("SQLite advisory store", () => {
     db.close();
     await store.close();
     await (await openSqliteAdvisoryStore(file)).close();
+  });
+
+  it("upgrades a database made before the alias groups table: the groups are built from the records it holds", async () => {
+    const file = join(tempDir(), "advisories.sqlite");
+    const record = (id: string, aliases: string[]) =>
+      parseOsvRecord({ id, modified: "2024-01-01T00:00:00Z", aliases, affected: [{ package: { ecosystem: "npm", name: "a" }, versions: ["1.0.0"] }] });
+    const store = await openSqliteAdvisoryStore(file);
+    await store.import({ importedAt: "2025-01-01T00:00:00Z", records: [record("GHSA-1", ["CVE-1"]), record("DSA-1", ["CVE-1"]), record("GHSA-2", [])] });
+    await store.close();
+    // Back to the schema of migration 0001, as a database in the field has it.
+    const db = new Database(file);
+    db.exec(`drop table advisory_alias_groups; drop index advisory_records_state; drop index advisory_aliases_alias;
+      create index advisory_aliases_alias on advisory_aliases (alias); delete from vouch_advisory_migration where name <> '0001_advisories';`);
+    db.close();
+    const upgraded = await openSqliteAdvisoryStore(file);
+    expect(await upgraded.aliasGroups(["GHSA-1", "GHSA-2", "CVE-9"])).toEqual([["CVE-1", "DSA-1", "GHSA-1"], ["CVE-9"], ["GHSA-2"]]);
+    await upgraded.close();
   });
 
   it("opens one new file from two stores at once", async () => {

@@ -60,6 +60,20 @@ export interface ScoredSeverity {
  * for a type vouch does not score (CVSS_V2, Ubuntu, anything newer).
  */
 export function scoreSeverity(entry: OsvSeverityEntry): ScoredSeverity {
+  const id = `${entry.type}\u0000${entry.score}`;
+  const known = scored.get(id);
+  if (known !== undefined) return known;
+  const result = scoreUncached(entry);
+  // A scan scores the same few thousand vectors over and over (one per finding, tens of thousands per fleet).
+  if (scored.size >= SCORED_LIMIT) scored.clear();
+  scored.set(id, result);
+  return result;
+}
+
+const SCORED_LIMIT = 50_000;
+const scored = new Map<string, ScoredSeverity>();
+
+function scoreUncached(entry: OsvSeverityEntry): ScoredSeverity {
   const { type, score: vector } = entry;
   if (typeof vector !== "string") {
     throw new VouchError("INPUT_MALFORMED", `severity entry of type ${String(type)}: score must be a vector string`);
