@@ -261,6 +261,70 @@ describe("SBOM index routes", () => {
   });
 });
 
+describe("a 200 MB SBOM against the default limit (64 MiB)", () => {
+  it("is refused with 413 from its announced length, before the body is read, and nothing is stored", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vouch-index-huge-"));
+    const h = await harness(dir);
+    try {
+      await h.app.listen({ host: "127.0.0.1", port: 0 });
+      const { port } = h.app.server.address() as { port: number };
+      const { request } = await import("node:http");
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          { host: "127.0.0.1", port, method: "POST", path: "/api/v1/sboms?service=huge", headers: { "content-type": "application/json", "content-length": String(200 * 1024 * 1024), ...bearer(h.ingest) } },
+          (res) => {
+            let body = "";
+            res.setEncoding("utf8").on("data", (c: string) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on("error", reject);
+        // Send the start of a document, never the whole 200 MB: the server must answer from the header alone.
+        req.write(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[${"{},".repeat(1000)}`);
+      });
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toMatchObject({ code: 413, message: expect.stringMatching(/larger than 67108864 bytes/) });
+      expect(h.service.sboms.size).toBe(0);
+    } finally {
+      await h.app.close();
+      await h.tokens.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a chunked SBOM body (no announced length) over index.maxSbomBytes", () => {
+  it("is cut off with 413 once the limit is passed, and nothing is stored", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vouch-index-chunked-"));
+    const h = await harness(dir, { maxSbomBytes: 256 * 1024 });
+    try {
+      await h.app.listen({ host: "127.0.0.1", port: 0 });
+      const { port } = h.app.server.address() as { port: number };
+      const { request } = await import("node:http");
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: "127.0.0.1", port, method: "POST", path: "/api/v1/sboms?service=chunked", headers: { "content-type": "application/json", "transfer-encoding": "chunked", ...bearer(h.ingest) } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on("error", (e: NodeJS.ErrnoException) => (e.code === "ECONNRESET" || e.code === "EPIPE" ? undefined : reject(e)));
+        const chunk = `${"{},".repeat(16 * 1024)}`;
+        // 1 MiB in 48 KiB chunks: four times the limit, written as the server reads.
+        for (let i = 0; i < 21; i++) req.write(chunk);
+        req.end();
+      });
+      expect(status).toBe(413);
+      expect(h.service.sboms.size).toBe(0);
+    } finally {
+      await h.app.close();
+      await h.tokens.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("anonymous reads (index.anonymousRead)", () => {
   let dir: string;
   let h: Harness;
