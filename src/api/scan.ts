@@ -8,7 +8,7 @@ import type { AdvisoryPackageKey, AdvisoryScanStatus, AdvisoryStore, EpssScore, 
 import { SEVERITY_ORDER, isSuppressed, type Finding, type SeverityBucket } from "../vuln/findings.js";
 import { evaluateGate, type GateResult } from "../vuln/gate.js";
 import { renderTable, toCycloneDxVex, toJsonReport, toSarif } from "../vuln/report/index.js";
-import { cveIds, findingsFrom, matchedIds, matchPlan, planScan, scanCounts, type ScanComponent, type ScanCounts, type ScanPlan } from "../vuln/scan.js";
+import { cveIds, findingsFrom, matchedIds, matchPlan, planScan, scanCounts, unscoredCveIds, type ScanComponent, type ScanCounts, type ScanPlan } from "../vuln/scan.js";
 import { applyVex, parseVexJson, type VexDocument } from "../vuln/vex/index.js";
 import { VOUCH_VERSION } from "../version.js";
 import { readTextFile } from "./files.js";
@@ -235,7 +235,10 @@ async function scanBatch(
   if (status !== undefined && !status.holdsRecords) {
     throw new VouchError("INPUT_NOT_FOUND", "the advisory database is empty: import OSV records first (vouch db import PATH…)");
   }
-  const enrichment = { aliasGroups, epss, kev, ...(status?.feeds.epss?.date !== undefined ? { epssDate: status.feeds.epss.date } : {}) };
+  // Distro advisories carry no CVSS vector: their upstream CVE records (when held) score them.
+  const unscored = unscoredCveIds(allRaw);
+  const upstream = unscored.length > 0 ? await store.findByIds(unscored) : [];
+  const enrichment = { aliasGroups, epss, kev, upstream, ...(status?.feeds.epss?.date !== undefined ? { epssDate: status.feeds.epss.date } : {}) };
 
   return batch.map(({ target, plan }, i) => {
     let findings = findingsFrom(raws[i]!, enrichment);

@@ -118,6 +118,16 @@ export function describeAdvisoryStoreContract(name: string, makeFixture: () => P
       expect(await store.scanStatus()).toEqual({ holdsRecords: false, feeds: {} });
     });
 
+    it("finds records by their own ids only, never withdrawn ones, each once and sorted", async () => {
+      const store = await open();
+      const withdrawn = rec("GHSA-35c4-f3rq-f9g3");
+      const log4j = rec("GHSA-jfh8-c2jp-5v3q");
+      const go = rec("GO-2022-0969");
+      await store.import({ importedAt: "2025-06-01T00:00:00Z", records: [withdrawn, log4j, go] });
+      expect(await store.findByIds([go.id, log4j.id, withdrawn.id, "CVE-2021-44228", go.id, "NOPE-1"])).toEqual([log4j, go]);
+      expect(await store.findByIds([])).toEqual([]);
+    });
+
     it("scanStatus agrees with status: records held (withdrawn ones do not count) and the same feeds", async () => {
       const store = await open();
       const withdrawn = rec("GHSA-35c4-f3rq-f9g3");

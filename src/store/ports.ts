@@ -245,6 +245,9 @@ export interface AdvisoryScanStatus {
  *   per key, sorted by id. It MUST NOT return withdrawn records. It takes thousands of keys in one call.
  * - `findById` MUST return the record with that id and every record listing it among its aliases, withdrawn ones
  *   included (a lookup by id asks about the record, not about a match), sorted by id.
+ * - `findByIds` MUST return the records whose id is one of those given (not those naming them as aliases), each
+ *   once, sorted by id, and MUST NOT return withdrawn records (it serves scans, e.g. a distro advisory's upstream
+ *   CVE record for its severity). Ids not held are simply missing. It takes thousands of ids in one call.
  * - `aliasGroups` MUST return, for the ids given, the groups of ids joined by the `aliases` of records that are not
  *   withdrawn (record id ↔ each alias, transitively): every id given is in exactly one group, groups are disjoint,
  *   each is sorted, groups are sorted by their first id. An id no record names is a group of its own.
@@ -262,6 +265,7 @@ export interface AdvisoryStore {
   scanStatus(): Promise<AdvisoryScanStatus>;
   findByPackages(keys: readonly AdvisoryPackageKey[]): Promise<OsvRecord[][]>;
   findById(id: string): Promise<OsvRecord[]>;
+  findByIds(ids: readonly string[]): Promise<OsvRecord[]>;
   aliasGroups(ids: readonly string[]): Promise<string[][]>;
   findEpss(cves: readonly string[]): Promise<EpssScore[]>;
   findKev(cves: readonly string[]): Promise<KevEntry[]>;

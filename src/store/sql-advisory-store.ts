@@ -369,6 +369,18 @@ export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
     });
   }
 
+  async function findByIds(ids: readonly string[]): Promise<OsvRecord[]> {
+    return guard("look up advisories by id", async () => {
+      const wanted = new Map<string, Canonical>();
+      for (const part of chunks([...new Set(ids)], IDS_PER_QUERY)) {
+        const rows = await db.selectFrom("advisory_records").select(["id", "modified"]).where("id", "in", part).where("withdrawn", "=", 0).execute();
+        for (const row of rows) wanted.set(row.id, row.modified);
+      }
+      const records = await recordsAt(wanted);
+      return [...records.keys()].sort(byCodeUnits).map((id) => records.get(id)!);
+    });
+  }
+
   async function aliasGroups(ids: readonly string[]): Promise<string[][]> {
     return guard("group advisory aliases", async () => {
       const asked = [...new Set(ids)];
@@ -465,6 +477,7 @@ export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
     scanStatus,
     findByPackages,
     findById,
+    findByIds,
     aliasGroups,
     findEpss,
     findKev,

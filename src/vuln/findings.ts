@@ -28,6 +28,12 @@ export interface FindingSeverity {
   readonly version?: "3.0" | "3.1" | "4.0";
   readonly score?: number;
   readonly bucket: SeverityBucket;
+  /**
+   * The advisory the severity was taken from, when not the finding's own records: distro advisories (Debian's DSA
+   * and DLA, Ubuntu's USN) carry no CVSS vector, and are scored by the upstream CVE record they name, as grype does
+   * with NVD's.
+   */
+  readonly from?: string;
 }
 
 /**

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { OsvRecord } from "./osv/parse.js";
 import { parseOsvJson, parseOsvRecord } from "./osv/parse.js";
-import { cveIds, findingsFrom, matchedIds, matchPlan, planScan, scanCounts, sourceHint, UNMATCHED, type ScanComponent } from "./scan.js";
+import { cveIds, findingsFrom, matchedIds, matchPlan, planScan, scanCounts, sourceHint, unscoredCveIds, UNMATCHED, type ScanComponent } from "./scan.js";
 
 const RECORDS = join(import.meta.dirname, "osv", "fixtures", "records");
 const record = (id: string): OsvRecord => parseOsvJson(readFileSync(join(RECORDS, `${id}.json`), "utf8"));
@@ -19,7 +19,11 @@ function lookup(records: readonly OsvRecord[], keys: readonly { ecosystem: strin
 }
 
 /** The pure pipeline with alias groups computed from the records (what AdvisoryStore.aliasGroups does). */
-function scan(components: ScanComponent[], records: OsvRecord[], extra: { epss?: { cve: string; epss: number; percentile: number }[]; kev?: string[] } = {}) {
+function scan(
+  components: ScanComponent[],
+  records: OsvRecord[],
+  extra: { epss?: { cve: string; epss: number; percentile: number }[]; kev?: string[]; upstream?: OsvRecord[] } = {},
+) {
   const plan = planScan(components);
   const raw = matchPlan(plan, lookup(records, plan.keys));
   const groups = aliasGroups(records, matchedIds(raw));
@@ -27,6 +31,7 @@ function scan(components: ScanComponent[], records: OsvRecord[], extra: { epss?:
     aliasGroups: groups,
     epss: extra.epss,
     epssDate: "2025-03-14T00:00:00+0000",
+    upstream: extra.upstream,
     kev: (extra.kev ?? []).map((cveID) => ({
       cveID,
       vendorProject: "v",
@@ -184,6 +189,20 @@ describe("the scan pipeline over real advisories", () => {
       match: { ecosystem: "Debian:9", package: "openssl", via: "source package" },
     });
     expect(findings[0]!.vulnerability.severity).toBeUndefined();
+  });
+
+  it("scores a distro advisory without a vector by its upstream CVE record, naming where the score came from", () => {
+    const dla = record("DLA-3008-1");
+    const libssl = { name: "libssl1.1", version: "1.1.0l-1~deb9u5", purl: "pkg:deb/debian/libssl1.1@1.1.0l-1~deb9u5?distro=debian-9&upstream=openssl" };
+    const vector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+    const cve = parseOsvRecord({ id: "CVE-2022-1292", modified: "2024-01-01T00:00:00Z", severity: [{ type: "CVSS_V3", score: vector }] });
+    const { raw, findings } = scan([libssl], [dla], { upstream: [cve] });
+    expect(unscoredCveIds(raw)).toEqual(["CVE-2022-1292"]);
+    expect(findings[0]!.vulnerability.severity).toEqual({ type: "CVSS_V3", vector, version: "3.1", score: 9.8, bucket: "critical", from: "CVE-2022-1292" });
+    expect(findings[0]!.vulnerability.severities).toEqual([{ type: "CVSS_V3", vector, version: "3.1", score: 9.8, bucket: "critical", from: "CVE-2022-1292" }]);
+    // A record with its own vector is scored by it alone, and asks for no upstream record.
+    const log4shellRaw = scan([log4j("2.14.1")], [log4shell]).raw;
+    expect(unscoredCveIds(log4shellRaw)).toEqual([]);
   });
 
   it("takes the source package from trivy's properties when the purl has no upstream", () => {

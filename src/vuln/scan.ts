@@ -196,6 +196,20 @@ export function cveIds(raw: readonly RawMatch[], aliasGroups: readonly (readonly
   return [...ids].sort();
 }
 
+/**
+ * The CVE ids (aliases and upstream) of matched records that carry no CVSS vector of their own: a distro advisory
+ * is scored by its upstream CVE's record when the database holds one (AdvisoryStore.findByIds).
+ */
+export function unscoredCveIds(raw: readonly RawMatch[]): string[] {
+  const ids = new Set<string>();
+  for (const { record, matches } of raw) {
+    const vectors = [...record.severity, ...matches.flatMap((m) => record.affected[m.index]!.severity)];
+    if (vectors.some((v) => v.type === "CVSS_V3" || v.type === "CVSS_V4")) continue;
+    for (const id of [...record.aliases, ...record.upstream]) if (isCve(id) && id !== record.id) ids.add(id);
+  }
+  return [...ids].sort();
+}
+
 const CVE_ID = /^CVE-\d{4}-\d+$/;
 // Asked for every id and alias of every finding: the prefix test spares the regex for the GHSA, DSA, … ids.
 const isCve = (id: string) => id.startsWith("CVE-") && CVE_ID.test(id);
@@ -207,6 +221,8 @@ export interface Enrichment {
   /** The EPSS model's score date (YYYY-MM-DD or RFC 3339). */
   readonly epssDate?: string;
   readonly kev?: readonly KevEntry[];
+  /** Records of the CVEs that matched records without a CVSS vector name (unscoredCveIds), to score them by. */
+  readonly upstream?: readonly OsvRecord[];
 }
 
 /**
@@ -215,7 +231,7 @@ export interface Enrichment {
  * versions and references are the union over the merged records.
  */
 export function findingsFrom(raw: readonly RawMatch[], enrichment: Enrichment): Finding[] {
-  const { groupOf, epss, kev } = lookupsOf(enrichment);
+  const { groupOf, epss, kev, upstream } = lookupsOf(enrichment);
 
   const byComponent = new Map<PlannedComponent, Map<string, RawMatch[]>>();
   for (const r of raw) {
@@ -232,7 +248,7 @@ export function findingsFrom(raw: readonly RawMatch[], enrichment: Enrichment): 
   for (const [planned, groups] of byComponent) {
     for (const [gid, matches] of groups) {
       const group = gid.startsWith("group:") ? (enrichment.aliasGroups[Number(gid.slice(6))] ?? []) : [];
-      findings.push(mergeGroup(planned, matches, group, epss, kev, enrichment.epssDate));
+      findings.push(mergeGroup(planned, matches, group, { epss, kev, upstream, epssDate: enrichment.epssDate }));
     }
   }
   return findings;
@@ -242,6 +258,7 @@ interface EnrichmentLookups {
   readonly groupOf: ReadonlyMap<string, number>;
   readonly epss: ReadonlyMap<string, EpssScore>;
   readonly kev: ReadonlyMap<string, KevEntry>;
+  readonly upstream: ReadonlyMap<string, OsvRecord>;
 }
 
 // One enrichment serves every target of a batch (src/api/scan.ts scanMany): its maps are built once, not per target,
@@ -257,6 +274,7 @@ function lookupsOf(enrichment: Enrichment): EnrichmentLookups {
       groupOf,
       epss: new Map((enrichment.epss ?? []).map((e) => [e.cve, e])),
       kev: new Map((enrichment.kev ?? []).map((k) => [k.cveID, k])),
+      upstream: new Map((enrichment.upstream ?? []).map((r) => [r.id, r])),
     };
     lookups.set(enrichment, built);
   }
@@ -274,9 +292,7 @@ function mergeGroup(
   planned: PlannedComponent,
   matches: RawMatch[],
   group: readonly string[],
-  epss: ReadonlyMap<string, EpssScore>,
-  kev: ReadonlyMap<string, KevEntry>,
-  epssDate: string | undefined,
+  { epss, kev, upstream, epssDate }: Omit<EnrichmentLookups, "groupOf"> & { epssDate: string | undefined },
 ): Finding {
   const sorted = [...matches].sort(preferred);
   const main = sorted[0]!;
@@ -292,7 +308,8 @@ function mergeGroup(
   aliases.delete(record.id);
 
   const severityEntries = sorted.flatMap((m) => [...m.record.severity, ...m.matches.flatMap((x) => m.record.affected[x.index]!.severity)]);
-  const { severity: scored, severities } = severitiesFromOsv(severityEntries);
+  const own = severitiesFromOsv(severityEntries);
+  const { severity: scored, severities } = own.severity !== undefined ? own : upstreamSeverity(sorted, upstream);
   const severity = scored ?? statedSeverity(sorted.map((m) => m.record));
 
   const fixed = new Set<string>();
@@ -352,6 +369,22 @@ function mergeGroup(
       via: planned.via,
     },
   };
+}
+
+/** The worst CVSS severity of the upstream CVE records the matched records name, each marked with its source. */
+function upstreamSeverity(matches: readonly RawMatch[], upstream: ReadonlyMap<string, OsvRecord>): { severity?: FindingSeverity; severities: FindingSeverity[] } {
+  const cves = new Set<string>();
+  for (const m of matches) for (const id of [...m.record.aliases, ...m.record.upstream]) if (isCve(id)) cves.add(id);
+  let severity: FindingSeverity | undefined;
+  const severities: FindingSeverity[] = [];
+  for (const cve of [...cves].sort()) {
+    const record = upstream.get(cve);
+    if (record === undefined) continue;
+    const found = severitiesFromOsv(record.severity);
+    severities.push(...found.severities.map((s) => ({ ...s, from: record.id })));
+    if (found.severity !== undefined && (severity === undefined || (found.severity.score ?? 0) > (severity.score ?? 0))) severity = { ...found.severity, from: record.id };
+  }
+  return severity === undefined ? { severities } : { severity, severities };
 }
 
 /**

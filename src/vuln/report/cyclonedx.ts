@@ -122,6 +122,8 @@ function rating(s: FindingSeverity): Json {
     severity: s.bucket,
     method,
     ...(s.vector ? { vector: s.vector } : {}),
+    // A distro advisory scored by its upstream CVE record: the rating names where it came from.
+    ...(s.from !== undefined ? { source: advisorySource(s.from) } : {}),
   };
 }
 
