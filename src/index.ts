@@ -23,3 +23,4 @@ export * from "./public/image.js";
 export * from "./public/image-verify.js";
 export * from "./public/db.js";
 export * from "./public/scan.js";
+export * from "./public/index-client.js";
