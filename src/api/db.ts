@@ -10,9 +10,11 @@ import type { AdvisoryImportSummary } from "../vuln/import/import.js";
 /** The import's outcome in a few lines, as osv-scanner and grype summarise a database update. */
 export function renderImportSummary(summary: AdvisoryImportSummary): string {
   const lines: string[] = [];
-  if (summary.read > 0 || summary.inserted + summary.updated + summary.unchanged + summary.older > 0) {
+  if (summary.read + summary.unchangedEntries > 0 || summary.inserted + summary.updated + summary.unchanged + summary.older > 0) {
     lines.push(
-      `OSV records: ${summary.read} read, ${summary.inserted} inserted, ${summary.updated} updated, ${summary.unchanged} unchanged` +
+      `OSV records: ${summary.read} read` +
+        (summary.unchangedEntries > 0 ? ` (${summary.unchangedEntries} zip entries unchanged since the last import, not read)` : "") +
+        `, ${summary.inserted} inserted, ${summary.updated} updated, ${summary.unchanged} unchanged` +
         (summary.older > 0 ? `, ${summary.older} older than stored (kept the stored)` : "") +
         `, ${summary.skipped} skipped`,
     );

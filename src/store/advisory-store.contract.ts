@@ -128,6 +128,20 @@ export function describeAdvisoryStoreContract(name: string, makeFixture: () => P
       expect(await store.findByIds([])).toEqual([]);
     });
 
+    it("stores source entry fingerprints with the records they came with, the latest per name, all or nothing", async () => {
+      const store = await open();
+      expect(await store.entryFingerprints()).toEqual(new Map());
+      const entries = () => [{ name: "a.json", fingerprint: "1" }, { name: "b.json", fingerprint: "2" }, { name: "a.json", fingerprint: "3" }];
+      await store.import({ importedAt: "2025-06-01T00:00:00Z", records: [rec("GO-2022-0969")], entries });
+      expect(await store.entryFingerprints()).toEqual(new Map([["a.json", "3"], ["b.json", "2"]]));
+      async function* failing(): AsyncGenerator<OsvRecord> {
+        yield rec("GO-2023-2102");
+        throw new Error("the source broke");
+      }
+      await expect(store.import({ importedAt: "2025-06-02T00:00:00Z", records: failing(), entries: () => [{ name: "c.json", fingerprint: "4" }] })).rejects.toThrow();
+      expect(await store.entryFingerprints()).toEqual(new Map([["a.json", "3"], ["b.json", "2"]]));
+    });
+
     it("scanStatus agrees with status: records held (withdrawn ones do not count) and the same feeds", async () => {
       const store = await open();
       const withdrawn = rec("GHSA-35c4-f3rq-f9g3");

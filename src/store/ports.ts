@@ -181,8 +181,20 @@ export interface KevCatalog {
 export interface AdvisoryImport {
   importedAt: string;
   records?: Iterable<OsvRecord> | AsyncIterable<OsvRecord>;
+  /**
+   * Fingerprints of the source entries this import read in full (zip entries: name → CRC-32 and sizes), asked for
+   * after `records` is consumed and stored with them, so the next import can skip an entry that has not changed
+   * (AdvisoryStore.entryFingerprints) without inflating or parsing it.
+   */
+  entries?: () => Iterable<SourceEntryFingerprint>;
   epss?: EpssFeed;
   kev?: KevCatalog;
+}
+
+/** One source entry as it was last imported: its name in its container and a fingerprint of its bytes. */
+export interface SourceEntryFingerprint {
+  name: string;
+  fingerprint: string;
 }
 
 /** What an import did to the OSV records it was given. */
@@ -245,6 +257,8 @@ export interface AdvisoryScanStatus {
  *   per key, sorted by id. It MUST NOT return withdrawn records. It takes thousands of keys in one call.
  * - `findById` MUST return the record with that id and every record listing it among its aliases, withdrawn ones
  *   included (a lookup by id asks about the record, not about a match), sorted by id.
+ * - `entryFingerprints` MUST return every entry fingerprint stored by committed imports (name → fingerprint, the
+ *   latest for each name); `import` MUST store its `entries` in the same transaction as its records.
  * - `findByIds` MUST return the records whose id is one of those given (not those naming them as aliases), each
  *   once, sorted by id, and MUST NOT return withdrawn records (it serves scans, e.g. a distro advisory's upstream
  *   CVE record for its severity). Ids not held are simply missing. It takes thousands of ids in one call.
@@ -266,6 +280,7 @@ export interface AdvisoryStore {
   findByPackages(keys: readonly AdvisoryPackageKey[]): Promise<OsvRecord[][]>;
   findById(id: string): Promise<OsvRecord[]>;
   findByIds(ids: readonly string[]): Promise<OsvRecord[]>;
+  entryFingerprints(): Promise<ReadonlyMap<string, string>>;
   aliasGroups(ids: readonly string[]): Promise<string[][]>;
   findEpss(cves: readonly string[]): Promise<EpssScore[]>;
   findKev(cves: readonly string[]): Promise<KevEntry[]>;

@@ -14,6 +14,7 @@ import type {
   KevCatalog,
   KevEntry,
   OsvRecord,
+  SourceEntryFingerprint,
 } from "./ports.js";
 import { ParsedCache } from "./record-cache.js";
 import type { SqlFlavor } from "./schema.js";
@@ -67,6 +68,12 @@ export interface AdvisoryAliasGroupTable {
   group_id: string;
 }
 
+/** Fingerprints of the source entries (zip entries) the last imports read, by entry name: see AdvisoryImport.entries. */
+export interface AdvisoryEntryTable {
+  name: string;
+  fingerprint: string;
+}
+
 export interface AdvisoryEpssTable {
   cve: string;
   epss: number;
@@ -91,6 +98,7 @@ export interface AdvisoryDatabase {
   advisory_packages: AdvisoryPackageTable;
   advisory_aliases: AdvisoryAliasTable;
   advisory_alias_groups: AdvisoryAliasGroupTable;
+  advisory_entries: AdvisoryEntryTable;
   advisory_epss: AdvisoryEpssTable;
   advisory_kev: AdvisoryKevTable;
   advisory_feeds: AdvisoryFeedTable;
@@ -105,6 +113,7 @@ interface NamedMigration {
 const ADVISORY_MIGRATIONS: readonly NamedMigration[] = [
   { name: "0001_advisories", up: createAdvisoryTables },
   { name: "0002_scan_lookups", up: addScanLookups },
+  { name: "0003_source_entries", up: addSourceEntries },
 ];
 
 /** Names of the advisory migrations, for the drivers' tests. */
@@ -183,6 +192,14 @@ async function addScanLookups(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex("advisory_alias_groups_group").on("advisory_alias_groups").columns(["group_id", "id"]).execute();
   await rebuildAliasGroups(db as Kysely<AdvisoryDatabase>);
+}
+
+async function addSourceEntries(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable("advisory_entries")
+    .addColumn("name", "text", (c) => c.primaryKey())
+    .addColumn("fingerprint", "text", (c) => c.notNull())
+    .execute();
 }
 
 /** Recomputes advisory_alias_groups from the aliases of every record that is not withdrawn (union-find). */
@@ -288,6 +305,7 @@ export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
           }
           if (round.length > 0) await writeRecords(trx, round, counts);
           if (counts.inserted + counts.updated > 0) await rebuildAliasGroups(trx);
+          if (batch.entries !== undefined) await writeEntries(trx, batch.entries());
           await writeFeed(trx, { feed: "osv", imported_at: importedAt, version: null, date: null, count: null });
         }
         if (batch.epss !== undefined) counts.epssRows = await replaceEpss(trx, batch.epss, importedAt);
@@ -366,6 +384,13 @@ export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
         .where((eb) => eb.or([eb("id", "=", id), eb("id", "in", eb.selectFrom("advisory_aliases").select("record_id").where("alias", "=", id))]))
         .execute();
       return rows.sort((a, b) => byCodeUnits(a.id, b.id)).map((r) => parseStored(r.id, r.record));
+    });
+  }
+
+  async function entryFingerprints(): Promise<ReadonlyMap<string, string>> {
+    return guard("read the source entry fingerprints", async () => {
+      const rows = await db.selectFrom("advisory_entries").select(["name", "fingerprint"]).execute();
+      return new Map(rows.map((r) => [r.name, r.fingerprint]));
     });
   }
 
@@ -478,12 +503,26 @@ export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
     findByPackages,
     findById,
     findByIds,
+    entryFingerprints,
     aliasGroups,
     findEpss,
     findKev,
     status,
     close: () => (closing ??= (parsed.clear(), parts.close())),
   };
+}
+
+async function writeEntries(trx: Kysely<AdvisoryDatabase>, entries: Iterable<SourceEntryFingerprint>): Promise<void> {
+  const latest = new Map<string, string>();
+  for (const e of entries) latest.set(e.name, e.fingerprint);
+  const rows = [...latest].map(([name, fingerprint]) => ({ name, fingerprint }));
+  for (const part of chunks(rows, ROWS_PER_INSERT)) {
+    await trx
+      .insertInto("advisory_entries")
+      .values(part)
+      .onConflict((oc) => oc.column("name").doUpdateSet((eb) => ({ fingerprint: eb.ref("excluded.fingerprint") })))
+      .execute();
+  }
 }
 
 /** One round of records: decide each copy against what is stored (or written earlier in this import), then write. */

@@ -7,6 +7,7 @@ import type { GlobalOptions } from "../options.js";
 interface ImportOptions {
   epss?: string;
   kev?: string;
+  full?: boolean;
   output: string;
 }
 
@@ -20,6 +21,7 @@ export function registerDb(program: Command, globals: () => GlobalOptions): void
     .description("import OSV JSON (files, directories, all.zip exports) and optionally EPSS and KEV, in one transaction")
     .option("--epss <file>", "FIRST's EPSS scores CSV (.csv or .csv.gz): replaces the stored scores")
     .option("--kev <file>", "CISA's known_exploited_vulnerabilities.json: replaces the stored catalog")
+    .option("--full", "read every zip entry, also those unchanged since the last import (by CRC-32 and size)")
     .option("-o, --output <format>", "table or json", "table")
     .action(async (paths: string[], opts: ImportOptions) => {
       const format = outputFormat(opts.output);
@@ -32,6 +34,7 @@ export function registerDb(program: Command, globals: () => GlobalOptions): void
           paths,
           epss: opts.epss,
           kev: opts.kev,
+          full: opts.full === true,
           onWarning: (w) => {
             if (printed++ < PRINTED_WARNINGS) err(`warning: ${w.file}: ${w.id === undefined ? "" : `${w.id}: `}skipped: ${w.message}`);
           },

@@ -47,8 +47,28 @@ describe("importAdvisories: OSV records", () => {
     const first = await importAdvisories(store, { paths: [fx("all.zip")], now: NOW });
     expect(first).toMatchObject({ read: 24, inserted: 24, updated: 0, unchanged: 0, older: 0, skipped: 0, unknownEcosystems: {}, warnings: [] });
     const again = await importAdvisories(store, { paths: [fx("all.zip")], now: NOW });
-    expect(again).toMatchObject({ read: 24, inserted: 0, unchanged: 24 });
+    expect(again).toMatchObject({ read: 0, unchangedEntries: 24, inserted: 0, unchanged: 24 });
+    const full = await importAdvisories(store, { paths: [fx("all.zip")], now: NOW, full: true });
+    expect(full).toMatchObject({ read: 24, unchangedEntries: 0, inserted: 0, unchanged: 24 });
     expect((await store.status()).feeds.osv).toEqual({ importedAt: "2025-06-02T00:00:00.000Z" });
+  });
+
+  it("the next day's export: only the zip entry that changed is read, and its record updated", async () => {
+    await importAdvisories(store, { paths: [fx("all.zip")], now: NOW });
+    const next = await importAdvisories(store, { paths: [fx("all-next-day.zip")], now: NOW });
+    expect(next).toMatchObject({ read: 1, unchangedEntries: 23, inserted: 0, updated: 1, unchanged: 23 });
+    const [go] = await store.findById("GO-2022-0969");
+    expect(go!.summary).toMatch(/^Updated: /);
+    // And back to the old zip: its GO-2022-0969 entry differs from the one last read, so it is read, and is older.
+    expect(await importAdvisories(store, { paths: [fx("all.zip")], now: NOW })).toMatchObject({ read: 1, older: 1, unchanged: 23 });
+  });
+
+  it("a skipped entry is read, and warned about, again; a failed import remembers no entry", async () => {
+    await importAdvisories(store, { paths: [fx("with-malformed.zip")], now: NOW });
+    expect(await importAdvisories(store, { paths: [fx("with-malformed.zip")], now: NOW })).toMatchObject({ read: 2, unchangedEntries: 2, skipped: 2 });
+    await expect(importAdvisories(store, { paths: [fx("corrupt-entry.zip")], now: NOW })).rejects.toMatchObject({ code: "INPUT_MALFORMED" });
+    const after = await store.entryFingerprints();
+    expect([...after.keys()].sort()).toEqual(["GHSA-jfh8-c2jp-5v3q.json", "GO-2022-0969.json"]);
   });
 
   it("a directory (recursive) and a single file read the same records as the zip", async () => {

@@ -4,7 +4,7 @@ import type { AdvisoryImportCounts, AdvisoryStore, EpssFeed, KevCatalog } from "
 import { osvRecordId, parseOsvRecord, type OsvRecord } from "../osv/parse.js";
 import { openEpssCsv } from "./epss.js";
 import { parseKevJson } from "./kev.js";
-import { readOsvSources } from "./sources.js";
+import { readOsvSources, type OsvSourceEntry } from "./sources.js";
 
 export interface AdvisoryImportOptions {
   /** OSV JSON files, directories (recursive) and zips (OSV's all.zip layout). */
@@ -15,6 +15,8 @@ export interface AdvisoryImportOptions {
   kev?: string;
   /** The clock, for the feeds' import times. */
   now?: () => Date;
+  /** Read every zip entry, even those the last import read unchanged (default false). */
+  full?: boolean;
   /** Called for each record skipped, as it is skipped (the summary keeps the first MAX_WARNINGS). */
   onWarning?: (warning: AdvisoryImportWarning) => void;
 }
@@ -29,6 +31,8 @@ export interface AdvisoryImportWarning {
 export interface AdvisoryImportSummary extends AdvisoryImportCounts {
   /** Record texts read (files and zip entries). */
   read: number;
+  /** Zip entries not read because they are byte for byte what the last import read (also counted as unchanged). */
+  unchangedEntries: number;
   /** Records skipped: not JSON, not an OSV record, a schema version we do not read, too large. */
   skipped: number;
   /** Records naming an ecosystem OSV does not define, per name: stored (they never match a purl), never guessed. */
@@ -60,15 +64,23 @@ export async function importAdvisories(store: AdvisoryStore, options: AdvisoryIm
   const kev: KevCatalog | undefined = options.kev === undefined ? undefined : parseKevJson(await readText(options.kev), options.kev);
   const epss: EpssFeed | undefined = options.epss === undefined ? undefined : await openEpssCsv(options.epss);
 
-  const summary: AdvisoryImportSummary = { inserted: 0, updated: 0, unchanged: 0, older: 0, read: 0, skipped: 0, unknownEcosystems: {}, warnings: [] };
+  const summary: AdvisoryImportSummary = { inserted: 0, updated: 0, unchanged: 0, older: 0, read: 0, unchangedEntries: 0, skipped: 0, unknownEcosystems: {}, warnings: [] };
   const warn = (warning: AdvisoryImportWarning) => {
     summary.skipped++;
     if (summary.warnings.length < MAX_WARNINGS) summary.warnings.push(warning);
     options.onWarning?.(warning);
   };
 
+  const known = paths.length > 0 && options.full !== true ? await store.entryFingerprints() : new Map<string, string>();
+  // Only entries whose record was taken (stored, or compared as unchanged/older) are remembered: a skipped one is
+  // read, and warned about, again next time.
+  const entries: OsvSourceEntry[] = [];
   async function* records(): AsyncGenerator<OsvRecord> {
-    for await (const item of readOsvSources(paths)) {
+    for await (const item of readOsvSources(paths, { known })) {
+      if (item.kind === "unchanged") {
+        summary.unchangedEntries++;
+        continue;
+      }
       summary.read++;
       if (item.kind === "skip") {
         warn({ file: item.origin, message: item.message });
@@ -92,6 +104,7 @@ export async function importAdvisories(store: AdvisoryStore, options: AdvisoryIm
       }
       const unknown = new Set(record.affected.flatMap((a) => (a.package !== undefined && !a.package.parsedEcosystem.known ? [a.package.parsedEcosystem.ecosystem] : [])));
       for (const name of unknown) summary.unknownEcosystems[name] = (summary.unknownEcosystems[name] ?? 0) + 1;
+      if (item.entry !== undefined) entries.push(item.entry);
       yield record;
     }
   }
@@ -99,11 +112,11 @@ export async function importAdvisories(store: AdvisoryStore, options: AdvisoryIm
   try {
     const counts = await store.import({
       importedAt: (options.now ?? (() => new Date()))().toISOString(),
-      ...(paths.length > 0 ? { records: records() } : {}),
+      ...(paths.length > 0 ? { records: records(), entries: () => entries } : {}),
       ...(epss === undefined ? {} : { epss }),
       ...(kev === undefined ? {} : { kev }),
     });
-    return { ...summary, ...counts };
+    return { ...summary, ...counts, unchanged: counts.unchanged + summary.unchangedEntries };
   } finally {
     // The EPSS file is open from openEpssCsv: closed here when the store stopped (or never started) reading it.
     const rows = epss?.rows as AsyncGenerator<unknown> | undefined;

@@ -30,10 +30,25 @@ export interface OsvSourceSkip {
   message: string;
 }
 
-export type OsvSourceItem = ({ kind: "record" } & OsvSourceText) | ({ kind: "skip" } & OsvSourceSkip);
+/** A zip entry read in full, with its fingerprint for the next import (AdvisoryImport.entries). */
+export interface OsvSourceEntry {
+  name: string;
+  fingerprint: string;
+}
+
+export type OsvSourceItem =
+  | ({ kind: "record"; entry?: OsvSourceEntry } & OsvSourceText)
+  | ({ kind: "skip" } & OsvSourceSkip)
+  /** A zip entry whose fingerprint equals the one stored at the last import: not read. */
+  | { kind: "unchanged"; origin: string };
+
+export interface ReadOsvSourcesOptions {
+  /** Entry name → fingerprint from the last import (AdvisoryStore.entryFingerprints): those entries are not read. */
+  known?: ReadonlyMap<string, string>;
+}
 
 /** The records under each path, in order; within a directory, entries in code-unit order of their names. */
-export async function* readOsvSources(paths: readonly string[]): AsyncGenerator<OsvSourceItem> {
+export async function* readOsvSources(paths: readonly string[], options: ReadOsvSourcesOptions = {}): AsyncGenerator<OsvSourceItem> {
   for (const path of paths) {
     const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
       throw new VouchError(err.code === "ENOENT" ? "INPUT_NOT_FOUND" : "INPUT_UNREADABLE", err.code === "ENOENT" ? "no such file or directory" : `cannot read (${err.code ?? "error"})`, {
@@ -41,13 +56,13 @@ export async function* readOsvSources(paths: readonly string[]): AsyncGenerator<
         cause: err,
       });
     });
-    if (info.isDirectory()) yield* readDirectory(path);
-    else if (await isZip(path)) yield* readZip(path);
+    if (info.isDirectory()) yield* readDirectory(path, options.known ?? new Map());
+    else if (await isZip(path)) yield* readZip(path, options.known ?? new Map());
     else yield* readJsonFile(path, info.size);
   }
 }
 
-async function* readDirectory(dir: string): AsyncGenerator<OsvSourceItem> {
+async function* readDirectory(dir: string, known: ReadonlyMap<string, string>): AsyncGenerator<OsvSourceItem> {
   let names: string[];
   try {
     names = (await readdir(dir)).sort();
@@ -60,10 +75,10 @@ async function* readDirectory(dir: string): AsyncGenerator<OsvSourceItem> {
     const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
       throw new VouchError("INPUT_UNREADABLE", `cannot read (${err.code ?? "error"})`, { file: path, cause: err });
     });
-    if (info.isDirectory()) yield* readDirectory(path);
+    if (info.isDirectory()) yield* readDirectory(path, known);
     else if (!info.isFile()) continue;
     else if (name.endsWith(".json")) yield* readJsonFile(path, info.size);
-    else if (name.endsWith(".zip")) yield* readZip(path);
+    else if (name.endsWith(".zip")) yield* readZip(path, known);
   }
 }
 
@@ -94,6 +109,8 @@ async function isZip(path: string): Promise<boolean> {
 interface ZipEntry {
   fileName: string;
   uncompressedSize: number;
+  compressedSize: number;
+  crc32: number;
 }
 interface ZipFile {
   eachEntry(): AsyncIterableIterator<ZipEntry>;
@@ -112,7 +129,7 @@ const requireCjs = createRequire(import.meta.url);
  * descriptor (random access, no temporary files); it checks each entry's CRC-32 and declared size as it inflates, so a
  * damaged entry throws here instead of yielding wrong bytes.
  */
-async function* readZip(path: string): AsyncGenerator<OsvSourceItem> {
+async function* readZip(path: string, known: ReadonlyMap<string, string>): AsyncGenerator<OsvSourceItem> {
   const yauzl = requireCjs("yauzl") as Yauzl;
   const corrupt = (err: unknown, where: string) =>
     new VouchError("INPUT_MALFORMED", `not a readable zip (${where}: ${err instanceof Error ? err.message : String(err)})`, { file: path, cause: err });
@@ -135,6 +152,14 @@ async function* readZip(path: string): AsyncGenerator<OsvSourceItem> {
       const entry = next.value;
       const origin = `${path}!${entry.fileName}`;
       if (entry.fileName.endsWith("/") || !entry.fileName.endsWith(".json")) continue;
+      // The central directory's CRC-32 and sizes say whether an entry changed since the last import without
+      // inflating it: a daily refresh of osv.dev's export re-reads only the records that changed. (yauzl checks the
+      // CRC of every entry it does inflate, so a fingerprint always describes the bytes that were imported.)
+      const fingerprint = `crc32:${entry.crc32.toString(16).padStart(8, "0")}:${entry.compressedSize}:${entry.uncompressedSize}`;
+      if (known.get(entry.fileName) === fingerprint) {
+        yield { kind: "unchanged", origin };
+        continue;
+      }
       if (entry.uncompressedSize > MAX_RECORD_BYTES) {
         yield { kind: "skip", origin, message: `larger than ${MAX_RECORD_BYTES} bytes` };
         continue;
@@ -145,7 +170,7 @@ async function* readZip(path: string): AsyncGenerator<OsvSourceItem> {
       } catch (err) {
         throw corrupt(err, entry.fileName);
       }
-      yield { kind: "record", origin, text };
+      yield { kind: "record", origin, text, entry: { name: entry.fileName, fingerprint } };
     }
   } finally {
     // Stopped early (an error, or the consumer gave up): close the descriptor.
