@@ -126,12 +126,12 @@ describe("CycloneDX specification test BOMs", () => {
     expect(r.sbom.metadata.root).toMatchObject({ bomRef: "acme-stock-application", name: "Acme SaaSBOM Example", version: "2022-1" });
   });
 
-  it("component types outside the model's four become libraries", () => {
+  it("component types outside the model's five become libraries; a container stays a container", () => {
     expect(spec("1.6/valid-component-types-1.6.json").sbom.components.map((c) => `${c.name}:${c.type}`)).toEqual([
       "application-a:application",
       "library-a:library",
       "framework-a:framework",
-      "container-a:library",
+      "container-a:container",
       "operating-system-a:library",
       "firmware-a:library",
       "device-a:library",

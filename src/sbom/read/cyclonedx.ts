@@ -12,7 +12,7 @@ import { isObject, quote, type JsonObject, type Wire } from "./wire.js";
 
 export const CYCLONEDX_VERSIONS = ["1.4", "1.5", "1.6", "1.7"] as const;
 
-const COMPONENT_TYPES: ReadonlySet<string> = new Set<ComponentType>(["application", "framework", "library", "file"]);
+const COMPONENT_TYPES: ReadonlySet<string> = new Set<ComponentType>(["application", "framework", "library", "file", "container"]);
 const REF_TYPES: ReadonlySet<string> = new Set<ExternalRefType>(["vcs", "website", "distribution", "issue-tracker"]);
 
 /** CycloneDX scope to the model's: "excluded" means not part of the shipped runtime, which is what dev means here. */
