@@ -473,3 +473,151 @@ export interface TokenStore {
   revoke(id: string, at: string): Promise<TokenRecord | undefined>;
   close(): Promise<void>;
 }
+
+// ---- Attestations (issue 9 wave 2: Sigstore bundles and DSSE envelopes, verified on ingest; the provenance graph) ----
+
+/** One in-toto subject (or the artifact a message signature covers): its name and its sha256 digest. */
+export interface AttestationSubject {
+  /** "" when the statement names none (a message signature's artifact). */
+  name: string;
+  /** `sha256:<64 hex>`, lower case. Subjects without a sha256 digest are not stored. */
+  digest: string;
+}
+
+/**
+ * Who signed. Keyless: the certificate's subject alternative name and the OIDC issuer of its Fulcio extension;
+ * keyed: the key's id (`sha256:<hex>` of its SubjectPublicKeyInfo DER, as `vouch` prints it) and no issuer.
+ */
+export interface AttestationSigner {
+  kind: "certificate" | "key";
+  identity: string;
+  issuer?: string;
+}
+
+/** A transparency-log entry the attestation carries (verified or not, as its record says). */
+export interface AttestationLogEntry {
+  /** The log's id, lower-case hex (SHA-256 of its public key). */
+  logId: string;
+  /** Decimal string: log indexes can exceed 2^53. */
+  logIndex: string;
+  /** RFC 3339; absent when the entry carries none (Rekor v2). */
+  integratedTime?: string;
+}
+
+/**
+ * What a verified SLSA provenance statement (v1, or v0.2 mapped onto v1's names) says about how its subjects were
+ * built, extracted above the store (src/sbom-index/provenance.ts).
+ *
+ * `complete` is true exactly when builder.id, buildType, externalParameters (non-empty), at least one
+ * resolvedDependency with a commit digest (gitCommit / sha1 / sha256 of the source) and the run's invocationId are all
+ * present (v0.2: builder.id, buildType, invocation.configSource with a commit digest, invocation.parameters or
+ * configSource.entryPoint, and metadata.buildInvocationId).
+ */
+export interface ProvenanceFacts {
+  predicateType: string;
+  builderId?: string;
+  buildType?: string;
+  /** The source repository, as the provenance names it (`git+https://github.com/o/r@refs/heads/main` → `https://github.com/o/r`). */
+  sourceRepo?: string;
+  /** The source commit, lower-case hex. */
+  sourceCommit?: string;
+  invocationId?: string;
+  complete: boolean;
+}
+
+/** An ingested attestation, as stored. */
+export interface AttestationRecord {
+  /** sha256 of the ingested document's bytes: `sha256:<64 hex>` (the idempotency key). */
+  id: string;
+  /** What was ingested: a Sigstore bundle, or a bare DSSE envelope. */
+  kind: "bundle" | "dsse";
+  /** The bundle's media type (bundles only). */
+  mediaType?: string;
+  /** The DSSE payload type, when the content is an envelope. */
+  payloadType?: string;
+  /** The in-toto statement's predicate type; absent for message signatures and non-in-toto payloads. */
+  predicateType?: string;
+  /** Sorted by digest then name, without duplicates. */
+  subjects: AttestationSubject[];
+  /** The signer the verification established; when unverified, what the material claims (a certificate's SAN), if anything. */
+  signer?: AttestationSigner;
+  verified: boolean;
+  /** Why it is not verified (the verifier's refusal, coded: `VERIFY_CHAIN: ...`); absent when verified. */
+  reason?: string;
+  /** In bundle order. */
+  logEntries: AttestationLogEntry[];
+  /** RFC 3339: the earliest trusted signing time (verified log time or timestamp), when there is one. */
+  signedAt?: string;
+  /** Present for SLSA provenance statements. Facts of an unverified statement are stored but never answered by the reads below. */
+  provenance?: ProvenanceFacts;
+  /** RFC 3339 (the caller's clock). */
+  ingestedAt: string;
+  ingestedBy: string;
+}
+
+/** One attestation to store: its record, the document exactly as received, and the statement's predicate (JSON). */
+export interface AttestationWrite {
+  record: AttestationRecord;
+  document: Uint8Array;
+  /** The in-toto statement's predicate (kept for the provenance graph); absent when there is none. */
+  predicate?: unknown;
+}
+
+/** A verified signer of one subject digest (AttestationStore.signerIdentities). */
+export interface SignerIdentityRow {
+  digest: string;
+  identity: string;
+  issuer?: string;
+  /** RFC 3339: the earliest signedAt (else ingestedAt) of a verified attestation by this signer over this digest. */
+  firstSeen: string;
+  /** How many verified attestations by this signer cover this digest (key usage). */
+  signatures: number;
+}
+
+/** Verified provenance facts about one subject digest (AttestationStore.provenanceFacts). */
+export interface ProvenanceFactsRow extends ProvenanceFacts {
+  digest: string;
+  /** The attestation they come from. */
+  attestationId: string;
+}
+
+/**
+ * Attestations: Sigstore bundles and DSSE envelopes, verified on ingest above the store (the verifier decides; the
+ * store keeps what it was told), for the provenance graph and the supply-chain SLIs.
+ *
+ * Contract (every driver; checked by store/attestation-store.contract.ts):
+ * - `ingest` MUST be atomic (the record, its subjects, log entries, provenance facts and document, or nothing) and
+ *   idempotent by `record.id`: a stored id (or one a concurrent call commits) stores nothing more and answers
+ *   `created: false` with the stored record.
+ * - A record MUST be stored with `verified` exactly as given: a driver MUST NOT turn an unverified record into a
+ *   verified one (re-ingesting the same bytes answers the first record, whatever the second caller claims).
+ * - `find` / `readDocument` / `readPredicate` MUST return the record / bytes / predicate exactly as given, or undefined.
+ * - `forDigests` MUST return every stored attestation (verified or not) with a subject among the digests, sorted by
+ *   ingestedAt then id, each once.
+ * - `signedDigests` MUST return the given digests that are the subject of at least one VERIFIED attestation or
+ *   signature. Unverified ones MUST NOT count.
+ * - `signerIdentities` MUST return one row per (subject digest, identity, issuer) over VERIFIED attestations only,
+ *   sorted by digest, identity, issuer; with `since`, only rows whose firstSeen is at or after it (instants compared).
+ * - `provenanceFacts` MUST return the facts of every VERIFIED attestation carrying provenance with a subject among
+ *   the digests, one row per (digest, attestation), sorted by digest then attestation id.
+ * - `bySourceCommit` / `bySigner` MUST return the VERIFIED attestations whose provenance names that commit (exact,
+ *   lower-case hex; a prefix of at least 7 hex characters also matches) / whose signer identity equals it (and the
+ *   issuer, when given), sorted by ingestedAt then id.
+ * - Values are data: SQL-significant characters (`'`, `%`, `_`, `\`, `;`) MUST match only themselves.
+ * - Reads MUST see a write whole or not at all.
+ */
+export interface AttestationStore {
+  ingest(write: AttestationWrite): Promise<{ record: AttestationRecord; created: boolean }>;
+  find(id: string): Promise<AttestationRecord | undefined>;
+  readDocument(id: string): Promise<Uint8Array | undefined>;
+  readPredicate(id: string): Promise<unknown>;
+  forDigests(digests: readonly string[]): Promise<AttestationRecord[]>;
+  signedDigests(digests: readonly string[]): Promise<Set<string>>;
+  signerIdentities(filter?: { since?: string }): Promise<SignerIdentityRow[]>;
+  provenanceFacts(digests: readonly string[]): Promise<ProvenanceFactsRow[]>;
+  bySourceCommit(commit: string): Promise<AttestationRecord[]>;
+  bySigner(identity: string, issuer?: string): Promise<AttestationRecord[]>;
+  /** Resolves when the store answers a trivial query (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
