@@ -388,6 +388,21 @@ export interface IndexCurrentDeployment {
   deploymentId: string;
 }
 
+/** IndexStore.listSboms: each given field narrows the answer. */
+export interface IndexSbomFilter {
+  services?: readonly string[];
+  version?: string;
+  digests?: readonly string[];
+}
+
+/** IndexStore.listDeployments: each given field narrows the answer. */
+export interface IndexDeploymentFilter {
+  service?: string;
+  environment?: string;
+  /** RFC 3339: only events deployed at or before this instant. */
+  until?: string;
+}
+
 /**
  * The SBOM index: SBOMs with their components, and deployments, for impact lookups
  * (component → SBOM → artifact digest → current deployments).
@@ -410,6 +425,13 @@ export interface IndexCurrentDeployment {
  *   significant characters (`'`, `%`, `_`, `\`, `;`) MUST match only themselves.
  * - `currentDeployments` MUST return the current deployment of every (service, environment) whose current
  *   deployment names one of the digests given, sorted by service, environment.
+ * - `listSboms` MUST return every stored SBOM the filter admits (each given field narrows: service among `services`,
+ *   `version` equal, digest among `digests`; an empty list admits nothing), sorted by ingestedAt (instants) then id.
+ * - `listDeployments` MUST return every stored deployment event the filter admits (`service` / `environment` equal,
+ *   `until`: deployedAt at or before it, instants compared), sorted by deployedAt then id (the order `current`
+ *   follows), with deployedAt and recordedAt as `findSbom` presents timestamps.
+ * - `listCurrentDeployments` MUST return the current deployment of every (service, environment) the filter admits,
+ *   sorted by service, environment.
  * - Reads MUST NOT wait for a write in progress longer than the database makes them (SQLite WAL, PostgreSQL MVCC)
  *   and MUST see a write whole or not at all.
  */
@@ -420,6 +442,12 @@ export interface IndexStore {
   ingestDeployment(deployment: IndexDeployment): Promise<{ created: boolean }>;
   findComponents(lookup: IndexComponentLookup): Promise<IndexComponentHit[]>;
   currentDeployments(digests: readonly string[]): Promise<IndexCurrentDeployment[]>;
+  /** SBOMs by service / release / artifact digest, without their documents (SLIs, SBOM diff between releases). */
+  listSboms(filter?: IndexSbomFilter): Promise<IndexSbom[]>;
+  /** Deployment history (SLIs over time, the provenance graph). */
+  listDeployments(filter?: IndexDeploymentFilter): Promise<IndexDeployment[]>;
+  /** What runs where now, by service / environment (SLIs). */
+  listCurrentDeployments(filter?: { service?: string; environment?: string }): Promise<IndexCurrentDeployment[]>;
   /** Resolves when the store answers a trivial query (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -10,7 +10,9 @@ import type {
   IndexComponentLookup,
   IndexCurrentDeployment,
   IndexDeployment,
+  IndexDeploymentFilter,
   IndexSbom,
+  IndexSbomFilter,
   IndexSbomWrite,
   IndexStore,
 } from "./ports.js";
@@ -392,6 +394,64 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     });
   }
 
+  async function listSboms(filter: IndexSbomFilter = {}): Promise<IndexSbom[]> {
+    return guard("list SBOMs", async () => {
+      if (filter.services?.length === 0 || filter.digests?.length === 0) return [];
+      const query = (services?: readonly string[], digests?: readonly string[]) => {
+        let q = reader.selectFrom("sboms").selectAll();
+        if (services !== undefined) q = q.where("service", "in", services);
+        if (digests !== undefined) q = q.where("digest", "in", digests);
+        if (filter.version !== undefined) q = q.where("version", "=", filter.version);
+        return q.execute();
+      };
+      const rows: Selectable<SbomTable>[] = [];
+      // One list is chunked at a time (IN lists stay under the parameter limits); the other goes whole.
+      if (filter.digests !== undefined) {
+        for (const part of chunks([...new Set(filter.digests)], KEYS_PER_QUERY)) rows.push(...(await query(filter.services, part)));
+      } else if (filter.services !== undefined) {
+        for (const part of chunks([...new Set(filter.services)], KEYS_PER_QUERY)) rows.push(...(await query(part, undefined)));
+      } else {
+        rows.push(...(await query(undefined, undefined)));
+      }
+      rows.sort((a, b) => byCodeUnits(a.ingested_at, b.ingested_at) || byCodeUnits(a.id, b.id));
+      return rows.map(toSbom);
+    });
+  }
+
+  async function listDeployments(filter: IndexDeploymentFilter = {}): Promise<IndexDeployment[]> {
+    const until = filter.until === undefined ? undefined : canonicalTimestamp(filter.until, "until");
+    return guard("list deployments", async () => {
+      let q = reader.selectFrom("deployments").selectAll();
+      if (filter.service !== undefined) q = q.where("service", "=", filter.service);
+      if (filter.environment !== undefined) q = q.where("environment", "=", filter.environment);
+      if (until !== undefined) q = q.where("deployed_at", "<=", until);
+      const rows = await q.execute();
+      rows.sort((a, b) => byCodeUnits(a.deployed_at, b.deployed_at) || byCodeUnits(a.id, b.id));
+      return rows.map((r) => ({
+        id: r.id,
+        service: r.service,
+        environment: r.environment,
+        digest: r.digest,
+        deployedAt: presentTimestamp(r.deployed_at),
+        source: r.source,
+        by: r.by,
+        recordedAt: presentTimestamp(r.recorded_at),
+      }));
+    });
+  }
+
+  async function listCurrentDeployments(filter: { service?: string; environment?: string } = {}): Promise<IndexCurrentDeployment[]> {
+    return guard("list current deployments", async () => {
+      let q = reader.selectFrom("current_deployments").selectAll();
+      if (filter.service !== undefined) q = q.where("service", "=", filter.service);
+      if (filter.environment !== undefined) q = q.where("environment", "=", filter.environment);
+      const rows = await q.execute();
+      return rows
+        .map((r) => ({ service: r.service, environment: r.environment, digest: r.digest, deployedAt: presentTimestamp(r.deployed_at), deploymentId: r.deployment_id }))
+        .sort((a, b) => byCodeUnits(a.service, b.service) || byCodeUnits(a.environment, b.environment));
+    });
+  }
+
   async function ping(): Promise<void> {
     await guard("reach the index store", async () => {
       await sql`select 1`.execute(reader);
@@ -405,6 +465,9 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     ingestDeployment,
     findComponents,
     currentDeployments,
+    listSboms,
+    listDeployments,
+    listCurrentDeployments,
     ping,
     close: () => (closing ??= parts.close()),
   };
