@@ -98,6 +98,9 @@ function describeLists(name: string, open: () => Promise<{ store: IndexStore; di
         expect((await store.listDeployments({ until: "2025-01-02T11:00:00Z" })).map((d) => d.id)).toEqual(["d1", "d4", "d5", "d2"]);
         expect((await store.listDeployments({ service: "search%" })).map((d) => d.id)).toEqual(["d5"]);
         expect(await store.listDeployments({ service: "search_" })).toEqual([]);
+        expect((await store.listDeployments({ digests: [sha("image b"), sha("image d")] })).map((d) => d.id)).toEqual(["d4", "d5", "d3"]);
+        expect((await store.listDeployments({ service: "checkout", digests: [...Array.from({ length: 900 }, (_, i) => sha(`x ${i}`)), sha("image a")] })).map((d) => d.id)).toEqual(["d1", "d2"]);
+        expect(await store.listDeployments({ digests: [] })).toEqual([]);
         await expect(store.listDeployments({ until: "yesterday" })).rejects.toMatchObject({ code: "INPUT_MALFORMED" });
         const current = await store.listCurrentDeployments();
         expect(current.map((d) => [d.service, d.environment, d.deploymentId])).toEqual([

@@ -399,6 +399,8 @@ export interface IndexSbomFilter {
 export interface IndexDeploymentFilter {
   service?: string;
   environment?: string;
+  /** Only events deploying one of these artifact digests (an empty list admits nothing). */
+  digests?: readonly string[];
   /** RFC 3339: only events deployed at or before this instant. */
   until?: string;
 }
@@ -428,7 +430,7 @@ export interface IndexDeploymentFilter {
  * - `listSboms` MUST return every stored SBOM the filter admits (each given field narrows: service among `services`,
  *   `version` equal, digest among `digests`; an empty list admits nothing), sorted by ingestedAt (instants) then id.
  * - `listDeployments` MUST return every stored deployment event the filter admits (`service` / `environment` equal,
- *   `until`: deployedAt at or before it, instants compared), sorted by deployedAt then id (the order `current`
+ *   digest among `digests`, `until`: deployedAt at or before it, instants compared), sorted by deployedAt then id (the order `current`
  *   follows), with deployedAt and recordedAt as `findSbom` presents timestamps.
  * - `listCurrentDeployments` MUST return the current deployment of every (service, environment) the filter admits,
  *   sorted by service, environment.

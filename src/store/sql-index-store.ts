@@ -421,11 +421,17 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
   async function listDeployments(filter: IndexDeploymentFilter = {}): Promise<IndexDeployment[]> {
     const until = filter.until === undefined ? undefined : canonicalTimestamp(filter.until, "until");
     return guard("list deployments", async () => {
-      let q = reader.selectFrom("deployments").selectAll();
-      if (filter.service !== undefined) q = q.where("service", "=", filter.service);
-      if (filter.environment !== undefined) q = q.where("environment", "=", filter.environment);
-      if (until !== undefined) q = q.where("deployed_at", "<=", until);
-      const rows = await q.execute();
+      const query = (digests?: readonly string[]) => {
+        let q = reader.selectFrom("deployments").selectAll();
+        if (filter.service !== undefined) q = q.where("service", "=", filter.service);
+        if (filter.environment !== undefined) q = q.where("environment", "=", filter.environment);
+        if (digests !== undefined) q = q.where("digest", "in", digests);
+        if (until !== undefined) q = q.where("deployed_at", "<=", until);
+        return q.execute();
+      };
+      const rows: Selectable<DeploymentTable>[] = [];
+      if (filter.digests === undefined) rows.push(...(await query()));
+      else for (const part of chunks([...new Set(filter.digests)], KEYS_PER_QUERY)) rows.push(...(await query(part)));
       rows.sort((a, b) => byCodeUnits(a.deployed_at, b.deployed_at) || byCodeUnits(a.id, b.id));
       return rows.map((r) => ({
         id: r.id,
