@@ -6,7 +6,7 @@ import type { ValidateFunction } from "ajv";
 import envPaths from "env-paths";
 import type * as YamlModule from "yaml";
 import { VouchError } from "./core/errors.js";
-import type { AdvisoryStore, IndexStore, LogStore, TokenStore } from "./store/ports.js";
+import type { AdvisoryStore, AttestationStore, IndexStore, LogStore, TokenStore } from "./store/ports.js";
 import { ISSUERS_SCHEMA, type IssuerConfig } from "./ca/identity/config.js";
 
 // yaml and ajv are ~135 modules, loaded only when there is a config file to read: every CLI verb imports this
@@ -60,6 +60,11 @@ export interface IndexConfig {
     audience?: string;
     identities: { issuer: string; subject: string; scopes: ("ingest" | "read" | "admin")[] }[];
   };
+  /**
+   * What attestations pushed to the index are verified against, besides this deployment's own CA, log and TSA
+   * (when it runs them): a trusted_root.json (e.g. Sigstore's public-good root) and PEM public keys (keyed signing).
+   */
+  trust?: { trustedRoot?: string; keys?: string[] };
 }
 
 /** The `log:` section of vouch.yaml: the transparency log `vouch serve` and `vouch log serve` run. */
@@ -102,6 +107,14 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       properties: {
         anonymousRead: { type: "boolean" },
+        trust: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            trustedRoot: { type: "string", minLength: 1 },
+            keys: { type: "array", items: { type: "string", minLength: 1 } },
+          },
+        },
         maxSbomBytes: { type: "integer", minimum: 1024, maximum: 4294967296 },
         oidc: {
           type: "object",
@@ -245,6 +258,22 @@ export async function openIndexStore(_config: VouchConfig, dataDir: string, env:
   const file = indexDbFile(dataDir);
   const { openSqliteIndexStore } = await import("./store/sqlite/index-store.js");
   return { store: await openSqliteIndexStore(file), description: `SQLite (${file})` };
+}
+
+/**
+ * Opens the attestation store (`vouch serve`'s attestations and provenance routes): PostgreSQL when DATABASE_URL is
+ * set (its `attestations` tables beside the index's, migrations in `vouch_attestation_migration`), else SQLite in the
+ * index's file in the data directory.
+ */
+export async function openAttestationStore(_config: VouchConfig, dataDir: string, env: Env = process.env): Promise<{ store: AttestationStore; description: string }> {
+  const url = env.DATABASE_URL;
+  if (url) {
+    const { openPostgresAttestationStore } = await import("./store/postgres/attestation-store.js");
+    return { store: await openPostgresAttestationStore(url), description: `PostgreSQL (${redactUrl(url)})` };
+  }
+  const file = indexDbFile(dataDir);
+  const { openSqliteAttestationStore } = await import("./store/sqlite/attestation-store.js");
+  return { store: await openSqliteAttestationStore(file), description: `SQLite (${file})` };
 }
 
 /** Where one tree lives: its directory in the data dir, its SQLite file there, its PostgreSQL schema. */

@@ -1,0 +1,476 @@
+import { promisify } from "node:util";
+import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
+import { sql, type ColumnType, type Kysely, type Selectable } from "kysely";
+import { Migrator, type Migration } from "kysely/migration";
+import { VouchError } from "../core/errors.js";
+import { storeFailure } from "./log-common.js";
+import type {
+  AttestationLogEntry,
+  AttestationRecord,
+  AttestationStore,
+  AttestationSubject,
+  AttestationWrite,
+  ProvenanceFactsRow,
+  SignerIdentityRow,
+} from "./ports.js";
+import type { SqlFlavor } from "./schema.js";
+import { canonicalTimestamp } from "./sql-advisory-store.js";
+import { presentTimestamp } from "./sql-index-store.js";
+
+const gzip = promisify(gzipCb);
+const gunzip = promisify(gunzipCb);
+
+/**
+ * The AttestationStore over SQL tables, shared by the SQLite and PostgreSQL drivers (as sql-index-store.ts is for
+ * the SBOM index, beside whose tables these live).
+ *
+ * Tables:
+ * - `attestations`: one row per ingested document, `id` the sha256 of its bytes (unique: idempotency is the
+ *   database's), `seq` a small surrogate the other rows carry. The signer, the verdict and the provenance facts are
+ *   columns, so the SLI and graph reads (signed digests, signers, facts by commit) are indexed lookups, not JSON scans.
+ * - `attestation_subjects`: (seq, digest, name), indexed by digest: the join to `sboms.digest` / `deployments.digest`.
+ * - `attestation_documents`: the document gzip'd and the statement's predicate (JSON text), apart so lookups never read them.
+ *
+ * Own migration list and bookkeeping table (`vouch_attestation_migration`).
+ */
+
+export interface AttestationTable {
+  seq: ColumnType<number, never, never>;
+  id: string;
+  kind: string;
+  media_type: string | null;
+  payload_type: string | null;
+  predicate_type: string | null;
+  signer_kind: string | null;
+  signer_identity: string | null;
+  signer_issuer: string | null;
+  /** 1 verified, 0 not (an integer on both flavours). */
+  verified: number;
+  reason: string | null;
+  /** JSON array of AttestationLogEntry. */
+  log_entries: string;
+  /** Canonical timestamps (canonicalTimestamp): string order is instant order. */
+  signed_at: string | null;
+  ingested_at: string;
+  ingested_by: string;
+  prov_predicate_type: string | null;
+  builder_id: string | null;
+  build_type: string | null;
+  source_repo: string | null;
+  source_commit: string | null;
+  invocation_id: string | null;
+  /** 1 / 0; null when the attestation carries no provenance. */
+  prov_complete: number | null;
+}
+
+export interface AttestationSubjectTable {
+  attestation_seq: number;
+  digest: string;
+  name: string;
+}
+
+export interface AttestationDocumentTable {
+  attestation_seq: number;
+  gzip: Uint8Array;
+  predicate: string | null;
+}
+
+export interface AttestationDatabase {
+  attestations: AttestationTable;
+  attestation_subjects: AttestationSubjectTable;
+  attestation_documents: AttestationDocumentTable;
+}
+
+interface NamedMigration {
+  readonly name: string;
+  up(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void>;
+}
+
+/** Every attestation migration, in order; never edit a shipped one. */
+const ATTESTATION_MIGRATIONS: readonly NamedMigration[] = [{ name: "0001_attestations", up: createAttestationTables }];
+
+export const ATTESTATION_MIGRATION_NAMES: readonly string[] = ATTESTATION_MIGRATIONS.map((m) => m.name);
+
+export async function migrateAttestationsToLatest(db: Kysely<AttestationDatabase>, flavor: SqlFlavor): Promise<void> {
+  const migrations: Record<string, Migration> = {};
+  for (const m of ATTESTATION_MIGRATIONS) migrations[m.name] = { up: (trx: Kysely<unknown>) => m.up(trx, flavor) };
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: "vouch_attestation_migration",
+    migrationLockTableName: "vouch_attestation_migration_lock",
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error !== undefined) throw error;
+}
+
+async function createAttestationTables(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {
+  const bytes = flavor === "postgres" ? "bytea" : "blob";
+  const table = db.schema.createTable("attestations");
+  const withSeq =
+    flavor === "postgres" ? table.addColumn("seq", "integer", (c) => c.primaryKey().generatedAlwaysAsIdentity()) : table.addColumn("seq", "integer", (c) => c.primaryKey());
+  await withSeq
+    .addColumn("id", "text", (c) => c.notNull().unique())
+    .addColumn("kind", "text", (c) => c.notNull())
+    .addColumn("media_type", "text")
+    .addColumn("payload_type", "text")
+    .addColumn("predicate_type", "text")
+    .addColumn("signer_kind", "text")
+    .addColumn("signer_identity", "text")
+    .addColumn("signer_issuer", "text")
+    .addColumn("verified", "integer", (c) => c.notNull())
+    .addColumn("reason", "text")
+    .addColumn("log_entries", "text", (c) => c.notNull())
+    .addColumn("signed_at", "text")
+    .addColumn("ingested_at", "text", (c) => c.notNull())
+    .addColumn("ingested_by", "text", (c) => c.notNull())
+    .addColumn("prov_predicate_type", "text")
+    .addColumn("builder_id", "text")
+    .addColumn("build_type", "text")
+    .addColumn("source_repo", "text")
+    .addColumn("source_commit", "text")
+    .addColumn("invocation_id", "text")
+    .addColumn("prov_complete", "integer")
+    .execute();
+  await db.schema.createIndex("attestations_source_commit").on("attestations").column("source_commit").execute();
+  await db.schema.createIndex("attestations_signer").on("attestations").columns(["signer_identity", "signer_issuer"]).execute();
+  await db.schema
+    .createTable("attestation_subjects")
+    .addColumn("attestation_seq", "integer", (c) => c.notNull())
+    .addColumn("digest", "text", (c) => c.notNull())
+    .addColumn("name", "text", (c) => c.notNull())
+    .addPrimaryKeyConstraint("attestation_subjects_pk", ["attestation_seq", "digest", "name"])
+    .execute();
+  await db.schema.createIndex("attestation_subjects_digest").on("attestation_subjects").columns(["digest", "attestation_seq"]).execute();
+  await db.schema
+    .createTable("attestation_documents")
+    .addColumn("attestation_seq", "integer", (c) => c.primaryKey())
+    .addColumn("gzip", bytes, (c) => c.notNull())
+    .addColumn("predicate", "text")
+    .execute();
+}
+
+/** What a driver hands the shared store. */
+export interface SqlAttestationStoreParts {
+  db: Kysely<AttestationDatabase>;
+  /** A separate handle for reads (SQLite: a second connection). */
+  reader?: Kysely<AttestationDatabase>;
+  writeTransaction<T>(work: (trx: Kysely<AttestationDatabase>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const KEYS_PER_QUERY = 500;
+const HEX_PREFIX = /^[0-9a-f]{7,64}$/;
+
+export function sqlAttestationStore(parts: SqlAttestationStoreParts): AttestationStore {
+  const { db } = parts;
+  const reader = parts.reader ?? db;
+  let closing: Promise<void> | undefined;
+
+  const guard = async <T>(doing: string, work: () => Promise<T>): Promise<T> => {
+    if (closing !== undefined) throw new VouchError("STORE_UNAVAILABLE", `cannot ${doing}: the attestation store is closed`);
+    try {
+      return await work();
+    } catch (err) {
+      throw storeFailure(err, `cannot ${doing}`);
+    }
+  };
+
+  async function ingest(write: AttestationWrite): Promise<{ record: AttestationRecord; created: boolean }> {
+    const r = write.record;
+    const ingestedAt = canonicalTimestamp(r.ingestedAt, "ingestedAt");
+    const signedAt = r.signedAt === undefined ? null : canonicalTimestamp(r.signedAt, "signedAt");
+    const logEntries = r.logEntries.map((e) => ({ ...e, ...(e.integratedTime !== undefined ? { integratedTime: presentTimestamp(canonicalTimestamp(e.integratedTime, "integratedTime")) } : {}) }));
+    const subjects = uniqueSubjects(r.subjects);
+    const compressed = await gzip(write.document);
+    const predicate = write.predicate === undefined ? null : JSON.stringify(write.predicate);
+    const p = r.provenance;
+    return guard("store the attestation", () =>
+      parts.writeTransaction(async (trx) => {
+        const inserted = await trx
+          .insertInto("attestations")
+          .values({
+            id: r.id,
+            kind: r.kind,
+            media_type: r.mediaType ?? null,
+            payload_type: r.payloadType ?? null,
+            predicate_type: r.predicateType ?? null,
+            signer_kind: r.signer?.kind ?? null,
+            signer_identity: r.signer?.identity ?? null,
+            signer_issuer: r.signer?.issuer ?? null,
+            verified: r.verified ? 1 : 0,
+            reason: r.verified ? null : (r.reason ?? null),
+            log_entries: JSON.stringify(logEntries),
+            signed_at: signedAt,
+            ingested_at: ingestedAt,
+            ingested_by: r.ingestedBy,
+            prov_predicate_type: p?.predicateType ?? null,
+            builder_id: p?.builderId ?? null,
+            build_type: p?.buildType ?? null,
+            source_repo: p?.sourceRepo ?? null,
+            source_commit: p?.sourceCommit?.toLowerCase() ?? null,
+            invocation_id: p?.invocationId ?? null,
+            prov_complete: p === undefined ? null : p.complete ? 1 : 0,
+          })
+          .onConflict((oc) => oc.column("id").doNothing())
+          .returning("seq")
+          .executeTakeFirst();
+        if (inserted === undefined) {
+          const stored = await trx.selectFrom("attestations").selectAll().where("id", "=", r.id).executeTakeFirstOrThrow();
+          return { record: (await withSubjects(trx, [stored]))[0]!, created: false };
+        }
+        const seq = Number(inserted.seq);
+        if (subjects.length > 0) {
+          for (const part of chunks(subjects, KEYS_PER_QUERY)) {
+            await trx
+              .insertInto("attestation_subjects")
+              .values(part.map((s) => ({ attestation_seq: seq, digest: s.digest, name: s.name })))
+              .execute();
+          }
+        }
+        await trx.insertInto("attestation_documents").values({ attestation_seq: seq, gzip: compressed, predicate }).execute();
+        const stored = await trx.selectFrom("attestations").selectAll().where("seq", "=", seq).executeTakeFirstOrThrow();
+        return { record: (await withSubjects(trx, [stored]))[0]!, created: true };
+      }),
+    );
+  }
+
+  async function find(id: string): Promise<AttestationRecord | undefined> {
+    return guard("read an attestation", async () => {
+      const row = await reader.selectFrom("attestations").selectAll().where("id", "=", id).executeTakeFirst();
+      return row === undefined ? undefined : (await withSubjects(reader, [row]))[0];
+    });
+  }
+
+  async function documentRow(id: string) {
+    return reader
+      .selectFrom("attestation_documents as d")
+      .innerJoin("attestations as a", "a.seq", "d.attestation_seq")
+      .select(["d.gzip", "d.predicate"])
+      .where("a.id", "=", id)
+      .executeTakeFirst();
+  }
+
+  async function readDocument(id: string): Promise<Uint8Array | undefined> {
+    return guard("read an attestation document", async () => {
+      const row = await documentRow(id);
+      if (row === undefined) return undefined;
+      try {
+        return new Uint8Array(await gunzip(row.gzip));
+      } catch (err) {
+        throw new VouchError("STORE_CORRUPT", `the stored document of attestation ${id} does not decompress`, { cause: err });
+      }
+    });
+  }
+
+  async function readPredicate(id: string): Promise<unknown> {
+    return guard("read an attestation's predicate", async () => {
+      const row = await documentRow(id);
+      if (row === undefined || row.predicate === null) return undefined;
+      try {
+        return JSON.parse(row.predicate) as unknown;
+      } catch (err) {
+        throw new VouchError("STORE_CORRUPT", `the stored predicate of attestation ${id} is not JSON`, { cause: err });
+      }
+    });
+  }
+
+  /** Attestation rows with a subject among `digests`, each once; `verifiedOnly` narrows to verified ones. */
+  async function rowsForDigests(digests: readonly string[], verifiedOnly: boolean): Promise<Selectable<AttestationTable>[]> {
+    const bySeq = new Map<number, Selectable<AttestationTable>>();
+    for (const part of chunks([...new Set(digests)], KEYS_PER_QUERY)) {
+      let q = reader
+        .selectFrom("attestations as a")
+        .selectAll("a")
+        .where((eb) => eb.exists(eb.selectFrom("attestation_subjects as s").select("s.attestation_seq").whereRef("s.attestation_seq", "=", "a.seq").where("s.digest", "in", part)));
+      if (verifiedOnly) q = q.where("a.verified", "=", 1);
+      for (const row of await q.execute()) bySeq.set(Number(row.seq), row);
+    }
+    return [...bySeq.values()];
+  }
+
+  async function forDigests(digests: readonly string[]): Promise<AttestationRecord[]> {
+    return guard("look up attestations", async () => sortRecords(await withSubjects(reader, await rowsForDigests(digests, false))));
+  }
+
+  async function signedDigests(digests: readonly string[]): Promise<Set<string>> {
+    return guard("look up signed digests", async () => {
+      const out = new Set<string>();
+      for (const part of chunks([...new Set(digests)], KEYS_PER_QUERY)) {
+        const rows = await reader
+          .selectFrom("attestation_subjects as s")
+          .innerJoin("attestations as a", "a.seq", "s.attestation_seq")
+          .select("s.digest")
+          .distinct()
+          .where("s.digest", "in", part)
+          .where("a.verified", "=", 1)
+          .execute();
+        for (const r of rows) out.add(r.digest);
+      }
+      return out;
+    });
+  }
+
+  async function signerIdentities(filter: { since?: string } = {}): Promise<SignerIdentityRow[]> {
+    const since = filter.since === undefined ? undefined : canonicalTimestamp(filter.since, "since");
+    return guard("list signer identities", async () => {
+      const rows = await reader
+        .selectFrom("attestation_subjects as s")
+        .innerJoin("attestations as a", "a.seq", "s.attestation_seq")
+        .select((eb) => [
+          "s.digest",
+          "a.signer_identity",
+          "a.signer_issuer",
+          eb.fn.min(eb.fn.coalesce("a.signed_at", "a.ingested_at")).as("first_seen"),
+          eb.fn.count<number>("a.seq").distinct().as("signatures"),
+        ])
+        .where("a.verified", "=", 1)
+        .where("a.signer_identity", "is not", null)
+        .groupBy(["s.digest", "a.signer_identity", "a.signer_issuer"])
+        .execute();
+      const out: SignerIdentityRow[] = [];
+      for (const r of rows) {
+        const firstSeen = String(r.first_seen);
+        if (since !== undefined && firstSeen < since) continue;
+        const row: SignerIdentityRow = { digest: r.digest, identity: r.signer_identity!, firstSeen: presentTimestamp(firstSeen), signatures: Number(r.signatures) };
+        if (r.signer_issuer !== null) row.issuer = r.signer_issuer;
+        out.push(row);
+      }
+      return out.sort((a, b) => byCodeUnits(a.digest, b.digest) || byCodeUnits(a.identity, b.identity) || byCodeUnits(a.issuer ?? "", b.issuer ?? ""));
+    });
+  }
+
+  async function provenanceFacts(digests: readonly string[]): Promise<ProvenanceFactsRow[]> {
+    return guard("look up provenance facts", async () => {
+      const out: ProvenanceFactsRow[] = [];
+      for (const part of chunks([...new Set(digests)], KEYS_PER_QUERY)) {
+        const rows = await reader
+          .selectFrom("attestation_subjects as s")
+          .innerJoin("attestations as a", "a.seq", "s.attestation_seq")
+          .selectAll("a")
+          .select("s.digest as subject_digest")
+          .distinct()
+          .where("s.digest", "in", part)
+          .where("a.verified", "=", 1)
+          .where("a.prov_complete", "is not", null)
+          .execute();
+        for (const r of rows) {
+          const facts = toRecord(r, []).provenance!;
+          out.push({ digest: r.subject_digest, attestationId: r.id, ...facts });
+        }
+      }
+      return out.sort((a, b) => byCodeUnits(a.digest, b.digest) || byCodeUnits(a.attestationId, b.attestationId));
+    });
+  }
+
+  async function bySourceCommit(commit: string): Promise<AttestationRecord[]> {
+    const wanted = commit.toLowerCase();
+    return guard("look up attestations by commit", async () => {
+      let q = reader.selectFrom("attestations").selectAll().where("verified", "=", 1);
+      // A hex prefix is a range on the index ('z' sorts after every hex digit); anything else matches exactly.
+      q = HEX_PREFIX.test(wanted) ? q.where("source_commit", ">=", wanted).where("source_commit", "<", `${wanted}z`) : q.where("source_commit", "=", commit);
+      const rows = (await q.execute()).filter((r) => r.source_commit !== null && r.source_commit.startsWith(HEX_PREFIX.test(wanted) ? wanted : commit));
+      return sortRecords(await withSubjects(reader, rows));
+    });
+  }
+
+  async function bySigner(identity: string, issuer?: string): Promise<AttestationRecord[]> {
+    return guard("look up attestations by signer", async () => {
+      let q = reader.selectFrom("attestations").selectAll().where("verified", "=", 1).where("signer_identity", "=", identity);
+      if (issuer !== undefined) q = q.where("signer_issuer", "=", issuer);
+      return sortRecords(await withSubjects(reader, await q.execute()));
+    });
+  }
+
+  async function ping(): Promise<void> {
+    await guard("reach the attestation store", async () => {
+      await sql`select 1`.execute(reader);
+    });
+  }
+
+  return {
+    ingest,
+    find,
+    readDocument,
+    readPredicate,
+    forDigests,
+    signedDigests,
+    signerIdentities,
+    provenanceFacts,
+    bySourceCommit,
+    bySigner,
+    ping,
+    close: () => (closing ??= parts.close()),
+  };
+}
+
+async function withSubjects(db: Kysely<AttestationDatabase>, rows: readonly Selectable<AttestationTable>[]): Promise<AttestationRecord[]> {
+  const subjects = new Map<number, AttestationSubject[]>();
+  for (const part of chunks(rows.map((r) => Number(r.seq)), KEYS_PER_QUERY)) {
+    const found = await db.selectFrom("attestation_subjects").selectAll().where("attestation_seq", "in", part).execute();
+    for (const s of found) {
+      const list = subjects.get(Number(s.attestation_seq)) ?? [];
+      list.push({ name: s.name, digest: s.digest });
+      subjects.set(Number(s.attestation_seq), list);
+    }
+  }
+  return rows.map((r) => toRecord(r, uniqueSubjects(subjects.get(Number(r.seq)) ?? [])));
+}
+
+function toRecord(r: Selectable<AttestationTable>, subjects: AttestationSubject[]): AttestationRecord {
+  let logEntries: AttestationLogEntry[];
+  try {
+    logEntries = JSON.parse(r.log_entries) as AttestationLogEntry[];
+  } catch (err) {
+    throw new VouchError("STORE_CORRUPT", `the stored log entries of attestation ${r.id} are not JSON`, { cause: err });
+  }
+  const rec: AttestationRecord = {
+    id: r.id,
+    kind: r.kind as AttestationRecord["kind"],
+    subjects,
+    verified: Number(r.verified) === 1,
+    logEntries,
+    ingestedAt: presentTimestamp(r.ingested_at),
+    ingestedBy: r.ingested_by,
+  };
+  if (r.media_type !== null) rec.mediaType = r.media_type;
+  if (r.payload_type !== null) rec.payloadType = r.payload_type;
+  if (r.predicate_type !== null) rec.predicateType = r.predicate_type;
+  if (r.signer_kind !== null && r.signer_identity !== null) {
+    rec.signer = { kind: r.signer_kind as "certificate" | "key", identity: r.signer_identity };
+    if (r.signer_issuer !== null) rec.signer.issuer = r.signer_issuer;
+  }
+  if (r.reason !== null) rec.reason = r.reason;
+  if (r.signed_at !== null) rec.signedAt = presentTimestamp(r.signed_at);
+  if (r.prov_complete !== null && r.prov_predicate_type !== null) {
+    const p: NonNullable<AttestationRecord["provenance"]> = { predicateType: r.prov_predicate_type, complete: Number(r.prov_complete) === 1 };
+    if (r.builder_id !== null) p.builderId = r.builder_id;
+    if (r.build_type !== null) p.buildType = r.build_type;
+    if (r.source_repo !== null) p.sourceRepo = r.source_repo;
+    if (r.source_commit !== null) p.sourceCommit = r.source_commit;
+    if (r.invocation_id !== null) p.invocationId = r.invocation_id;
+    rec.provenance = p;
+  }
+  return rec;
+}
+
+function uniqueSubjects(subjects: readonly AttestationSubject[]): AttestationSubject[] {
+  const seen = new Map<string, AttestationSubject>();
+  for (const s of subjects) seen.set(`${s.digest}\u0000${s.name}`, { name: s.name, digest: s.digest });
+  return [...seen.values()].sort((a, b) => byCodeUnits(a.digest, b.digest) || byCodeUnits(a.name, b.name));
+}
+
+function sortRecords(records: AttestationRecord[]): AttestationRecord[] {
+  // ingestedAt is presented without trailing zeros: compare instants, not strings.
+  return records.sort((a, b) => Date.parse(a.ingestedAt) - Date.parse(b.ingestedAt) || byCodeUnits(a.id, b.id));
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
