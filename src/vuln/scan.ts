@@ -4,6 +4,7 @@ import { severitiesFromOsv, severityRank, type Finding, type FindingSeverity, ty
 import { matchRecord, schemesFor, type RecordMatch } from "./match.js";
 import { keyEcosystem, mapPurl, type OsvPackageKey, type SourceHint } from "./osv/purl.js";
 import type { OsvRecord } from "./osv/parse.js";
+import type { OsvSeverityEntry } from "./severity/index.js";
 import { schemeForEcosystem } from "./versions/index.js";
 
 /**
@@ -232,23 +233,24 @@ export interface Enrichment {
  */
 export function findingsFrom(raw: readonly RawMatch[], enrichment: Enrichment): Finding[] {
   const { groupOf, epss, kev, upstream } = lookupsOf(enrichment);
+  const context = { epss, kev, upstream, epssDate: enrichment.epssDate };
 
-  const byComponent = new Map<PlannedComponent, Map<string, RawMatch[]>>();
+  // Per component, its matches by alias group (the group's index, or the record's own id when it is in none).
+  const byComponent = new Map<PlannedComponent, Map<number | string, RawMatch[]>>();
   for (const r of raw) {
-    const group = groupOf.get(r.record.id);
-    const gid = group === undefined ? `id:${r.record.id}` : `group:${group}`;
+    const gid = groupOf.get(r.record.id) ?? r.record.id;
     let groups = byComponent.get(r.planned);
-    if (!groups) byComponent.set(r.planned, (groups = new Map()));
-    const list = groups.get(gid) ?? [];
-    list.push(r);
-    groups.set(gid, list);
+    if (groups === undefined) byComponent.set(r.planned, (groups = new Map()));
+    const list = groups.get(gid);
+    if (list === undefined) groups.set(gid, [r]);
+    else list.push(r);
   }
 
   const findings: Finding[] = [];
   for (const [planned, groups] of byComponent) {
     for (const [gid, matches] of groups) {
-      const group = gid.startsWith("group:") ? (enrichment.aliasGroups[Number(gid.slice(6))] ?? []) : [];
-      findings.push(mergeGroup(planned, matches, group, { epss, kev, upstream, epssDate: enrichment.epssDate }));
+      const group = typeof gid === "number" ? (enrichment.aliasGroups[gid] ?? []) : [];
+      findings.push(mergeGroup(planned, matches, group, context));
     }
   }
   return findings;
@@ -294,65 +296,81 @@ function mergeGroup(
   group: readonly string[],
   { epss, kev, upstream, epssDate }: Omit<EnrichmentLookups, "groupOf"> & { epssDate: string | undefined },
 ): Finding {
-  const sorted = [...matches].sort(preferred);
+  // Written as plain loops: a scan merges one group per finding, tens of thousands of them for a fleet.
+  const sorted = matches.length === 1 ? matches : [...matches].sort(preferred);
   const main = sorted[0]!;
   const record = main.record;
   const first = main.matches[0]!;
   const affected = record.affected[first.index]!;
 
-  const aliases = new Set<string>([...group]);
+  const aliases = new Set<string>(group);
+  const severityEntries: OsvSeverityEntry[] = [];
+  const fixed = new Set<string>();
+  const references = new Set<string>();
+  const cves = new Set<string>();
+  let summary = record.summary;
+  let published: string | undefined;
+  let publishedAt = NaN;
+  let modified: string | undefined;
+  let modifiedAt = NaN;
   for (const m of sorted) {
-    aliases.add(m.record.id);
-    for (const a of m.record.aliases) aliases.add(a);
+    const r = m.record;
+    aliases.add(r.id);
+    for (const a of r.aliases) aliases.add(a);
+    for (const e of r.severity) severityEntries.push(e);
+    for (const x of m.matches) {
+      for (const e of r.affected[x.index]!.severity) severityEntries.push(e);
+      if (x.result.fixed !== undefined) fixed.add(x.result.fixed);
+    }
+    for (const ref of r.references) references.add(ref.url);
+    for (const id of r.upstream) if (isCve(id)) cves.add(id);
+    summary ??= r.summary;
+    [published, publishedAt] = pickTime(published, publishedAt, r.published, (a, b) => a < b);
+    [modified, modifiedAt] = pickTime(modified, modifiedAt, r.modified, (a, b) => a > b);
   }
   aliases.delete(record.id);
+  if (isCve(record.id)) cves.add(record.id);
+  for (const id of aliases) if (isCve(id)) cves.add(id);
 
-  const severityEntries = sorted.flatMap((m) => [...m.record.severity, ...m.matches.flatMap((x) => m.record.affected[x.index]!.severity)]);
   const own = severitiesFromOsv(severityEntries);
   const { severity: scored, severities } = own.severity !== undefined ? own : upstreamSeverity(sorted, upstream);
   const severity = scored ?? statedSeverity(sorted.map((m) => m.record));
 
-  const fixed = new Set<string>();
-  for (const m of sorted) for (const x of m.matches) if (x.result.fixed !== undefined) fixed.add(x.result.fixed);
-  const references = [...new Set(sorted.flatMap((m) => m.record.references.map((r) => r.url)))];
-
-  const cves = new Set<string>();
-  for (const id of [record.id, ...aliases, ...sorted.flatMap((m) => m.record.upstream)]) if (isCve(id)) cves.add(id);
   const cveList = [...cves].sort();
-  const epssBest = cveList
-    .map((c) => epss.get(c))
-    .filter((e): e is EpssScore => e !== undefined)
-    .sort((a, b) => b.epss - a.epss)[0];
-  const kevEntry = cveList.map((c) => kev.get(c)).find((k) => k !== undefined);
+  let epssBest: EpssScore | undefined;
+  let kevEntry: KevEntry | undefined;
+  for (const c of cveList) {
+    const e = epss.get(c);
+    if (e !== undefined && (epssBest === undefined || e.epss > epssBest.epss)) epssBest = e;
+    kevEntry ??= kev.get(c);
+  }
 
-  const summary = record.summary ?? sorted.find((m) => m.record.summary !== undefined)?.record.summary;
-  const published = earliest(sorted.map((m) => m.record.published));
-  const modified = latest(sorted.map((m) => m.record.modified));
   const c = planned.component;
+  const vulnerability: Finding["vulnerability"] = {
+    id: record.id,
+    aliases: [...aliases].sort(),
+    ...(summary !== undefined ? { summary } : {}),
+    ...(record.details !== undefined ? { details: record.details } : {}),
+    ...(severity !== undefined ? { severity } : {}),
+    severities: dedupeSeverities(severities),
+    fixedIn: sortVersions([...fixed], affected.package?.ecosystem),
+    references: [...references],
+    ...(published !== undefined ? { published } : {}),
+    ...(modified !== undefined ? { modified } : {}),
+    ...(kevEntry !== undefined
+      ? {
+          kev: {
+            dateAdded: kevEntry.dateAdded,
+            dueDate: kevEntry.dueDate,
+            knownRansomwareCampaignUse: kevEntry.knownRansomwareCampaignUse,
+            requiredAction: kevEntry.requiredAction,
+          },
+        }
+      : {}),
+    ...(epssBest !== undefined ? { epss: { score: epssBest.epss, percentile: epssBest.percentile, date: (epssDate ?? "").slice(0, 10) } } : {}),
+  };
   return {
-    vulnerability: {
-      id: record.id,
-      aliases: [...aliases].sort(),
-      ...(summary !== undefined ? { summary } : {}),
-      ...(record.details !== undefined ? { details: record.details } : {}),
-      ...(severity !== undefined ? { severity } : {}),
-      severities: dedupeSeverities(severities),
-      fixedIn: sortVersions([...fixed], affected.package?.ecosystem),
-      references,
-      ...(published !== undefined ? { published } : {}),
-      ...(modified !== undefined ? { modified } : {}),
-      ...(kevEntry !== undefined
-        ? {
-            kev: {
-              dateAdded: kevEntry.dateAdded,
-              dueDate: kevEntry.dueDate,
-              knownRansomwareCampaignUse: kevEntry.knownRansomwareCampaignUse,
-              requiredAction: kevEntry.requiredAction,
-            },
-          }
-        : {}),
-      ...(epssBest !== undefined ? { epss: { score: epssBest.epss, percentile: epssBest.percentile, date: (epssDate ?? "").slice(0, 10) } } : {}),
-    },
+    vulnerability,
     component: {
       ...(c.bomRef !== undefined ? { bomRef: c.bomRef } : {}),
       purl: planned.purl,
@@ -369,6 +387,17 @@ function mergeGroup(
       via: planned.via,
     },
   };
+}
+
+/**
+ * The earlier (or later) of a running pick and one more time: times that parse win over ones that do not, and the
+ * first seen stays on a tie (what earliest/latest over the records in order gave).
+ */
+function pickTime(out: string | undefined, at: number, t: string | undefined, better: (a: number, b: number) => boolean): [string | undefined, number] {
+  if (t === undefined) return [out, at];
+  const ms = Date.parse(t);
+  if (out === undefined || (Number.isFinite(ms) && (!Number.isFinite(at) || better(ms, at)))) return [t, ms];
+  return [out, at];
 }
 
 /** The worst CVSS severity of the upstream CVE records the matched records name, each marked with its source. */
@@ -436,28 +465,6 @@ function sortVersions(versions: string[], ecosystem: string | undefined): string
     }
     return a < b ? -1 : a > b ? 1 : 0;
   });
-}
-
-function earliest(times: readonly (string | undefined)[]): string | undefined {
-  return pick(times, (a, b) => a < b);
-}
-
-function latest(times: readonly (string | undefined)[]): string | undefined {
-  return pick(times, (a, b) => a > b);
-}
-
-function pick(times: readonly (string | undefined)[], better: (a: number, b: number) => boolean): string | undefined {
-  let out: string | undefined;
-  let at = NaN;
-  for (const t of times) {
-    if (t === undefined) continue;
-    const ms = Date.parse(t);
-    if (out === undefined || (Number.isFinite(ms) && (!Number.isFinite(at) || better(ms, at)))) {
-      out = t;
-      at = ms;
-    }
-  }
-  return out;
 }
 
 export interface ScanCounts {
