@@ -2,6 +2,7 @@ import { parsePurl } from "../../sbom/model/purl.js";
 import type { Finding, FindingComponent, VexAssessment } from "../findings.js";
 import { instant } from "./read.js";
 import type { Identifier, VexDocument, VexProduct, VexStatement } from "./types.js";
+import { versContains, versScheme } from "./vers.js";
 
 /**
  * Apply VEX statements to findings. A statement applies to a finding when
@@ -82,12 +83,24 @@ function assessment(s: VexStatement): VexAssessment {
 }
 
 function productCovers(product: VexProduct, component: FindingComponent, scanned: readonly Identifier[]): boolean {
-  if (product.versions !== undefined && !product.versions.includes(component.version)) return false;
+  if ((product.versions !== undefined || product.ranges !== undefined) && !coversVersion(product, component.version)) return false;
   const isScanned = product.ids.some((id) => scanned.some((s) => identifierCovers(id, s)));
   if (product.subcomponents.length === 0) {
     return isScanned || product.ids.some((id) => coversComponent(id, component));
   }
   return isScanned && product.subcomponents.some((ids) => ids.some((id) => coversComponent(id, component)));
+}
+
+/** The product's versions list it, or one of its vers ranges contains it (a version the scheme cannot read is in none). */
+function coversVersion(product: VexProduct, version: string): boolean {
+  if (product.versions?.includes(version) === true) return true;
+  return (product.ranges ?? []).some((range) => {
+    try {
+      return versContains(range, version, versScheme(range.scheme)!);
+    } catch {
+      return false;
+    }
+  });
 }
 
 function coversComponent(id: Identifier, component: FindingComponent): boolean {

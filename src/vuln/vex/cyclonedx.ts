@@ -2,6 +2,7 @@ import { VouchError } from "../../core/errors.js";
 import type { VexStatus } from "../findings.js";
 import { FieldReader, isObject, join, parseJsonObject, type JsonObject } from "./read.js";
 import type { VexDocument, VexProduct, VexStatement } from "./types.js";
+import { parseVers, versScheme, type VersRange } from "./vers.js";
 
 /**
  * CycloneDX VEX (https://cyclonedx.org/capabilities/vex/; `vulnerabilities[]` of a 1.4–1.7 BOM) parsed strictly:
@@ -164,6 +165,7 @@ function affected(r: FieldReader, value: unknown, path: string, refs: ReadonlyMa
   const rawVersions = r.array(a, "versions", path);
   if (rawVersions === undefined) return { ids, subcomponents: [] };
   const versions: string[] = [];
+  const ranges: VersRange[] = [];
   for (const [i, entry] of rawVersions.entries()) {
     const vpath = `${join(path, "versions")}[${i}]`;
     const e = r.object(entry, vpath);
@@ -172,10 +174,18 @@ function affected(r: FieldReader, value: unknown, path: string, refs: ReadonlyMa
     r.enumString(e, "status", vpath, ["affected", "unaffected", "unknown"], false);
     if (version === undefined && range === undefined) r.fail(vpath, "needs a version or a range");
     if (version !== undefined) versions.push(version);
-    // vers ranges need the component's version scheme; vouch does not evaluate them yet, so they match nothing.
-    else notes.push(`${vpath}: version range ${range} not evaluated (the statement applies only to listed versions)`);
+    if (range === undefined) continue;
+    let parsed: VersRange | undefined;
+    try {
+      parsed = parseVers(range);
+    } catch (err) {
+      r.fail(`${vpath}.range`, err instanceof VouchError ? err.message : String(err));
+    }
+    // A scheme vouch cannot order (vers:generic, …) covers no version: the finding stays, with a note saying why.
+    if (parsed !== undefined && versScheme(parsed.scheme) !== undefined) ranges.push(parsed);
+    else notes.push(`${vpath}: version range ${range} not evaluated (no version scheme for "${parsed?.scheme ?? "?"}"; the statement applies only to listed versions)`);
   }
-  return { ids, subcomponents: [], versions };
+  return { ids, subcomponents: [], versions, ...(ranges.length > 0 ? { ranges } : {}) };
 }
 
 function decodeFragment(fragment: string): string {

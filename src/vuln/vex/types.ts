@@ -1,4 +1,5 @@
 import type { VexSource, VexStatus } from "../findings.js";
+import type { VersRange } from "./vers.js";
 
 /**
  * VEX documents parsed once, at the edge, into one narrow shape for both formats (OpenVEX v0.2.0 and CycloneDX
@@ -14,8 +15,13 @@ export interface VexProduct {
   readonly ids: readonly Identifier[];
   /** The subcomponents the statement is about, each with its identifiers; empty: the product itself. */
   readonly subcomponents: readonly (readonly Identifier[])[];
-  /** CycloneDX affects[].versions: the statement applies only to these exact versions (undefined: any version). */
+  /**
+   * CycloneDX affects[].versions: the statement applies only to these exact versions and to the versions in `ranges`
+   * (both undefined: any version).
+   */
   readonly versions?: readonly string[];
+  /** CycloneDX affects[].versions[].range: vers ranges whose scheme vouch evaluates (vers.ts). */
+  readonly ranges?: readonly VersRange[];
 }
 
 export interface VexStatement {

@@ -127,24 +127,40 @@ describe("CycloneDX VEX parsing", () => {
     expect(doc.statements[0]!.products).toEqual([{ ids: ["pkg:generic/sample-app@1.0.0"], subcomponents: [] }]);
   });
 
-  it("applies affects.versions to the listed versions only; a range is noted, not guessed", () => {
-    const doc = parseCycloneDxVexJson(
-      JSON.stringify({
-        bomFormat: "CycloneDX",
-        specVersion: "1.6",
-        version: 1,
-        vulnerabilities: [
-          {
-            id: "CVE-1",
-            analysis: { state: "not_affected", justification: "code_not_present" },
-            affects: [{ ref: "pkg:npm/a", versions: [{ version: "1.0.0", status: "unaffected" }, { range: "vers:npm/>=2.0.0", status: "unaffected" }] }],
-          },
-        ],
-      }),
-    );
-    expect(doc.notes).toEqual(["vulnerabilities[0].affects[0].versions[1]: version range vers:npm/>=2.0.0 not evaluated (the statement applies only to listed versions)"]);
-    expect(applyVex([finding("CVE-1", "pkg:npm/a@1.0.0", "1.0.0")], [doc])[0]!.vex?.status).toBe("not_affected");
-    expect(applyVex([finding("CVE-1", "pkg:npm/a@2.1.0", "2.1.0")], [doc])[0]!.vex).toBeUndefined();
+  it("applies affects.versions to the listed versions and vers ranges (in the scheme's order); a scheme vouch cannot order is noted", () => {
+    const vex = (versions: unknown[]) =>
+      parseCycloneDxVexJson(
+        JSON.stringify({
+          bomFormat: "CycloneDX",
+          specVersion: "1.6",
+          version: 1,
+          vulnerabilities: [{ id: "CVE-1", analysis: { state: "not_affected", justification: "code_not_present" }, affects: [{ ref: "pkg:npm/a", versions }] }],
+        }),
+      );
+    const doc = vex([{ version: "1.0.0", status: "unaffected" }, { range: "vers:npm/>=2.0.0|<2.5.0", status: "unaffected" }]);
+    expect(doc.notes).toEqual([]);
+    const status = (d: typeof doc, version: string) => applyVex([finding("CVE-1", `pkg:npm/a@${version}`, version)], [d])[0]!.vex?.status;
+    expect(["1.0.0", "1.5.0", "2.0.0", "2.1.0", "2.5.0-rc.1", "2.5.0", "3.0.0"].map((v) => status(doc, v))).toEqual([
+      "not_affected",
+      undefined,
+      "not_affected",
+      "not_affected",
+      "not_affected",
+      undefined,
+      undefined,
+    ]);
+    // Maven's order: 2.0-beta9 is before 2.0, so a range from 2.0 leaves it out.
+    const maven = vex([{ range: "vers:maven/>=2.0|<2.17.1" }]);
+    const mavenStatus = (version: string) => status(maven, version);
+    expect(["2.0-beta9", "2.0", "2.14.1", "2.17.1"].map(mavenStatus)).toEqual([undefined, "not_affected", "not_affected", undefined]);
+    const generic = vex([{ range: "vers:generic/>=1" }]);
+    expect(generic.notes).toEqual([
+      'vulnerabilities[0].affects[0].versions[0]: version range vers:generic/>=1 not evaluated (no version scheme for "generic"; the statement applies only to listed versions)',
+    ]);
+    expect(status(generic, "2")).toBeUndefined();
+    const e = thrownVouchError(() => vex([{ range: "vers:npm/>=1.0.0||<2" }]));
+    expect(e.code).toBe("INPUT_MALFORMED");
+    expect(e.message).toContain("vulnerabilities[0].affects[0].versions[0].range");
   });
 
   it("refuses a corrupt document naming the field", () => {
