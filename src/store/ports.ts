@@ -510,7 +510,10 @@ export interface TokenStore {
 export interface AttestationSubject {
   /** "" when the statement names none (a message signature's artifact). */
   name: string;
-  /** `sha256:<64 hex>`, lower case. Subjects without a sha256 digest are not stored. */
+  /**
+   * `sha256:<64 hex>`, lower case; a subject without a sha256 is keyed by its sha512 (npm provenance) or sha384, in
+   * the same `<algorithm>:<hex>` form. Subjects with none of these are not stored.
+   */
   digest: string;
 }
 
