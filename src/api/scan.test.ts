@@ -2,27 +2,25 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, postgresUnavailable } from "../../test/support/postgres.js";
+import { openPostgresAdvisoryStore } from "../store/postgres/advisory-store.js";
 import { openSqliteAdvisoryStore } from "../store/sqlite/advisory-store.js";
 import type { AdvisoryStore } from "../store/ports.js";
-import { parseOsvJson, parseOsvRecord } from "../vuln/osv/parse.js";
+import { parseOsvJson, parseOsvRecord, type OsvRecord } from "../vuln/osv/parse.js";
 import { readScanTarget, renderScan, scan, scanMany } from "./scan.js";
 
 const RECORDS = join(import.meta.dirname, "..", "vuln", "osv", "fixtures", "records");
 const work = mkdtempSync(join(tmpdir(), "vouch-api-scan-"));
 let store: AdvisoryStore;
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-beforeAll(async () => {
-  store = await openSqliteAdvisoryStore(join(work, "advisories.sqlite"));
-  const records = readdirSync(RECORDS).map((f) => parseOsvJson(readFileSync(join(RECORDS, f), "utf8")));
+function records(): OsvRecord[] {
+  const out = readdirSync(RECORDS).map((f) => parseOsvJson(readFileSync(join(RECORDS, f), "utf8")));
   // An NVD-style record of Log4Shell under its CVE id, naming the GHSA among its aliases: the store joins them.
   const ghsa = JSON.parse(readFileSync(join(RECORDS, "GHSA-jfh8-c2jp-5v3q.json"), "utf8")) as Record<string, unknown>;
-  records.push(parseOsvRecord({ ...ghsa, id: "CVE-2021-44228", aliases: ["GHSA-jfh8-c2jp-5v3q"], modified: "2025-01-01T00:00:00Z" }));
-  await store.import({ importedAt: "2025-06-01T00:00:00Z", records });
-});
-afterAll(async () => {
-  await store.close();
-  rmSync(work, { recursive: true, force: true });
-});
+  out.push(parseOsvRecord({ ...ghsa, id: "CVE-2021-44228", aliases: ["GHSA-jfh8-c2jp-5v3q"], modified: "2025-01-01T00:00:00Z" }));
+  return out;
+}
 
 function write(name: string, doc: unknown): string {
   const path = join(work, name);
@@ -30,7 +28,35 @@ function write(name: string, doc: unknown): string {
   return path;
 }
 
-describe("scan (the library, over the SQLite advisory store)", () => {
+// The same scans over both advisory store drivers (PostgreSQL: DATABASE_URL, else the embedded server; skipped with
+// the reason printed when neither can be had).
+const postgresMissing = await postgresUnavailable();
+const BACKENDS = [
+  { name: "SQLite", skip: undefined, open: async () => ({ store: await openSqliteAdvisoryStore(join(work, "advisories.sqlite")), drop: async () => undefined }) },
+  {
+    name: "PostgreSQL",
+    skip: postgresMissing,
+    open: async () => {
+      const database = await createTestDatabase();
+      return { store: await openPostgresAdvisoryStore(database.url), drop: () => database.drop() };
+    },
+  },
+];
+
+for (const backend of BACKENDS) {
+describe.skipIf(backend.skip !== undefined)(`scan (the library, over the ${backend.name} advisory store)`, () => {
+  let drop: () => Promise<unknown> = async () => undefined;
+  beforeAll(async () => {
+    const opened = await backend.open();
+    store = opened.store;
+    drop = opened.drop;
+    await store.import({ importedAt: "2025-06-01T00:00:00Z", records: records() });
+  });
+  afterAll(async () => {
+    await store.close();
+    await drop();
+  });
+
   it("reports a vulnerability the store holds under two ids once per component", async () => {
     const sbom = write("a.cdx.json", {
       bomFormat: "CycloneDX",
@@ -148,3 +174,4 @@ describe("scan (the library, over the SQLite advisory store)", () => {
     expect(JSON.parse(a)).toMatchObject({ serialNumber: opts.serialNumber, metadata: { timestamp: "2025-01-01T00:00:00Z", component: { name: "app", "bom-ref": "app" } } });
   });
 });
+}
