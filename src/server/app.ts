@@ -4,12 +4,15 @@ import type { CtLog } from "../ct/ct-log.js";
 import type { TransparencyLog } from "../tlog/log.js";
 import type { TimestampAuthority } from "../tsa/index.js";
 import type { IndexService } from "../sbom-index/types.js";
+import type { ReleaseDiffer } from "../sbom-index/diff.js";
+import type { SliService } from "../sbom-index/sli.js";
 import type { TokenStore } from "../store/ports.js";
 import { registerOpenApi } from "./openapi.js";
 import type { OidcAuth } from "./plugins/auth.js";
 import { errorHandler } from "./plugins/errors.js";
 import { indexRoutes } from "./routes/index/index.js";
 import { createServerMetrics, metricsRoutes, type ServerMetrics } from "./routes/metrics/index.js";
+import { registerSliGauges } from "./routes/metrics/sli-gauges.js";
 import { healthRoutes } from "./routes/health/index.js";
 import { caRoutes, type IssuerDescription } from "./routes/ca/index.js";
 import { ctRoutes } from "./routes/ct/index.js";
@@ -35,6 +38,10 @@ export interface AppDeps {
     maxSbomBytes?: number;
     /** CI identity tokens (index.oidc). */
     oidc?: OidcAuth;
+    /** The supply-chain SLIs: GET /api/v1/slis, and gauges on /metrics. */
+    slis?: SliService;
+    /** The SBOM diff between releases: GET /api/v1/services/{service}/diff. */
+    releases?: ReleaseDiffer;
   };
   /** Request metrics and the registry SLI gauges use (default: a new one per app). */
   metrics?: ServerMetrics;
@@ -74,8 +81,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.ct) await app.register(ctRoutes, { log: deps.ct });
   if (deps.tsa) await app.register(tsaRoutes, { authority: deps.tsa });
   if (deps.index) {
-    const { service, tokens, anonymousRead, maxSbomBytes, oidc } = deps.index;
-    await app.register(indexRoutes, { service, auth: { tokens, anonymousRead, oidc }, maxSbomBytes });
+    const { service, tokens, anonymousRead, maxSbomBytes, oidc, slis, releases } = deps.index;
+    await app.register(indexRoutes, { service, auth: { tokens, anonymousRead, oidc }, maxSbomBytes, slis, releases });
+    if (slis) registerSliGauges(metrics.registry, slis);
   }
   return app;
 }

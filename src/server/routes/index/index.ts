@@ -3,6 +3,10 @@ import { isVouchError, VouchError } from "../../../core/errors.js";
 import type { AffectedQuery, Digest, IndexService } from "../../../sbom-index/types.js";
 import { BEARER_SECURITY, principalOf, useTokenAuth, type AuthOptions } from "../../plugins/auth.js";
 import { errorHandler } from "../../plugins/errors.js";
+import type { ReleaseDiffer } from "../../../sbom-index/diff.js";
+import type { SliService } from "../../../sbom-index/sli.js";
+import { registerDiffRoutes } from "./diff.js";
+import { registerSliRoutes } from "./sli.js";
 import {
   affectedQuery,
   affectedResult,
@@ -20,6 +24,10 @@ export interface IndexRoutesOptions {
   auth: AuthOptions;
   /** Largest SBOM body accepted, in bytes (index.maxSbomBytes; default 64 MiB): beyond it, 413. */
   maxSbomBytes?: number;
+  /** The supply-chain SLIs (`GET /api/v1/slis`). */
+  slis?: SliService;
+  /** The SBOM diff between releases (`GET /api/v1/services/{service}/diff`). */
+  releases?: ReleaseDiffer;
 }
 
 export const DEFAULT_MAX_SBOM_BYTES = 64 * 1024 * 1024;
@@ -110,6 +118,9 @@ export const indexRoutes: FastifyPluginAsync<IndexRoutesOptions> = async (app, o
       return reply.code(result.created ? 201 : 200).send(result);
     },
   );
+
+  if (options.slis) registerSliRoutes(app, options.slis);
+  if (options.releases) registerDiffRoutes(app, options.releases);
 
   app.get<{ Querystring: AffectedQuery }>(
     "/api/v1/affected",
