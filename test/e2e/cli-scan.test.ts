@@ -1,16 +1,19 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv } from "ajv";
 import ajvFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { vouch } from "../support/cli.js";
+import { vouch, vouchAsync } from "../support/cli.js";
+import { buildImage, ociLayoutFiles, writeFiles, type TarInput } from "../support/oci-builder.js";
+import { startOciRegistry } from "../support/oci-registry.js";
 import { schemaErrors } from "../support/schemas.js";
 
 const REPO = join(import.meta.dirname, "..", "..");
 const RECORDS = join(REPO, "src", "vuln", "osv", "fixtures", "records");
 const FEEDS = join(REPO, "src", "vuln", "import", "fixtures");
 const BOOKWORM = join(REPO, "src", "catalog", "dpkg", "fixtures", "debian-bookworm");
+const ALPINE = join(REPO, "src", "catalog", "apk", "fixtures", "alpine-3.19");
 const work = mkdtempSync(join(tmpdir(), "vouch-cli-scan-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -234,6 +237,39 @@ describe("vouch scan (the CLI, end to end, over the real OSV records)", () => {
     expect(b.code, b.stderr).toBe(0);
     expect(b.json!.findings).toEqual([]);
     expect(b.json!.scan).toMatchObject({ components: 10, matched: 10, vulnerable: 0, unmatched: [] });
+  });
+
+  it("an Alpine image as an OCI layout and in a registry: musl matched in the image's release (origin package), the same findings both ways", async () => {
+    // The apk fixture's root file system (Alpine 3.19, musl 1.2.4_git20230717-r4; v3.19's fix is -r5) as one layer.
+    const entries: TarInput[] = [];
+    const walk = (dir: string, prefix: string) => {
+      for (const name of readdirSync(dir).sort()) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path, `${prefix}${name}/`);
+        else if (name !== "SOURCE") entries.push({ name: `${prefix}${name}`, body: readFileSync(path) });
+      }
+    };
+    walk(ALPINE, "");
+    const image = buildImage({ layers: [{ entries }] });
+    const layout = writeFiles(join(work, "alpine-layout"), ociLayoutFiles([{ image, refName: "3.19" }]));
+    const fromLayout = scanJson([`oci-dir:${layout}`]);
+    expect(fromLayout.code, fromLayout.stderr).toBe(0);
+    const musl = (r: typeof fromLayout) =>
+      r.json!.findings.filter((f) => f.vulnerability.id === "ALPINE-CVE-2025-26519").map((f) => [f.component.name, f.match.ecosystem, f.match.package, f.vulnerability.fixedIn]);
+    expect(musl(fromLayout)).toEqual([["musl", "Alpine:v3.19", "musl", ["1.2.4_git20230717-r5"]]]);
+
+    const registry = await startOciRegistry();
+    try {
+      for (const blob of image.blobs.values()) registry.putBlob("alpine", blob);
+      registry.putManifest("alpine", "3.19", image.manifest.bytes, image.manifest.descriptor.mediaType);
+      const fromRegistry = await vouchAsync(["scan", `registry:${registry.host}/alpine:3.19`, "-o", "json"], { env });
+      expect(fromRegistry.code, fromRegistry.stderr).toBe(0);
+      const json = JSON.parse(fromRegistry.stdout) as NonNullable<typeof fromLayout.json>;
+      expect(musl({ ...fromRegistry, json })).toEqual(musl(fromLayout));
+      expect(json.findings.length).toBe(fromLayout.json!.findings.length);
+    } finally {
+      await registry.stop();
+    }
   });
 
   it("scans a directory by cataloging it in memory", () => {
