@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { VouchError } from "../core/errors.js";
-import { affects, matchRecord, packageMatches } from "./match.js";
+import { affects, matchRecord, packageMatches, redHatMajor } from "./match.js";
 import { parseOsvJson, parseOsvRecord, type OsvAffected, type OsvRecord } from "./osv/parse.js";
 import { mapPurl } from "./osv/purl.js";
 import { rubygems } from "./versions/rubygems.js";
@@ -163,6 +163,27 @@ describe("packageMatches", () => {
     expect(packageMatches(pkg("Debian", "openssl"), key("pkg:deb/debian/libssl3@3.0.11-1?distro=debian-12&upstream=openssl"))).toBe(true);
     expect(packageMatches(pkg("Debian:12", "libssl3"), key("pkg:deb/debian/libssl3@3.0.11-1?distro=debian-12&upstream=openssl"))).toBe(false);
     expect(packageMatches(pkg("Ubuntu:12", "openssl"), key("pkg:deb/debian/libssl3@3.0.11-1?distro=debian-12&upstream=openssl"))).toBe(false);
+  });
+
+  it("Red Hat: a RHEL package matches the mainline streams of its major release only (not EUS, not other products)", () => {
+    const rhel9 = key("pkg:rpm/redhat/openssl-libs@3.0.7-24.el9?epoch=1&upstream=openssl-3.0.7-24.el9.src.rpm&distro=rhel-9.3");
+    expect(packageMatches(pkg("Red Hat:enterprise_linux:9::appstream", "openssl"), rhel9)).toBe(true);
+    expect(packageMatches(pkg("Red Hat:enterprise_linux:9::baseos", "openssl"), rhel9)).toBe(true);
+    expect(packageMatches(pkg("Red Hat:enterprise_linux:8::baseos", "openssl"), rhel9)).toBe(false);
+    expect(packageMatches(pkg("Red Hat:rhel_eus:9.2::baseos", "openssl"), rhel9)).toBe(false);
+    expect(packageMatches(pkg("Red Hat:openshift:4.14::el9", "openssl"), rhel9)).toBe(false);
+    expect(redHatMajor("enterprise_linux:10")).toBe("10");
+    // And the whole path: the epoch is compared, the el9 release ordered by rpmvercmp.
+    const rhsa = parseOsvRecord({
+      id: "RHSA-2024:0001",
+      modified: "2024-01-01T00:00:00Z",
+      affected: [
+        { package: { ecosystem: "Red Hat:enterprise_linux:9::baseos", name: "openssl" }, ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "0" }, { fixed: "1:3.0.7-27.el9" }] }] },
+        { package: { ecosystem: "Red Hat:rhel_eus:9.2::baseos", name: "openssl" }, ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "0" }, { fixed: "1:3.0.7-20.el9_2" }] }] },
+      ],
+    });
+    const at = (v: string) => matchRecord(rhsa, { ...rhel9, version: v }).map((m) => m.result.fixed);
+    expect([at("1:3.0.7-24.el9"), at("1:3.0.7-27.el9"), at("1:3.0.8-1.el9")]).toEqual([["1:3.0.7-27.el9"], [], []]);
   });
 
   it("names compared normalised; repositories when both sides name one", () => {

@@ -159,13 +159,21 @@ function describeRange(range: OsvRange): string {
 export function packageMatches(pkg: OsvPackage, key: OsvPackageKey): boolean {
   const eco = pkg.parsedEcosystem;
   if (eco.ecosystem !== key.ecosystem) return false;
-  if (eco.release !== undefined && eco.release !== key.release) return false;
+  if (eco.release !== undefined && (eco.ecosystem === "Red Hat" ? redHatMajor(eco.release) : eco.release) !== key.release) return false;
   if (eco.repository !== undefined && key.repository !== undefined && !sameRepository(eco.repository, key.repository)) return false;
   if (eco.repository === undefined && key.repository !== undefined) {
     const dflt = DEFAULT_REPOSITORY[eco.ecosystem];
     if (dflt !== undefined && !sameRepository(dflt, key.repository)) return false;
   }
   return pkg.normalizedName === normalizePackageName(key.ecosystem, key.name);
+}
+
+/**
+ * The RHEL major release of a Red Hat product stream (`enterprise_linux:9::appstream` → "9"), undefined for any other
+ * product or stream (EUS, E4S, OpenShift, …): those have fixes of their own and never match a plain RHEL package.
+ */
+export function redHatMajor(stream: string): string | undefined {
+  return /^enterprise_linux:(\d+)(?::|$)/.exec(stream)?.[1];
 }
 
 export interface RecordMatch {

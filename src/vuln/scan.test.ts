@@ -85,21 +85,25 @@ describe("planScan", () => {
       { name: "broken", version: "1.0", invalidPurl: "pkg:" },
       { name: "tool", version: "1.0", purl: "pkg:generic/tool@1.0" },
       { name: "unpinned", version: "", purl: "pkg:npm/left-pad" },
+      { name: "fedora", version: "1", purl: "pkg:rpm/fedora/curl@7.50.3-1.fc25?distro=fedora-25" },
       { name: "rhel", version: "1", purl: "pkg:rpm/redhat/openssl@3.0.7-24.el9?distro=rhel-9.3" },
     ]);
-    expect(plan.components).toBe(7);
-    expect(plan.planned).toHaveLength(2);
-    expect(plan.keys).toEqual([{ ecosystem: "Maven", name: "org.apache.logging.log4j:log4j-core" }]);
+    expect(plan.components).toBe(8);
+    expect(plan.planned).toHaveLength(3);
+    expect(plan.keys).toEqual([
+      { ecosystem: "Maven", name: "org.apache.logging.log4j:log4j-core" },
+      { ecosystem: "Red Hat", name: "openssl" },
+    ]);
     expect(plan.unmatched.map((u) => [u.component.name, u.reason])).toEqual([
       ["nameless", UNMATCHED.noPurl],
       ["broken", UNMATCHED.invalidPurl],
       ["tool", 'no OSV ecosystem for purl type "generic"'],
       ["unpinned", UNMATCHED.noVersion],
-      ["rhel", expect.stringContaining("Red Hat advisories are scoped to product streams")],
+      ["fedora", 'no OSV ecosystem for rpm distribution "fedora"'],
     ]);
     expect(scanCounts(plan, []).unmatched).toEqual([
-      { reason: expect.stringContaining("Red Hat"), count: 1 },
       { reason: 'no OSV ecosystem for purl type "generic"', count: 1 },
+      { reason: 'no OSV ecosystem for rpm distribution "fedora"', count: 1 },
       { reason: UNMATCHED.noPurl, count: 1 },
       { reason: UNMATCHED.noVersion, count: 1 },
       { reason: UNMATCHED.invalidPurl, count: 1 },

@@ -152,10 +152,9 @@ describe("mapPurl: RPM distributions by source RPM", () => {
     expect(keyEcosystem(key("pkg:rpm/photon/bash@5.2-1.ph5?distro=photon-5.0"))).toBe("Photon OS:5.0");
   });
 
-  it("refuses Red Hat (product streams) and distributions without an OSV ecosystem", () => {
-    expect(refused("pkg:rpm/redhat/openssl-libs@3.0.7-24.el9?arch=x86_64&epoch=1&upstream=openssl-3.0.7-24.el9.src.rpm&distro=rhel-9.3")).toContain(
-      "product streams",
-    );
+  it("maps RHEL to Red Hat by major release; refuses distributions without an OSV ecosystem", () => {
+    const rhel = key("pkg:rpm/redhat/openssl-libs@3.0.7-24.el9?arch=x86_64&epoch=1&upstream=openssl-3.0.7-24.el9.src.rpm&distro=rhel-9.3");
+    expect([keyEcosystem(rhel), rhel.name, rhel.version]).toEqual(["Red Hat:9", "openssl", "1:3.0.7-24.el9"]);
     expect(refused("pkg:rpm/fedora/curl@7.50.3-1.fc25?arch=i386&distro=fedora-25")).toBe('no OSV ecosystem for rpm distribution "fedora"');
     expect(refused("pkg:rpm/centos/vouch-lib@1.0-1.fc39?arch=noarch&distro=centos-7&upstream=vouch-lib-1.0-1.fc39.src.rpm")).toContain('"centos"');
     expect(refused("pkg:rpm/bash@5.1")).toContain("without namespace or distro");

@@ -225,6 +225,12 @@ function rpmEcosystem(id: string, version: string | undefined): { ecosystem: str
       return { ecosystem: "AlmaLinux", release: major };
     case "mageia":
       return { ecosystem: "Mageia", release: version };
+    case "rhel":
+    case "redhat":
+      // Red Hat advisories are scoped to product streams (`Red Hat:enterprise_linux:9::appstream`, a CPE) a purl does
+      // not name; a RHEL 9 package is matched against every mainline stream of RHEL 9 (match.ts redHatMajor), as
+      // grype matches RHEL by major release. EUS/E4S and layered products are other streams and never match.
+      return { ecosystem: "Red Hat", release: major };
     case "photon":
       return { ecosystem: "Photon OS", release: version };
     case "opensuse-leap":
@@ -250,11 +256,6 @@ function mapRpm(p: ParsedPurl, hint: SourceHint | undefined): PurlMapping {
   const ns = p.namespace?.toLowerCase();
   const id = distro.id ?? ns;
   if (id === undefined) return { ok: false, reason: "an rpm purl without namespace or distro names no OSV ecosystem" };
-  if (id === "rhel" || id === "redhat") {
-    // Red Hat advisories are scoped to product streams (`Red Hat:enterprise_linux:9::appstream`, a CPE), which a
-    // purl does not name: matching them needs the repositories the package came from.
-    return { ok: false, reason: "Red Hat advisories are scoped to product streams (CPE), which the purl does not name" };
-  }
   const eco = rpmEcosystem(id, distro.version) ?? (ns !== undefined && ns !== id ? rpmEcosystem(ns, distro.version) : undefined);
   if (eco === undefined) return { ok: false, reason: `no OSV ecosystem for rpm distribution "${id}"` };
   const notes: string[] = [];
