@@ -153,12 +153,25 @@ interface BackendResult {
   deployments: Timed;
   httpIngest?: Timed;
   httpQueries?: QueryStats;
+  /** Other read routes over HTTP when this build serves them (the SLI summary, the provenance graph). */
+  probes: Probe[];
   serviceQueries: QueryStats;
   floorQueries: QueryStats;
   anchor: { artifacts: number; expected: number; services: number; ok: boolean };
   counts: { sboms: number; components: number; deployments: number; current: number };
   storeBytes: number;
   plan: string[];
+}
+
+interface Probe {
+  label: string;
+  goalMs: number;
+  /** Absent: the route is not in this build's /openapi.json (the reason is in `note`). */
+  p50: number[];
+  p99: number[];
+  calls: number;
+  note?: string;
+  load: [number, number];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -295,6 +308,52 @@ async function runQueries(queries: readonly ImpactQuery[], rounds: number, ask: 
   return { byKind, load: [load0, load1()] };
 }
 
+/**
+ * The SLI summary (goal < 100 ms) and the provenance graph (goal < 20 ms) over HTTP, when this build's /openapi.json
+ * has their routes: the portfolio has no attestations, so they measure the index side (deployments, SBOMs) only.
+ */
+async function probeRoutes(server: Server, token: string, portfolio: Portfolio, rounds: number): Promise<Probe[]> {
+  const paths = Object.keys(((await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, unknown> }).paths);
+  const r = (seed: number) => portfolio.releases[(seed * 7919) % portfolio.releases.length]!;
+  const candidates: { label: string; route: string; goalMs: number; urls: string[] }[] = [
+    { label: "SLI summary, whole portfolio: GET /api/v1/slis", route: "/api/v1/slis", goalMs: 100, urls: ["/api/v1/slis"] },
+    { label: "SLIs of one service: GET /api/v1/slis?service=", route: "/api/v1/slis", goalMs: 100, urls: Array.from({ length: 20 }, (_, i) => `/api/v1/slis?service=${r(i).service}`) },
+    {
+      label: "provenance graph: GET /api/v1/artifacts/{digest}/provenance",
+      route: "/api/v1/artifacts/{digest}/provenance",
+      goalMs: 20,
+      urls: Array.from({ length: 20 }, (_, i) => `/api/v1/artifacts/${r(i).digest}/provenance`),
+    },
+  ];
+  const out: Probe[] = [];
+  for (const c of candidates) {
+    const load0 = load1();
+    if (!paths.includes(c.route)) {
+      out.push({ label: c.label, goalMs: c.goalMs, p50: [], p99: [], calls: 0, note: `not in this build's /openapi.json (${c.route})`, load: [load0, load0] });
+      continue;
+    }
+    const call = async (url: string) => {
+      const s = performance.now();
+      const res = await fetch(`${server.url}${url}`, { headers: { authorization: `Bearer ${token}` } });
+      const body = await res.text();
+      if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${body.slice(0, 300)}`);
+      return performance.now() - s;
+    };
+    for (const url of c.urls) await call(url);
+    const p50: number[] = [];
+    const p99: number[] = [];
+    const repeat = c.urls.length === 1 ? 20 : 1;
+    for (let round = 0; round < rounds; round++) {
+      const lat: number[] = [];
+      for (let k = 0; k < repeat; k++) for (const url of c.urls) lat.push(await call(url));
+      p50.push(percentile(lat, 50));
+      p99.push(percentile(lat, 99));
+    }
+    out.push({ label: c.label, goalMs: c.goalMs, p50, p99, calls: c.urls.length * repeat, load: [load0, load1()] });
+  }
+  return out;
+}
+
 async function counts(backend: Backend, dataDir: string, url: string | undefined): Promise<BackendResult["counts"]> {
   const q = "select (select count(*) from sboms) as sboms, (select count(*) from sbom_components) as components, (select count(*) from deployments) as deployments, (select count(*) from current_deployments) as current";
   if (backend === "sqlite") {
@@ -394,6 +453,7 @@ async function runBackend(o: Options, backend: Backend, portfolio: Portfolio, qu
 
     let httpIngest: Timed | undefined;
     let httpQueries: QueryStats | undefined;
+    const probes: Probe[] = [];
     if (o.httpSboms > 0) {
       const token = cli(["token", "create", "--scope", "ingest,read", "--name", "bench"], env).trim();
       const server = await startServer(env, work);
@@ -407,6 +467,7 @@ async function runBackend(o: Options, backend: Backend, portfolio: Portfolio, qu
           if (res.status !== 200) throw new Error(`GET affected ${q.purl} ${q.range}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
           return { rows: body.artifacts.reduce((a, x) => a + x.components.length, 0), artifacts: body.artifacts.length };
         });
+        probes.push(...(await probeRoutes(server, token, portfolio, o.rounds)));
       } finally {
         await server.stop();
       }
@@ -437,10 +498,13 @@ async function runBackend(o: Options, backend: Backend, portfolio: Portfolio, qu
       if (c.sboms !== total || c.components !== expectedComponents || c.deployments !== portfolio.deployments.length) {
         throw new Error(`${backend}: rows ${JSON.stringify(c)}, expected ${total} SBOMs, ${expectedComponents} components, ${portfolio.deployments.length} deployments`);
       }
-      const popular = [...queries].filter((q) => q.kind !== "anchor").sort((a, b) => a.purl.localeCompare(b.purl));
-      const plan = await queryPlan(backend, dataDir, url, [LOG4J_CORE, ...(popular[0] === undefined ? [] : [popular[0].purl])]);
+      // The plan of the anchor and of the most widespread package queried (the most rows).
+      const occurrences = new Map<string, number>();
+      for (const rel of portfolio.releases) for (const c of rel.components) occurrences.set(portfolio.pool[c.pkg]!.base, (occurrences.get(portfolio.pool[c.pkg]!.base) ?? 0) + 1);
+      const widest = queries.filter((q) => q.kind !== "anchor").sort((a, b) => (occurrences.get(b.purl) ?? 0) - (occurrences.get(a.purl) ?? 0))[0];
+      const plan = await queryPlan(backend, dataDir, url, [LOG4J_CORE, ...(widest === undefined ? [] : [widest.purl])]);
       const storeBytes = backend === "sqlite" ? dirBytes(dataDir) : await pgDatabaseSize(url!);
-      return { backend, store: storeDescription, serviceIngest, deployments, httpIngest, httpQueries, serviceQueries, floorQueries, anchor, counts: c, storeBytes, plan };
+      return { backend, store: storeDescription, serviceIngest, deployments, httpIngest, httpQueries, probes, serviceQueries, floorQueries, anchor, counts: c, storeBytes, plan };
     } catch (err) {
       await opened.service.close().catch(() => undefined);
       throw err;
@@ -496,6 +560,14 @@ function report(o: Options, portfolio: Portfolio, results: BackendResult[], star
         const p99 = median(k.p99);
         lines.push(`| ${r.backend} | ${path} | ${kind} (${n}) | ${range(k.p50)} | ${range(k.p99)} | ${fmtInt(k.artifacts)} / ${fmtInt(k.rows)} | ${path.startsWith("floor") ? "" : p99 < 50 ? "met" : "**missed**"} | ${stats.load.join(" → ")} |`);
       }
+    }
+  }
+  lines.push("", `#### Other read routes over HTTP (p50 / p99 ms: median over ${o.rounds} rounds; the portfolio has no attestations)`, "");
+  lines.push("| store | route | calls per round | p50 ms | p99 ms | goal | load avg |", "|---|---|--:|--:|--:|---|--:|");
+  for (const r of results) {
+    for (const p of r.probes) {
+      if (p.note !== undefined) lines.push(`| ${r.backend} | ${p.label} | — | — | — | < ${p.goalMs} ms: ${p.note} | |`);
+      else lines.push(`| ${r.backend} | ${p.label} | ${p.calls} | ${range(p.p50)} | ${range(p.p99)} | < ${p.goalMs} ms: ${median(p.p99) < p.goalMs ? "met" : "**missed**"} | ${p.load.join(" → ")} |`);
     }
   }
   lines.push("", "#### Checks and store", "");
