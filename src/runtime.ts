@@ -55,6 +55,8 @@ export interface IndexConfig {
   anonymousRead?: boolean;
   /** Largest SBOM a push may send, in bytes (default 64 MiB); beyond it the server answers 413. */
   maxSbomBytes?: number;
+  /** Teams for the SLIs: team → its services (a service belongs to one team). */
+  teams?: Record<string, string[]>;
   /** CI identity tokens (issuers from ca.issuers) and the scopes each identity gets. */
   oidc?: {
     audience?: string;
@@ -116,6 +118,11 @@ export const CONFIG_SCHEMA = {
           },
         },
         maxSbomBytes: { type: "integer", minimum: 1024, maximum: 4294967296 },
+        teams: {
+          type: "object",
+          propertyNames: { minLength: 1, maxLength: 200 },
+          additionalProperties: { type: "array", items: { type: "string", minLength: 1, maxLength: 200 }, uniqueItems: true },
+        },
         oidc: {
           type: "object",
           additionalProperties: false,

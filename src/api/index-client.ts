@@ -6,6 +6,8 @@ import type {
   IngestDeploymentResult,
   IngestSbomResult,
 } from "../sbom-index/types.js";
+import type { ReleaseDiff, ReleaseDiffQuery } from "../sbom-index/diff.js";
+import type { SliQuery, SliReport } from "../sbom-index/sli.js";
 
 /**
  * A client of `vouch serve`'s SBOM index API (what `vouch push` and `vouch query` call, and what a CI script or
@@ -72,6 +74,23 @@ export class IndexClient {
     }
     if (query.deployedOnly === true) params.set("deployedOnly", "true");
     return this.request<AffectedResult>("GET", `/api/v1/affected?${params}`);
+  }
+
+  /** GET /api/v1/slis */
+  async slis(query: SliQuery = {}): Promise<SliReport> {
+    const params = new URLSearchParams();
+    for (const key of ["service", "environment", "team", "from", "to", "bucket"] as const) {
+      const value = query[key];
+      if (value !== undefined) params.set(key, value);
+    }
+    const search = params.toString();
+    return this.request<SliReport>("GET", `/api/v1/slis${search === "" ? "" : `?${search}`}`);
+  }
+
+  /** GET /api/v1/services/{service}/diff */
+  async diff(query: ReleaseDiffQuery): Promise<ReleaseDiff> {
+    const params = new URLSearchParams({ from: query.from, to: query.to });
+    return this.request<ReleaseDiff>("GET", `/api/v1/services/${encodeURIComponent(query.service)}/diff?${params}`);
   }
 
   private async request<T>(method: "GET" | "POST", path: string, body?: Uint8Array, contentType?: string): Promise<T> {

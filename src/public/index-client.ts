@@ -5,6 +5,11 @@ export { pushSbomFile, pushDeployment, renderSbomPush, renderDeploymentPush } fr
 export { queryAffected, renderAffectedTable } from "../api/query.js";
 export { createToken, parseScopes, parseDuration, renderTokenTable, indexOidcAuth, TOKEN_SCOPES } from "../api/tokens.js";
 export { createIndexService } from "../sbom-index/service.js";
+export { createSliService } from "../sbom-index/sli.js";
+export type { SliQuery, SliReport, SliValues, SliRatio, SliAbsent, SliService } from "../sbom-index/sli.js";
+export { createReleaseDiffer } from "../sbom-index/diff.js";
+export type { ReleaseDiff, ReleaseDiffQuery, ReleaseDiffer } from "../sbom-index/diff.js";
+export { querySlis, renderSliTable, queryReleaseDiff, renderReleaseDiff } from "../api/query-reports.js";
 export type { CreatedToken, CreateTokenOptions } from "../api/tokens.js";
 export type {
   AffectedArtifact,

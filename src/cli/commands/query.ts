@@ -40,4 +40,62 @@ export function registerQuery(program: Command): void {
       });
       out(json ? `${JSON.stringify(result, null, 2)}\n` : renderAffectedTable(result));
     });
+  query
+    .command("slis")
+    .description("supply-chain SLIs: signed deployments, SBOM coverage / alignment / freshness, provenance completeness, new signers, key usage")
+    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
+    .option("--token <token>", "a token with the read scope (default: $VOUCH_TOKEN)")
+    .option("--service <name>", "one service")
+    .option("--environment <name>", "one environment")
+    .option("--team <name>", "one team (index.teams in the server's vouch.yaml)")
+    .option("--from <time>", "series start (RFC 3339)")
+    .option("--to <time>", "series end (RFC 3339; default now)")
+    .option("--bucket <size>", "series of the deployments made per hour, day or week")
+    .option("-o, --output <format>", "table or json", "table")
+    .action(async (flags: SliFlags) => {
+      const json = jsonOutput(flags.output);
+      const { IndexClient, querySlis, renderSliTable } = await import("../../public/index-client.js");
+      const client = new IndexClient(serverAndToken(flags, false));
+      const q: Record<string, string> = {};
+      for (const key of ["service", "environment", "team", "from", "to", "bucket"] as const) if (flags[key] !== undefined) q[key] = flags[key];
+      const result = await querySlis(client, q);
+      out(json ? `${JSON.stringify(result, null, 2)}\n` : renderSliTable(result));
+    });
+  query
+    .command("diff")
+    .description("the SBOM diff between two releases of a service (added, removed, upgraded, downgraded, licence, checksum)")
+    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
+    .option("--token <token>", "a token with the read scope (default: $VOUCH_TOKEN)")
+    .requiredOption("--service <name>", "the service")
+    .requiredOption("--from <release>", "the older release (the version it was pushed with), or an SBOM id / artifact digest")
+    .requiredOption("--to <release>", "the newer release")
+    .option("-o, --output <format>", "table or json", "table")
+    .action(async (flags: DiffFlags) => {
+      const json = jsonOutput(flags.output);
+      const { IndexClient, queryReleaseDiff, renderReleaseDiff } = await import("../../public/index-client.js");
+      const client = new IndexClient(serverAndToken(flags, false));
+      const result = await queryReleaseDiff(client, { service: flags.service, from: flags.from, to: flags.to });
+      out(json ? `${JSON.stringify(result, null, 2)}\n` : renderReleaseDiff(result));
+    });
+}
+
+interface SliFlags {
+  server?: string;
+  token?: string;
+  service?: string;
+  environment?: string;
+  team?: string;
+  from?: string;
+  to?: string;
+  bucket?: string;
+  output: string;
+}
+
+interface DiffFlags {
+  server?: string;
+  token?: string;
+  service: string;
+  from: string;
+  to: string;
+  output: string;
 }

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
-import { loadConfig, logDir, openAdvisoryStore, openCtLogStore, openIndexStore, openLogStore, openTokenStore, resolveDataDir, type VouchConfig } from "../../runtime.js";
+import { loadConfig, logDir, openAdvisoryStore, openAttestationStore, openCtLogStore, openIndexStore, openLogStore, openTokenStore, resolveDataDir, type VouchConfig } from "../../runtime.js";
 import { err, out } from "../io.js";
 import { collect, tcpPort, wholeNumber, type GlobalOptions } from "../options.js";
 
@@ -86,7 +86,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
         );
       }
       if (index) {
-        out(`  SBOM index at ${server.url}/api/v1 (sboms, deployments, affected), store: ${index.description}\n`);
+        out(`  SBOM index at ${server.url}/api/v1 (sboms, deployments, affected, slis, services/{service}/diff), store: ${index.description}\n`);
         out(`  ${index.deps.anonymousRead === true ? "reads open to anonymous callers (index.anonymousRead)" : "tokens: vouch token create --scope ingest,read"}; OpenAPI at ${server.url}/openapi.json, metrics at ${server.url}/metrics\n`);
       }
       await untilSignal();
@@ -97,7 +97,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
 
 /** The index, its tokens and the advisory database (for queries by CVE), from the config and data directory. */
 async function openIndex(config: VouchConfig, dataDir: string) {
-  const { createIndexService, indexOidcAuth } = await import("../../public/index-client.js");
+  const { createIndexService, createReleaseDiffer, createSliService, indexOidcAuth } = await import("../../public/index-client.js");
   const oidc = config.index?.oidc === undefined ? undefined : indexOidcAuth(config.ca?.issuers ?? [], config.index.oidc);
   const { store, description } = await openIndexStore(config, dataDir);
   const opened: { close(): Promise<void> }[] = [store];
@@ -106,10 +106,16 @@ async function openIndex(config: VouchConfig, dataDir: string) {
     opened.push(tokens);
     const { store: advisories } = await openAdvisoryStore(config, dataDir);
     opened.push(advisories);
-    const service = createIndexService({ store, advisories });
+    const { store: attestations } = await openAttestationStore(config, dataDir);
+    opened.push(attestations);
+    const indexService = createIndexService({ store, advisories });
+    // The server closes the index service: it closes the attestation store with it.
+    const service = { ...indexService, close: async () => { await indexService.close(); await attestations.close(); } };
+    const slis = createSliService({ index: store, attestations, teams: config.index?.teams ?? {} });
+    const releases = createReleaseDiffer(store);
     return {
       description,
-      deps: { service, tokens, anonymousRead: config.index?.anonymousRead, maxSbomBytes: config.index?.maxSbomBytes, oidc },
+      deps: { service, tokens, anonymousRead: config.index?.anonymousRead, maxSbomBytes: config.index?.maxSbomBytes, oidc, slis, releases },
     };
   } catch (error) {
     for (const s of opened.reverse()) await s.close().catch(() => {});

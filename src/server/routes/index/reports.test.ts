@@ -22,7 +22,7 @@ import { buildApp } from "../../app.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "..", "..", "sbom-index", "fixtures");
 const fixture = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, name)));
-const digest = (c: string) => `sha256:${c.repeat(64)}`;
+const digest = (c: string) => `sha256:${c.repeat(64)}` as const;
 const sha = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;
 const CLOCK = () => new Date("2025-06-01T00:00:00Z");
 
