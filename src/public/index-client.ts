@@ -11,6 +11,11 @@ export { createReleaseDiffer } from "../sbom-index/diff.js";
 export type { ReleaseDiff, ReleaseDiffQuery, ReleaseDiffer } from "../sbom-index/diff.js";
 export { querySlis, renderSliTable, queryReleaseDiff, renderReleaseDiff } from "../api/query-reports.js";
 export type { CreatedToken, CreateTokenOptions } from "../api/tokens.js";
+export { createAttestationService } from "../sbom-index/attestations.js";
+export type { AttestationService, AttestationTrust } from "../sbom-index/attestations.js";
+export { createProvenanceGraph } from "../sbom-index/provenance.js";
+export type { ProvenanceEdge, ProvenanceGraph, ProvenanceGraphService, ProvenanceNode } from "../sbom-index/provenance.js";
+export { loadAttestationTrust } from "../api/attestation-trust.js";
 export type {
   AffectedArtifact,
   AffectedComponent,

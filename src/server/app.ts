@@ -4,7 +4,9 @@ import type { CtLog } from "../ct/ct-log.js";
 import type { TransparencyLog } from "../tlog/log.js";
 import type { TimestampAuthority } from "../tsa/index.js";
 import type { IndexService } from "../sbom-index/types.js";
+import type { AttestationService } from "../sbom-index/attestations.js";
 import type { ReleaseDiffer } from "../sbom-index/diff.js";
+import type { ProvenanceGraphService } from "../sbom-index/provenance.js";
 import type { SliService } from "../sbom-index/sli.js";
 import type { TokenStore } from "../store/ports.js";
 import { registerOpenApi } from "./openapi.js";
@@ -42,6 +44,10 @@ export interface AppDeps {
     slis?: SliService;
     /** The SBOM diff between releases: GET /api/v1/services/{service}/diff. */
     releases?: ReleaseDiffer;
+    /** Attestations verified on ingest: POST /api/v1/attestations. */
+    attestations?: AttestationService;
+    /** The provenance graph: GET /api/v1/artifacts/{digest}/provenance, GET /api/v1/provenance. */
+    provenance?: ProvenanceGraphService;
   };
   /** Request metrics and the registry SLI gauges use (default: a new one per app). */
   metrics?: ServerMetrics;
@@ -81,8 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.ct) await app.register(ctRoutes, { log: deps.ct });
   if (deps.tsa) await app.register(tsaRoutes, { authority: deps.tsa });
   if (deps.index) {
-    const { service, tokens, anonymousRead, maxSbomBytes, oidc, slis, releases } = deps.index;
-    await app.register(indexRoutes, { service, auth: { tokens, anonymousRead, oidc }, maxSbomBytes, slis, releases });
+    const { service, tokens, anonymousRead, maxSbomBytes, oidc, slis, releases, attestations, provenance } = deps.index;
+    await app.register(indexRoutes, { service, auth: { tokens, anonymousRead, oidc }, maxSbomBytes, slis, releases, attestations, provenance });
     if (slis) registerSliGauges(metrics.registry, slis);
   }
   return app;

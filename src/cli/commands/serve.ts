@@ -86,7 +86,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
         );
       }
       if (index) {
-        out(`  SBOM index at ${server.url}/api/v1 (sboms, deployments, affected, slis, services/{service}/diff), store: ${index.description}\n`);
+        out(`  SBOM index at ${server.url}/api/v1 (sboms, deployments, affected, attestations, artifacts/{digest}/provenance, provenance, slis, services/{service}/diff), store: ${index.description}\n`);
         out(`  ${index.deps.anonymousRead === true ? "reads open to anonymous callers (index.anonymousRead)" : "tokens: vouch token create --scope ingest,read"}; OpenAPI at ${server.url}/openapi.json, metrics at ${server.url}/metrics\n`);
       }
       await untilSignal();
@@ -97,7 +97,12 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
 
 /** The index, its tokens and the advisory database (for queries by CVE), from the config and data directory. */
 async function openIndex(config: VouchConfig, dataDir: string) {
-  const { createIndexService, createReleaseDiffer, createSliService, indexOidcAuth } = await import("../../public/index-client.js");
+  const { createIndexService, createReleaseDiffer, createSliService, indexOidcAuth, createAttestationService, createProvenanceGraph, loadAttestationTrust } = await import(
+    "../../public/index-client.js"
+  );
+  // Read at start (a bad trust file is a usage error now); this deployment's own root once its log key exists.
+  const trustFiles = { trustedRoot: config.index?.trust?.trustedRoot, keys: config.index?.trust?.keys };
+  loadAttestationTrust(trustFiles);
   const oidc = config.index?.oidc === undefined ? undefined : indexOidcAuth(config.ca?.issuers ?? [], config.index.oidc);
   const { store, description } = await openIndexStore(config, dataDir);
   const opened: { close(): Promise<void> }[] = [store];
@@ -113,9 +118,12 @@ async function openIndex(config: VouchConfig, dataDir: string) {
     const service = { ...indexService, close: async () => { await indexService.close(); await attestations.close(); } };
     const slis = createSliService({ index: store, attestations, teams: config.index?.teams ?? {} });
     const releases = createReleaseDiffer(store);
+    const deployment = { dataDir, logKeyFile: join(logDir(dataDir), "log-key.pem") };
+    const attestationService = createAttestationService({ store: attestations, trust: () => loadAttestationTrust({ ...trustFiles, deployment }) });
+    const provenance = createProvenanceGraph({ attestations, index: store });
     return {
       description,
-      deps: { service, tokens, anonymousRead: config.index?.anonymousRead, maxSbomBytes: config.index?.maxSbomBytes, oidc, slis, releases },
+      deps: { service, tokens, anonymousRead: config.index?.anonymousRead, maxSbomBytes: config.index?.maxSbomBytes, oidc, slis, releases, attestations: attestationService, provenance },
     };
   } catch (error) {
     for (const s of opened.reverse()) await s.close().catch(() => {});

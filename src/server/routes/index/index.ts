@@ -5,7 +5,11 @@ import { BEARER_SECURITY, principalOf, useTokenAuth, type AuthOptions } from "..
 import { errorHandler } from "../../plugins/errors.js";
 import type { ReleaseDiffer } from "../../../sbom-index/diff.js";
 import type { SliService } from "../../../sbom-index/sli.js";
+import type { AttestationService } from "../../../sbom-index/attestations.js";
+import type { ProvenanceGraphService } from "../../../sbom-index/provenance.js";
+import { registerAttestationRoutes } from "./attestations.js";
 import { registerDiffRoutes } from "./diff.js";
+import { registerProvenanceRoutes } from "./provenance.js";
 import { registerSliRoutes } from "./sli.js";
 import {
   affectedQuery,
@@ -28,6 +32,10 @@ export interface IndexRoutesOptions {
   slis?: SliService;
   /** The SBOM diff between releases (`GET /api/v1/services/{service}/diff`). */
   releases?: ReleaseDiffer;
+  /** Attestations verified on ingest (`POST /api/v1/attestations`). */
+  attestations?: AttestationService;
+  /** The provenance graph (`GET /api/v1/artifacts/{digest}/provenance`, `GET /api/v1/provenance`). */
+  provenance?: ProvenanceGraphService;
 }
 
 export const DEFAULT_MAX_SBOM_BYTES = 64 * 1024 * 1024;
@@ -121,6 +129,8 @@ export const indexRoutes: FastifyPluginAsync<IndexRoutesOptions> = async (app, o
 
   if (options.slis) registerSliRoutes(app, options.slis);
   if (options.releases) registerDiffRoutes(app, options.releases);
+  if (options.attestations) await registerAttestationRoutes(app, options.attestations);
+  if (options.provenance) registerProvenanceRoutes(app, options.provenance);
 
   app.get<{ Querystring: AffectedQuery }>(
     "/api/v1/affected",
