@@ -10,7 +10,10 @@
 #   5. when Debian's docker-registry is installed (scripts/setup/registry.sh): push the package as an image to a
 #      registry on 127.0.0.1:${REGISTRY_PORT:-5000}, sign it and attach its SBOM as a signed attestation (OCI 1.1
 #      referrers, through the referrers tag schema there), show the tree and verify the image;
-#   6. keep serving until Ctrl-C (browse /api/v1/log, /checkpoint, /ct/v1/get-sth, /api/v2/configuration).
+#   6. the SBOM index: create a token, push vouch's own SBOMs (and its signature bundles when `vouch push attestation`
+#      exists), sample services' SBOMs and deployments (two environments, one unsigned artifact), then ask which
+#      deployments run log4j-core <2.17.1 and print the supply-chain SLIs;
+#   7. keep serving until Ctrl-C (browse /api/v1/log, /checkpoint, /ct/v1/get-sth, /api/v2/configuration, /api/v1/slis).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$VOUCH_ROOT"
@@ -47,6 +50,10 @@ ca:
       type: github-workflow
 log:
   maxEntryBytes: 8388608
+index:
+  teams:
+    platform: [vouch]
+    shop: [checkout, billing]
 YAML
 # Started directly (not through the vouch function) so that $! is the server itself and the trap stops it.
 node "$VOUCH_ROOT/dist/cli/main.js" --config "$DEMO/vouch.yaml" serve --port "$PORT" &
@@ -98,5 +105,38 @@ else
   echo "   skipped: docker-registry is not installed (scripts/setup/registry.sh installs it as root)" >&2
 fi
 
-echo "== 6. serving on $URL (Ctrl-C to stop): $URL/api/v1/log, $URL/checkpoint, $URL/ct/v1/get-sth, $URL/api/v2/configuration" >&2
+echo "== 6. the SBOM index: a token, vouch's own SBOMs (and signatures), sample artifacts and deployments" >&2
+# Tokens live in the data directory beside the index; the running server sees a new one at once.
+TOKEN=$(vouch token create --scope ingest,read --name demo)
+export VOUCH_SERVER="$URL" VOUCH_TOKEN="$TOKEN"
+VERSION=$(node -p "require('./package.json').version")
+PACKAGE_DIGEST="sha256:$(sha256sum "$DEMO/$TARBALL" | cut -d' ' -f1)"
+vouch push sbom "$DEMO/vouch.cdx.json" --service vouch --version "$VERSION" --digest "$PACKAGE_DIGEST"
+vouch push sbom "$DEMO/vouch.spdx.json" --service vouch --version "$VERSION" --digest "$PACKAGE_DIGEST"
+if vouch push --help 2>&1 | grep -q "^  attestation"; then
+  # Verified on ingest against this deployment's own CA, log and TSA: the package's signature and its SBOM attestation.
+  for BUNDLE in "$TARBALL.sigstore.json" "$TARBALL.sbom.sigstore.json"; do vouch push attestation "$DEMO/$BUNDLE"; done
+fi
+# Sample services (src/sbom-index/fixtures): checkout 1.4.0 / 1.5.0 carry Log4Shell-era log4j-core, billing 3.2.0 the fix.
+SAMPLES=src/sbom-index/fixtures
+vouch push sbom "$SAMPLES/checkout-1.4.0-log4j-2.14.1.cdx.json" --service checkout --version 1.4.0
+vouch push sbom "$SAMPLES/checkout-1.5.0-log4j-2.16.0.cdx.json" --service checkout --version 1.5.0
+vouch push sbom "$SAMPLES/billing-3.2.0-log4j-2.17.1.cdx.json" --service billing --version 3.2.0
+# Two environments, deployed now (after their SBOMs: the SLIs measure the SBOMs' age at deploy); billing's and
+# checkout's artifacts are unsigned, so the SLIs are not all 100%.
+A="sha256:$(printf 'a%.0s' $(seq 64))" B="sha256:$(printf 'b%.0s' $(seq 64))" C="sha256:$(printf 'c%.0s' $(seq 64))"
+vouch push deployment --service vouch --environment staging --digest "$PACKAGE_DIGEST"
+vouch push deployment --service vouch --environment prod --digest "$PACKAGE_DIGEST"
+vouch push deployment --service checkout --environment prod --digest "$A"
+vouch push deployment --service checkout --environment staging --digest "$B"
+vouch push deployment --service billing --environment prod --digest "$C"
+vouch query affected --purl pkg:maven/org.apache.logging.log4j/log4j-core --range '<2.17.1'
+vouch query slis
+
+echo "== 7. serving on $URL (Ctrl-C to stop): $URL/api/v1/log, $URL/checkpoint, $URL/ct/v1/get-sth, $URL/api/v2/configuration," >&2
+echo "   the SBOM index at $URL/api/v1 ($URL/openapi.json, $URL/metrics). In another shell:" >&2
+echo "     export VOUCH_SERVER=$URL VOUCH_TOKEN=$TOKEN" >&2
+echo "     node dist/cli/main.js query affected --purl pkg:maven/org.apache.logging.log4j/log4j-core --range '<2.17.1'" >&2
+echo "     node dist/cli/main.js query slis --environment prod" >&2
+echo "     node dist/cli/main.js query diff --service checkout --from 1.4.0 --to 1.5.0" >&2
 wait $SERVER

@@ -29,6 +29,7 @@ const percent = (r: SliRatio | SliAbsent): string => ("absent" in r ? "absent" :
 
 function duration(seconds: number | null): string {
   if (seconds === null) return "-";
+  if (seconds < 120) return `${seconds}s`;
   if (seconds < 3600) return `${Math.round(seconds / 60)}m`;
   if (seconds < 172_800) return `${(seconds / 3600).toFixed(1)}h`;
   return `${(seconds / 86_400).toFixed(1)}d`;
