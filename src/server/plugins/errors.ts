@@ -12,6 +12,8 @@ const STATUS: Partial<Record<VouchErrorCode, number>> = {
   INPUT_MALFORMED: 400,
   INPUT_UNSUPPORTED_FORMAT: 400,
   INPUT_TOO_LARGE: 400,
+  // A query about something the server does not hold (an advisory id, a release) is a 404, not an internal error.
+  INPUT_NOT_FOUND: 404,
   LOG_INVALID_ENTRY: 400,
   // Issue 4: an oversized submission gets 400 with a reason, like any other refused entry.
   LOG_ENTRY_TOO_LARGE: 400,
@@ -48,7 +50,10 @@ export function errorHandler(this: FastifyInstance, error: unknown, request: Fas
   const explain = status < 500 || status === 503 || corrupt;
   let message = explain && error instanceof Error ? error.message : "internal error";
   if ((error as Partial<FastifyError>).code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-    message = "request body is too large (the limit for log entries is log.maxEntryBytes in vouch.yaml, default 128 KiB)";
+    // Only the log's submission routes take their limit from log.maxEntryBytes: naming it elsewhere (CA, TSA) misleads.
+    message = /^\/api\/v[12]\/log\//.test(request.url)
+      ? "request body is too large (the limit for log entries is log.maxEntryBytes in vouch.yaml, default 128 KiB)"
+      : "request body is too large for this route";
   }
   void reply.code(status).send({ code: status, message });
 }
