@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import type { LogStore } from "../store/ports.js";
+import { defaultCheckWorkers, EntryCheckPool } from "../tlog/entry-checks.js";
 import { LeasedSequencing } from "../tlog/leased-sequencing.js";
 import { createLogSigner } from "../tlog/log-signer.js";
 import { TransparencyLog } from "../tlog/log.js";
@@ -25,6 +26,12 @@ export interface LogServiceOptions {
   onSequencing?: (sequencing: boolean) => void;
   /** Witnesses to cosign the log's checkpoints, the threshold and how long answers wait (src/tlog/witnessing.ts). */
   witnessing?: Omit<WitnessingOptions, "store">;
+  /**
+   * Worker threads that check submissions (validation, canonicalisation, signature verification: about half of the
+   * log's CPU per entry), so that they run beside this thread's HTTP and sequencing. Default: one per core beyond the
+   * first, at most 4; 0 checks on this thread.
+   */
+  checkWorkers?: number;
 }
 
 /**
@@ -36,20 +43,24 @@ export class LogService {
   readonly log: TransparencyLog;
   readonly #options: LogServiceOptions;
   readonly #witnessing: CheckpointWitnessing | undefined;
+  readonly #checks: EntryCheckPool | undefined;
   #sequencing!: LeasedSequencing;
 
-  private constructor(options: LogServiceOptions, log: TransparencyLog, witnessing: CheckpointWitnessing | undefined) {
+  private constructor(options: LogServiceOptions, log: TransparencyLog, witnessing: CheckpointWitnessing | undefined, checks: EntryCheckPool | undefined) {
     this.#options = options;
     this.log = log;
     this.#witnessing = witnessing;
+    this.#checks = checks;
   }
 
   /** Starts the service and tries for the lease once; a process that does not get it keeps trying in the background. */
   static async start(options: LogServiceOptions): Promise<LogService> {
     const signer = createLogSigner(options.privateKey, options.name ?? options.origin ?? "localhost", options.origin);
     const witnessing = options.witnessing?.witnesses.length ? new CheckpointWitnessing({ ...options.witnessing, store: options.store }) : undefined;
-    const log = new TransparencyLog({ store: options.store, signer, maxEntryBytes: options.maxEntryBytes, witnessing });
-    const service = new LogService(options, log, witnessing);
+    const workers = options.checkWorkers ?? defaultCheckWorkers();
+    const checks = workers > 0 ? new EntryCheckPool({ workers }) : undefined;
+    const log = new TransparencyLog({ store: options.store, signer, maxEntryBytes: options.maxEntryBytes, witnessing, checker: checks });
+    const service = new LogService(options, log, witnessing, checks);
     service.#sequencing = await LeasedSequencing.start({
       store: options.store,
       sequencer: {
@@ -81,5 +92,6 @@ export class LogService {
     await this.#witnessing?.close();
     await this.#sequencing.close();
     await this.#options.store.close();
+    await this.#checks?.close();
   }
 }

@@ -1,7 +1,8 @@
 import { VouchError } from "../core/errors.js";
 import { leafHash } from "../core/merkle/index.js";
 import type { LogHead, LogStore } from "../store/ports.js";
-import { canonicalizeProposedEntry, canonicalizeV2Request, type CanonicalEntry } from "./entries/index.js";
+import { canonicalizeProposedEntry, type CanonicalEntry } from "./entries/index.js";
+import { checkEntry, type EntryChecker, type EntryForm } from "./entry-checks.js";
 import type { LogSigner } from "./log-signer.js";
 import type { Sequencer } from "./sequencer.js";
 import { TILE_WIDTH, type TileRef } from "./tiles/path.js";
@@ -65,6 +66,11 @@ export interface TransparencyLogOptions {
   headTtlMs?: number;
   /** Witnesses cosigning the checkpoints (src/tlog/witnessing.ts): a head's cosigned note is served once it has one. */
   witnessing?: CheckpointWitnessing;
+  /**
+   * Where submissions are checked (src/tlog/entry-checks.ts): an EntryCheckPool of worker threads, as LogService
+   * starts on a machine with more than one core. Default: on this thread.
+   */
+  checker?: EntryChecker;
 }
 
 export const DEFAULT_MAX_ENTRY_BYTES = 128 * 1024;
@@ -81,6 +87,7 @@ export class TransparencyLog {
   #headReadAt = 0;
   readonly #witnessing: CheckpointWitnessing | undefined;
   #witnessedReader: LogReader | undefined;
+  readonly #checker: EntryChecker | undefined;
 
   constructor(options: TransparencyLogOptions) {
     this.#store = options.store;
@@ -89,6 +96,7 @@ export class TransparencyLog {
     this.#maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
     this.#headTtlMs = options.headTtlMs ?? 250;
     this.#witnessing = options.witnessing;
+    this.#checker = options.checker;
   }
 
   get signer(): LogSigner {
@@ -111,7 +119,7 @@ export class TransparencyLog {
    * @throws VouchError LOG_INVALID_ENTRY / LOG_ENTRY_TOO_LARGE (client errors), LOG_UNAVAILABLE (no sequencer here).
    */
   async submit(proposed: unknown): Promise<Submission> {
-    const canonical = canonicalizeProposedEntry(proposed, { maxBytes: this.#maxEntryBytes });
+    const canonical = await this.#check("v1", proposed);
     const { uuid, record, duplicate, at } = await this.#sequence(canonical);
     return { uuid, entry: await this.#rekorEntry(at, record.index, canonical.body, record.integratedTime), duplicate, canonical };
   }
@@ -122,7 +130,7 @@ export class TransparencyLog {
    * signing time from a timestamp authority). An entry already logged is answered with the existing one.
    */
   async submitV2(request: unknown): Promise<{ uuid: string; entry: TransparencyLogEntryV2; duplicate: boolean }> {
-    const canonical = canonicalizeV2Request(request, { maxBytes: this.#maxEntryBytes });
+    const canonical = await this.#check("v2", request);
     const { uuid, record, duplicate, at } = await this.#sequence(canonical);
     const hashes = await at.reader.inclusionProof(record.index, at.head.size);
     const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
@@ -143,6 +151,11 @@ export class TransparencyLog {
         canonicalizedBody: b64(canonical.body),
       },
     };
+  }
+
+  /** The submission checked: by the pool when there is one, else here (the same entry or the same error either way). */
+  #check(form: EntryForm, input: unknown): Promise<CanonicalEntry> | CanonicalEntry {
+    return this.#checker === undefined ? checkEntry(form, input, this.#maxEntryBytes) : this.#checker.check(form, input, this.#maxEntryBytes);
   }
 
   /** Logs a checked canonical body (here, or through the shared queue) and picks the head its answer proves against. */

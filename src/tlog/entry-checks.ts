@@ -1,0 +1,299 @@
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
+import { Worker, type WorkerOptions } from "node:worker_threads";
+import { isVouchError, VouchError, type VouchErrorCode } from "../core/errors.js";
+import { canonicalizeProposedEntry, canonicalizeV2Request, type CanonicalEntry } from "./entries/index.js";
+
+/**
+ * Where a log submission is checked: validated, canonicalised and signature-verified (src/tlog/entries). The check is
+ * pure, synchronous and CPU-bound (about half of a log server's CPU per hashedrekord entry, most of it the ECDSA
+ * verification), so a server with spare cores runs it on worker threads and keeps its own thread for HTTP, the
+ * Sequencer and the answers. Either way a submission gets the same entry or the same coded error.
+ */
+export interface EntryChecker {
+  /**
+   * canonicalizeProposedEntry (form "v1") or canonicalizeV2Request ("v2") of `input`, with `maxBytes`.
+   * @throws (rejects with) exactly what that function throws: VouchError LOG_ENTRY_TOO_LARGE / LOG_INVALID_ENTRY.
+   */
+  check(form: EntryForm, input: unknown, maxBytes: number): Promise<CanonicalEntry>;
+}
+
+/** "v1": a Rekor v1 proposed entry (/api/v1/log/entries); "v2": a Rekor v2 CreateEntryRequest (/api/v2/log/entries). */
+export type EntryForm = "v1" | "v2";
+
+/** The check on this thread: what a log without a pool does, what a pool's worker does, and the pool's fallback. */
+export function checkEntry(form: EntryForm, input: unknown, maxBytes: number): CanonicalEntry {
+  return form === "v1" ? canonicalizeProposedEntry(input, { maxBytes }) : canonicalizeV2Request(input, { maxBytes });
+}
+
+/** The default pool size: the cores this thread does not use, at most 4 (1 on a 2-core machine; none on 1 core). */
+export function defaultCheckWorkers(): number {
+  return Math.max(0, Math.min(4, availableParallelism() - 1));
+}
+
+/** Main thread → worker: one submission, as JSON text or bytes (see EntryCheckPool.check). */
+export interface EntryCheckRequest {
+  id: number;
+  form: EntryForm;
+  input: string | Uint8Array;
+  maxBytes: number;
+}
+
+/** Worker → main thread: `ready` once its modules are loaded, then one reply per request, in order. */
+export type EntryCheckReply =
+  | { ready: true }
+  | { id: number; entry: CanonicalEntry }
+  | { id: number; error: WireError };
+
+/**
+ * An error as it crosses threads. A VouchError goes as its parts (structured clone keeps only an Error's name,
+ * message and stack, not its class or code) and is rebuilt as the same VouchError; anything else (a bug: RangeError,
+ * TypeError) is cloned as is.
+ */
+export type WireError = { code: VouchErrorCode; message: string; cause?: unknown; file?: string; line?: number } | { other: unknown };
+
+export function toWireError(error: unknown): WireError {
+  if (!isVouchError(error)) return { other: error };
+  const { file, line } = error.location;
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+    ...(file === undefined ? {} : { file }),
+    ...(line === undefined ? {} : { line }),
+  };
+}
+
+export function fromWireError(wire: WireError): unknown {
+  if ("other" in wire) return wire.other;
+  const { code, message, cause, file, line } = wire;
+  return new VouchError(code, message, { ...(cause === undefined ? {} : { cause }), file, line });
+}
+
+/**
+ * Submissions posted ahead to one worker. A check takes about half a millisecond; the main thread, busy with HTTP,
+ * may take longer than that to read a reply and post the next request, so each worker holds a few to stay busy.
+ */
+const PIPELINE_DEPTH = 8;
+
+interface Job {
+  form: EntryForm;
+  input: string | Uint8Array;
+  maxBytes: number;
+  resolve: (entry: CanonicalEntry) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  /** Jobs posted to this worker and not yet answered, oldest first (a worker answers in order). */
+  jobs: Map<number, Job>;
+  ready: boolean;
+  lost: boolean;
+}
+
+export interface EntryCheckPoolOptions {
+  /** Worker threads, at least 1 (LogService passes defaultCheckWorkers(), and checks inline when that is 0). */
+  workers: number;
+  /** Start a worker thread (default: the entry-check-worker module beside this one). */
+  spawn?: () => Worker;
+}
+
+/**
+ * Up to `workers` threads that check log submissions, started when the first submission arrives; idle workers do not
+ * keep the process alive. Submissions wait in a FIFO on this thread and each worker holds at most PIPELINE_DEPTH.
+ *
+ * Failures never change what a submission is answered:
+ * - a check that throws in a worker rejects with the same error the inline check would have thrown;
+ * - input that cannot be handed over as JSON text (a value JSON.stringify refuses) is checked inline, which throws
+ *   the same LOG_INVALID_ENTRY it always did;
+ * - a worker that dies before it is ready (its modules cannot load) turns the pool off: its jobs, and every later
+ *   one, are checked inline on this thread;
+ * - a worker that dies later fails only the submission it was checking (a 500, as any crash in a request is), and
+ *   the ones queued behind it go back to the front of the queue; one that kills workers cannot do so in a loop, as
+ *   every death consumes one submission. Dead workers are replaced when a submission needs one.
+ * - after close(), submissions reject with LOG_UNAVAILABLE (503), as a log that is shutting down does.
+ */
+export class EntryCheckPool implements EntryChecker {
+  readonly workers: number;
+  readonly #spawn: () => Worker;
+  readonly #queue: Job[] = [];
+  readonly #slots = new Set<Slot>();
+  #nextId = 0;
+  #closed = false;
+  /** Set when a worker could not start: from then on every check runs inline. */
+  #disabled = false;
+
+  constructor(options: EntryCheckPoolOptions) {
+    if (!Number.isSafeInteger(options.workers) || options.workers < 1) throw new RangeError(`workers must be a whole number ≥ 1, not ${options.workers}`);
+    this.workers = options.workers;
+    this.#spawn = options.spawn ?? spawnEntryCheckWorker;
+  }
+
+  /** Whether checks still go to worker threads (false once a worker failed to start). */
+  get active(): boolean {
+    return !this.#disabled && !this.#closed;
+  }
+
+  check(form: EntryForm, input: unknown, maxBytes: number): Promise<CanonicalEntry> {
+    if (this.#closed) return Promise.reject(closedError());
+    // The worker gets JSON text (cheaper to send than an object graph, and what readSubmission would serialise the
+    // value to anyway) or the raw bytes. A value that JSON.stringify refuses or turns into nothing is checked here,
+    // so its error is the inline one, word for word.
+    let wire: string | Uint8Array | undefined;
+    if (typeof input === "string" || input instanceof Uint8Array) wire = input;
+    else {
+      try {
+        wire = JSON.stringify(input);
+      } catch {
+        wire = undefined;
+      }
+    }
+    if (wire === undefined || this.#disabled) return inline(form, input, maxBytes);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ form, input: wire, maxBytes, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  /** Stops the workers. Submissions queued or being checked reject with LOG_UNAVAILABLE. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) job.reject(closedError());
+    const slots = [...this.#slots];
+    for (const slot of slots) this.#lose(slot, closedError());
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+
+  #pump(): void {
+    while (!this.#closed && this.#queue.length > 0) {
+      if (this.#disabled) {
+        for (const job of this.#queue.splice(0)) settle(job, () => checkEntry(job.form, job.input, job.maxBytes));
+        return;
+      }
+      let slot = this.#leastBusy();
+      if ((slot === undefined || slot.jobs.size > 0) && this.#slots.size < this.workers) {
+        try {
+          slot = this.#start();
+        } catch {
+          this.#disabled = true;
+          continue;
+        }
+      }
+      if (slot === undefined || slot.jobs.size >= PIPELINE_DEPTH) return;
+      this.#dispatch(slot, this.#queue.shift()!);
+    }
+  }
+
+  #leastBusy(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.#slots) if (best === undefined || slot.jobs.size < best.jobs.size) best = slot;
+    return best;
+  }
+
+  #dispatch(slot: Slot, job: Job): void {
+    const id = this.#nextId++;
+    try {
+      slot.worker.postMessage({ id, form: job.form, input: job.input, maxBytes: job.maxBytes } satisfies EntryCheckRequest);
+    } catch {
+      // Text and bytes always clone; should posting fail anyway, the check still happens, here.
+      settle(job, () => checkEntry(job.form, job.input, job.maxBytes));
+      return;
+    }
+    slot.jobs.set(id, job);
+    slot.worker.ref(); // a submission being checked keeps the process alive until it is answered
+  }
+
+  #start(): Slot {
+    const worker = this.#spawn();
+    const slot: Slot = { worker, jobs: new Map(), ready: false, lost: false };
+    worker.unref();
+    worker.on("message", (reply: EntryCheckReply) => {
+      if ("ready" in reply) slot.ready = true;
+      else this.#answer(slot, reply);
+    });
+    worker.on("messageerror", (err) => {
+      // A reply that could not be deserialized: its submission (the oldest) fails; the worker itself is fine.
+      const [oldest] = slot.jobs.keys();
+      if (oldest !== undefined) this.#answer(slot, { id: oldest, error: { other: new Error(`the entry check worker's reply could not be read: ${err.message}`) } });
+    });
+    worker.on("error", (err) => this.#lose(slot, new Error(`the entry check worker crashed: ${err.message}`, { cause: err })));
+    worker.on("exit", (code) => this.#lose(slot, new Error(`the entry check worker exited unexpectedly (exit code ${code})`)));
+    this.#slots.add(slot);
+    return slot;
+  }
+
+  #answer(slot: Slot, reply: Exclude<EntryCheckReply, { ready: true }>): void {
+    const job = slot.jobs.get(reply.id);
+    if (slot.lost || job === undefined) return;
+    slot.jobs.delete(reply.id);
+    if (slot.jobs.size === 0) slot.worker.unref();
+    if ("entry" in reply) job.resolve(reply.entry);
+    else job.reject(fromWireError(reply.error));
+    this.#pump();
+  }
+
+  /** Forget a dead (or closing) worker: see the class comment for what happens to its submissions. */
+  #lose(slot: Slot, error: unknown): void {
+    if (slot.lost) return;
+    slot.lost = true;
+    this.#slots.delete(slot);
+    const jobs = [...slot.jobs.values()];
+    slot.jobs.clear();
+    if (this.#closed) {
+      for (const job of jobs) job.reject(error);
+      return;
+    }
+    void slot.worker.terminate();
+    if (!slot.ready) {
+      // It never loaded: nothing it was given was checked, and no worker will do better. Check inline from now on.
+      this.#disabled = true;
+      this.#queue.unshift(...jobs);
+    } else {
+      jobs[0]?.reject(error);
+      this.#queue.unshift(...jobs.slice(1));
+    }
+    this.#pump();
+  }
+}
+
+function inline(form: EntryForm, input: unknown, maxBytes: number): Promise<CanonicalEntry> {
+  try {
+    return Promise.resolve(checkEntry(form, input, maxBytes));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function settle(job: Job, run: () => CanonicalEntry): void {
+  try {
+    job.resolve(run());
+  } catch (error) {
+    job.reject(error);
+  }
+}
+
+function closedError(): VouchError {
+  return new VouchError("LOG_UNAVAILABLE", "the log is shutting down");
+}
+
+/**
+ * Start an entry check worker: entry-check-worker.js beside this module in the build, or entry-check-worker.ts under
+ * tsx's loader when running from the sources (vitest, tsx), as src/api/verify-many.ts spawnVerifyWorker does and for
+ * the same reasons (an absolute loader URL; execArgv a worker refuses left out).
+ */
+export function spawnEntryCheckWorker(): Worker {
+  const fromSource = import.meta.url.endsWith(".ts");
+  const entry = new URL(fromSource ? "./entry-check-worker.ts" : "./entry-check-worker.js", import.meta.url);
+  const inherited = process.execArgv.filter((arg) => !arg.startsWith("--input-type"));
+  const options: WorkerOptions = { execArgv: fromSource ? [...inherited, "--import", tsxLoaderUrl()] : inherited };
+  return new Worker(entry, options);
+}
+
+let tsxLoader: string | undefined;
+
+function tsxLoaderUrl(): string {
+  tsxLoader ??= pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  return tsxLoader;
+}
