@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { parseTrustedRoot, publicGoodTrustedRoot } from "../bundle/trusted-root.js";
 import { importPublicKey } from "../core/crypto/keys.js";
 import { VouchError } from "../core/errors.js";
@@ -17,7 +18,15 @@ export interface AttestationTrustOptions {
    * This deployment: its data directory and log key file. When the log key exists, the deployment's own log, CA, CT
    * log and TSA (what `vouch trust export` writes) are trusted too.
    */
-  deployment?: { dataDir: string; logKeyFile: string };
+  deployment?: {
+    dataDir: string;
+    logKeyFile: string;
+    /**
+     * The deployment's URL as clients reach it (vouch.yaml `url`): its host name is the log's checkpoint origin.
+     * Default: the URL `vouch serve` recorded in the data directory (server.json).
+     */
+    baseUrl?: string;
+  };
 }
 
 /**
@@ -30,9 +39,9 @@ export interface AttestationTrustOptions {
 export function loadAttestationTrust(options: AttestationTrustOptions): AttestationTrust {
   const roots: { name: string; root: ReturnType<typeof publicGoodTrustedRoot> }[] = [];
   const own = options.deployment;
-  if (own !== undefined && existsSync(own.logKeyFile)) {
-    // The base URL only names the services in the root; verification uses their keys.
-    const baseUrl = "http://vouch.invalid";
+  const baseUrl = own === undefined ? undefined : (own.baseUrl ?? recordedUrl(join(own.dataDir, "server.json")));
+  if (own !== undefined && baseUrl !== undefined && existsSync(own.logKeyFile)) {
+    // The log's name (its checkpoints' origin) is the host name of the URL it serves on.
     const json = trustedRootJson({ log: { baseUrl, privateKey: loadOrCreateLogKey(own.logKeyFile), validFrom: keyFileCreated(own.logKeyFile) }, ...keylessTrust(own.dataDir, baseUrl) });
     roots.push({ name: "this deployment", root: parseTrustedRoot(json, "this deployment's trusted root") });
   }
@@ -46,4 +55,15 @@ export function loadAttestationTrust(options: AttestationTrustOptions): Attestat
     }
   });
   return { roots, keys };
+}
+
+/** The URL `vouch serve` recorded when it started (undefined before it ever has). */
+function recordedUrl(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const url = (JSON.parse(readTextFile(file)) as { url?: unknown }).url;
+    return typeof url === "string" ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }

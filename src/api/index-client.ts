@@ -1,4 +1,6 @@
 import { VouchError } from "../core/errors.js";
+import type { ProvenanceGraph } from "../sbom-index/provenance.js";
+import type { AttestationRecord } from "../store/ports.js";
 import type {
   AffectedQuery,
   AffectedResult,
@@ -91,6 +93,18 @@ export class IndexClient {
   async diff(query: ReleaseDiffQuery): Promise<ReleaseDiff> {
     const params = new URLSearchParams({ from: query.from, to: query.to });
     return this.request<ReleaseDiff>("GET", `/api/v1/services/${encodeURIComponent(query.service)}/diff?${params}`);
+  }
+
+  /** POST /api/v1/attestations: a Sigstore bundle or DSSE envelope, verified by the server on ingest. */
+  async pushAttestation(bytes: Uint8Array): Promise<{ created: boolean; attestation: AttestationRecord }> {
+    return this.request("POST", "/api/v1/attestations", bytes, "application/json");
+  }
+
+  /** GET /api/v1/artifacts/{digest}/provenance, or the reverse GET /api/v1/provenance?commit=|signer=. */
+  async provenance(query: { digest: string } | { commit: string } | { signer: string; issuer?: string }): Promise<ProvenanceGraph> {
+    if ("digest" in query) return this.request("GET", `/api/v1/artifacts/${encodeURIComponent(query.digest)}/provenance`);
+    const params = new URLSearchParams("commit" in query ? { commit: query.commit } : { signer: query.signer, ...(query.issuer !== undefined ? { issuer: query.issuer } : {}) });
+    return this.request("GET", `/api/v1/provenance?${params}`);
   }
 
   private async request<T>(method: "GET" | "POST", path: string, body?: Uint8Array, contentType?: string): Promise<T> {

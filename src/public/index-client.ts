@@ -16,6 +16,7 @@ export type { AttestationService, AttestationTrust } from "../sbom-index/attesta
 export { createProvenanceGraph } from "../sbom-index/provenance.js";
 export type { ProvenanceEdge, ProvenanceGraph, ProvenanceGraphService, ProvenanceNode } from "../sbom-index/provenance.js";
 export { loadAttestationTrust } from "../api/attestation-trust.js";
+export { pushAttestationFile, renderAttestationPush, renderProvenanceGraph } from "../api/attestation-push.js";
 export type {
   AffectedArtifact,
   AffectedComponent,

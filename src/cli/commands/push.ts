@@ -84,6 +84,23 @@ export function registerPush(program: Command): void {
       const result = await pushDeployment(client, options);
       out(json ? `${JSON.stringify(result, null, 2)}\n` : renderDeploymentPush(result, options));
     });
+  registerPushAttestation(push);
+}
+
+/** `vouch push attestation FILE`: a Sigstore bundle or DSSE envelope, verified by the server on ingest. */
+export function registerPushAttestation(push: Command): void {
+  push
+    .command("attestation <file>")
+    .description("store a Sigstore bundle or DSSE envelope in the index, verified by the server with its trust (idempotent; unverifiable ones are stored as such)")
+    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
+    .option("--token <token>", "a token with the ingest scope (default: $VOUCH_TOKEN)")
+    .option("-o, --output <format>", "text or json", "text")
+    .action(async (file: string, flags: ServerFlags) => {
+      const json = jsonOutput(flags.output);
+      const { IndexClient, pushAttestationFile, renderAttestationPush } = await import("../../public/index-client.js");
+      const result = await pushAttestationFile(new IndexClient(serverAndToken(flags, true)), file);
+      out(json ? `${JSON.stringify(result, null, 2)}\n` : renderAttestationPush(result));
+    });
 }
 
 export function jsonOutput(output: string): boolean {

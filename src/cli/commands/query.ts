@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { VouchError } from "../../public/base.js";
 import { out } from "../io.js";
 import { jsonOutput, serverAndToken } from "./push.js";
 
@@ -77,6 +78,36 @@ export function registerQuery(program: Command): void {
       const result = await queryReleaseDiff(client, { service: flags.service, from: flags.from, to: flags.to });
       out(json ? `${JSON.stringify(result, null, 2)}\n` : renderReleaseDiff(result));
     });
+  query
+    .command("provenance [digest]")
+    .description("the provenance graph of an artifact (source commit, builder and run, SBOMs, attestations and signers, log entries, deployments), or the reverse: --commit SHA / --signer IDENTITY")
+    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
+    .option("--token <token>", "a token with the read scope (default: $VOUCH_TOKEN)")
+    .option("--commit <sha>", "everything built from this source commit (7+ hex characters)")
+    .option("--signer <identity>", "everything this signer signed (certificate identity, or sha256:<key id>)")
+    .option("--issuer <url>", "with --signer: the OIDC issuer")
+    .option("-o, --output <format>", "table or json", "table")
+    .action(async (digest: string | undefined, flags: ProvenanceFlags) => {
+      const json = jsonOutput(flags.output);
+      const asked = [digest, flags.commit, flags.signer].filter((v) => v !== undefined).length;
+      if (asked !== 1) throw new VouchError("INPUT_USAGE", "name exactly one of: an artifact DIGEST, --commit SHA, --signer IDENTITY");
+      if (flags.issuer !== undefined && flags.signer === undefined) throw new VouchError("INPUT_USAGE", "--issuer goes with --signer");
+      const { IndexClient, renderProvenanceGraph } = await import("../../public/index-client.js");
+      const client = new IndexClient(serverAndToken(flags, false));
+      const graph = await client.provenance(
+        digest !== undefined ? { digest } : flags.commit !== undefined ? { commit: flags.commit } : { signer: flags.signer!, ...(flags.issuer !== undefined ? { issuer: flags.issuer } : {}) },
+      );
+      out(json ? `${JSON.stringify(graph, null, 2)}\n` : renderProvenanceGraph(graph));
+    });
+}
+
+interface ProvenanceFlags {
+  server?: string;
+  token?: string;
+  commit?: string;
+  signer?: string;
+  issuer?: string;
+  output: string;
 }
 
 interface SliFlags {

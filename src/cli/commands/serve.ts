@@ -118,7 +118,7 @@ async function openIndex(config: VouchConfig, dataDir: string) {
     const service = { ...indexService, close: async () => { await indexService.close(); await attestations.close(); } };
     const slis = createSliService({ index: store, attestations, teams: config.index?.teams ?? {} });
     const releases = createReleaseDiffer(store);
-    const deployment = { dataDir, logKeyFile: join(logDir(dataDir), "log-key.pem") };
+    const deployment = { dataDir, logKeyFile: join(logDir(dataDir), "log-key.pem"), baseUrl: config.url ?? config.log?.url };
     const attestationService = createAttestationService({ store: attestations, trust: () => loadAttestationTrust({ ...trustFiles, deployment }) });
     const provenance = createProvenanceGraph({ attestations, index: store });
     return {
