@@ -7,6 +7,7 @@ import { FakeIndexService } from "../../../../test/support/fake-index-service.js
 import { MemoryLogStore } from "../../../../test/support/memory-log-store.js";
 import { ecdsaKey } from "../../../../test/support/rekor-proposals.js";
 import { createToken } from "../../../api/tokens.js";
+import { VouchError } from "../../../core/errors.js";
 import type { TokenStore } from "../../../store/ports.js";
 import { openSqliteTokenStore } from "../../../store/sqlite/token-store.js";
 import { createLogSigner } from "../../../tlog/log-signer.js";
@@ -63,7 +64,19 @@ describe("auth on every published route", () => {
     const signer = createLogSigner(ecdsaKey(), "auth.test/log");
     const sequencer = await Sequencer.start({ store, signCheckpoint: ({ size, rootHash }) => signer.checkpoint(size, rootHash), maxDelayMs: 2 });
     const log = new TransparencyLog({ store, signer, sequencer });
-    app = await buildApp({ log, index: { service: new FakeIndexService(), tokens } });
+    // Every index service present, so every index route is published and enumerated; past auth they answer "not here".
+    const notHere = async (): Promise<never> => {
+      throw new VouchError("INPUT_NOT_FOUND", "not in this test's index");
+    };
+    const index = {
+      service: new FakeIndexService(),
+      tokens,
+      slis: { report: notHere },
+      releases: { diff: notHere },
+      attestations: { ingest: notHere },
+      provenance: { forArtifact: notHere, forCommit: notHere, forSigner: notHere },
+    };
+    app = await buildApp({ log, index });
     const doc = (await app.inject({ url: "/openapi.json" })).json() as { paths: Record<string, Record<string, { security?: unknown[] }>> };
     operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, op]) => ({ method, path, security: (op.security?.length ?? 0) > 0 })),
@@ -120,12 +133,14 @@ describe("auth on every published route", () => {
       // The right scope gets past auth (the empty body is then refused as input, not as auth).
       for (const token of [t.ingest, t.admin]) expect([401, 403]).not.toContain((await call(op, token)).statusCode);
     }
-    expect(checked.sort()).toEqual(["POST /api/v1/deployments", "POST /api/v1/sboms"]);
+    expect(checked.sort()).toEqual(["POST /api/v1/attestations", "POST /api/v1/deployments", "POST /api/v1/sboms"]);
   });
 
   it("every read route with bearer security refuses no token, bad tokens and a token without the read scope", async () => {
     const reads = operations.filter((o) => !WRITE_METHODS.has(o.method) && o.security);
-    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.map((o) => o.path)).toEqual(
+      expect.arrayContaining(["/api/v1/affected", "/api/v1/slis", "/api/v1/services/{service}/diff", "/api/v1/artifacts/{digest}/provenance", "/api/v1/provenance"]),
+    );
     for (const op of reads) {
       const key = `${op.method.toUpperCase()} ${op.path}`;
       for (const [why, token, status] of [["no token", undefined, 401], ["revoked", t.revoked, 401], ["wrong secret", t.wrongSecret, 401], ["ingest only", t.ingest, 403]] as const) {
