@@ -136,6 +136,7 @@ export class IndexClient {
     const said = `${this.server} answered ${response.status}: ${reason}`;
     if (response.status === 401 || response.status === 403) throw new VouchError("INPUT_USAGE", `${said}${this.token === undefined ? " (pass --token or set VOUCH_TOKEN)" : ""}`);
     if (response.status === 413) throw new VouchError("INPUT_TOO_LARGE", said);
+    if (response.status === 404) throw new VouchError("INPUT_NOT_FOUND", said);
     if (response.status >= 400 && response.status < 500) throw new VouchError("INPUT_MALFORMED", said);
     throw new VouchError("SERVICE_UNAVAILABLE", said);
   }
