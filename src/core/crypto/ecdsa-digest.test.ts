@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { describe, expect, it } from "vitest";
-import { verifyEcdsaDigest } from "./ecdsa-digest.js";
+import { verifyEcdsaDigest, verifyEcdsaDigestWithPoint } from "./ecdsa-digest.js";
 
 /**
  * The native-arithmetic ECDSA digest verifier against two independent implementations: node:crypto (over the
@@ -36,6 +36,12 @@ describe("verifyEcdsaDigest agrees with node:crypto and @noble/curves", () => {
         const digest = createHash(hash).update(message).digest();
         const signature = sign(hash, message, privateKey);
         const point = publicPoint(publicKey);
+        // The KeyObject form and the point form must always agree.
+        const both = (d: Uint8Array, sig: Uint8Array): boolean => {
+          const said = verifyEcdsaDigest(publicKey, d, sig);
+          expect(verifyEcdsaDigestWithPoint(crv, point, d, sig)).toBe(said);
+          return said;
+        };
         const nobleSays = (sig: Uint8Array, d: Uint8Array) => {
           try {
             return noble.verify(sig, d, point, { prehash: false, format: "der", lowS: false });
@@ -43,24 +49,44 @@ describe("verifyEcdsaDigest agrees with node:crypto and @noble/curves", () => {
             return false;
           }
         };
-        expect(verifyEcdsaDigest(publicKey, digest, signature)).toBe(true);
+        expect(both(digest, signature)).toBe(true);
         expect(nobleSays(signature, digest)).toBe(true);
 
         const tampered = flip(signature, signature.length - 1 - (i % 8));
-        expect(verifyEcdsaDigest(publicKey, digest, tampered)).toBe(nobleSays(tampered, digest));
+        expect(both(digest, tampered)).toBe(nobleSays(tampered, digest));
         const otherDigest = flip(digest, i % digest.length);
-        expect(verifyEcdsaDigest(publicKey, otherDigest, signature)).toBe(false);
+        expect(both(otherDigest, signature)).toBe(false);
 
         // (r, n − s) is the same signature's twin: valid ECDSA, which both accept (no low-S rule in Sigstore).
         const parsed = noble.Signature.fromBytes(signature, "der");
         const twin = new noble.Signature(parsed.r, noble.Point.CURVE().n - parsed.s).toBytes("der");
-        expect(verifyEcdsaDigest(publicKey, digest, twin)).toBe(true);
+        expect(both(digest, twin)).toBe(true);
 
         const stranger = generateKeyPairSync("ec", { namedCurve }).publicKey;
         expect(verifyEcdsaDigest(stranger, digest, signature)).toBe(false);
       }
     });
   }
+
+  it("the point form refuses points that are not uncompressed points of the curve, without throwing", () => {
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+    const message = Buffer.from("point");
+    const digest = createHash("sha256").update(message).digest();
+    const signature = sign("sha256", message, privateKey);
+    const point = publicPoint(publicKey);
+    expect(verifyEcdsaDigestWithPoint("P-256", point, digest, signature)).toBe(true);
+    const p = p256.Point.CURVE().p;
+    const offCurve = flip(point, 64); // y's last bit
+    const compressed = Buffer.concat([Buffer.of(2 + (point[64]! & 1)), point.subarray(1, 33)]);
+    const hybrid = Buffer.concat([Buffer.of(6 + (point[64]! & 1)), point.subarray(1)]);
+    // x + p: the same residue, but not a field element (an encoding OpenSSL refuses).
+    const big = Buffer.concat([Buffer.of(4), Buffer.from((BigInt(`0x${Buffer.from(point.subarray(1, 33)).toString("hex")}`) + p).toString(16).padStart(66, "0"), "hex"), point.subarray(33)]);
+    for (const bad of [offCurve, compressed, hybrid, big, point.subarray(0, 64), Buffer.concat([point, Buffer.of(0)]), new Uint8Array(65)]) {
+      expect(verifyEcdsaDigestWithPoint("P-256", bad, digest, signature)).toBe(false);
+    }
+    // A P-256 point is not a P-384 one.
+    expect(verifyEcdsaDigestWithPoint("P-384", point, digest, signature)).toBe(false);
+  });
 
   it("reads a key whose point OpenSSL holds compressed", () => {
     const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });

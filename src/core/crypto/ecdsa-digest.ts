@@ -13,17 +13,19 @@ import { createECDH, type KeyObject } from "node:crypto";
  *
  * rewritten as R = u2·(Q + t·G) with t = u1·u2⁻¹ = e·r⁻¹ mod n (u2 ≠ 0 because r, w ≠ 0). t·G comes from ECDH's
  * getPublicKey (full point), Q + t·G is one affine point addition in BigInt, and x(u2·(Q + t·G)) is exactly what
- * ECDH's computeSecret returns. Q is a validated public key (KeyObject), so every point here is on the curve.
+ * ECDH's computeSecret returns. Q is a validated public key (a KeyObject, or a point checked against the curve
+ * equation), so every point here is on the curve.
  * The cross-check test compares it with @noble/curves and with node:crypto on thousands of valid and invalid cases.
  */
 
 interface Curve {
   /** OpenSSL's curve name for createECDH. */
   name: string;
-  /** Field prime, group order, curve coefficient a, and the byte length of a coordinate. */
+  /** Field prime, group order, curve coefficients a and b, and the byte length of a coordinate. */
   p: bigint;
   n: bigint;
   a: bigint;
+  b: bigint;
   bytes: number;
   /** Bit length of n: a longer digest is truncated to its leftmost bits (FIPS 186-5 §6.4.2 step 3). */
   bits: number;
@@ -35,6 +37,7 @@ const CURVES: Record<string, Curve> = {
     p: 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn,
     n: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
     a: 0xffffffff00000001000000000000000000000000fffffffffffffffffffffffcn,
+    b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
     bytes: 32,
     bits: 256,
   },
@@ -43,6 +46,7 @@ const CURVES: Record<string, Curve> = {
     p: 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffffn,
     n: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
     a: 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000fffffffcn,
+    b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
     bytes: 48,
     bits: 384,
   },
@@ -51,10 +55,14 @@ const CURVES: Record<string, Curve> = {
     p: (1n << 521n) - 1n,
     n: 0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
     a: (1n << 521n) - 4n,
+    b: 0x0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00n,
     bytes: 66,
     bits: 521,
   },
 };
+
+/** The curves this verifies on, by their JWK names. */
+export type EcdsaCurve = "P-256" | "P-384" | "P-521";
 
 /**
  * Verifies a DER-encoded ECDSA signature over `digest` (already hashed) with an EC public key.
@@ -64,7 +72,24 @@ export function verifyEcdsaDigest(key: KeyObject, digest: Uint8Array, signature:
   if (key.asymmetricKeyType !== "ec") return false;
   const curve = CURVES[JWK_NAMES[key.asymmetricKeyDetails?.namedCurve ?? ""] ?? ""];
   if (curve === undefined) return false;
-  const q = publicPoint(key, curve);
+  return verifyWith(curve, publicPoint(key, curve), digest, signature);
+}
+
+/**
+ * verifyEcdsaDigest with the public key given as its uncompressed point, 0x04 || X || Y (what a canonical SPKI
+ * ends with), for a caller that already holds those bytes: reading them back out of a KeyObject costs an export.
+ * The point is checked to lie on the curve (a few BigInt products), so any bytes are safe here: a point that is not
+ * on the curve, or not uncompressed, is `false`.
+ */
+export function verifyEcdsaDigestWithPoint(curveName: EcdsaCurve, point: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean {
+  const curve = CURVES[curveName];
+  if (curve === undefined || point.length !== 1 + 2 * curve.bytes || point[0] !== 0x04) return false;
+  const q: [bigint, bigint] = [toBigInt(point.subarray(1, 1 + curve.bytes)), toBigInt(point.subarray(1 + curve.bytes))];
+  if (!onCurve(curve, q)) return false;
+  return verifyWith(curve, q, digest, signature);
+}
+
+function verifyWith(curve: Curve, q: [bigint, bigint], digest: Uint8Array, signature: Uint8Array): boolean {
   const rs = parseDerSignature(signature);
   if (rs === undefined) return false;
   const { n } = curve;
@@ -116,6 +141,12 @@ function publicPoint(key: KeyObject, curve: Curve): [bigint, bigint] {
   }
   const jwk = key.export({ format: "jwk" });
   return [toBigInt(Buffer.from(jwk.x ?? "", "base64url")), toBigInt(Buffer.from(jwk.y ?? "", "base64url"))];
+}
+
+/** Whether (x, y) is a point of y² = x³ + ax + b over F_p (SEC 1 §3.2.2.1 step 2, for an uncompressed point). */
+function onCurve({ p, a, b }: Curve, [x, y]: [bigint, bigint]): boolean {
+  if (x < 0n || x >= p || y < 0n || y >= p) return false;
+  return (y * y) % p === (((x * x) % p) * x + a * x + b) % p;
 }
 
 /** Affine addition on y² = x³ + ax + b over F_p; undefined for the point at infinity. */

@@ -202,6 +202,66 @@ describe("hashedrekord 0.0.1", () => {
         "spec.signature.publicKey.content is not a DER-canonical SubjectPublicKeyInfo",
       );
     });
+
+    // Canonical EC keys are recognised by their bytes (prefix + uncompressed point); every other spelling of the same
+    // key must still be refused (OpenSSL reads all of these, so the canonical check is what refuses them), and a
+    // canonical-looking prefix with a point off the curve is not a key at all.
+    const keyPath = "spec.signature.publicKey.content";
+    const point = (spki: Uint8Array, prefixLength: number) => Buffer.from(spki).subarray(prefixLength);
+    it.each([
+      ["P-256, SEQUENCE length in long form", () => Buffer.concat([Buffer.from("308159", "hex"), Buffer.from(P256.spki).subarray(2)]), /^is not a DER-canonical SubjectPublicKeyInfo$/],
+      ["P-256, a byte after the key", () => Buffer.concat([Buffer.from(P256.spki), Buffer.of(0)]), /^is not a DER-canonical SubjectPublicKeyInfo$/],
+      [
+        "P-256, hybrid point (0x06/0x07)",
+        () => {
+          const spki = Buffer.from(P256.spki);
+          return Buffer.concat([spki.subarray(0, 26), Buffer.of(6 + (spki[90]! & 1)), spki.subarray(27)]);
+        },
+        /^is not a DER-canonical SubjectPublicKeyInfo$/,
+      ],
+      [
+        "P-384, compressed point",
+        () => {
+          const p = point(P384.spki, 23);
+          return Buffer.concat([Buffer.from("3046301006072a8648ce3d020106052b81040022033200", "hex"), Buffer.of(2 + (p[96]! & 1)), p.subarray(1, 49)]);
+        },
+        /^is not a DER-canonical SubjectPublicKeyInfo$/,
+      ],
+      [
+        "P-256 prefix, point off the curve",
+        () => {
+          const spki = Buffer.from(P256.spki);
+          spki[90]! ^= 1; // y's last bit: (x, y') is not on the curve
+          return spki;
+        },
+        /^is not a public key$/,
+      ],
+      [
+        "P-384 prefix, point off the curve",
+        () => {
+          const spki = Buffer.from(P384.spki);
+          spki[119]! ^= 1;
+          return spki;
+        },
+        /^is not a public key$/,
+      ],
+    ])("refuses %s", (_name, spki, expected) => {
+      const message = reason(() => canonicalizeProposedEntry(v1(P256, "sha256", { key: b64(pem(spki())) })));
+      expect(message.startsWith(`${keyPath} `)).toBe(true);
+      expect(message.slice(keyPath.length + 1)).toMatch(expected);
+    });
+
+    it("a canonical EC key is logged as sent, on each curve, and checked against its own point", () => {
+      for (const [signer, hash] of [[P256, "sha256"], [P384, "sha384"], [P521, "sha512"]] as const) {
+        const body = json(canonicalizeProposedEntry(v1(signer, hash)).body);
+        expect(body.spec.signature.publicKey.content).toBe(b64(pem(signer.spki)));
+        // Another key's signature fails against this point.
+        const other = nodeSigner("ec", { namedCurve: signer === P256 ? "P-256" : signer === P384 ? "P-384" : "P-521" });
+        expect(reason(() => canonicalizeProposedEntry(v1(signer, hash, { content: b64(other.sign(artifact, hash)) })))).toBe(
+          `spec.signature.content does not verify with ${keyPath} over the digest`,
+        );
+      }
+    });
   });
 });
 

@@ -39,6 +39,11 @@ export interface EntryVerifier {
   der: Uint8Array;
   key: KeyObject;
   keyType: KeyType;
+  /**
+   * An EC key's uncompressed point 0x04 || X || Y, when its SPKI is the canonical DER (then the point is those
+   * bytes, validated by OpenSSL when `key` was made): the digest check reads it here instead of exporting the key.
+   */
+  ecPoint?: Uint8Array;
   signer: SignerIdentity;
 }
 
@@ -78,29 +83,36 @@ export function canonicalPem(verifier: EntryVerifier): string {
 
 function publicKeyVerifier(der: Uint8Array, path: string): EntryVerifier {
   const key = importSpki(der, path);
+  const ec = canonicalEcSpki(der);
   // Go re-marshals the key it parsed; OpenSSL's export is the same DER for the supported types. Requiring the input
   // to be that DER already gives each key one spelling (no compressed points, no missing RSA NULL parameters), so
   // an entry cannot be logged twice under two encodings of one key.
-  if (!isCanonicalEcSpki(der) && !bytesEqual(canonicalSpki(key), der)) throw invalid(`${path} is not a DER-canonical SubjectPublicKeyInfo`);
+  if (ec !== undefined) return { kind: "publicKey", der, key, keyType: ec.keyType, ecPoint: ec.point, signer: { publicKey: der } };
+  if (!bytesEqual(canonicalSpki(key), der)) throw invalid(`${path} is not a DER-canonical SubjectPublicKeyInfo`);
   return { kind: "publicKey", der, key, keyType: keyType(key, path), signer: { publicKey: der } };
 }
 
 /**
  * The exact DER Go writes for an EC key on a NIST curve: this prefix (SEQUENCE, AlgorithmIdentifier id-ecPublicKey
  * with the named curve, BIT STRING header) and then the uncompressed point 0x04 || X || Y. Such an input is already
- * canonical (OpenSSL has checked the point is on the curve), which spares the JWK round trip of canonicalSpki: about
- * a fifth of a log's time per hashedrekord entry.
+ * canonical once OpenSSL has read it (it checks the point is on the curve), which spares the JWK round trip of
+ * canonicalSpki, and the curve and the point come from the bytes instead of from the KeyObject (each read of a
+ * KeyObject's details or export crosses into OpenSSL). Every other encoding of these keys (a compressed or hybrid
+ * point, explicit curve parameters, a longer length form) misses the prefix and goes through canonicalSpki.
  */
-const CANONICAL_EC_SPKI: readonly { prefix: Buffer; length: number }[] = [
-  { prefix: Buffer.from("3059301306072a8648ce3d020106082a8648ce3d030107034200", "hex"), length: 91 },
-  { prefix: Buffer.from("3076301006072a8648ce3d020106052b81040022036200", "hex"), length: 120 },
-  { prefix: Buffer.from("30819b301006072a8648ce3d020106052b8104002303818600", "hex"), length: 158 },
+const CANONICAL_EC_SPKI: readonly { prefix: Buffer; curve: "P-256" | "P-384" | "P-521"; length: number }[] = [
+  { prefix: Buffer.from("3059301306072a8648ce3d020106082a8648ce3d030107034200", "hex"), curve: "P-256", length: 91 },
+  { prefix: Buffer.from("3076301006072a8648ce3d020106052b81040022036200", "hex"), curve: "P-384", length: 120 },
+  { prefix: Buffer.from("30819b301006072a8648ce3d020106052b8104002303818600", "hex"), curve: "P-521", length: 158 },
 ];
 
-function isCanonicalEcSpki(der: Uint8Array): boolean {
-  return CANONICAL_EC_SPKI.some(
-    ({ prefix, length }) => der.length === length && der[prefix.length] === 0x04 && Buffer.from(der.buffer, der.byteOffset, prefix.length).equals(prefix),
-  );
+function canonicalEcSpki(der: Uint8Array): { keyType: KeyType; point: Uint8Array } | undefined {
+  for (const { prefix, curve, length } of CANONICAL_EC_SPKI) {
+    if (der.length === length && der[prefix.length] === 0x04 && Buffer.from(der.buffer, der.byteOffset, prefix.length).equals(prefix)) {
+      return { keyType: { type: "ecdsa", curve }, point: der.subarray(prefix.length) };
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -120,13 +132,15 @@ function certificateVerifier(der: Uint8Array, path: string): EntryVerifier {
     throw invalid(`${path} is not an X.509 certificate: ${error instanceof Error ? error.message : String(error)}`, error);
   }
   const key = importSpki(cert.publicKeyDer, `${path} subject public key`);
+  const ec = canonicalEcSpki(cert.publicKeyDer);
   const names = cert.subjectAltNames.flatMap((san) => ("value" in san && san.value !== undefined ? [san.value] : []));
   const issuer = cert.fulcio.issuer ?? cert.fulcio.issuerV1;
   return {
     kind: "certificate",
     der: cert.der,
     key,
-    keyType: keyType(key, `${path} subject public key`),
+    keyType: ec?.keyType ?? keyType(key, `${path} subject public key`),
+    ...(ec === undefined ? {} : { ecPoint: ec.point }),
     signer: {
       certificate: cert.der,
       publicKey: cert.publicKeyDer,

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import type * as NobleEdwards from "@noble/curves/abstract/edwards.js";
 import type * as NobleEd25519 from "@noble/curves/ed25519.js";
 import type * as NobleNist from "@noble/curves/nist.js";
-import { verifyPrehashed } from "../../core/crypto/prehash.js";
+import { verifyPrehashed, verifyPrehashedWithPoint } from "../../core/crypto/prehash.js";
 import { bytesEqual } from "../../core/x509/index.js";
 import type { EntryVerifier, KeyType } from "./keys.js";
 
@@ -46,7 +46,8 @@ export function verifyDigest(verifier: EntryVerifier, hash: HashName, digest: Ui
   switch (keyType.type) {
     case "ecdsa":
       if (keyType.curve === "P-521") return verifyP521(verifier, digest, signature);
-      return verifyPrehashed(key, hash, digest, signature);
+      // The point from the canonical SPKI when there is one (no export of the key to read it back).
+      return verifier.ecPoint === undefined ? verifyPrehashed(key, hash, digest, signature) : verifyPrehashedWithPoint(keyType.curve, verifier.ecPoint, hash, digest, signature);
     case "rsa":
       return verifyRsaDigest(verifier, hash, digest, signature);
     case "ed25519":
@@ -87,9 +88,12 @@ function verifyRsaDigest(verifier: EntryVerifier, hash: HashName, digest: Uint8A
 }
 
 function verifyP521(verifier: EntryVerifier, digest: Uint8Array, signature: Uint8Array): boolean {
-  const jwk = verifier.key.export({ format: "jwk" });
-  if (jwk.x === undefined || jwk.y === undefined) return false;
-  const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
+  let point = verifier.ecPoint;
+  if (point === undefined) {
+    const jwk = verifier.key.export({ format: "jwk" });
+    if (jwk.x === undefined || jwk.y === undefined) return false;
+    point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
+  }
   try {
     return noble<typeof NobleNist>("nist").p521.verify(signature, digest, point, { prehash: false, format: "der", lowS: false });
   } catch {
