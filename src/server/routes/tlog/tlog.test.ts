@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { leafHash, verifyConsistency, verifyInclusion } from "../../../core/merkle/index.js";
 import { parseCheckpoint, parseSignedNote, verifyNoteSignature } from "../../../core/note/index.js";
+import { EntryCheckPool, type EntryChecker } from "../../../tlog/entry-checks.js";
 import { createLogSigner } from "../../../tlog/log-signer.js";
 import { TransparencyLog } from "../../../tlog/log.js";
 import { Sequencer } from "../../../tlog/sequencer.js";
@@ -14,9 +15,9 @@ const logKey = ecdsaKey();
 const signer = createLogSigner(logKey, "test.vouch.dev/log");
 const submitter = ecdsaKey();
 
-async function makeApp(store = new MemoryLogStore(), maxEntryBytes?: number) {
+async function makeApp(store = new MemoryLogStore(), maxEntryBytes?: number, checker?: EntryChecker) {
   const sequencer = await Sequencer.start({ store, signCheckpoint: ({ size, rootHash }) => signer.checkpoint(size, rootHash), maxDelayMs: 2 });
-  const log = new TransparencyLog({ store, signer, sequencer, maxEntryBytes });
+  const log = new TransparencyLog({ store, signer, sequencer, maxEntryBytes, checker });
   return { app: await buildApp({ log }), store };
 }
 
@@ -156,5 +157,43 @@ describe("Rekor v1 API and tlog-tiles over HTTP", () => {
     expect((await app.inject({ url: "/healthz" })).json()).toEqual({ status: "ok" });
     expect((await app.inject({ url: "/readyz" })).statusCode).toBe(200);
     expect((await app.inject({ url: "/nope" })).statusCode).toBe(404);
+  });
+});
+
+describe("submissions checked on a worker pool (what LogService runs on a machine with more than one core)", () => {
+  const pool = new EntryCheckPool({ workers: 1 });
+  afterAll(() => pool.close());
+
+  it("every submission gets the same HTTP answer as when it is checked inline", async () => {
+    const inline = await makeApp();
+    const pooled = await makeApp(undefined, undefined, pool);
+    const forged = hashedRekordProposal(submitter, "pool forged");
+    forged.spec.data.hash.value = "00".repeat(32);
+    const good = hashedRekordProposal(submitter, "pool good");
+    const requests = [
+      { url: "/api/v1/log/entries", payload: good },
+      { url: "/api/v1/log/entries", payload: good }, // a resubmission: 409 with the entry's location
+      { url: "/api/v1/log/entries", payload: "{not json", headers: { "content-type": "application/json" } },
+      { url: "/api/v1/log/entries", payload: { kind: "rekord", apiVersion: "0.0.1", spec: {} } },
+      { url: "/api/v1/log/entries", payload: { kind: "hashedrekord", apiVersion: "0.0.2", spec: {} } },
+      { url: "/api/v1/log/entries", payload: forged },
+      { url: "/api/v1/log/entries", payload: { ...hashedRekordProposal(submitter, "big"), pad: "x".repeat(200 * 1024) } },
+      { url: "/api/v2/log/entries", payload: {} },
+      { url: "/api/v2/log/entries", payload: { hashedRekordRequestV002: { digest: "not base64!" } } },
+    ];
+    try {
+      for (const request of requests) {
+        const [a, b] = await Promise.all([inline.app, pooled.app].map((app) => app.inject({ method: "POST", ...request })));
+        expect(b!.statusCode).toBe(a!.statusCode);
+        expect(b!.headers.location).toBe(a!.headers.location);
+        // Entries differ only in their integrated time and the log's signatures over it.
+        if (a!.statusCode === 201) expect(Object.keys(b!.json())).toEqual(Object.keys(a!.json()));
+        else expect(b!.json()).toEqual(a!.json());
+      }
+      expect((await pooled.store.readHead())?.size).toBe((await inline.store.readHead())?.size);
+    } finally {
+      await inline.app.close();
+      await pooled.app.close();
+    }
   });
 });
