@@ -78,17 +78,30 @@ export const MIGRATIONS: readonly NamedMigration[] = [
  * an advisory lock); on SQLite the caller retries when another process migrated first (SQLITE_BUSY).
  */
 export async function migrateToLatest(db: Kysely<LogDatabase>, flavor: SqlFlavor, options: { schema?: string } = {}): Promise<void> {
+  // PostgreSQL, one log per schema (postgres/log-store.ts): the bookkeeping lives in that schema too, and Kysely
+  // looks for it there. Unset, it would find another schema's vouch_migration and skip this schema's migrations.
+  await runMigrations(db, flavor, MIGRATIONS, { table: "vouch_migration", schema: options.schema });
+}
+
+/**
+ * Runs one store's migrations with Kysely's Migrator, bookkept in that store's own table (`table` and `<table>_lock`):
+ * each store (log, advisories, index, tokens, attestations) keeps its own list, so stores sharing a database (one
+ * SQLite file, one PostgreSQL database) never mix lists, nor with another Kysely application.
+ */
+export async function runMigrations<DB>(
+  db: Kysely<DB>,
+  flavor: SqlFlavor,
+  list: readonly NamedMigration[],
+  bookkeeping: { table: string; schema?: string },
+): Promise<void> {
   const migrations: Record<string, Migration> = {};
-  for (const migration of MIGRATIONS) migrations[migration.name] = { up: (trx: Kysely<unknown>) => migration.up(trx, flavor) };
+  for (const migration of list) migrations[migration.name] = { up: (trx: Kysely<unknown>) => migration.up(trx, flavor) };
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
-    // vouch's own bookkeeping tables, so that a database shared with another Kysely application never mixes lists.
-    migrationTableName: "vouch_migration",
-    migrationLockTableName: "vouch_migration_lock",
-    // PostgreSQL, one log per schema (postgres/log-store.ts): the bookkeeping lives in that schema too, and Kysely
-    // looks for it there. Unset, it would find another schema's vouch_migration and skip this schema's migrations.
-    migrationTableSchema: options.schema,
+    migrationTableName: bookkeeping.table,
+    migrationLockTableName: `${bookkeeping.table}_lock`,
+    ...(bookkeeping.schema !== undefined ? { migrationTableSchema: bookkeeping.schema } : {}),
   });
   const { error } = await migrator.migrateToLatest();
   if (error !== undefined) throw error;

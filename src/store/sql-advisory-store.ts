@@ -1,5 +1,4 @@
 import { sql, type ColumnType, type Kysely } from "kysely";
-import { Migrator, type Migration } from "kysely/migration";
 import { VouchError } from "../core/errors.js";
 import { storeFailure } from "./log-common.js";
 import type {
@@ -17,7 +16,7 @@ import type {
   SourceEntryFingerprint,
 } from "./ports.js";
 import { ParsedCache } from "./record-cache.js";
-import type { SqlFlavor } from "./schema.js";
+import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
 
 /**
  * The AdvisoryStore over SQL tables, shared by the SQLite and PostgreSQL drivers (as sql-log-store.ts is for the
@@ -104,10 +103,6 @@ export interface AdvisoryDatabase {
   advisory_feeds: AdvisoryFeedTable;
 }
 
-interface NamedMigration {
-  readonly name: string;
-  up(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void>;
-}
 
 /** Every advisory migration, in order; never edit a shipped one. */
 const ADVISORY_MIGRATIONS: readonly NamedMigration[] = [
@@ -120,16 +115,7 @@ const ADVISORY_MIGRATIONS: readonly NamedMigration[] = [
 export const ADVISORY_MIGRATION_NAMES: readonly string[] = ADVISORY_MIGRATIONS.map((m) => m.name);
 
 export async function migrateAdvisoriesToLatest(db: Kysely<AdvisoryDatabase>, flavor: SqlFlavor): Promise<void> {
-  const migrations: Record<string, Migration> = {};
-  for (const m of ADVISORY_MIGRATIONS) migrations[m.name] = { up: (trx: Kysely<unknown>) => m.up(trx, flavor) };
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableName: "vouch_advisory_migration",
-    migrationLockTableName: "vouch_advisory_migration_lock",
-  });
-  const { error } = await migrator.migrateToLatest();
-  if (error !== undefined) throw error;
+  await runMigrations(db, flavor, ADVISORY_MIGRATIONS, { table: "vouch_advisory_migration" });
 }
 
 async function createAdvisoryTables(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {

@@ -1,7 +1,6 @@
 import { promisify } from "node:util";
 import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
 import { sql, type ColumnType, type Kysely, type Selectable } from "kysely";
-import { Migrator, type Migration } from "kysely/migration";
 import { VouchError } from "../core/errors.js";
 import { storeFailure } from "./log-common.js";
 import type {
@@ -13,7 +12,7 @@ import type {
   ProvenanceFactsRow,
   SignerIdentityRow,
 } from "./ports.js";
-import type { SqlFlavor } from "./schema.js";
+import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
 import { canonicalTimestamp } from "./sql-advisory-store.js";
 import { presentTimestamp } from "./sql-index-store.js";
 
@@ -81,10 +80,6 @@ export interface AttestationDatabase {
   attestation_documents: AttestationDocumentTable;
 }
 
-interface NamedMigration {
-  readonly name: string;
-  up(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void>;
-}
 
 /** Every attestation migration, in order; never edit a shipped one. */
 const ATTESTATION_MIGRATIONS: readonly NamedMigration[] = [{ name: "0001_attestations", up: createAttestationTables }];
@@ -92,16 +87,7 @@ const ATTESTATION_MIGRATIONS: readonly NamedMigration[] = [{ name: "0001_attesta
 export const ATTESTATION_MIGRATION_NAMES: readonly string[] = ATTESTATION_MIGRATIONS.map((m) => m.name);
 
 export async function migrateAttestationsToLatest(db: Kysely<AttestationDatabase>, flavor: SqlFlavor): Promise<void> {
-  const migrations: Record<string, Migration> = {};
-  for (const m of ATTESTATION_MIGRATIONS) migrations[m.name] = { up: (trx: Kysely<unknown>) => m.up(trx, flavor) };
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableName: "vouch_attestation_migration",
-    migrationLockTableName: "vouch_attestation_migration_lock",
-  });
-  const { error } = await migrator.migrateToLatest();
-  if (error !== undefined) throw error;
+  await runMigrations(db, flavor, ATTESTATION_MIGRATIONS, { table: "vouch_attestation_migration" });
 }
 
 async function createAttestationTables(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {

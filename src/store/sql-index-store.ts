@@ -1,7 +1,6 @@
 import { promisify } from "node:util";
 import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
 import { sql, type ColumnType, type Kysely, type Selectable } from "kysely";
-import { Migrator, type Migration } from "kysely/migration";
 import { VouchError } from "../core/errors.js";
 import { storeFailure } from "./log-common.js";
 import type {
@@ -16,7 +15,7 @@ import type {
   IndexSbomWrite,
   IndexStore,
 } from "./ports.js";
-import type { SqlFlavor } from "./schema.js";
+import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
 import { canonicalTimestamp } from "./sql-advisory-store.js";
 
 const gzip = promisify(gzipCb);
@@ -109,10 +108,6 @@ export interface IndexDatabase {
   current_deployments: CurrentDeploymentTable;
 }
 
-interface NamedMigration {
-  readonly name: string;
-  up(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void>;
-}
 
 /** Every index migration, in order; never edit a shipped one. */
 const INDEX_MIGRATIONS: readonly NamedMigration[] = [{ name: "0001_sbom_index", up: createIndexTables }];
@@ -121,16 +116,7 @@ const INDEX_MIGRATIONS: readonly NamedMigration[] = [{ name: "0001_sbom_index", 
 export const INDEX_MIGRATION_NAMES: readonly string[] = INDEX_MIGRATIONS.map((m) => m.name);
 
 export async function migrateIndexToLatest(db: Kysely<IndexDatabase>, flavor: SqlFlavor): Promise<void> {
-  const migrations: Record<string, Migration> = {};
-  for (const m of INDEX_MIGRATIONS) migrations[m.name] = { up: (trx: Kysely<unknown>) => m.up(trx, flavor) };
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableName: "vouch_index_migration",
-    migrationLockTableName: "vouch_index_migration_lock",
-  });
-  const { error } = await migrator.migrateToLatest();
-  if (error !== undefined) throw error;
+  await runMigrations(db, flavor, INDEX_MIGRATIONS, { table: "vouch_index_migration" });
 }
 
 async function createIndexTables(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {

@@ -1,9 +1,8 @@
 import type { Kysely } from "kysely";
-import { Migrator, type Migration } from "kysely/migration";
 import { VouchError } from "../core/errors.js";
 import { storeFailure } from "./log-common.js";
 import type { TokenRecord, TokenScope, TokenStore } from "./ports.js";
-import type { SqlFlavor } from "./schema.js";
+import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
 
 /**
  * The TokenStore over one SQL table, shared by the SQLite and PostgreSQL drivers. Tokens live beside the SBOM
@@ -29,10 +28,6 @@ export interface TokenDatabase {
   index_tokens: TokenTable;
 }
 
-interface NamedMigration {
-  readonly name: string;
-  up(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void>;
-}
 
 /** Every token migration, in order; never edit a shipped one. */
 const TOKEN_MIGRATIONS: readonly NamedMigration[] = [{ name: "0001_tokens", up: createTokenTable }];
@@ -40,16 +35,7 @@ const TOKEN_MIGRATIONS: readonly NamedMigration[] = [{ name: "0001_tokens", up: 
 export const TOKEN_MIGRATION_NAMES: readonly string[] = TOKEN_MIGRATIONS.map((m) => m.name);
 
 export async function migrateTokensToLatest(db: Kysely<TokenDatabase>, flavor: SqlFlavor): Promise<void> {
-  const migrations: Record<string, Migration> = {};
-  for (const m of TOKEN_MIGRATIONS) migrations[m.name] = { up: (trx: Kysely<unknown>) => m.up(trx, flavor) };
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableName: "vouch_token_migration",
-    migrationLockTableName: "vouch_token_migration_lock",
-  });
-  const { error } = await migrator.migrateToLatest();
-  if (error !== undefined) throw error;
+  await runMigrations(db, flavor, TOKEN_MIGRATIONS, { table: "vouch_token_migration" });
 }
 
 async function createTokenTable(db: Kysely<unknown>): Promise<void> {
