@@ -25,7 +25,7 @@
  * public); it cannot run here (no JVM, no network), so it stands beside these numbers as text, not as a row.
  *
  * --quick: 50 services x 10 releases (500 SBOMs, 150,000 component rows), 2,500 deployments, 100 SBOMs over HTTP,
- * 30 + 30 queries, 2 rounds: about 2 minutes for both backends.
+ * 30 + 30 queries, 2 rounds: about 1 minute for both backends.
  * Prints a markdown report (also bench/.work/index-portfolio.md; raw numbers in bench/.work/index-portfolio.json).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
