@@ -167,6 +167,13 @@ export function describeAdvisoryStoreContract(name: string, makeFixture: () => P
       const gone = { ...later, modified: "2024-01-04T00:00:00Z", withdrawn: "2024-01-04T00:00:00Z" };
       await writer.import({ importedAt: "2025-06-03T00:00:00Z", records: [gone] });
       expect(await reader.findByPackages([key])).toEqual([[]]);
+      // Alias groups and package lookups asked before another store's import are answered as they are after it.
+      expect(await reader.aliasGroups(["CVE-9", "TEST-3"])).toEqual([["CVE-9"], ["TEST-3"]]);
+      expect(await reader.findByPackages([{ ecosystem: "npm", name: "b" }])).toEqual([[]]);
+      const linking = synthetic("TEST-3", "b", "2024-01-01T00:00:00Z", ["CVE-9"]);
+      await writer.import({ importedAt: "2025-06-04T00:00:00Z", records: [linking] });
+      expect(await reader.aliasGroups(["CVE-9", "TEST-3"])).toEqual([["CVE-9", "TEST-3"]]);
+      expect(await reader.findByPackages([{ ecosystem: "npm", name: "b" }])).toEqual([[linking]]);
     });
 
     it("stores every real record and returns it deep-equal, by package (any release) and by id", async () => {

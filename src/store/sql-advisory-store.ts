@@ -73,6 +73,15 @@ export interface AdvisoryEntryTable {
   fingerprint: string;
 }
 
+/**
+ * One row (id 1) whose `n` every import transaction increments: a store that caches lookups (package → record ids,
+ * alias groups) reads it before answering and drops its caches when another store or process has imported since.
+ */
+export interface AdvisoryGenerationTable {
+  id: number;
+  n: ColumnType<number | string, number, number>;
+}
+
 export interface AdvisoryEpssTable {
   cve: string;
   epss: number;
@@ -98,6 +107,7 @@ export interface AdvisoryDatabase {
   advisory_aliases: AdvisoryAliasTable;
   advisory_alias_groups: AdvisoryAliasGroupTable;
   advisory_entries: AdvisoryEntryTable;
+  advisory_generation: AdvisoryGenerationTable;
   advisory_epss: AdvisoryEpssTable;
   advisory_kev: AdvisoryKevTable;
   advisory_feeds: AdvisoryFeedTable;
@@ -109,6 +119,7 @@ const ADVISORY_MIGRATIONS: readonly NamedMigration[] = [
   { name: "0001_advisories", up: createAdvisoryTables },
   { name: "0002_scan_lookups", up: addScanLookups },
   { name: "0003_source_entries", up: addSourceEntries },
+  { name: "0004_generation", up: addGeneration },
 ];
 
 /** Names of the advisory migrations, for the drivers' tests. */
@@ -188,6 +199,15 @@ async function addSourceEntries(db: Kysely<unknown>): Promise<void> {
     .execute();
 }
 
+async function addGeneration(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {
+  await db.schema
+    .createTable("advisory_generation")
+    .addColumn("id", "integer", (c) => c.primaryKey().check(sql`id = 1`))
+    .addColumn("n", flavor === "postgres" ? "bigint" : "integer", (c) => c.notNull())
+    .execute();
+  await sql`insert into advisory_generation (id, n) values (1, 0)`.execute(db);
+}
+
 /** Recomputes advisory_alias_groups from the aliases of every record that is not withdrawn (union-find). */
 async function rebuildAliasGroups(db: Kysely<AdvisoryDatabase>): Promise<void> {
   const edges = await db
@@ -258,6 +278,8 @@ const RECORDS_PER_ROUND = 500;
 const ROWS_PER_INSERT = 1000;
 /** Keys or ids per IN list. */
 const KEYS_PER_QUERY = 500;
+/** Package keys and ids whose lookups a store keeps between imports (each a few small rows). */
+const MAX_CACHED_KEYS = 200_000;
 /** Ids per single-column IN list: one parameter each, far under both databases' limits. */
 const IDS_PER_QUERY = 5000;
 
@@ -280,6 +302,8 @@ export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
     return guard("import advisories", () =>
       parts.importTransaction(async (trx) => {
         const counts: AdvisoryImportCounts = { inserted: 0, updated: 0, unchanged: 0, older: 0 };
+        // Every import, even one that changes nothing: other stores' lookup caches are dropped at their next read.
+        await sql`update advisory_generation set n = n + 1 where id = 1`.execute(trx);
         if (batch.records !== undefined) {
           let round: OsvRecord[] = [];
           for await (const record of batch.records) {
@@ -299,6 +323,24 @@ export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
         return counts;
       }),
     );
+  }
+
+  // What lookups found, kept while no import has committed since (advisory_generation): a scan asks about thousands
+  // of packages and ids, and in a long-running process (vouch serve, a fleet scan) mostly the same ones again.
+  const packageIds = new Map<string, readonly { id: string; modified: Canonical }[]>();
+  const groupsOf = new Map<string, readonly string[]>();
+  let cachedGeneration: string | undefined;
+  async function freshCaches(): Promise<void> {
+    const row = await db.selectFrom("advisory_generation").select("n").where("id", "=", 1).executeTakeFirst();
+    const generation = String(row?.n ?? "");
+    if (generation !== cachedGeneration) {
+      packageIds.clear();
+      groupsOf.clear();
+      cachedGeneration = generation;
+    }
+    // Bounded: a fleet scan over every package of the database must not keep all of them.
+    if (packageIds.size > MAX_CACHED_KEYS) packageIds.clear();
+    if (groupsOf.size > MAX_CACHED_KEYS) groupsOf.clear();
   }
 
   // Parsed records by id under their `modified`: id and modified name one content (ports.ts), so a hit is always
@@ -331,12 +373,11 @@ export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
 
   async function findByPackages(keys: readonly AdvisoryPackageKey[]): Promise<OsvRecord[][]> {
     return guard("look up advisories by package", async () => {
-      const idsByKey = new Map<string, Set<string>>();
-      const unique = new Map<string, AdvisoryPackageKey>();
-      for (const k of keys) unique.set(packageKey(k), k);
-      const wanted = new Map<string, Canonical>();
-      // Ids first (the index alone, small rows), then only the records the cache does not hold.
-      for (const part of chunks([...unique.values()], KEYS_PER_QUERY)) {
+      await freshCaches();
+      const missing = new Map<string, AdvisoryPackageKey>();
+      for (const k of keys) if (!packageIds.has(packageKey(k))) missing.set(packageKey(k), k);
+      // Ids first (the index alone, small rows), then only the records the record cache does not hold.
+      for (const part of chunks([...missing.values()], KEYS_PER_QUERY)) {
         const rows = await db
           .selectFrom("advisory_packages as p")
           .innerJoin("advisory_records as r", "r.id", "p.record_id")
@@ -344,20 +385,15 @@ export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
           .where((eb) => eb(eb.refTuple("p.ecosystem", "p.name"), "in", part.map((k) => eb.tuple(k.ecosystem, k.name))))
           .where("r.withdrawn", "=", 0)
           .execute();
-        for (const row of rows) {
-          const key = packageKey(row);
-          let ids = idsByKey.get(key);
-          if (ids === undefined) idsByKey.set(key, (ids = new Set()));
-          ids.add(row.record_id);
-          wanted.set(row.record_id, row.modified);
-        }
+        const found = new Map<string, { id: string; modified: Canonical }[]>(part.map((k) => [packageKey(k), []]));
+        for (const row of rows) found.get(packageKey(row))?.push({ id: row.record_id, modified: row.modified });
+        for (const [key, ids] of found) packageIds.set(key, ids.sort((x, y) => byCodeUnits(x.id, y.id)));
       }
+      const wanted = new Map<string, Canonical>();
+      for (const k of keys) for (const { id, modified } of packageIds.get(packageKey(k)) ?? []) wanted.set(id, modified);
       const records = await recordsAt(wanted);
       return keys.map((k) =>
-        [...(idsByKey.get(packageKey(k)) ?? [])]
-          .sort(byCodeUnits)
-          .map((id) => records.get(id))
-          .filter((r): r is OsvRecord => r !== undefined),
+        (packageIds.get(packageKey(k)) ?? []).map(({ id }) => records.get(id)).filter((r): r is OsvRecord => r !== undefined),
       );
     });
   }
@@ -394,9 +430,11 @@ export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
 
   async function aliasGroups(ids: readonly string[]): Promise<string[][]> {
     return guard("group advisory aliases", async () => {
+      await freshCaches();
       const asked = [...new Set(ids)];
+      const unknown = asked.filter((id) => !groupsOf.has(id));
       const groupOf = new Map<string, string>();
-      for (const part of chunks(asked, IDS_PER_QUERY)) {
+      for (const part of chunks(unknown, IDS_PER_QUERY)) {
         const rows = await db.selectFrom("advisory_alias_groups").select(["id", "group_id"]).where("id", "in", part).execute();
         for (const row of rows) groupOf.set(row.id, row.group_id);
       }
@@ -409,13 +447,18 @@ export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
           group.push(row.id);
         }
       }
-      const out = new Map<string, string[]>();
-      for (const id of asked) {
+      for (const id of unknown) {
         const groupId = groupOf.get(id);
-        if (groupId === undefined) out.set(`\u0000${id}`, [id]);
-        else if (!out.has(groupId)) out.set(groupId, members.get(groupId) ?? [id]);
+        const group = groupId === undefined ? [id] : (members.get(groupId) ?? [id]).sort(byCodeUnits);
+        for (const member of group) groupsOf.set(member, group);
+        groupsOf.set(id, group);
       }
-      return [...out.values()].map((g) => g.sort(byCodeUnits)).sort((x, y) => byCodeUnits(x[0]!, y[0]!));
+      const out = new Map<string, readonly string[]>();
+      for (const id of asked) {
+        const group = groupsOf.get(id) ?? [id];
+        out.set(group[0]!, group);
+      }
+      return [...out.values()].map((g) => [...g]).sort((x, y) => byCodeUnits(x[0]!, y[0]!));
     });
   }
 

@@ -47,7 +47,7 @@ describe("SQLite advisory store", () => {
     // Back to the schema of migration 0001, as a database in the field has it.
     const db = new Database(file);
     db.exec(`drop table advisory_alias_groups; drop index advisory_records_state; drop index advisory_aliases_alias;
-      create index advisory_aliases_alias on advisory_aliases (alias); drop table advisory_entries; delete from vouch_advisory_migration where name <> '0001_advisories';`);
+      create index advisory_aliases_alias on advisory_aliases (alias); drop table advisory_entries; drop table advisory_generation; delete from vouch_advisory_migration where name <> '0001_advisories';`);
     db.close();
     const upgraded = await openSqliteAdvisoryStore(file);
     expect(await upgraded.aliasGroups(["GHSA-1", "GHSA-2", "CVE-9"])).toEqual([["CVE-1", "DSA-1", "GHSA-1"], ["CVE-9"], ["GHSA-2"]]);
