@@ -55,6 +55,8 @@ export interface IndexConfig {
   anonymousRead?: boolean;
   /** Largest SBOM a push may send, in bytes (default 64 MiB); beyond it the server answers 413. */
   maxSbomBytes?: number;
+  /** Most components one SBOM may have (default 500,000); beyond it the server answers 413, storing nothing. */
+  maxComponents?: number;
   /** Teams for the SLIs: team → its services (a service belongs to one team). */
   teams?: Record<string, string[]>;
   /** CI identity tokens (issuers from ca.issuers) and the scopes each identity gets. */
@@ -118,6 +120,7 @@ export const CONFIG_SCHEMA = {
           },
         },
         maxSbomBytes: { type: "integer", minimum: 1024, maximum: 4294967296 },
+        maxComponents: { type: "integer", minimum: 1, maximum: 100000000 },
         teams: {
           type: "object",
           propertyNames: { minLength: 1, maxLength: 200 },

@@ -113,7 +113,7 @@ async function openIndex(config: VouchConfig, dataDir: string) {
     opened.push(advisories);
     const { store: attestations } = await openAttestationStore(config, dataDir);
     opened.push(attestations);
-    const indexService = createIndexService({ store, advisories });
+    const indexService = createIndexService({ store, advisories, ...(config.index?.maxComponents !== undefined ? { maxComponents: config.index.maxComponents } : {}) });
     // The server closes the index service: it closes the attestation store with it.
     const service = { ...indexService, close: async () => { await indexService.close(); await attestations.close(); } };
     const slis = createSliService({ index: store, attestations, teams: config.index?.teams ?? {} });
