@@ -58,7 +58,7 @@ module.exports = {
       to: {
         dependencyTypesNot: ["core"],
         pathNot:
-          "^(src/store/(ports|schema|lockfile|log-common|sql-log-store|sql-advisory-store|sql-token-store|sql-index-store|sql-attestation-store|record-cache)\\.ts$|src/store/$2/|src/core/errors\\.ts$|" +
+          "^(src/store/(ports|schema|lockfile|log-common|sql-log-store|sql-advisory-store|sql-token-store|sql-index-store|sql-attestation-store|record-cache)\\.ts$|src/store/$2/|src/core/(errors|time)\\.ts$|" +
           "(node_modules/)?(kysely|pg|better-sqlite3|@types/(pg|better-sqlite3))(/|$))",
       },
     },

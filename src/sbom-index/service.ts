@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import { VouchError } from "../core/errors.js";
 import { readSbom } from "../sbom/read/index.js";
 import type { AdvisoryStore, IndexComponent, IndexComponentHit, IndexCurrentDeployment, IndexStore } from "../store/ports.js";
-import { canonicalTimestamp } from "../store/sql-advisory-store.js";
+import { canonicalTimestamp } from "../core/time.js";
 import type { OsvRecord } from "../vuln/osv/parse.js";
 import { matchRecord } from "../vuln/match.js";
 import { indexComponent, queryPurl, rangeTypes, schemeForPurlType, subjectDigest } from "./keys.js";
@@ -46,8 +46,10 @@ export interface IndexServiceOptions {
 /** Dependency-Track's largest real-world SBOMs hold tens of thousands of components; a million is refused by default. */
 export const DEFAULT_MAX_COMPONENTS = 500_000;
 
-/** Longest service, environment, version or `by` accepted. */
+/** Longest service, environment or version accepted. */
 const MAX_NAME = 256;
+/** Longest `by`: a CI identity is "oidc:<issuer>#<subject>", and GitLab subjects carry the whole project path. */
+const MAX_BY = 2048;
 
 export function createIndexService(options: IndexServiceOptions): IndexService {
   const { store, advisories } = options;
@@ -156,7 +158,8 @@ export function createIndexService(options: IndexServiceOptions): IndexService {
       throw new VouchError("INPUT_USAGE", `a version range needs the ecosystem's version order, and vouch has none for purl type "${key.type}" (it has: ${rangeTypes().join(", ")})`);
     }
     if (range !== undefined && scheme !== undefined) checkBounds(range, scheme, key.type);
-    const hits = await store.findComponents({ purl: key });
+    // Only what the answer reads (name, versions, purl): the store's covering purl index answers it alone.
+    const hits = await store.findComponents({ purl: key }, { fields: "impact" });
     if (version === undefined && range === undefined) return hits;
     const compare = scheme === undefined ? undefined : (a: string, b: string) => scheme.compare(a, b);
     const exact = version === undefined ? undefined : parseRange(`=${version}`);
@@ -170,7 +173,7 @@ export function createIndexService(options: IndexServiceOptions): IndexService {
   async function byName(name: string, range: VersionRange | undefined, notes: string[]): Promise<IndexComponentHit[]> {
     const trimmed = name.trim();
     if (trimmed === "" || trimmed.length > 1024) throw new VouchError("INPUT_USAGE", "a component name is 1 to 1024 characters");
-    const hits = await store.findComponents({ nameLower: trimmed.toLowerCase() });
+    const hits = await store.findComponents({ nameLower: trimmed.toLowerCase() }, { fields: "impact" });
     if (range === undefined) return hits;
     // A name spans ecosystems: each component is compared in its own purl type's order; without one it cannot be.
     let unordered = 0;
@@ -296,9 +299,9 @@ function affects(record: OsvRecord, c: IndexComponent): boolean {
 }
 
 /** A service, environment, version, source or `by`: one line of text, as data (any characters but controls). */
-function label(value: unknown, what: string): string {
+function label(value: unknown, what: string, max = what === "by" ? MAX_BY : MAX_NAME): string {
   if (typeof value !== "string" || value.trim() === "") throw new VouchError("INPUT_USAGE", `${what} is required`);
-  if (value.length > MAX_NAME) throw new VouchError("INPUT_USAGE", `${what} is at most ${MAX_NAME} characters`);
+  if (value.length > max) throw new VouchError("INPUT_USAGE", `${what} is at most ${max} characters`);
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new VouchError("INPUT_USAGE", `${what} contains a control character`);
   return value;

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { VouchError } from "../core/errors.js";
 import type { AttestationStore, IndexCurrentDeployment, IndexDeployment, IndexSbom, IndexStore } from "../store/ports.js";
-import { canonicalTimestamp } from "../store/sql-advisory-store.js";
+import { canonicalTimestamp } from "../core/time.js";
 
 /**
  * Supply-chain SLIs over the index (issue 9): what runs where, and how much of it is signed, described by an SBOM,

@@ -13,7 +13,7 @@ import type {
   SignerIdentityRow,
 } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
-import { canonicalTimestamp } from "./sql-advisory-store.js";
+import { canonicalTimestamp } from "../core/time.js";
 import { presentTimestamp } from "./sql-index-store.js";
 
 const gzip = promisify(gzipCb);
