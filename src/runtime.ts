@@ -6,7 +6,7 @@ import type { ValidateFunction } from "ajv";
 import envPaths from "env-paths";
 import type * as YamlModule from "yaml";
 import { VouchError } from "./core/errors.js";
-import type { AdvisoryStore, AttestationStore, IndexStore, LogStore, TokenStore } from "./store/ports.js";
+import type { AdvisoryStore, AttestationStore, IndexStore, LogStore, ScanStore, TokenStore } from "./store/ports.js";
 import { ISSUERS_SCHEMA, type IssuerConfig } from "./ca/identity/config.js";
 
 // yaml and ajv are ~135 modules, loaded only when there is a config file to read: every CLI verb imports this
@@ -284,6 +284,21 @@ export async function openAttestationStore(_config: VouchConfig, dataDir: string
   const file = indexDbFile(dataDir);
   const { openSqliteAttestationStore } = await import("./store/sqlite/attestation-store.js");
   return { store: await openSqliteAttestationStore(file), description: `SQLite (${file})` };
+}
+
+/**
+ * Opens the scan store (`vouch serve`'s scans and vulnerabilities routes): PostgreSQL when DATABASE_URL is set (its
+ * `scans` tables beside the index's, migrations in `vouch_scan_migration`), else SQLite in the index's file.
+ */
+export async function openScanStore(_config: VouchConfig, dataDir: string, env: Env = process.env): Promise<{ store: ScanStore; description: string }> {
+  const url = env.DATABASE_URL;
+  if (url) {
+    const { openPostgresScanStore } = await import("./store/postgres/scan-store.js");
+    return { store: await openPostgresScanStore(url), description: `PostgreSQL (${redactUrl(url)})` };
+  }
+  const file = indexDbFile(dataDir);
+  const { openSqliteScanStore } = await import("./store/sqlite/scan-store.js");
+  return { store: await openSqliteScanStore(file), description: `SQLite (${file})` };
 }
 
 /** Where one tree lives: its directory in the data dir, its SQLite file there, its PostgreSQL schema. */

@@ -654,3 +654,79 @@ export interface AttestationStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+// ---- Vulnerability scan results (issue 9: `vouch scan -o json` reports and CycloneDX VEX/VDR pushed to the index) ----
+
+/** Severity buckets as `vouch scan` reports them; `unknown` when no severity could be scored. */
+export type ScanSeverity = "critical" | "high" | "medium" | "low" | "none" | "unknown";
+
+/** One finding of a stored scan: one vulnerability on one component. */
+export interface ScanFinding {
+  /** The preferred id (GHSA-…, CVE-…, DSA-…). */
+  vulnerabilityId: string;
+  /** Every other id of the same vulnerability, sorted, without duplicates. */
+  aliases: string[];
+  /** The component's purl as the report names it (with its version). */
+  purl: string;
+  name: string;
+  version: string;
+  severity: ScanSeverity;
+  /** The worst CVSS base score, when one was scored. */
+  score?: number;
+  /** Versions that fix it, lowest first as the report gives them. */
+  fixedIn: string[];
+  /** In CISA's Known Exploited Vulnerabilities catalog. */
+  kev: boolean;
+  /** The VEX status the scan applied, when a statement covered the finding. */
+  vexStatus?: "not_affected" | "affected" | "fixed" | "under_investigation";
+}
+
+/** A stored scan: one report about one artifact digest. */
+export interface ScanRecord {
+  /** `sha256:<hex>` of the artifact digest, a newline and the document's bytes (the idempotency key). */
+  id: string;
+  /** The artifact scanned: `sha256:<64 hex>`. */
+  digest: string;
+  service: string;
+  /** What was pushed: vouch's JSON report, or a CycloneDX VEX/VDR document. */
+  format: "vouch-json" | "cyclonedx";
+  findingCount: number;
+  /** RFC 3339 (the caller's clock). */
+  ingestedAt: string;
+  ingestedBy: string;
+}
+
+export interface ScanWrite {
+  record: ScanRecord;
+  findings: readonly ScanFinding[];
+  /** The document exactly as received. */
+  document: Uint8Array;
+}
+
+/**
+ * Vulnerability scan results: what a scanner found in an artifact, as rows, for "which running services have
+ * CVE-…" over the latest scan of each deployed digest.
+ *
+ * Contract (every driver; checked by store/scan-store.contract.ts):
+ * - `ingest` MUST be atomic (the record, every finding and the document, or nothing) and idempotent by `record.id`:
+ *   a stored id (or one a concurrent call commits) stores nothing more and answers `created: false` with the stored
+ *   record, whatever the second caller's service, time or token.
+ * - `find` / `readDocument` MUST return the record / the bytes exactly as given, or undefined; `findings` MUST return
+ *   the scan's findings exactly as given, in the order given (empty for an unknown id).
+ * - `latestForDigests` MUST return, for each given digest with at least one stored scan, the scan with the latest
+ *   ingestedAt (instants compared, not strings), ties broken by the greater id; sorted by digest. Digests without a
+ *   scan are left out; an empty list answers nothing.
+ * - Timestamps that are not RFC 3339 MUST be refused with INPUT_MALFORMED, storing nothing.
+ * - Values are data: SQL-significant characters (`'`, `%`, `_`, `\`, `;`) MUST be stored and matched as themselves.
+ * - Reads MUST see a write whole or not at all.
+ */
+export interface ScanStore {
+  ingest(write: ScanWrite): Promise<{ record: ScanRecord; created: boolean }>;
+  find(id: string): Promise<ScanRecord | undefined>;
+  findings(id: string): Promise<ScanFinding[]>;
+  readDocument(id: string): Promise<Uint8Array | undefined>;
+  latestForDigests(digests: readonly string[]): Promise<ScanRecord[]>;
+  /** Resolves when the store answers a trivial query (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
