@@ -5,6 +5,7 @@ import type { TransparencyLog } from "../tlog/log.js";
 import type { TimestampAuthority } from "../tsa/index.js";
 import type { IndexService } from "../sbom-index/types.js";
 import type { AttestationService } from "../sbom-index/attestations.js";
+import type { ScanService } from "../sbom-index/scans.js";
 import type { ReleaseDiffer } from "../sbom-index/diff.js";
 import type { ProvenanceGraphService } from "../sbom-index/provenance.js";
 import type { SliService } from "../sbom-index/sli.js";
@@ -48,6 +49,8 @@ export interface AppDeps {
     attestations?: AttestationService;
     /** The provenance graph: GET /api/v1/artifacts/{digest}/provenance, GET /api/v1/provenance. */
     provenance?: ProvenanceGraphService;
+    /** Vulnerability scan results: POST /api/v1/scans, GET /api/v1/vulnerabilities. */
+    scans?: ScanService;
   };
   /** Request metrics and the registry SLI gauges use (default: a new one per app). */
   metrics?: ServerMetrics;
@@ -87,8 +90,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.ct) await app.register(ctRoutes, { log: deps.ct });
   if (deps.tsa) await app.register(tsaRoutes, { authority: deps.tsa });
   if (deps.index) {
-    const { service, tokens, anonymousRead, maxSbomBytes, oidc, slis, releases, attestations, provenance } = deps.index;
-    await app.register(indexRoutes, { service, auth: { tokens, anonymousRead, oidc }, maxSbomBytes, slis, releases, attestations, provenance });
+    const { service, tokens, anonymousRead, maxSbomBytes, oidc, slis, releases, attestations, provenance, scans } = deps.index;
+    await app.register(indexRoutes, { service, auth: { tokens, anonymousRead, oidc }, maxSbomBytes, slis, releases, attestations, provenance, scans });
     if (slis) registerSliGauges(metrics.registry, slis);
   }
   return app;

@@ -75,6 +75,7 @@ describe("auth on every published route", () => {
       releases: { diff: notHere },
       attestations: { ingest: notHere },
       provenance: { forArtifact: notHere, forCommit: notHere, forSigner: notHere },
+      scans: { ingest: notHere, vulnerabilities: notHere },
     };
     app = await buildApp({ log, index });
     const doc = (await app.inject({ url: "/openapi.json" })).json() as { paths: Record<string, Record<string, { security?: unknown[] }>> };
@@ -133,13 +134,13 @@ describe("auth on every published route", () => {
       // The right scope gets past auth (the empty body is then refused as input, not as auth).
       for (const token of [t.ingest, t.admin]) expect([401, 403]).not.toContain((await call(op, token)).statusCode);
     }
-    expect(checked.sort()).toEqual(["POST /api/v1/attestations", "POST /api/v1/deployments", "POST /api/v1/sboms"]);
+    expect(checked.sort()).toEqual(["POST /api/v1/attestations", "POST /api/v1/deployments", "POST /api/v1/sboms", "POST /api/v1/scans"]);
   });
 
   it("every read route with bearer security refuses no token, bad tokens and a token without the read scope", async () => {
     const reads = operations.filter((o) => !WRITE_METHODS.has(o.method) && o.security);
     expect(reads.map((o) => o.path)).toEqual(
-      expect.arrayContaining(["/api/v1/affected", "/api/v1/slis", "/api/v1/services/{service}/diff", "/api/v1/artifacts/{digest}/provenance", "/api/v1/provenance"]),
+      expect.arrayContaining(["/api/v1/affected", "/api/v1/slis", "/api/v1/services/{service}/diff", "/api/v1/artifacts/{digest}/provenance", "/api/v1/provenance", "/api/v1/vulnerabilities"]),
     );
     for (const op of reads) {
       const key = `${op.method.toUpperCase()} ${op.path}`;

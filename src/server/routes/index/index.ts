@@ -10,6 +10,8 @@ import type { ProvenanceGraphService } from "../../../sbom-index/provenance.js";
 import { registerAttestationRoutes } from "./attestations.js";
 import { registerDiffRoutes } from "./diff.js";
 import { registerProvenanceRoutes } from "./provenance.js";
+import type { ScanService } from "../../../sbom-index/scans.js";
+import { registerScanRoutes } from "./scans.js";
 import { registerSliRoutes } from "./sli.js";
 import {
   affectedQuery,
@@ -36,6 +38,8 @@ export interface IndexRoutesOptions {
   attestations?: AttestationService;
   /** The provenance graph (`GET /api/v1/artifacts/{digest}/provenance`, `GET /api/v1/provenance`). */
   provenance?: ProvenanceGraphService;
+  /** Vulnerability scan results (`POST /api/v1/scans`, `GET /api/v1/vulnerabilities`). */
+  scans?: ScanService;
 }
 
 export const DEFAULT_MAX_SBOM_BYTES = 64 * 1024 * 1024;
@@ -131,6 +135,7 @@ export const indexRoutes: FastifyPluginAsync<IndexRoutesOptions> = async (app, o
   if (options.releases) registerDiffRoutes(app, options.releases);
   if (options.attestations) await registerAttestationRoutes(app, options.attestations);
   if (options.provenance) registerProvenanceRoutes(app, options.provenance);
+  if (options.scans) await registerScanRoutes(app, options.scans);
 
   app.get<{ Querystring: AffectedQuery }>(
     "/api/v1/affected",
