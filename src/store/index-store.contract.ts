@@ -164,6 +164,26 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
       expect("version" in hits.find((h) => h.component.version === undefined)!.component).toBe(false);
     });
 
+    it("fields \"impact\": the same hits, each component with only name, version, purl, purlVersion and purlKey", async () => {
+      const store = await open();
+      const image: IndexComponent = { name: "redis", version: "7.2", purl: "pkg:oci/redis@sha256%3Aabc", purlVersion: "sha256:abc", purlKey: { type: "oci", namespace: "", name: "redis" }, license: "BSD-3-Clause" };
+      const bare: IndexComponent = { name: "redis" };
+      const [a, b] = [sbomRecord("impact a"), sbomRecord("impact b")];
+      await store.ingestSbom(write(a, [filler(1), log4j("2.14.1"), image, log4j("2.16.0")]));
+      await store.ingestSbom(write(b, [log4j("2.17.1"), { ...image, version: "7.4", purlVersion: "sha256:def" }, bare]));
+      const impact = ({ name, version, purl, purlVersion, purlKey }: IndexComponent): IndexComponent =>
+        JSON.parse(JSON.stringify({ name, version, purl, purlVersion, purlKey })) as IndexComponent;
+      for (const lookup of [{ purl: LOG4J_KEY }, { purl: { type: "oci", namespace: "", name: "redis" } }, { nameLower: "redis" }, { nameLower: "pkg-1" }]) {
+        const all = await store.findComponents(lookup);
+        expect(all.length).toBeGreaterThan(0);
+        const narrow = await store.findComponents(lookup, { fields: "impact" });
+        expect(narrow).toEqual(all.map((h) => ({ sbom: h.sbom, component: impact(h.component) })));
+        for (const h of narrow) expect(Object.keys(h.component).every((k) => ["name", "version", "purl", "purlVersion", "purlKey"].includes(k))).toBe(true);
+      }
+      expect(await store.findComponents({ purl: LOG4J_KEY }, { fields: "all" })).toEqual(await store.findComponents({ purl: LOG4J_KEY }));
+      expect(await store.findComponents({ purl: { ...LOG4J_KEY, namespace: "" } }, { fields: "impact" })).toEqual([]);
+    });
+
     it("is idempotent by id: a second ingest stores nothing and answers the stored SBOM", async () => {
       const store = await open();
       const first = sbomRecord("a");

@@ -373,6 +373,13 @@ export interface IndexDeployment {
 /** Exactly one key: a purl key, a lower-cased component name, or OSV packages (any of them). */
 export type IndexComponentLookup = { purl: IndexPurlKey } | { nameLower: string } | { osv: readonly Pick<IndexOsvKey, "ecosystem" | "name">[] };
 
+/**
+ * What the components of a lookup's hits carry: "all" (the default) every field stored; "impact" only what an impact
+ * answer reads (name, version, purl, purlVersion, purlKey), so that the purl lookup reads one covering index and
+ * never the table rows (no osvKey, no license).
+ */
+export type IndexComponentFields = "all" | "impact";
+
 /** A component found by a lookup, with the SBOM it is in. */
 export interface IndexComponentHit {
   sbom: Pick<IndexSbom, "id" | "service" | "version" | "digest">;
@@ -425,6 +432,8 @@ export interface IndexDeploymentFilter {
  *   namespace and name; `nameLower`: the name lower-cased with String.prototype.toLowerCase; osv: ecosystem and
  *   name of any key given), with its SBOM, ordered by SBOM id then position in the SBOM. Values are data: SQL-
  *   significant characters (`'`, `%`, `_`, `\`, `;`) MUST match only themselves.
+ *   With `fields: "impact"` each component MUST carry exactly its name, version, purl, purlVersion and purlKey (those
+ *   it has), the same hits in the same order.
  * - `currentDeployments` MUST return the current deployment of every (service, environment) whose current
  *   deployment names one of the digests given, sorted by service, environment.
  * - `listSboms` MUST return every stored SBOM the filter admits (each given field narrows: service among `services`,
@@ -442,7 +451,7 @@ export interface IndexStore {
   findSbom(id: string): Promise<IndexSbom | undefined>;
   readDocument(id: string): Promise<Uint8Array | undefined>;
   ingestDeployment(deployment: IndexDeployment): Promise<{ created: boolean }>;
-  findComponents(lookup: IndexComponentLookup): Promise<IndexComponentHit[]>;
+  findComponents(lookup: IndexComponentLookup, options?: { fields?: IndexComponentFields }): Promise<IndexComponentHit[]>;
   currentDeployments(digests: readonly string[]): Promise<IndexCurrentDeployment[]>;
   /** SBOMs by service / release / artifact digest, without their documents (SLIs, SBOM diff between releases). */
   listSboms(filter?: IndexSbomFilter): Promise<IndexSbom[]>;

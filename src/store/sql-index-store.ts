@@ -5,6 +5,7 @@ import { VouchError } from "../core/errors.js";
 import { storeFailure } from "./log-common.js";
 import type {
   IndexComponent,
+  IndexComponentFields,
   IndexComponentHit,
   IndexComponentLookup,
   IndexCurrentDeployment,
@@ -110,13 +111,54 @@ export interface IndexDatabase {
 
 
 /** Every index migration, in order; never edit a shipped one. */
-const INDEX_MIGRATIONS: readonly NamedMigration[] = [{ name: "0001_sbom_index", up: createIndexTables }];
+const INDEX_MIGRATIONS: readonly NamedMigration[] = [
+  { name: "0001_sbom_index", up: createIndexTables },
+  { name: "0002_components_purl_covering", up: coverPurlLookup },
+];
 
 /** Names of the index migrations, for the drivers' tests. */
 export const INDEX_MIGRATION_NAMES: readonly string[] = INDEX_MIGRATIONS.map((m) => m.name);
 
 export async function migrateIndexToLatest(db: Kysely<IndexDatabase>, flavor: SqlFlavor): Promise<void> {
   await runMigrations(db, flavor, INDEX_MIGRATIONS, { table: "vouch_index_migration" });
+}
+
+/**
+ * Test support: brings a database to `last` (an older schema, to test the migrations after it on data made there).
+ * Stores always migrate to the latest.
+ */
+export async function migrateIndexUpTo(db: Kysely<unknown>, flavor: SqlFlavor, last: string): Promise<void> {
+  const end = INDEX_MIGRATIONS.findIndex((m) => m.name === last);
+  if (end < 0) throw new Error(`no index migration ${last}`);
+  await runMigrations(db, flavor, INDEX_MIGRATIONS.slice(0, end + 1), { table: "vouch_index_migration" });
+}
+
+/**
+ * The columns the impact lookup reads from a component row (findComponents with `fields: "impact"`), besides the
+ * purl key it searches by: the covering index of 0002 holds exactly these.
+ */
+const IMPACT_COLUMNS = ["sbom_seq", "position", "name", "version", "purl", "purl_version"] as const;
+
+/**
+ * 0002: the purl-key lookup reads its rows from one index. The component rows are written SBOM after SBOM, so the
+ * rows of one package were spread over the whole table (at 3M rows, about one page read per row: 7,360 pages for
+ * 8,905 rows on PostgreSQL). An index keyed by the purl key that also holds the columns the impact query reads keeps
+ * a package's entries together, and the lookup never visits the table: SQLite takes it as a covering index (every
+ * column in the key; the rowid is in every index entry), PostgreSQL as an index-only scan (INCLUDE, read where the
+ * visibility map says the page is all-visible, which autovacuum sets after inserts). It replaces the 0001 purl
+ * index, whose columns are its prefix. Built in place from the rows already stored.
+ */
+async function coverPurlLookup(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {
+  const key = ["purl_type", "purl_name", "purl_namespace"];
+  if (flavor === "postgres") {
+    // Kysely's index builder has no INCLUDE; the names are this file's constants.
+    await sql`create index sbom_components_purl_cover on sbom_components (${sql.join(key.map((c) => sql.ref(c)))}) include (${sql.join(IMPACT_COLUMNS.map((c) => sql.ref(c)))})`.execute(db);
+  } else {
+    // SQLite has no INCLUDE: the columns go at the end of the key, after the purl key (so a package's entries are in
+    // (sbom_seq, position) order).
+    await db.schema.createIndex("sbom_components_purl_cover").on("sbom_components").columns([...key, ...IMPACT_COLUMNS]).execute();
+  }
+  await db.schema.dropIndex("sbom_components_purl").execute();
 }
 
 async function createIndexTables(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {
@@ -332,14 +374,18 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     );
   }
 
-  async function findComponents(lookup: IndexComponentLookup): Promise<IndexComponentHit[]> {
+  async function findComponents(lookup: IndexComponentLookup, options: { fields?: IndexComponentFields } = {}): Promise<IndexComponentHit[]> {
+    // "impact": only the columns the covering purl index holds (0002), so the purl lookup never reads the table.
+    const columns = options.fields === "impact" ? ([...IMPACT_COLUMNS, "purl_type", "purl_namespace", "purl_name"] as const).map((c) => `c.${c}` as const) : undefined;
     return guard("look up components", async () => {
-      const base = () =>
-        reader
+      const base = () => {
+        const q = reader
           .selectFrom("sbom_components as c")
           .innerJoin("sboms as s", "s.seq", "c.sbom_seq")
-          .select(["s.id as sbom_id", "s.service as sbom_service", "s.version as sbom_version", "s.digest as sbom_digest"])
-          .selectAll("c");
+          .select(["s.id as sbom_id", "s.service as sbom_service", "s.version as sbom_version", "s.digest as sbom_digest"]);
+        // Typed as the full row; the columns not selected read as undefined and toComponent leaves them out.
+        return columns === undefined ? q.selectAll("c") : (q.select(columns) as unknown as ReturnType<typeof q.selectAll<"c">>);
+      };
       let rows: Awaited<ReturnType<ReturnType<typeof base>["execute"]>>;
       if ("purl" in lookup) {
         const k = lookup.purl;
@@ -485,18 +531,19 @@ function componentRow(seq: number, position: number, c: IndexComponent): SbomCom
   };
 }
 
+/** A stored row as a component; a column not selected (undefined, fields "impact") is left out as a null is. */
 function toComponent(r: SbomComponentTable): IndexComponent {
   const c: IndexComponent = { name: r.name };
-  if (r.version !== null) c.version = r.version;
-  if (r.purl !== null) c.purl = r.purl;
-  if (r.purl_version !== null) c.purlVersion = r.purl_version;
-  if (r.purl_type !== null && r.purl_name !== null) c.purlKey = { type: r.purl_type, namespace: r.purl_namespace ?? "", name: r.purl_name };
-  if (r.osv_ecosystem !== null && r.osv_name !== null) {
+  if (r.version != null) c.version = r.version;
+  if (r.purl != null) c.purl = r.purl;
+  if (r.purl_version != null) c.purlVersion = r.purl_version;
+  if (r.purl_type != null && r.purl_name != null) c.purlKey = { type: r.purl_type, namespace: r.purl_namespace ?? "", name: r.purl_name };
+  if (r.osv_ecosystem != null && r.osv_name != null) {
     c.osvKey = { ecosystem: r.osv_ecosystem, name: r.osv_name };
-    if (r.osv_release !== null) c.osvKey.release = r.osv_release;
-    if (r.osv_version !== null) c.osvKey.version = r.osv_version;
+    if (r.osv_release != null) c.osvKey.release = r.osv_release;
+    if (r.osv_version != null) c.osvKey.version = r.osv_version;
   }
-  if (r.license !== null) c.license = r.license;
+  if (r.license != null) c.license = r.license;
   return c;
 }
 

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { describeIndexStoreContract } from "../index-store.contract.js";
-import { INDEX_MIGRATION_NAMES } from "../sql-index-store.js";
+import { INDEX_MIGRATION_NAMES, migrateIndexUpTo } from "../sql-index-store.js";
 import { openSqliteIndexStore } from "./index-store.js";
 
 const temps: string[] = [];
@@ -31,11 +32,54 @@ describe("SQLite index store", () => {
     expect(db.prepare("select name from vouch_index_migration").pluck().all()).toEqual([...INDEX_MIGRATION_NAMES]);
     const indexes = db.prepare("select name from sqlite_master where type = 'index' and name not like 'sqlite_%'").pluck().all();
     expect(indexes).toEqual(
-      expect.arrayContaining(["sbom_components_purl", "sbom_components_name", "sbom_components_osv", "current_deployments_digest", "sboms_digest"]),
+      expect.arrayContaining(["sbom_components_purl_cover", "sbom_components_name", "sbom_components_osv", "current_deployments_digest", "sboms_digest"]),
     );
+    // 0002 replaced the purl index with the covering one.
+    expect(indexes).not.toContain("sbom_components_purl");
+    // The impact lookup (fields "impact") reads the covering index only, never the table rows.
+    const plan = db
+      .prepare(
+        `explain query plan select s.id, s.service, s.version, s.digest, c.sbom_seq, c.position, c.name, c.version, c.purl, c.purl_version, c.purl_type, c.purl_namespace, c.purl_name
+         from sbom_components c join sboms s on s.seq = c.sbom_seq where c.purl_type = ? and c.purl_name = ? and c.purl_namespace = ?`,
+      )
+      .all("maven", "log4j-core", "org.apache.logging.log4j") as { detail: string }[];
+    expect(plan.map((p) => p.detail).join("; ")).toMatch(/USING COVERING INDEX sbom_components_purl_cover/);
     db.close();
     await store.close();
     await (await openSqliteIndexStore(file)).close();
+  });
+
+  it("upgrades a database made at 0001 with SBOMs in it: 0002 builds the covering index from the stored rows", async () => {
+    const file = join(tempDir(), "index.sqlite");
+    const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(file) }) });
+    await migrateIndexUpTo(old, "sqlite", "0001_sbom_index");
+    const raw = new Database(file);
+    raw.prepare("insert into sboms (seq, id, service, version, digest, format, spec_version, component_count, without_purl, ingested_at, ingested_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .run(1, `sha256:${"a".repeat(64)}`, "checkout", "1.0.0", `sha256:${"b".repeat(64)}`, "cyclonedx", "1.5", 2, 0, "2025-01-01T00:00:00.000000000Z", "token-a");
+    const row = raw.prepare(
+      "insert into sbom_components (sbom_seq, position, name, name_lower, version, purl, purl_version, purl_type, purl_namespace, purl_name, osv_ecosystem, osv_name, osv_release, osv_version, license) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    row.run(1, 0, "left-pad", "left-pad", "1.3.0", "pkg:npm/left-pad@1.3.0", "1.3.0", "npm", "", "left-pad", "npm", "left-pad", null, "1.3.0", "MIT");
+    row.run(1, 1, "log4j-core", "log4j-core", "2.14.1", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "2.14.1", "maven", "org.apache.logging.log4j", "log4j-core", "Maven", "org.apache.logging.log4j:log4j-core", null, "2.14.1", "Apache-2.0");
+    raw.close();
+    await old.destroy();
+
+    const store = await openSqliteIndexStore(file);
+    const key = { type: "maven", namespace: "org.apache.logging.log4j", name: "log4j-core" };
+    const sbom = { id: `sha256:${"a".repeat(64)}`, service: "checkout", version: "1.0.0", digest: `sha256:${"b".repeat(64)}` };
+    const log4j = { name: "log4j-core", version: "2.14.1", purl: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", purlVersion: "2.14.1", purlKey: key };
+    expect(await store.findComponents({ purl: key })).toEqual([{ sbom, component: { ...log4j, osvKey: { ecosystem: "Maven", name: "org.apache.logging.log4j:log4j-core", version: "2.14.1" }, license: "Apache-2.0" } }]);
+    expect(await store.findComponents({ purl: key }, { fields: "impact" })).toEqual([{ sbom, component: log4j }]);
+    expect((await store.findComponents({ nameLower: "left-pad" })).map((h) => h.component.license)).toEqual(["MIT"]);
+    expect((await store.findSbom(sbom.id))?.components).toBe(2);
+    await store.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare("select name from vouch_index_migration order by name").pluck().all()).toEqual([...INDEX_MIGRATION_NAMES]);
+    const indexes = db.prepare("select name from sqlite_master where type = 'index'").pluck().all();
+    expect(indexes).toContain("sbom_components_purl_cover");
+    expect(indexes).not.toContain("sbom_components_purl");
+    expect(db.prepare("pragma integrity_check").pluck().get()).toBe("ok");
+    db.close();
   });
 
   it("opens one new file from two stores at once", async () => {
