@@ -12,6 +12,8 @@ export type { ReleaseDiff, ReleaseDiffQuery, ReleaseDiffer } from "../sbom-index
 export { querySlis, renderSliTable, queryReleaseDiff, renderReleaseDiff } from "../api/query-reports.js";
 export type { CreatedToken, CreateTokenOptions } from "../api/tokens.js";
 export { createAttestationService } from "../sbom-index/attestations.js";
+export { createScanService } from "../sbom-index/scans.js";
+export type { ScanService, VulnerabilityQuery, VulnerabilityReport } from "../sbom-index/scans.js";
 export type { AttestationService, AttestationTrust } from "../sbom-index/attestations.js";
 export { createProvenanceGraph } from "../sbom-index/provenance.js";
 export type { ProvenanceEdge, ProvenanceGraph, ProvenanceGraphService, ProvenanceNode } from "../sbom-index/provenance.js";

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
-import { loadConfig, logDir, openAdvisoryStore, openAttestationStore, openCtLogStore, openIndexStore, openLogStore, openTokenStore, resolveDataDir, type VouchConfig } from "../../runtime.js";
+import { loadConfig, logDir, openAdvisoryStore, openAttestationStore, openCtLogStore, openIndexStore, openLogStore, openScanStore, openTokenStore, resolveDataDir, type VouchConfig } from "../../runtime.js";
 import { err, out } from "../io.js";
 import { collect, tcpPort, wholeNumber, type GlobalOptions } from "../options.js";
 
@@ -86,7 +86,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
         );
       }
       if (index) {
-        out(`  SBOM index at ${server.url}/api/v1 (sboms, deployments, affected, attestations, artifacts/{digest}/provenance, provenance, slis, services/{service}/diff), store: ${index.description}\n`);
+        out(`  SBOM index at ${server.url}/api/v1 (sboms, deployments, affected, attestations, artifacts/{digest}/provenance, provenance, slis, services/{service}/diff, scans, vulnerabilities), store: ${index.description}\n`);
         out(`  ${index.deps.anonymousRead === true ? "reads open to anonymous callers (index.anonymousRead)" : "tokens: vouch token create --scope ingest,read"}; OpenAPI at ${server.url}/openapi.json, metrics at ${server.url}/metrics\n`);
       }
       await untilSignal();
@@ -113,9 +113,13 @@ async function openIndex(config: VouchConfig, dataDir: string) {
     opened.push(advisories);
     const { store: attestations } = await openAttestationStore(config, dataDir);
     opened.push(attestations);
+    const { store: scanStore } = await openScanStore(config, dataDir);
+    opened.push(scanStore);
+    const { createScanService } = await import("../../public/index-client.js");
+    const scans = createScanService({ scans: scanStore, index: store });
     const indexService = createIndexService({ store, advisories, ...(config.index?.maxComponents !== undefined ? { maxComponents: config.index.maxComponents } : {}) });
     // The server closes the index service: it closes the attestation store with it.
-    const service = { ...indexService, close: async () => { await indexService.close(); await attestations.close(); } };
+    const service = { ...indexService, close: async () => { await indexService.close(); await attestations.close(); await scanStore.close(); } };
     const slis = createSliService({ index: store, attestations, teams: config.index?.teams ?? {} });
     const releases = createReleaseDiffer(store);
     const deployment = { dataDir, logKeyFile: join(logDir(dataDir), "log-key.pem"), baseUrl: config.url ?? config.log?.url };
@@ -123,7 +127,7 @@ async function openIndex(config: VouchConfig, dataDir: string) {
     const provenance = createProvenanceGraph({ attestations, index: store });
     return {
       description,
-      deps: { service, tokens, anonymousRead: config.index?.anonymousRead, maxSbomBytes: config.index?.maxSbomBytes, oidc, slis, releases, attestations: attestationService, provenance },
+      deps: { service, tokens, anonymousRead: config.index?.anonymousRead, maxSbomBytes: config.index?.maxSbomBytes, oidc, slis, releases, attestations: attestationService, provenance, scans },
     };
   } catch (error) {
     for (const s of opened.reverse()) await s.close().catch(() => {});
