@@ -1,6 +1,7 @@
 import { VouchError } from "../core/errors.js";
 import type { ProvenanceGraph } from "../sbom-index/provenance.js";
-import type { AttestationRecord } from "../store/ports.js";
+import type { VulnerabilityQuery, VulnerabilityReport } from "../sbom-index/scans.js";
+import type { AttestationRecord, ScanRecord } from "../store/ports.js";
 import type {
   AffectedQuery,
   AffectedResult,
@@ -105,6 +106,23 @@ export class IndexClient {
     if ("digest" in query) return this.request("GET", `/api/v1/artifacts/${encodeURIComponent(query.digest)}/provenance`);
     const params = new URLSearchParams("commit" in query ? { commit: query.commit } : { signer: query.signer, ...(query.issuer !== undefined ? { issuer: query.issuer } : {}) });
     return this.request("GET", `/api/v1/provenance?${params}`);
+  }
+
+  /** POST /api/v1/scans: a `vouch scan -o json` report (or CycloneDX VEX/VDR) for an artifact of a service. */
+  async pushScan(bytes: Uint8Array, options: { service: string; digest?: string }): Promise<{ created: boolean; scan: ScanRecord }> {
+    const params = new URLSearchParams({ service: options.service, ...(options.digest !== undefined ? { digest: options.digest } : {}) });
+    return this.request("POST", `/api/v1/scans?${params}`, bytes, "application/json");
+  }
+
+  /** GET /api/v1/vulnerabilities: the findings of what runs now, grouped by vulnerability. */
+  async vulnerabilities(query: VulnerabilityQuery = {}): Promise<VulnerabilityReport> {
+    const params = new URLSearchParams();
+    if (query.service !== undefined) params.set("service", query.service);
+    if (query.environment !== undefined) params.set("environment", query.environment);
+    if (query.severity !== undefined) params.set("severity", query.severity);
+    if (query.kev === true) params.set("kev", "true");
+    const search = params.toString();
+    return this.request("GET", `/api/v1/vulnerabilities${search === "" ? "" : `?${search}`}`);
   }
 
   private async request<T>(method: "GET" | "POST", path: string, body?: Uint8Array, contentType?: string): Promise<T> {

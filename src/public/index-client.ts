@@ -19,6 +19,7 @@ export { createProvenanceGraph } from "../sbom-index/provenance.js";
 export type { ProvenanceEdge, ProvenanceGraph, ProvenanceGraphService, ProvenanceNode } from "../sbom-index/provenance.js";
 export { loadAttestationTrust } from "../api/attestation-trust.js";
 export { pushAttestationFile, renderAttestationPush, renderProvenanceGraph } from "../api/attestation-push.js";
+export { pushScanFile, renderScanPush, renderVulnerabilityTable } from "../api/scan-push.js";
 export type {
   AffectedArtifact,
   AffectedComponent,

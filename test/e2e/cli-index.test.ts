@@ -125,6 +125,36 @@ function describeIndexEndToEnd(store: string, setup: () => Promise<{ env?: Recor
       expect((JSON.parse(exact.stdout) as { services: string[] }).services).toEqual(["billing"]);
     });
 
+    it("takes vouch scan's reports and answers which running deployments have which vulnerabilities", async () => {
+      // The advisory database vouch scan reads (real OSV records); the SBOMs and deployments of the test above.
+      const imported = await cli(["db", "import", join(REPO, "src", "vuln", "osv", "fixtures", "records")]);
+      expect(imported.code, imported.stderr).toBe(0);
+      for (const r of [releases[0]!, releases[2]!]) {
+        const report = await cli(["scan", join(work, `${r.service}.cdx.json`), "-o", "json"]);
+        expect(report.code, report.stderr).toBe(0);
+        const file = join(work, `${r.service}.scan.json`);
+        writeFileSync(file, report.stdout);
+        const pushed = await cli(["push", "scan", file, "--service", r.service, "--digest", r.artifact, "--server", server.url, "--token", token]);
+        expect(pushed.code, pushed.stderr).toBe(0);
+        expect(pushed.stdout).toMatch(new RegExp(`^stored scan sha256:[0-9a-f]{64} of ${r.service} \\(${r.artifact}\\)`));
+      }
+      const json = await cli(["query", "vulnerabilities", "--severity", "high", "--server", server.url, "--token", token, "-o", "json"]);
+      expect(json.code, json.stderr).toBe(0);
+      const report = JSON.parse(json.stdout) as { vulnerabilities: { id: string; aliases: string[]; kev: boolean; deployments: { service: string; environment: string }[] }[]; deployments: number; unscanned: number };
+      const log4shell = report.vulnerabilities.find((v) => v.id === "GHSA-jfh8-c2jp-5v3q");
+      expect(log4shell?.aliases).toContain("CVE-2021-44228");
+      expect(log4shell?.deployments.map((d) => [d.service, d.environment])).toEqual([["payments", "prod"]]);
+      // billing runs 2.17.1: nothing at or above high; search was never scanned, and is counted as such.
+      expect(report.vulnerabilities.flatMap((v) => v.deployments.map((d) => d.service))).not.toContain("billing");
+      expect(report.unscanned).toBeGreaterThanOrEqual(1);
+      const table = await cli(["query", "vulnerabilities", "--service", "payments", "--server", server.url]);
+      expect(table.code, table.stderr).toBe(0);
+      expect(table.stdout).toMatch(/^VULNERABILITY\s+SEVERITY\s+KEV/);
+      expect(table.stdout).toMatch(/GHSA-jfh8-c2jp-5v3q\s+critical \(10\.0\)\s+\S*\s+org\.apache\.logging\.log4j:log4j-core@2\.14\.1/);
+      const bad = await cli(["push", "scan", join(work, "payments.cdx.json"), "--service", "payments", "--digest", releases[0]!.artifact, "--server", server.url, "--token", token]);
+      expect([bad.code, bad.stderr.trim().split("\n").length]).toEqual([2, 1]);
+    });
+
     it("indexes a real SPDX SBOM from the wild and finds its packages by name", async () => {
       const file = join(REPO, "test", "fixtures", "sboms-in-the-wild", "spdx23_apko_curl.json");
       const pushed = await cli(["push", "sbom", file, "--server", server.url, "--token", token, "--service", "curl-image", "-o", "json"]);

@@ -85,6 +85,20 @@ export function registerPush(program: Command): void {
       out(json ? `${JSON.stringify(result, null, 2)}\n` : renderDeploymentPush(result, options));
     });
   registerPushAttestation(push);
+  push
+    .command("scan <file>")
+    .description("store a vulnerability scan (vouch scan -o json, or CycloneDX VEX/VDR) for an artifact of a service (idempotent)")
+    .requiredOption("--service <name>", "the service the artifact belongs to")
+    .option("--digest <digest>", "the artifact scanned, sha256:… (default: the digest the report's target names)")
+    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
+    .option("--token <token>", "a token with the ingest scope (default: $VOUCH_TOKEN)")
+    .option("-o, --output <format>", "text or json", "text")
+    .action(async (file: string, flags: ServerFlags & { service: string; digest?: string }) => {
+      const json = jsonOutput(flags.output);
+      const { IndexClient, pushScanFile, renderScanPush } = await import("../../public/index-client.js");
+      const result = await pushScanFile(new IndexClient(serverAndToken(flags, true)), file, { service: flags.service, ...(flags.digest !== undefined ? { digest: flags.digest } : {}) });
+      out(json ? `${JSON.stringify(result, null, 2)}\n` : renderScanPush(result));
+    });
 }
 
 /** `vouch push attestation FILE`: a Sigstore bundle or DSSE envelope, verified by the server on ingest. */

@@ -79,6 +79,30 @@ export function registerQuery(program: Command): void {
       out(json ? `${JSON.stringify(result, null, 2)}\n` : renderReleaseDiff(result));
     });
   query
+    .command("vulnerabilities")
+    .description("the vulnerabilities of what runs now: the latest pushed scan of each current deployment, grouped by vulnerability")
+    .option("--service <name>", "one service")
+    .option("--environment <name>", "one environment")
+    .option("--severity <level>", "at or above: low, medium, high or critical")
+    .option("--kev", "only vulnerabilities in CISA's KEV catalog")
+    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
+    .option("--token <token>", "a token with the read scope (default: $VOUCH_TOKEN)")
+    .option("-o, --output <format>", "table or json", "table")
+    .action(async (flags: { service?: string; environment?: string; severity?: string; kev?: boolean; server?: string; token?: string; output: string }) => {
+      const json = jsonOutput(flags.output);
+      const levels = ["none", "low", "medium", "high", "critical"] as const;
+      const severity = flags.severity === undefined ? undefined : levels.find((l) => l === flags.severity);
+      if (flags.severity !== undefined && severity === undefined) throw new VouchError("INPUT_USAGE", `--severity ${flags.severity}: use one of ${levels.join(", ")}`);
+      const { IndexClient, renderVulnerabilityTable } = await import("../../public/index-client.js");
+      const report = await new IndexClient(serverAndToken(flags, false)).vulnerabilities({
+        ...(flags.service !== undefined ? { service: flags.service } : {}),
+        ...(flags.environment !== undefined ? { environment: flags.environment } : {}),
+        ...(severity !== undefined ? { severity } : {}),
+        ...(flags.kev === true ? { kev: true } : {}),
+      });
+      out(json ? `${JSON.stringify(report, null, 2)}\n` : renderVulnerabilityTable(report));
+    });
+  query
     .command("provenance [digest]")
     .description("the provenance graph of an artifact (source commit, builder and run, SBOMs, attestations and signers, log entries, deployments), or the reverse: --commit SHA / --signer IDENTITY")
     .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
