@@ -1,9 +1,6 @@
 import { sql, type ColumnType, type Kysely } from "kysely";
 import { VouchError } from "../core/errors.js";
 import { canonicalTimestamp } from "../core/time.js";
-
-// Re-exported for the index store while it moves to core/time.ts.
-export { canonicalTimestamp };
 import { storeFailure } from "./log-common.js";
 import type {
   AdvisoryFeedStatus,

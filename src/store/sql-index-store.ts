@@ -17,7 +17,7 @@ import type {
   IndexStore,
 } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
-import { canonicalTimestamp } from "./sql-advisory-store.js";
+import { canonicalTimestamp } from "../core/time.js";
 
 const gzip = promisify(gzipCb);
 const gunzip = promisify(gunzipCb);
