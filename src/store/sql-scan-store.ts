@@ -5,7 +5,7 @@ import { VouchError } from "../core/errors.js";
 import { storeFailure } from "./log-common.js";
 import type { ScanFinding, ScanRecord, ScanSeverity, ScanStore, ScanWrite } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
-import { canonicalTimestamp } from "./sql-advisory-store.js";
+import { canonicalTimestamp } from "../core/time.js";
 import { presentTimestamp } from "./sql-index-store.js";
 
 const gzip = promisify(gzipCb);
