@@ -1,7 +1,6 @@
 import { sql, type ColumnType, type Kysely } from "kysely";
 import { VouchError } from "../core/errors.js";
 import { canonicalTimestamp } from "../core/time.js";
-import { storeFailure } from "./log-common.js";
 import type {
   AdvisoryFeedStatus,
   AdvisoryImport,
@@ -18,6 +17,7 @@ import type {
 } from "./ports.js";
 import { ParsedCache } from "./record-cache.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
+import { byCodeUnits, chunks, storeLifecycle } from "./sql-common.js";
 
 /**
  * The AdvisoryStore over SQL tables, shared by the SQLite and PostgreSQL drivers (as sql-log-store.ts is for the
@@ -286,16 +286,10 @@ const IDS_PER_QUERY = 5000;
 
 export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
   const { db } = parts;
-  let closing: Promise<void> | undefined;
-
-  const guard = async <T>(doing: string, work: () => Promise<T>): Promise<T> => {
-    if (closing !== undefined) throw new VouchError("STORE_UNAVAILABLE", `cannot ${doing}: the advisory store is closed`);
-    try {
-      return await work();
-    } catch (err) {
-      throw storeFailure(err, `cannot ${doing}`);
-    }
-  };
+  const { guard, close } = storeLifecycle("the advisory store", async () => {
+    parsed.clear();
+    await parts.close();
+  });
 
   async function importBatch(batch: AdvisoryImport): Promise<AdvisoryImportCounts> {
     canonicalTimestamp(batch.importedAt, "importedAt");
@@ -538,7 +532,7 @@ export function sqlAdvisoryStore(parts: AdvisorySqlParts): AdvisoryStore {
     findEpss,
     findKev,
     status,
-    close: () => (closing ??= (parsed.clear(), parts.close())),
+    close,
   };
 }
 
@@ -663,12 +657,4 @@ function packageKey(k: { ecosystem: string; name: string }): string {
   return `${k.ecosystem}\u0000${k.name}`;
 }
 
-function byCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}

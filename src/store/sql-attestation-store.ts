@@ -1,8 +1,5 @@
-import { promisify } from "node:util";
-import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
 import { sql, type ColumnType, type Kysely, type Selectable } from "kysely";
 import { VouchError } from "../core/errors.js";
-import { storeFailure } from "./log-common.js";
 import type {
   AttestationLogEntry,
   AttestationRecord,
@@ -13,11 +10,10 @@ import type {
   SignerIdentityRow,
 } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
+import { byCodeUnits, chunks, gunzipBytes, gzipBytes, storeLifecycle } from "./sql-common.js";
 import { canonicalTimestamp } from "../core/time.js";
 import { presentTimestamp } from "./sql-index-store.js";
 
-const gzip = promisify(gzipCb);
-const gunzip = promisify(gunzipCb);
 
 /**
  * The AttestationStore over SQL tables, shared by the SQLite and PostgreSQL drivers (as sql-index-store.ts is for
@@ -151,16 +147,7 @@ const HEX_PREFIX = /^[0-9a-f]{7,64}$/;
 export function sqlAttestationStore(parts: SqlAttestationStoreParts): AttestationStore {
   const { db } = parts;
   const reader = parts.reader ?? db;
-  let closing: Promise<void> | undefined;
-
-  const guard = async <T>(doing: string, work: () => Promise<T>): Promise<T> => {
-    if (closing !== undefined) throw new VouchError("STORE_UNAVAILABLE", `cannot ${doing}: the attestation store is closed`);
-    try {
-      return await work();
-    } catch (err) {
-      throw storeFailure(err, `cannot ${doing}`);
-    }
-  };
+  const { guard, close } = storeLifecycle("the attestation store", () => parts.close());
 
   async function ingest(write: AttestationWrite): Promise<{ record: AttestationRecord; created: boolean }> {
     const r = write.record;
@@ -168,7 +155,7 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
     const signedAt = r.signedAt === undefined ? null : canonicalTimestamp(r.signedAt, "signedAt");
     const logEntries = r.logEntries.map((e) => ({ ...e, ...(e.integratedTime !== undefined ? { integratedTime: presentTimestamp(canonicalTimestamp(e.integratedTime, "integratedTime")) } : {}) }));
     const subjects = uniqueSubjects(r.subjects);
-    const compressed = await gzip(write.document);
+    const compressed = await gzipBytes(write.document);
     const predicate = write.predicate === undefined ? null : JSON.stringify(write.predicate);
     const p = r.provenance;
     return guard("store the attestation", () =>
@@ -242,7 +229,7 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
       const row = await documentRow(id);
       if (row === undefined) return undefined;
       try {
-        return new Uint8Array(await gunzip(row.gzip));
+        return new Uint8Array(await gunzipBytes(row.gzip));
       } catch (err) {
         throw new VouchError("STORE_CORRUPT", `the stored document of attestation ${id} does not decompress`, { cause: err });
       }
@@ -386,7 +373,7 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
     bySourceCommit,
     bySigner,
     ping,
-    close: () => (closing ??= parts.close()),
+    close,
   };
 }
 
@@ -451,12 +438,4 @@ function sortRecords(records: AttestationRecord[]): AttestationRecord[] {
   return records.sort((a, b) => Date.parse(a.ingestedAt) - Date.parse(b.ingestedAt) || byCodeUnits(a.id, b.id));
 }
 
-function byCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}

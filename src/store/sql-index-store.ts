@@ -1,8 +1,5 @@
-import { promisify } from "node:util";
-import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
 import { sql, type ColumnType, type Kysely, type Selectable } from "kysely";
 import { VouchError } from "../core/errors.js";
-import { storeFailure } from "./log-common.js";
 import type {
   IndexComponent,
   IndexComponentFields,
@@ -17,10 +14,9 @@ import type {
   IndexStore,
 } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
+import { byCodeUnits, chunks, gunzipBytes, gzipBytes, storeLifecycle } from "./sql-common.js";
 import { canonicalTimestamp } from "../core/time.js";
 
-const gzip = promisify(gzipCb);
-const gunzip = promisify(gunzipCb);
 
 /**
  * The IndexStore over SQL tables, shared by the SQLite and PostgreSQL drivers (as sql-advisory-store.ts is for the
@@ -253,22 +249,13 @@ const KEYS_PER_QUERY = 500;
 export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
   const { db } = parts;
   const reader = parts.reader ?? db;
-  let closing: Promise<void> | undefined;
-
-  const guard = async <T>(doing: string, work: () => Promise<T>): Promise<T> => {
-    if (closing !== undefined) throw new VouchError("STORE_UNAVAILABLE", `cannot ${doing}: the index store is closed`);
-    try {
-      return await work();
-    } catch (err) {
-      throw storeFailure(err, `cannot ${doing}`);
-    }
-  };
+  const { guard, close } = storeLifecycle("the index store", () => parts.close());
 
   async function ingestSbom(write: IndexSbomWrite): Promise<{ sbom: IndexSbom; created: boolean }> {
     const { sbom } = write;
     const ingestedAt = canonicalTimestamp(sbom.ingestedAt, "ingestedAt");
     // Compressed before the transaction opens: SQLite holds its write lock for the whole transaction.
-    const compressed = await gzip(write.document);
+    const compressed = await gzipBytes(write.document);
     return guard("index the SBOM", () =>
       parts.writeTransaction(async (trx) => {
         const inserted = await trx
@@ -327,7 +314,7 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
         .executeTakeFirst();
       if (row === undefined) return undefined;
       try {
-        return new Uint8Array(await gunzip(row.gzip));
+        return new Uint8Array(await gunzipBytes(row.gzip));
       } catch (err) {
         throw new VouchError("STORE_CORRUPT", `the stored document of SBOM ${id} does not decompress`, { cause: err });
       }
@@ -507,7 +494,7 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     listDeployments,
     listCurrentDeployments,
     ping,
-    close: () => (closing ??= parts.close()),
+    close,
   };
 }
 
@@ -568,12 +555,4 @@ export function presentTimestamp(canonical: string): string {
   return canonical.replace(/\.?0+Z$/, "Z");
 }
 
-function byCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}

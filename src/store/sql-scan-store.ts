@@ -1,15 +1,11 @@
-import { promisify } from "node:util";
-import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
 import { sql, type ColumnType, type Kysely, type Selectable } from "kysely";
 import { VouchError } from "../core/errors.js";
-import { storeFailure } from "./log-common.js";
 import type { ScanFinding, ScanRecord, ScanSeverity, ScanStore, ScanWrite } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
+import { gunzipBytes, gzipBytes, storeLifecycle } from "./sql-common.js";
 import { canonicalTimestamp } from "../core/time.js";
 import { presentTimestamp } from "./sql-index-store.js";
 
-const gzip = promisify(gzipCb);
-const gunzip = promisify(gunzipCb);
 
 /**
  * The ScanStore over SQL tables, shared by the SQLite and PostgreSQL drivers, beside the SBOM index's tables.
@@ -129,21 +125,12 @@ const FINDINGS_PER_INSERT = 1000;
 export function sqlScanStore(parts: SqlScanStoreParts): ScanStore {
   const { db } = parts;
   const reader = parts.reader ?? db;
-  let closing: Promise<void> | undefined;
-
-  const guard = async <T>(doing: string, work: () => Promise<T>): Promise<T> => {
-    if (closing !== undefined) throw new VouchError("STORE_UNAVAILABLE", `cannot ${doing}: the scan store is closed`);
-    try {
-      return await work();
-    } catch (err) {
-      throw storeFailure(err, `cannot ${doing}`);
-    }
-  };
+  const { guard, close } = storeLifecycle("the scan store", () => parts.close());
 
   async function ingest(write: ScanWrite): Promise<{ record: ScanRecord; created: boolean }> {
     const r = write.record;
     const ingestedAt = canonicalTimestamp(r.ingestedAt, "ingestedAt");
-    const compressed = await gzip(write.document);
+    const compressed = await gzipBytes(write.document);
     const rows = write.findings.map((f, position) => ({
       position,
       vulnerability_id: f.vulnerabilityId,
@@ -221,7 +208,7 @@ export function sqlScanStore(parts: SqlScanStoreParts): ScanStore {
         .executeTakeFirst();
       if (row === undefined) return undefined;
       try {
-        return new Uint8Array(await gunzip(row.gzip));
+        return new Uint8Array(await gunzipBytes(row.gzip));
       } catch (err) {
         throw new VouchError("STORE_CORRUPT", `the stored document of scan ${id} does not decompress`, { cause: err });
       }
@@ -253,7 +240,7 @@ export function sqlScanStore(parts: SqlScanStoreParts): ScanStore {
     });
   }
 
-  return { ingest, find, findings, readDocument, latestForDigests, ping, close: () => (closing ??= parts.close()) };
+  return { ingest, find, findings, readDocument, latestForDigests, ping, close };
 }
 
 function toRecord(r: Selectable<ScanTable>): ScanRecord {

@@ -1,8 +1,8 @@
 import type { Kysely } from "kysely";
 import { VouchError } from "../core/errors.js";
-import { storeFailure } from "./log-common.js";
 import type { TokenRecord, TokenScope, TokenStore } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
+import { storeLifecycle } from "./sql-common.js";
 
 /**
  * The TokenStore over one SQL table, shared by the SQLite and PostgreSQL drivers. Tokens live beside the SBOM
@@ -64,16 +64,7 @@ const SCOPES: ReadonlySet<string> = new Set<TokenScope>(["ingest", "read", "admi
 
 export function sqlTokenStore(parts: TokenSqlParts): TokenStore {
   const { db } = parts;
-  let closing: Promise<void> | undefined;
-
-  const guard = async <T>(doing: string, work: () => Promise<T>): Promise<T> => {
-    if (closing !== undefined) throw new VouchError("STORE_UNAVAILABLE", `cannot ${doing}: the token store is closed`);
-    try {
-      return await work();
-    } catch (err) {
-      throw storeFailure(err, `cannot ${doing}`);
-    }
-  };
+  const { guard, close } = storeLifecycle("the token store", () => parts.close());
 
   return {
     create: (token) =>
@@ -117,7 +108,7 @@ export function sqlTokenStore(parts: TokenSqlParts): TokenStore {
           return row === undefined ? undefined : toRecord(row);
         }),
       ),
-    close: () => (closing ??= parts.close()),
+    close,
   };
 }
 

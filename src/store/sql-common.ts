@@ -1,0 +1,48 @@
+import { promisify } from "node:util";
+import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
+import { VouchError } from "../core/errors.js";
+import { storeFailure } from "./log-common.js";
+
+/** What the SQL stores (advisories, index, tokens, attestations, scans) share beside their drivers. */
+
+export interface StoreLifecycle {
+  /**
+   * Runs one operation of the store: refused (STORE_UNAVAILABLE) once the store is closing, and a driver failure
+   * becomes STORE_UNAVAILABLE naming what was being done (coded errors pass through).
+   */
+  guard<T>(doing: string, work: () => Promise<T>): Promise<T>;
+  /** Closes once: later calls answer the first close. */
+  close(): Promise<void>;
+}
+
+/** The guard and close of a store named `what` ("the index store"), closed by `closeParts`. */
+export function storeLifecycle(what: string, closeParts: () => Promise<void>): StoreLifecycle {
+  let closing: Promise<void> | undefined;
+  return {
+    guard: async (doing, work) => {
+      if (closing !== undefined) throw new VouchError("STORE_UNAVAILABLE", `cannot ${doing}: ${what} is closed`);
+      try {
+        return await work();
+      } catch (err) {
+        throw storeFailure(err, `cannot ${doing}`);
+      }
+    },
+    close: () => (closing ??= closeParts()),
+  };
+}
+
+/** Consecutive slices of at most `size` items: IN lists and multi-row INSERTs stay under the parameter limits. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** String order by UTF-16 code units, the same in every locale (and as both databases' binary collation sorts ASCII). */
+export function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Stored documents are gzip'd: SBOMs and bundles are repetitive JSON. */
+export const gzipBytes: (data: Uint8Array) => Promise<Buffer> = promisify(gzipCb);
+export const gunzipBytes: (data: Uint8Array) => Promise<Buffer> = promisify(gunzipCb);
