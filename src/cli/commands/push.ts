@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { VouchError } from "../../public/base.js";
 import { out } from "../io.js";
 
@@ -22,6 +22,17 @@ interface DeploymentFlags extends ServerFlags {
 }
 
 /** --server and --token, else VOUCH_SERVER and VOUCH_TOKEN. */
+/** --server, shared by every command that talks to a vouch server's index. */
+export function serverOption(): Option {
+  return new Option("--server <url>", "the vouch server (default: $VOUCH_SERVER)");
+}
+
+/** --token for a scope: writes need `ingest`; reads `read`, or none when the server allows anonymous reads. */
+export function tokenOption(scope: "ingest" | "read"): Option {
+  const none = scope === "read" ? "; none when the server allows anonymous reads" : "";
+  return new Option("--token <token>", `a token with the ${scope} scope (default: $VOUCH_TOKEN${none})`);
+}
+
 export function serverAndToken(flags: { server?: string; token?: string }, tokenRequired: boolean): { server: string; token?: string } {
   const server = flags.server ?? process.env.VOUCH_SERVER;
   if (server === undefined || server === "") throw new VouchError("INPUT_USAGE", "--server URL (or VOUCH_SERVER) names the vouch server");
@@ -53,8 +64,8 @@ export function registerPush(program: Command): void {
   push
     .command("sbom <file>")
     .description("index an SBOM (SPDX 2.2/2.3 or CycloneDX JSON) for a service's release (idempotent: the same file twice is one SBOM)")
-    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
-    .option("--token <token>", "a token with the ingest scope (default: $VOUCH_TOKEN)")
+    .addOption(serverOption())
+    .addOption(tokenOption("ingest"))
     .requiredOption("--service <name>", "the service the artifact belongs to")
     .option("--release <version>", "the release (--version works too)")
     .option("--digest <sha256:…>", "the artifact the SBOM describes (image or file digest)")
@@ -69,8 +80,8 @@ export function registerPush(program: Command): void {
   push
     .command("deployment")
     .description("record that a service's environment now runs an artifact digest")
-    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
-    .option("--token <token>", "a token with the ingest scope (default: $VOUCH_TOKEN)")
+    .addOption(serverOption())
+    .addOption(tokenOption("ingest"))
     .requiredOption("--service <name>", "the service")
     .requiredOption("--environment <env>", "where it runs, e.g. prod, staging, eu-west-1")
     .requiredOption("--digest <sha256:…>", "the artifact deployed")
@@ -90,8 +101,8 @@ export function registerPush(program: Command): void {
     .description("store a vulnerability scan (vouch scan -o json, or CycloneDX VEX/VDR) for an artifact of a service (idempotent)")
     .requiredOption("--service <name>", "the service the artifact belongs to")
     .option("--digest <digest>", "the artifact scanned, sha256:… (default: the digest the report's target names)")
-    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
-    .option("--token <token>", "a token with the ingest scope (default: $VOUCH_TOKEN)")
+    .addOption(serverOption())
+    .addOption(tokenOption("ingest"))
     .option("-o, --output <format>", "text or json", "text")
     .action(async (file: string, flags: ServerFlags & { service: string; digest?: string }) => {
       const json = jsonOutput(flags.output);
@@ -106,8 +117,8 @@ export function registerPushAttestation(push: Command): void {
   push
     .command("attestation <file>")
     .description("store a Sigstore bundle or DSSE envelope in the index, verified by the server with its trust (idempotent; unverifiable ones are stored as such)")
-    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
-    .option("--token <token>", "a token with the ingest scope (default: $VOUCH_TOKEN)")
+    .addOption(serverOption())
+    .addOption(tokenOption("ingest"))
     .option("-o, --output <format>", "text or json", "text")
     .action(async (file: string, flags: ServerFlags) => {
       const json = jsonOutput(flags.output);

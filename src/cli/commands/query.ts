@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
 import { out } from "../io.js";
-import { jsonOutput, serverAndToken } from "./push.js";
+import { jsonOutput, serverAndToken, serverOption, tokenOption } from "./push.js";
 
 interface AffectedFlags {
   server?: string;
@@ -20,8 +20,8 @@ export function registerQuery(program: Command): void {
   query
     .command("affected")
     .description("which services and environments run an artifact containing a component (by purl, purl + range, name, or advisory)")
-    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
-    .option("--token <token>", "a token with the read scope (default: $VOUCH_TOKEN; none when the server allows anonymous reads)")
+    .addOption(serverOption())
+    .addOption(tokenOption("read"))
     .option("--purl <purl>", "a package (pkg:maven/org.apache.logging.log4j/log4j-core), or a version of it (…@2.14.1)")
     .option("--range <range>", "with --purl: versions in the ecosystem's semantics, e.g. '<2.17.1' or '>=2.0 <2.17.1'")
     .option("--name <name>", "a component name (case-insensitive)")
@@ -44,8 +44,8 @@ export function registerQuery(program: Command): void {
   query
     .command("slis")
     .description("supply-chain SLIs: signed deployments, SBOM coverage / alignment / freshness, provenance completeness, new signers, key usage")
-    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
-    .option("--token <token>", "a token with the read scope (default: $VOUCH_TOKEN)")
+    .addOption(serverOption())
+    .addOption(tokenOption("read"))
     .option("--service <name>", "one service")
     .option("--environment <name>", "one environment")
     .option("--team <name>", "one team (index.teams in the server's vouch.yaml)")
@@ -65,8 +65,8 @@ export function registerQuery(program: Command): void {
   query
     .command("diff")
     .description("the SBOM diff between two releases of a service (added, removed, upgraded, downgraded, licence, checksum)")
-    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
-    .option("--token <token>", "a token with the read scope (default: $VOUCH_TOKEN)")
+    .addOption(serverOption())
+    .addOption(tokenOption("read"))
     .requiredOption("--service <name>", "the service")
     .requiredOption("--from <release>", "the older release (the version it was pushed with), or an SBOM id / artifact digest")
     .requiredOption("--to <release>", "the newer release")
@@ -85,8 +85,8 @@ export function registerQuery(program: Command): void {
     .option("--environment <name>", "one environment")
     .option("--severity <level>", "at or above: low, medium, high or critical")
     .option("--kev", "only vulnerabilities in CISA's KEV catalog")
-    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
-    .option("--token <token>", "a token with the read scope (default: $VOUCH_TOKEN)")
+    .addOption(serverOption())
+    .addOption(tokenOption("read"))
     .option("-o, --output <format>", "table or json", "table")
     .action(async (flags: { service?: string; environment?: string; severity?: string; kev?: boolean; server?: string; token?: string; output: string }) => {
       const json = jsonOutput(flags.output);
@@ -105,8 +105,8 @@ export function registerQuery(program: Command): void {
   query
     .command("provenance [digest]")
     .description("the provenance graph of an artifact (source commit, builder and run, SBOMs, attestations and signers, log entries, deployments), or the reverse: --commit SHA / --signer IDENTITY")
-    .option("--server <url>", "the vouch server (default: $VOUCH_SERVER)")
-    .option("--token <token>", "a token with the read scope (default: $VOUCH_TOKEN)")
+    .addOption(serverOption())
+    .addOption(tokenOption("read"))
     .option("--commit <sha>", "everything built from this source commit (7+ hex characters)")
     .option("--signer <identity>", "everything this signer signed (certificate identity, or sha256:<key id>)")
     .option("--issuer <url>", "with --signer: the OIDC issuer")
