@@ -5,7 +5,6 @@ import type { ReadSbom } from "../sbom/read/index.js";
 import type { IndexComponent, IndexOsvKey, IndexPurlKey } from "../store/ports.js";
 import { mapPurl } from "../vuln/osv/purl.js";
 import { sourceHint } from "../vuln/scan.js";
-import { schemeForEcosystem, type VersionScheme } from "../vuln/versions/index.js";
 
 /**
  * The keys the index finds a component by, computed once at ingest and again, the same way, from a query's purl:
@@ -75,37 +74,8 @@ export function queryPurl(text: string): { key: IndexPurlKey; version?: string }
   return out;
 }
 
-/**
- * The OSV ecosystem whose version scheme orders a purl type's versions (src/vuln/versions): the matcher's orderings,
- * so `<2.17.1` means the same here as in an advisory. OS package types map to their family's scheme (every deb
- * distribution orders versions as dpkg does, every rpm one as rpm does).
- */
-const SCHEME_ECOSYSTEM: Readonly<Record<string, string>> = {
-  npm: "npm",
-  pypi: "PyPI",
-  golang: "Go",
-  cargo: "crates.io",
-  gem: "RubyGems",
-  composer: "Packagist",
-  maven: "Maven",
-  nuget: "NuGet",
-  hex: "Hex",
-  swift: "SwiftURL",
-  deb: "Debian",
-  apk: "Alpine",
-  rpm: "Red Hat",
-};
-
-/** The version scheme of a purl type, or undefined when vouch has none for it (then a range cannot be evaluated). */
-export function schemeForPurlType(type: string): VersionScheme | undefined {
-  const ecosystem = SCHEME_ECOSYSTEM[type];
-  return ecosystem === undefined ? undefined : schemeForEcosystem(ecosystem);
-}
-
-/** The purl types a range can be evaluated for, sorted (for messages). */
-export function rangeTypes(): string[] {
-  return Object.keys(SCHEME_ECOSYSTEM).sort();
-}
+// A purl type's version order (schemeForPurlType) is the matcher's: src/vuln/versions.
+export { purlTypesWithScheme as rangeTypes, schemeForPurlType } from "../vuln/versions/index.js";
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 

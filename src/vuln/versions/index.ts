@@ -89,3 +89,36 @@ export function supportedEcosystems(): string[] {
 export function semverSchemeForEcosystem(ecosystem: string): VersionScheme {
   return ecosystemName(ecosystem) === "Go" ? go : semver;
 }
+
+/**
+ * The OSV ecosystem whose version scheme orders a purl type's versions: the matcher's orderings, so a range
+ * (`<2.17.1` in an impact query, `vers:maven/…` in a VEX document) means the same as in an advisory. OS package
+ * types map to their family's scheme (every deb
+ * distribution orders versions as dpkg does, every rpm one as rpm does).
+ */
+const SCHEME_ECOSYSTEM: Readonly<Record<string, string>> = {
+  npm: "npm",
+  pypi: "PyPI",
+  golang: "Go",
+  cargo: "crates.io",
+  gem: "RubyGems",
+  composer: "Packagist",
+  maven: "Maven",
+  nuget: "NuGet",
+  hex: "Hex",
+  swift: "SwiftURL",
+  deb: "Debian",
+  apk: "Alpine",
+  rpm: "Red Hat",
+};
+
+/** The version scheme of a purl type, or undefined when vouch has none for it (then a range cannot be evaluated). */
+export function schemeForPurlType(type: string): VersionScheme | undefined {
+  const ecosystem = SCHEME_ECOSYSTEM[type];
+  return ecosystem === undefined ? undefined : schemeForEcosystem(ecosystem);
+}
+
+/** The purl types with a version scheme, sorted (for messages). */
+export function purlTypesWithScheme(): string[] {
+  return Object.keys(SCHEME_ECOSYSTEM).sort();
+}

@@ -1,5 +1,5 @@
 import { VouchError } from "../../core/errors.js";
-import { schemeForEcosystem, semver, type VersionScheme } from "../versions/index.js";
+import { schemeForPurlType, semver, type VersionScheme } from "../versions/index.js";
 
 /**
  * Version ranges in the `vers` syntax (https://github.com/package-url/vers-spec), as CycloneDX VEX writes them in
@@ -23,26 +23,9 @@ export interface VersRange {
   readonly any: boolean;
 }
 
-/** vers scheme (purl type) → the OSV ecosystem whose version order it uses. */
-const SCHEME_ECOSYSTEM: Readonly<Record<string, string>> = {
-  npm: "npm",
-  pypi: "PyPI",
-  maven: "Maven",
-  gem: "RubyGems",
-  golang: "Go",
-  nuget: "NuGet",
-  cargo: "crates.io",
-  composer: "Packagist",
-  deb: "Debian",
-  rpm: "Red Hat",
-  apk: "Alpine",
-};
-
-/** The version scheme a vers range is evaluated with, undefined when vouch has none for it. */
+/** The version scheme a vers range is evaluated with (vers schemes are purl types, or semver), undefined when vouch has none. */
 export function versScheme(scheme: string): VersionScheme | undefined {
-  if (scheme === "semver") return semver;
-  const ecosystem = SCHEME_ECOSYSTEM[scheme];
-  return ecosystem === undefined ? undefined : schemeForEcosystem(ecosystem);
+  return scheme === "semver" ? semver : schemeForPurlType(scheme);
 }
 
 const COMPARATORS: readonly VersComparator[] = [">=", "<=", "!=", "<", ">", "="];
