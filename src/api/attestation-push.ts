@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { VouchError } from "../core/errors.js";
+import { namingFile, readBytesFile } from "./files.js";
 import type { ProvenanceGraph, ProvenanceNode } from "../sbom-index/provenance.js";
 import type { AttestationRecord } from "../store/ports.js";
 import type { IndexClient } from "./index-client.js";
@@ -13,19 +12,8 @@ import type { IndexClient } from "./index-client.js";
  *   attestation.verified; // false: attestation.reason says why
  */
 export async function pushAttestationFile(client: IndexClient, file: string): Promise<{ created: boolean; attestation: AttestationRecord }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new VouchError(code === "ENOENT" ? "INPUT_NOT_FOUND" : "INPUT_UNREADABLE", code === "ENOENT" ? "no such file" : `cannot read (${code ?? "error"})`, { file });
-  }
-  try {
-    return await client.pushAttestation(bytes);
-  } catch (err) {
-    if (err instanceof VouchError && err.code.startsWith("INPUT_") && err.code !== "INPUT_USAGE") throw new VouchError(err.code, err.message, { file, cause: err });
-    throw err;
-  }
+  const bytes = readBytesFile(file);
+  return namingFile(file, client.pushAttestation(bytes));
 }
 
 /** One line for a human, and the reason when the server could not verify it. */

@@ -6,11 +6,26 @@ import { VouchError } from "../core/errors.js";
 
 /** Read a user-named text file; a missing or unreadable file is an input error naming it (exit 2, one line). */
 export function readTextFile(file: string): string {
+  return Buffer.from(readBytesFile(file)).toString("utf8");
+}
+
+/** Read a user-named file's bytes (a document pushed as sent: its digest is its id); errors as readTextFile. */
+export function readBytesFile(file: string): Uint8Array {
   try {
-    return readFileSync(file, "utf8");
+    return readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new VouchError(code === "ENOENT" ? "INPUT_NOT_FOUND" : "INPUT_UNREADABLE", code === "ENOENT" ? "no such file" : `cannot read (${code ?? "error"})`, { file });
+  }
+}
+
+/** `work`'s input errors (a server refusing the document) name the file the document came from; usage errors stay as they are. */
+export async function namingFile<T>(file: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof VouchError && err.code.startsWith("INPUT_") && err.code !== "INPUT_USAGE") throw new VouchError(err.code, err.message, { file, cause: err });
+    throw err;
   }
 }
 

@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { VouchError } from "../core/errors.js";
+import { namingFile, readBytesFile } from "./files.js";
 import type { IngestDeploymentResult, IngestSbomResult } from "../sbom-index/types.js";
 import type { IndexClient, PushDeploymentOptions, PushSbomOptions } from "./index-client.js";
 
@@ -10,20 +9,8 @@ import type { IndexClient, PushDeploymentOptions, PushSbomOptions } from "./inde
  *   const result = await pushSbomFile(new IndexClient({ server, token }), "sbom.cdx.json", { service: "payments", version: "1.4.2" });
  */
 export async function pushSbomFile(client: IndexClient, file: string, options: PushSbomOptions): Promise<IngestSbomResult> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new VouchError(code === "ENOENT" ? "INPUT_NOT_FOUND" : "INPUT_UNREADABLE", code === "ENOENT" ? "no such file" : `cannot read (${code ?? "error"})`, { file });
-  }
-  try {
-    return await client.pushSbom(bytes, options);
-  } catch (err) {
-    // The server's refusal of the document names the file it came from.
-    if (err instanceof VouchError && err.code.startsWith("INPUT_") && err.code !== "INPUT_USAGE") throw new VouchError(err.code, err.message, { file, cause: err });
-    throw err;
-  }
+  const bytes = readBytesFile(file);
+  return namingFile(file, client.pushSbom(bytes, options));
 }
 
 export async function pushDeployment(client: IndexClient, options: PushDeploymentOptions): Promise<IngestDeploymentResult> {

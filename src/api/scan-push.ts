@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { VouchError } from "../core/errors.js";
+import { namingFile, readBytesFile } from "./files.js";
 import type { VulnerabilityReport } from "../sbom-index/scans.js";
 import type { ScanRecord } from "../store/ports.js";
 import type { IndexClient } from "./index-client.js";
@@ -13,20 +12,8 @@ import type { IndexClient } from "./index-client.js";
  *   scan.findingCount;
  */
 export async function pushScanFile(client: IndexClient, file: string, options: { service: string; digest?: string }): Promise<{ created: boolean; scan: ScanRecord }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new VouchError(code === "ENOENT" ? "INPUT_NOT_FOUND" : "INPUT_UNREADABLE", code === "ENOENT" ? "no such file" : `cannot read (${code ?? "error"})`, { file });
-  }
-  try {
-    return await client.pushScan(bytes, options);
-  } catch (err) {
-    // The server's reason for refusing the report is about this file.
-    if (err instanceof VouchError && err.code.startsWith("INPUT_") && err.code !== "INPUT_USAGE") throw new VouchError(err.code, err.message, { file, cause: err });
-    throw err;
-  }
+  const bytes = readBytesFile(file);
+  return namingFile(file, client.pushScan(bytes, options));
 }
 
 export function renderScanPush(result: { created: boolean; scan: ScanRecord }): string {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { VouchError } from "../core/errors.js";
+import { rejectedVouchError } from "../../test/support/errors.js";
 import type { IndexStore } from "../store/ports.js";
 import { openSqliteIndexStore } from "../store/sqlite/index-store.js";
 import { createReleaseDiffer } from "./diff.js";
@@ -15,15 +15,6 @@ const DIFF_FIXTURES = join(import.meta.dirname, "..", "sbom", "diff", "fixtures"
 const bytes = (dir: string, name: string) => new Uint8Array(readFileSync(join(dir, name)));
 const digestOf = (c: string) => `sha256:${c.repeat(64)}` as const;
 
-async function rejected(run: () => Promise<unknown>): Promise<VouchError> {
-  try {
-    await run();
-  } catch (err) {
-    if (err instanceof VouchError) return err;
-    throw err;
-  }
-  throw new Error("expected a VouchError");
-}
 
 describe("SBOM diff between two releases of a service (over the index's documents)", () => {
   let dir: string;
@@ -85,20 +76,20 @@ describe("SBOM diff between two releases of a service (over the index's document
   it("refuses an unknown release or another service's SBOM (INPUT_NOT_FOUND), SQL-significant characters as data", async () => {
     const pushed = await service.ingestSbom({ bytes: bytes(FIXTURES, "checkout-1.4.0-log4j-2.14.1.cdx.json"), service: "checkout", version: "1.4.0", by: "t" });
     const differ = createReleaseDiffer(store);
-    const missing = await rejected(() => differ.diff({ service: "checkout", from: "1.4.0", to: "9.9.9" }));
+    const missing = await rejectedVouchError(() => differ.diff({ service: "checkout", from: "1.4.0", to: "9.9.9" }));
     expect(missing.code).toBe("INPUT_NOT_FOUND");
     expect(missing.message).toContain('no SBOM for release "9.9.9"');
-    expect((await rejected(() => differ.diff({ service: "billing", from: pushed.id, to: pushed.id }))).code).toBe("INPUT_NOT_FOUND");
-    expect((await rejected(() => differ.diff({ service: "checkout' or '1'='1", from: "1.4.0", to: "1.4.0" }))).code).toBe("INPUT_NOT_FOUND");
-    expect((await rejected(() => differ.diff({ service: "checkout", from: "1.4.0%", to: "1.4._" }))).code).toBe("INPUT_NOT_FOUND");
+    expect((await rejectedVouchError(() => differ.diff({ service: "billing", from: pushed.id, to: pushed.id }))).code).toBe("INPUT_NOT_FOUND");
+    expect((await rejectedVouchError(() => differ.diff({ service: "checkout' or '1'='1", from: "1.4.0", to: "1.4.0" }))).code).toBe("INPUT_NOT_FOUND");
+    expect((await rejectedVouchError(() => differ.diff({ service: "checkout", from: "1.4.0%", to: "1.4._" }))).code).toBe("INPUT_NOT_FOUND");
   });
 
   it("reports a stored document that no longer reads as damage (STORE_CORRUPT), not as the caller's error", async () => {
     await service.ingestSbom({ bytes: bytes(FIXTURES, "checkout-1.4.0-log4j-2.14.1.cdx.json"), service: "checkout", version: "1.4.0", by: "t" });
     const damaged = createReleaseDiffer({ ...store, listSboms: (f) => store.listSboms(f), findSbom: (id) => store.findSbom(id), readDocument: async () => new TextEncoder().encode('{"bomFormat": "CycloneDX", "specVersion": ') });
-    const err = await rejected(() => damaged.diff({ service: "checkout", from: "1.4.0", to: "1.4.0" }));
+    const err = await rejectedVouchError(() => damaged.diff({ service: "checkout", from: "1.4.0", to: "1.4.0" }));
     expect(err.code).toBe("STORE_CORRUPT");
     const gone = createReleaseDiffer({ listSboms: (f) => store.listSboms(f), findSbom: (id) => store.findSbom(id), readDocument: async () => undefined });
-    expect((await rejected(() => gone.diff({ service: "checkout", from: "1.4.0", to: "1.4.0" }))).code).toBe("STORE_CORRUPT");
+    expect((await rejectedVouchError(() => gone.diff({ service: "checkout", from: "1.4.0", to: "1.4.0" }))).code).toBe("STORE_CORRUPT");
   });
 });
