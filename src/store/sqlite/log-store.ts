@@ -1,13 +1,10 @@
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import Database from "better-sqlite3";
-import { Kysely, SqliteDialect, sql } from "kysely";
+import type { Kysely } from "kysely";
 import { isOwnerAlive, markHeld, newLockOwner, parseLockOwner, pollingLease } from "../lockfile.js";
-import { storeFailure, type LogStoreTestHooks } from "../log-common.js";
+import type { LogStoreTestHooks } from "../log-common.js";
 import type { LogStore, SequencerLease } from "../ports.js";
 import { migrateToLatest, type LogDatabase } from "../schema.js";
 import { sqlLogStore } from "../sql-log-store.js";
-import { BUSY_TIMEOUT_MS, inProcessTurn, migrateWithRetry } from "./sqlite-common.js";
+import { immediateTransaction, inProcessTurn, openSqliteStore } from "./sqlite-common.js";
 
 export interface SqliteLogStoreOptions {
   /** For the conformance suite only (log-common.ts). */
@@ -26,40 +23,13 @@ export interface SqliteLogStoreOptions {
  * promise without flock(2). A dead owner is judged as in lockfile.ts; the holder polls the row to learn of a loss.
  */
 export async function openSqliteLogStore(file: string, options: SqliteLogStoreOptions = {}): Promise<LogStore> {
-  const path = resolve(file);
-  let database: Database.Database;
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    database = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-    database.pragma("journal_mode = WAL");
-    database.pragma("synchronous = FULL");
-  } catch (err) {
-    throw storeFailure(err, `cannot open the SQLite log store ${path}`);
-  }
-  const db = new Kysely<LogDatabase>({ dialect: new SqliteDialect({ database }) });
+  const { path, db } = await openSqliteStore<LogDatabase>(file, {
+    what: "log store",
+    synchronous: "FULL",
+    migrate: (d) => migrateToLatest(d, "sqlite"),
+  });
   const exclusive = <T>(work: () => Promise<T>) => inProcessTurn(path, work);
-  try {
-    await exclusive(() => migrateWithRetry(() => migrateToLatest(db, "sqlite")));
-  } catch (err) {
-    await db.destroy();
-    throw storeFailure(err, `cannot prepare the SQLite log store ${path}`);
-  }
-
-  const writeTransaction = <T>(work: (trx: Kysely<LogDatabase>) => Promise<T>): Promise<T> =>
-    exclusive(() =>
-      db.connection().execute(async (conn) => {
-        await sql`begin immediate`.execute(conn);
-        try {
-          const result = await work(conn);
-          await sql`commit`.execute(conn);
-          return result;
-        } catch (err) {
-          // SQLite may already have rolled back (SQLITE_FULL, SQLITE_IOERR): then ROLLBACK itself errors.
-          await sql`rollback`.execute(conn).catch(() => undefined);
-          throw err;
-        }
-      }),
-    );
+  const writeTransaction = <T>(work: (trx: Kysely<LogDatabase>) => Promise<T>): Promise<T> => immediateTransaction(db, path, work);
 
   const leases = new Set<SequencerLease>();
 
