@@ -1,11 +1,12 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseTrustedRoot, publicGoodTrustedRoot } from "../bundle/trusted-root.js";
 import { importPublicKey } from "../core/crypto/keys.js";
 import { VouchError } from "../core/errors.js";
 import type { AttestationTrust } from "../sbom-index/attestations.js";
 import { readTextFile } from "./files.js";
-import { keylessTrust } from "./keyless-services.js";
+import { caDir } from "./ca.js";
+import { ctDir, keylessTrust, tsaDir } from "./keyless-services.js";
 import { loadOrCreateLogKey } from "./log-key.js";
 import { keyFileCreated, trustedRootJson } from "./trust-export.js";
 
@@ -55,6 +56,49 @@ export function loadAttestationTrust(options: AttestationTrustOptions): Attestat
     }
   });
   return { roots, keys };
+}
+
+/**
+ * loadAttestationTrust, re-read whenever one of the files it comes from changes: `vouch ca init` (or a new TSA or CT
+ * key, a replaced trusted root or key file) takes effect on the next ingest, without restarting `vouch serve`. The
+ * check is a few stat calls per ingest. A change that leaves a file unreadable or malformed fails each ingest with
+ * that file's reason until it is fixed: an attestation is never verified against half-read trust.
+ *
+ * @example
+ *   const trust = reloadingAttestationTrust({ keys: ["release.pub"], deployment: { dataDir, logKeyFile } });
+ *   createAttestationService({ store, trust });
+ */
+export function reloadingAttestationTrust(options: AttestationTrustOptions): () => AttestationTrust {
+  let loaded: { stamp: string; trust: AttestationTrust } | undefined;
+  return () => {
+    const stamp = trustStamp(options);
+    if (loaded?.stamp !== stamp) loaded = { stamp, trust: loadAttestationTrust(options) };
+    return loaded.trust;
+  };
+}
+
+/** Size and modification time of every file the trust is read from (directories too: a new file changes them). */
+function trustStamp(options: AttestationTrustOptions): string {
+  const paths: string[] = [...(options.keys ?? [])];
+  if (options.trustedRoot !== undefined && options.trustedRoot !== "public-good") paths.push(options.trustedRoot);
+  const own = options.deployment;
+  if (own !== undefined) {
+    paths.push(own.logKeyFile, join(own.dataDir, "server.json"));
+    for (const dir of [caDir(own.dataDir), ctDir(own.dataDir), tsaDir(own.dataDir)]) {
+      paths.push(dir);
+      if (existsSync(dir)) for (const name of readdirSync(dir).sort()) paths.push(join(dir, name));
+    }
+  }
+  return paths
+    .map((path) => {
+      try {
+        const s = statSync(path);
+        return `${path}:${s.size}:${s.mtimeMs}`;
+      } catch {
+        return `${path}:-`;
+      }
+    })
+    .join("|");
 }
 
 /** The URL `vouch serve` recorded when it started (undefined before it ever has). */

@@ -17,7 +17,7 @@ export type { ScanService, VulnerabilityQuery, VulnerabilityReport } from "../sb
 export type { AttestationService, AttestationTrust } from "../sbom-index/attestations.js";
 export { createProvenanceGraph } from "../sbom-index/provenance.js";
 export type { ProvenanceEdge, ProvenanceGraph, ProvenanceGraphService, ProvenanceNode } from "../sbom-index/provenance.js";
-export { loadAttestationTrust } from "../api/attestation-trust.js";
+export { loadAttestationTrust, reloadingAttestationTrust } from "../api/attestation-trust.js";
 export { pushAttestationFile, renderAttestationPush, renderProvenanceGraph } from "../api/attestation-push.js";
 export { pushScanFile, renderScanPush, renderVulnerabilityTable } from "../api/scan-push.js";
 export type {

@@ -36,7 +36,10 @@ export interface AttestationService {
 
 export interface AttestationServiceOptions {
   store: AttestationStore;
-  /** The trust, or a function that gives it (read when first needed: `vouch serve` creates its log key on start). */
+  /**
+   * The trust, or a function that gives it, called for every ingest (the function caches: `vouch serve` creates its
+   * log key on start, and `vouch ca init` may add a CA while it runs; src/api/attestation-trust.ts reloads on change).
+   */
   trust: AttestationTrust | (() => AttestationTrust);
   clock?: () => Date;
   /** Largest document accepted (default 16 MiB): a bundle is small; a bigger one is refused, not parsed. */
@@ -55,13 +58,12 @@ const NO_SUBJECT = "VERIFY_ARTIFACT: the attestation names no subject digest (sh
 export function createAttestationService(options: AttestationServiceOptions): AttestationService {
   const clock = options.clock ?? (() => new Date());
   const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
-  let trust: AttestationTrust | undefined = typeof options.trust === "function" ? undefined : options.trust;
+  const trustNow = typeof options.trust === "function" ? options.trust : () => options.trust as AttestationTrust;
   return {
     async ingest(document, by) {
       if (document.byteLength > maxBytes) throw new VouchError("INPUT_TOO_LARGE", `the attestation is ${document.byteLength} bytes; at most ${maxBytes} are accepted`);
       const parsed = parseAttestation(document);
-      trust ??= (options.trust as () => AttestationTrust)();
-      const verdict = verifyWithTrust(parsed, trust);
+      const verdict = verifyWithTrust(parsed, trustNow());
       const record = recordOf(parsed, verdict, { id: sha256Id(document), ingestedAt: clock().toISOString(), ingestedBy: by });
       return options.store.ingest({ record, document, ...(parsed.statement?.predicate !== undefined ? { predicate: parsed.statement.predicate } : {}) });
     },

@@ -97,7 +97,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
 
 /** The index, its tokens and the advisory database (for queries by CVE), from the config and data directory. */
 async function openIndex(config: VouchConfig, dataDir: string) {
-  const { createIndexService, createReleaseDiffer, createSliService, indexOidcAuth, createAttestationService, createProvenanceGraph, loadAttestationTrust } = await import(
+  const { createIndexService, createReleaseDiffer, createSliService, indexOidcAuth, createAttestationService, createProvenanceGraph, loadAttestationTrust, reloadingAttestationTrust } = await import(
     "../../public/index-client.js"
   );
   // Read at start (a bad trust file is a usage error now); this deployment's own root once its log key exists.
@@ -123,7 +123,7 @@ async function openIndex(config: VouchConfig, dataDir: string) {
     const slis = createSliService({ index: store, attestations, teams: config.index?.teams ?? {} });
     const releases = createReleaseDiffer(store);
     const deployment = { dataDir, logKeyFile: join(logDir(dataDir), "log-key.pem"), baseUrl: config.url ?? config.log?.url };
-    const attestationService = createAttestationService({ store: attestations, trust: () => loadAttestationTrust({ ...trustFiles, deployment }) });
+    const attestationService = createAttestationService({ store: attestations, trust: reloadingAttestationTrust({ ...trustFiles, deployment }) });
     const provenance = createProvenanceGraph({ attestations, index: store });
     return {
       description,
