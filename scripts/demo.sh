@@ -70,12 +70,22 @@ for _ in $(seq 1 50); do [ -s "$DEMO/id-token.jwt" ] && break; sleep 0.1; done
 vouch --config "$DEMO/vouch.yaml" sign "$DEMO/$TARBALL" --keyless --identity-token "$DEMO/id-token.jwt" --bundle "$DEMO/$TARBALL.sigstore.json"
 vouch --config "$DEMO/vouch.yaml" attest "$DEMO/$TARBALL" --type cyclonedx --predicate "$DEMO/vouch.cdx.json" --keyless \
   --identity-token "$DEMO/id-token.jwt" --bundle "$DEMO/$TARBALL.sbom.sigstore.json"
+# SLSA provenance as the release workflow would write it (GitHub Actions' variables; the commit is this checkout's),
+# naming the SBOM as a byproduct, so the index links artifact -> commit -> builder -> SBOM.
+COMMIT=$(git rev-parse HEAD 2>/dev/null || printf '0%.0s' $(seq 40))
+GITHUB_ACTIONS=true GITHUB_SERVER_URL=https://github.com GITHUB_REPOSITORY=vouch-demo/vouch GITHUB_RUN_ID=1 \
+  GITHUB_RUN_ATTEMPT=1 GITHUB_REF=refs/heads/main GITHUB_SHA="$COMMIT" GITHUB_EVENT_NAME=push \
+  GITHUB_WORKFLOW_REF=vouch-demo/vouch/.github/workflows/release.yml@refs/heads/main \
+  vouch provenance "$DEMO/$TARBALL" --sbom "$DEMO/vouch.cdx.json" -o "$DEMO/provenance.json"
+vouch --config "$DEMO/vouch.yaml" attest "$DEMO/$TARBALL" --type slsaprovenance --predicate "$DEMO/provenance.json" --keyless \
+  --identity-token "$DEMO/id-token.jwt" --bundle "$DEMO/$TARBALL.provenance.sigstore.json"
 
 echo "== 4. verify against the exported trusted root and the workflow's identity" >&2
 vouch --config "$DEMO/vouch.yaml" trust export --out "$DEMO/trust"
 IDENTITY="https://github.com/vouch-demo/vouch/.github/workflows/release.yml@refs/heads/main"
-for BUNDLE in "$TARBALL.sigstore.json" "$TARBALL.sbom.sigstore.json"; do
+for BUNDLE in "$TARBALL.sigstore.json" "$TARBALL.sbom.sigstore.json" "$TARBALL.provenance.sigstore.json"; do
   TYPE=(); [ "$BUNDLE" = "$TARBALL.sbom.sigstore.json" ] && TYPE=(--type cyclonedx)
+  [ "$BUNDLE" = "$TARBALL.provenance.sigstore.json" ] && TYPE=(--type slsaprovenance)
   vouch verify "$DEMO/$TARBALL" --bundle "$DEMO/$BUNDLE" "${TYPE[@]}" --trusted-root "$DEMO/trust/trusted_root.json" \
     --certificate-identity "$IDENTITY" --certificate-oidc-issuer "http://127.0.0.1:$ISSUER_PORT"
 done
@@ -114,8 +124,9 @@ PACKAGE_DIGEST="sha256:$(sha256sum "$DEMO/$TARBALL" | cut -d' ' -f1)"
 vouch push sbom "$DEMO/vouch.cdx.json" --service vouch --version "$VERSION" --digest "$PACKAGE_DIGEST"
 vouch push sbom "$DEMO/vouch.spdx.json" --service vouch --version "$VERSION" --digest "$PACKAGE_DIGEST"
 if vouch push --help 2>&1 | grep -q "^  attestation"; then
-  # Verified on ingest against this deployment's own CA, log and TSA: the package's signature and its SBOM attestation.
-  for BUNDLE in "$TARBALL.sigstore.json" "$TARBALL.sbom.sigstore.json"; do vouch push attestation "$DEMO/$BUNDLE"; done
+  # Verified on ingest against this deployment's own CA, log and TSA: the package's signature, its SBOM attestation
+  # and its SLSA provenance (which names the SBOM: `vouch query provenance` walks commit -> build -> artifact -> SBOM).
+  for BUNDLE in "$TARBALL.sigstore.json" "$TARBALL.sbom.sigstore.json" "$TARBALL.provenance.sigstore.json"; do vouch push attestation "$DEMO/$BUNDLE"; done
 fi
 # Sample services (src/sbom-index/fixtures): checkout 1.4.0 / 1.5.0 carry Log4Shell-era log4j-core, billing 3.2.0 the fix.
 SAMPLES=src/sbom-index/fixtures
@@ -132,6 +143,7 @@ vouch push deployment --service checkout --environment staging --digest "$B"
 vouch push deployment --service billing --environment prod --digest "$C"
 vouch query affected --purl pkg:maven/org.apache.logging.log4j/log4j-core --range '<2.17.1'
 vouch query slis
+vouch query provenance "$PACKAGE_DIGEST"
 
 echo "== 7. serving on $URL (Ctrl-C to stop): $URL/api/v1/log, $URL/checkpoint, $URL/ct/v1/get-sth, $URL/api/v2/configuration," >&2
 echo "   the SBOM index at $URL/api/v1 ($URL/openapi.json, $URL/metrics). In another shell:" >&2
