@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import type { Descriptor } from "../catalog/sources/image/types.js";
 import { VouchError } from "../core/errors.js";
-import { RegistryClient, type OciFetch } from "../oci/client.js";
+import { RegistryClient, type OciFetch, type RegistryClientOptions } from "../oci/client.js";
 import { readDockerConfig, staticCredentials, type CredentialStore } from "../oci/docker-config.js";
 import { formatReference, parseReference, type ImageReference } from "../oci/reference.js";
 
@@ -21,6 +21,11 @@ export interface RegistryAccessOptions {
   fetch?: OciFetch;
   /** A client to reuse (its tokens and connections): its own credentials and transport win. */
   client?: RegistryClient;
+  /**
+   * Retries and timeouts for the registry (default the client's: 4 tries, 30 s). A service that must answer while a
+   * request waits (admission) asks for fewer tries and a shorter timeout, and handles the outage itself.
+   */
+  clientOptions?: Pick<RegistryClientOptions, "retry" | "timeoutMs" | "sleep">;
   /** Told about what vouch skips (a Docker credential helper it does not run); the CLI prints it on stderr. */
   warn?: (message: string) => void;
 }
@@ -64,6 +69,7 @@ export async function openRegistryClient(registry: string, options: RegistryAcce
     ...(credentials ? { credentials } : {}),
     ...(options.insecureRegistry ? { insecure: true } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...options.clientOptions,
   });
 }
 

@@ -11,7 +11,7 @@ import { blobBytes, defaultContentCacheDir, diskContentCache, type ContentCache 
 import { verificationPolicy, type VerificationInputs } from "./verify.js";
 
 /** Bundles and payloads read whole at most (a bundle with an SBOM predicate can be large; more is not a signature). */
-const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
+export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
 
 export interface ImageVerifyOptions extends VerificationInputs, RegistryAccessOptions {
   /**
@@ -159,7 +159,7 @@ async function checkReferrer(context: CheckContext, referrer: Referrer, mode: "s
   // An image signature is a statement about the image (cosign v3), or a message signature over its digest.
   const predicateType = bundle.content.kind === "messageSignature" ? undefined : mode === "signature" ? IMAGE_SIGNATURE_PREDICATE : context.policy.predicateType;
   if (mode === "attestation" && bundle.content.kind === "messageSignature") return undefined; // a signature, not an attestation
-  return verifyOne(base, bundle, context, imageDigest(context.subject), predicateType);
+  return verifyOne(base, bundle, context, imageArtifact(context.subject.digest), predicateType);
 }
 
 async function checkCosignTag(context: CheckContext, tagImage: CosignTagImage, mode: "signature" | "attestation"): Promise<CheckedAttachment[]> {
@@ -180,7 +180,7 @@ async function checkCosignTag(context: CheckContext, tagImage: CosignTagImage, m
       } catch (error) {
         return refused(base, error);
       }
-      if (mode === "attestation") return verifyOne(base, bundle, context, imageDigest(context.subject), context.policy.predicateType);
+      if (mode === "attestation") return verifyOne(base, bundle, context, imageArtifact(context.subject.digest), context.policy.predicateType);
       // cosign's simple signing: the signature is over the payload, and the payload names the image it is for.
       const checked = await verifyOne(base, bundle, context, { kind: "bytes", data: payload }, undefined);
       if (!checked.verified) return checked;
@@ -220,9 +220,10 @@ function refused(base: Omit<CheckedAttachment, "verified">, error: unknown): Che
   return { ...base, verified: false, code: error.code, reason: error.message };
 }
 
-function imageDigest(subject: Descriptor): ArtifactInput {
-  const [algorithm, hex] = subject.digest.split(":") as [string, string];
-  if (algorithm !== "sha256" && algorithm !== "sha512") throw new VouchError("INPUT_UNSUPPORTED_FORMAT", `${subject.digest}: not a sha256 or sha512 digest`);
+/** The image digest as the artifact a DSSE statement or message signature about the image must cover. */
+export function imageArtifact(digest: string): ArtifactInput {
+  const [algorithm, hex] = digest.split(":") as [string, string];
+  if (algorithm !== "sha256" && algorithm !== "sha512") throw new VouchError("INPUT_UNSUPPORTED_FORMAT", `${digest}: not a sha256 or sha512 digest`);
   return { kind: "digest", algorithm, hex };
 }
 

@@ -1,0 +1,177 @@
+import { isVouchError } from "../core/errors.js";
+import {
+  inspectBundleReferrer,
+  legacyToBundle,
+  parseLegacyManifest,
+  parseSbomManifest,
+  parseSimpleSigningPayload,
+  readBundleLayer,
+} from "../oci/attachments/index.js";
+import type { RegistryClient, RepositoryTarget } from "../oci/client.js";
+import { parseReference } from "../oci/reference.js";
+import type { FoundBundle, FoundSbom, ImageEvidence } from "../policy/decision.js";
+import { discoverAttachments, isBundleReferrer, isSbomReferrer, referrerManifest, type CosignTagImage, type Referrer } from "./image-attachments.js";
+import { openRegistryClient, resolveImage, type RegistryAccessOptions } from "./image-registry.js";
+import { imageArtifact, MAX_BUNDLE_BYTES } from "./image-verify.js";
+import { blobBytes, defaultContentCacheDir, diskContentCache, type ContentCache } from "./oci-content-cache.js";
+
+/** SBOM documents read whole at most (the content cache keeps up to 16 MiB; a fleet's largest SBOMs are far below this). */
+const MAX_SBOM_BYTES = 64 * 1024 * 1024;
+
+export interface EvidenceOptions extends RegistryAccessOptions {
+  /**
+   * Content read by digest (referrer manifests, bundles, SBOMs): a ContentCache, `false` for none. Default: on disk
+   * (defaultContentCacheDir), as `vouch verify IMAGE` does.
+   */
+  cache?: ContentCache | false;
+}
+
+/**
+ * Everything attached to an image that policy evaluation reads, without judging any of it: every signature and
+ * attestation bundle (OCI 1.1 referrers, through the API or the tag schema, and cosign's `.sig`/`.att` tag layout),
+ * and every SBOM (referrers with an SPDX/CycloneDX artifact type, cosign's `.sbom` tag). Verification is evaluate's
+ * (it needs each policy's authorities); here a bundle is only parsed, and one that cannot be read is left out with a
+ * note saying why. A tag is resolved once; the digest is what every later step uses.
+ *
+ * @throws VouchError SERVICE_UNAVAILABLE when the registry cannot be reached (the engine's outage path), INPUT_NOT_FOUND
+ *   when it has no such image, INPUT_USAGE for a malformed reference.
+ *
+ * @example
+ *   const evidence = await gatherEvidence("localhost:5000/app:1.0", {});
+ *   console.log(evidence.pinned, evidence.bundles.length, evidence.sboms.length);
+ */
+export async function gatherEvidence(reference: string, options: EvidenceOptions): Promise<ImageEvidence> {
+  return createEvidenceGatherer(options).gather(reference);
+}
+
+export interface EvidenceGatherer {
+  gather(reference: string): Promise<ImageEvidence>;
+  /** Tag → digest only (the mutating webhook's pinning); a reference with a digest is checked against the registry. */
+  resolve(reference: string): Promise<{ pinned: string; digest: string; resolvedFromTag: boolean }>;
+}
+
+/** A gatherer for many images: registry clients (and their bearer tokens) kept per registry, one content cache. */
+export function createEvidenceGatherer(options: EvidenceOptions): EvidenceGatherer {
+  const cache = options.cache === false ? undefined : (options.cache ?? diskContentCache(defaultContentCacheDir(options.env)));
+  const clients = new Map<string, Promise<RegistryClient>>();
+  const clientFor = (reference: string): Promise<RegistryClient> => {
+    const registry = parseReference(stripScheme(reference)).registry;
+    let client = clients.get(registry);
+    if (client === undefined) {
+      client = openRegistryClient(registry, options);
+      // A failed open (a bad Docker config) is not kept: the next request tries again.
+      client.catch(() => clients.delete(registry));
+      clients.set(registry, client);
+    }
+    return client;
+  };
+  return {
+    async resolve(reference) {
+      const image = await resolveImage(stripScheme(reference), { ...options, client: await clientFor(reference) });
+      return { pinned: image.pinned, digest: image.descriptor.digest, resolvedFromTag: image.byTag };
+    },
+    async gather(reference) {
+      const image = await resolveImage(stripScheme(reference), { ...options, client: await clientFor(reference) }, { digestOnly: true });
+      const subject = image.descriptor.digest;
+      const found = await discoverAttachments(image.client, image.ref, subject, { cache });
+      const context: GatherContext = { client: image.client, target: image.ref, subject, cache, notes: [...found.notes] };
+      const bundles: Promise<FoundBundle[]>[] = [];
+      const sboms: Promise<FoundSbom[]>[] = [];
+      for (const referrer of found.referrers) {
+        if (isBundleReferrer(referrer)) bundles.push(referrerBundle(context, referrer));
+        else if (isSbomReferrer(referrer)) sboms.push(referrerSbom(context, referrer));
+      }
+      for (const tagImage of found.cosignTags) {
+        if (tagImage.suffix === ".sbom") sboms.push(cosignSbom(context, tagImage));
+        else bundles.push(cosignBundles(context, tagImage));
+      }
+      const [gotBundles, gotSboms] = await Promise.all([Promise.all(bundles), Promise.all(sboms)]);
+      return {
+        reference,
+        pinned: image.pinned,
+        digest: subject,
+        resolvedFromTag: image.byTag,
+        bundles: gotBundles.flat(),
+        sboms: gotSboms.flat(),
+        notes: context.notes,
+      };
+    },
+  };
+}
+
+interface GatherContext {
+  client: RegistryClient;
+  target: RepositoryTarget;
+  subject: string;
+  cache: ContentCache | undefined;
+  notes: string[];
+}
+
+function stripScheme(reference: string): string {
+  return reference.startsWith("registry:") ? reference.slice("registry:".length) : reference;
+}
+
+/**
+ * Reads one attachment; an unreadable one becomes a note and is left out (a policy that needed it fails on its
+ * absence, naming what was found). A registry that stops answering is not an unreadable attachment: it propagates.
+ */
+async function leftOutOnError<T>(context: GatherContext, location: string, work: () => Promise<T[]>): Promise<T[]> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!isVouchError(error) || error.code === "SERVICE_UNAVAILABLE") throw error;
+    context.notes.push(`${location}: left out (${error.message})`);
+    return [];
+  }
+}
+
+function referrerBundle(context: GatherContext, referrer: Referrer): Promise<FoundBundle[]> {
+  const location = referrer.manifest.digest;
+  return leftOutOnError(context, location, async () => {
+    const manifest = await referrerManifest(context.client, context.target, referrer, context.cache);
+    // The subject is checked: the tag-schema index is writable by anyone who can push, and could list another
+    // image's signature under this one.
+    const { layer, content } = inspectBundleReferrer(manifest.document, { subject: context.subject });
+    const bundle = readBundleLayer(layer, await blobBytes(context.client, context.cache, context.target, layer, MAX_BUNDLE_BYTES), content);
+    return [{ location, source: "referrer", bundle, artifact: imageArtifact(context.subject) }];
+  });
+}
+
+function referrerSbom(context: GatherContext, referrer: Referrer): Promise<FoundSbom[]> {
+  const location = referrer.manifest.digest;
+  return leftOutOnError(context, location, async () => {
+    const manifest = await referrerManifest(context.client, context.target, referrer, context.cache);
+    const { layer } = parseSbomManifest(manifest.document);
+    const bytes = await blobBytes(context.client, context.cache, context.target, layer, MAX_SBOM_BYTES);
+    const subjectDigest = manifest.document.subject?.digest;
+    return [{ location, source: "referrer", bytes, ...(subjectDigest !== undefined ? { subjectDigest } : {}) }];
+  });
+}
+
+function cosignSbom(context: GatherContext, tagImage: CosignTagImage): Promise<FoundSbom[]> {
+  return leftOutOnError(context, `${tagImage.tag}@${tagImage.manifest.digest}`, async () => {
+    const { layer } = parseSbomManifest(tagImage.document);
+    const bytes = await blobBytes(context.client, context.cache, context.target, layer, MAX_SBOM_BYTES);
+    // The tag's name is the subject (`sha256-<hex>.sbom`): cosign's layout has no other.
+    return [{ location: `${tagImage.tag} layer ${layer.digest}`, source: "cosign-tag", bytes, subjectDigest: context.subject }];
+  });
+}
+
+async function cosignBundles(context: GatherContext, tagImage: CosignTagImage): Promise<FoundBundle[]> {
+  const layers = await leftOutOnError(context, `${tagImage.tag}@${tagImage.manifest.digest}`, async () => parseLegacyManifest(tagImage.document));
+  const found = await Promise.all(
+    layers.map((layer) => {
+      const location = `${tagImage.tag} layer ${layer.descriptor.digest}`;
+      return leftOutOnError(context, location, async (): Promise<FoundBundle[]> => {
+        const payload = await blobBytes(context.client, context.cache, context.target, layer.descriptor, MAX_BUNDLE_BYTES);
+        const bundle = legacyToBundle(layer, payload);
+        if (layer.kind === "attestation") return [{ location, source: "cosign-tag", bundle, artifact: imageArtifact(context.subject) }];
+        // cosign's simple signing: the signature is over the payload, which names the image it is for; evaluate
+        // checks that digest against the image (a payload for another image signed by the right key proves nothing).
+        const claims = parseSimpleSigningPayload(payload);
+        return [{ location, source: "cosign-tag", bundle, artifact: { kind: "bytes", data: payload }, simpleSigningDigest: claims.manifestDigest }];
+      });
+    }),
+  );
+  return found.flat();
+}
