@@ -1,6 +1,6 @@
 // Import boundaries from ARCHITECTURE.md, checked in `npm test`.
 const IO = "^(node:)?(fs|fs/promises|net|http|https|http2|child_process|dgram|dns|tls|worker_threads|cluster|os|process)$";
-const PURE = "^src/(core|sbom|catalog/(?!sources/)[^/]+|bundle|verify|oci/attachments|vuln/match|vuln/versions|vuln/severity|vuln/osv|vuln/vex|vuln/report|vuln/findings|vuln/gate|vuln/scan|policy/evaluate|policy/model|policy/cel|policy/admission)";
+const PURE = "^src/(core|sbom|catalog/(?!sources/)[^/]+|bundle|verify|oci/attachments|vuln/match|vuln/versions|vuln/severity|vuln/osv|vuln/vex|vuln/report|vuln/findings|vuln/gate|vuln/scan|policy/evaluate|policy/rules|policy/model|policy/cel|policy/admission)";
 
 module.exports = {
   forbidden: [
@@ -52,13 +52,13 @@ module.exports = {
         "better-sqlite3 and node builtins: services hold ports, and only runtime.ts picks a driver (ARCHITECTURE.md)",
       severity: "error",
       from: {
-        path: "^src/store/((fs|sqlite|postgres)/|(schema|lockfile|log-common|sql-log-store|sql-advisory-store|sql-token-store|sql-index-store|sql-attestation-store|sql-scan-store|sql-common|record-cache)\\.ts$)",
+        path: "^src/store/((fs|sqlite|postgres)/|(schema|lockfile|log-common|sql-log-store|sql-advisory-store|sql-token-store|sql-index-store|sql-attestation-store|sql-scan-store|sql-decision-store|sql-common|record-cache)\\.ts$)",
         pathNot: "\\.test\\.ts$",
       },
       to: {
         dependencyTypesNot: ["core"],
         pathNot:
-          "^(src/store/(ports|schema|lockfile|log-common|sql-log-store|sql-advisory-store|sql-token-store|sql-index-store|sql-attestation-store|sql-scan-store|sql-common|record-cache)\\.ts$|src/store/$2/|src/core/(errors|time)\\.ts$|" +
+          "^(src/store/(ports|schema|lockfile|log-common|sql-log-store|sql-advisory-store|sql-token-store|sql-index-store|sql-attestation-store|sql-scan-store|sql-decision-store|sql-common|record-cache)\\.ts$|src/store/$2/|src/core/(errors|time)\\.ts$|" +
           "(node_modules/)?(kysely|pg|better-sqlite3|@types/(pg|better-sqlite3))(/|$))",
       },
     },
