@@ -1,4 +1,6 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { createServer as createHttpsServer } from "node:https";
+import Fastify, { type FastifyInstance, type FastifyServerFactory, type FastifyServerOptions } from "fastify";
+import type { PolicyEngine } from "../policy/decision.js";
 import type { CertificateAuthority } from "../ca/authority.js";
 import type { CtLog } from "../ct/ct-log.js";
 import type { TransparencyLog } from "../tlog/log.js";
@@ -21,6 +23,7 @@ import { caRoutes, type IssuerDescription } from "./routes/ca/index.js";
 import { ctRoutes } from "./routes/ct/index.js";
 import { tlogRoutes } from "./routes/tlog/index.js";
 import { tsaRoutes } from "./routes/tsa/index.js";
+import { admissionRoutes } from "./routes/admission/index.js";
 
 /** What the server is built from: every domain is optional, so `vouch log serve` runs the log alone. */
 export interface AppDeps {
@@ -52,10 +55,19 @@ export interface AppDeps {
     /** Vulnerability scan results: POST /api/v1/scans, GET /api/v1/vulnerabilities. */
     scans?: ScanService;
   };
+  /** Kubernetes admission webhooks (issue 10): POST /admission/validate and /admission/mutate. */
+  admission?: { engine: PolicyEngine; maxBodyBytes?: number };
+  /** Serve HTTPS with this PEM key and certificate chain (`vouch admission serve`: the API server calls webhooks over TLS only). */
+  https?: { key: string | Buffer; cert: string | Buffer };
   /** Request metrics and the registry SLI gauges use (default: a new one per app). */
   metrics?: ServerMetrics;
   /** Fastify's logger option: false in tests, pino options for `vouch serve`. */
   logger?: FastifyServerOptions["logger"];
+}
+
+/** An HTTPS server for Fastify's serverFactory (an https.Server is an http.Server to Fastify's routing). */
+function httpsFactory(tls: NonNullable<AppDeps["https"]>): FastifyServerFactory {
+  return (handler) => createHttpsServer({ key: tls.key, cert: tls.cert }, handler);
 }
 
 /**
@@ -72,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Large enough for Rekor's retrieve; each route sets its own tighter limit.
     bodyLimit: 2 * 1024 * 1024,
     return503OnClosing: true,
+    ...(deps.https ? { serverFactory: httpsFactory(deps.https) } : {}),
   });
   app.setErrorHandler(errorHandler);
   const metrics = deps.metrics ?? createServerMetrics();
@@ -94,5 +107,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(indexRoutes, { service, auth: { tokens, anonymousRead, oidc }, maxSbomBytes, slis, releases, attestations, provenance, scans });
     if (slis) registerSliGauges(metrics.registry, slis);
   }
+  if (deps.admission) await app.register(admissionRoutes, deps.admission);
   return app;
 }
