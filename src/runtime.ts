@@ -6,7 +6,7 @@ import type { ValidateFunction } from "ajv";
 import envPaths from "env-paths";
 import type * as YamlModule from "yaml";
 import { VouchError } from "./core/errors.js";
-import type { AdvisoryStore, AttestationStore, IndexStore, LogStore, ScanStore, TokenStore } from "./store/ports.js";
+import type { AdvisoryStore, AttestationStore, DecisionStore, IndexStore, LogStore, ScanStore, TokenStore } from "./store/ports.js";
 import { ISSUERS_SCHEMA, type IssuerConfig } from "./ca/identity/config.js";
 
 // yaml and ajv are ~135 modules, loaded only when there is a config file to read: every CLI verb imports this
@@ -299,6 +299,22 @@ export async function openScanStore(_config: VouchConfig, dataDir: string, env: 
   const file = indexDbFile(dataDir);
   const { openSqliteScanStore } = await import("./store/sqlite/scan-store.js");
   return { store: await openSqliteScanStore(file), description: `SQLite (${file})` };
+}
+
+/**
+ * Opens the policy decision store (admission and `vouch policy eval` record decisions; `vouch admission reconcile`
+ * re-decides them): PostgreSQL when DATABASE_URL is set (its `policy_decisions` table, migrations in
+ * `vouch_decision_migration`), else SQLite in the index's file in the data directory.
+ */
+export async function openDecisionStore(_config: VouchConfig, dataDir: string, env: Env = process.env): Promise<{ store: DecisionStore; description: string }> {
+  const url = env.DATABASE_URL;
+  if (url) {
+    const { openPostgresDecisionStore } = await import("./store/postgres/decision-store.js");
+    return { store: await openPostgresDecisionStore(url), description: `PostgreSQL (${redactUrl(url)})` };
+  }
+  const file = indexDbFile(dataDir);
+  const { openSqliteDecisionStore } = await import("./store/sqlite/decision-store.js");
+  return { store: await openSqliteDecisionStore(file), description: `SQLite (${file})` };
 }
 
 /** Where one tree lives: its directory in the data dir, its SQLite file there, its PostgreSQL schema. */

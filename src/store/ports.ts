@@ -739,3 +739,81 @@ export interface ScanStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Who asked for a policy decision (policy/decision.ts DecideRequest.source). */
+export type DecisionSource = "admission" | "cli" | "reconcile";
+
+/** One policy decision as recorded: what was decided about which resource, and the Decision itself (JSON). */
+export interface DecisionEvent {
+  /** Unique; chosen by the caller (a UUID). */
+  id: string;
+  /** RFC 3339: when the decision was taken (the Decision's decidedAt). */
+  time: string;
+  source: DecisionSource;
+  resource: { kind: string; namespace?: string; name?: string };
+  /** The AdmissionReview uid, for admission decisions. */
+  uid?: string;
+  operation?: string;
+  allowed: boolean;
+  /** Decided by an outage action (or in audit mode) and to be re-decided when the dependency is back. */
+  needsReconciliation: boolean;
+  /** The Decision (policy/decision.ts), as plain JSON. */
+  decision: Readonly<Record<string, unknown>>;
+  /** For a reconciliation: the id of the event it re-decided. */
+  reconciles?: string;
+  /** Set by markReconciled: when, and the id of the event that re-decided this one. */
+  reconciled?: { at: string; by: string };
+}
+
+/** DecisionStore.list: each given field narrows the answer. */
+export interface DecisionFilter {
+  /** time >= since (instants compared). */
+  since?: string;
+  /** time < until. */
+  until?: string;
+  allowed?: boolean;
+  needsReconciliation?: boolean;
+  /** true: only events that need reconciliation and are not reconciled yet; false: only the others. */
+  pending?: boolean;
+  /** Most events one page holds (default 100, at most 1000). */
+  limit?: number;
+  /** The `next` of the previous page. */
+  cursor?: string;
+}
+
+/** DecisionStore.counts over a window: the deny-rate SLI reads these. */
+export interface DecisionCounts {
+  total: number;
+  allowed: number;
+  denied: number;
+  needsReconciliation: number;
+  /** needsReconciliation and not yet reconciled. */
+  pending: number;
+}
+
+/**
+ * Policy decisions as events (admission, CLI gate, reconciliation), for auditors, the deny-rate SLI and
+ * `vouch admission reconcile`.
+ *
+ * Contract (every driver; checked by store/decision-store.contract.ts):
+ * - `record` MUST store the event whole or not at all, and MUST refuse (STORE_CONFLICT) an id already stored, leaving
+ *   the stored event unchanged. A time that is not RFC 3339 MUST be refused with INPUT_MALFORMED, storing nothing.
+ * - `find` MUST return the event exactly as recorded (the decision JSON deep-equal), with `reconciled` once set, or
+ *   undefined.
+ * - `list` MUST return the events the filter admits ordered by time (instants compared, not strings), then id, each
+ *   exactly once across the pages a cursor walks, even when events are recorded between two pages; `next` is absent
+ *   on the last page. A malformed cursor MUST be refused with INPUT_MALFORMED.
+ * - `markReconciled` MUST set `reconciled` the first time and MUST NOT change it after (answering the event with the
+ *   first one); an unknown id answers undefined and changes nothing.
+ * - `counts` MUST count exactly the events with since <= time < until.
+ * - Values are data: SQL-significant characters (`'`, `%`, `_`, `\`, `;`) MUST be stored and matched as themselves.
+ * - Drivers MUST NOT cache: what another process records is seen by the next read.
+ */
+export interface DecisionStore {
+  record(event: DecisionEvent): Promise<void>;
+  find(id: string): Promise<DecisionEvent | undefined>;
+  list(filter?: DecisionFilter): Promise<{ events: DecisionEvent[]; next?: string }>;
+  markReconciled(id: string, outcome: { at: string; by: string }): Promise<DecisionEvent | undefined>;
+  counts(window: { since: string; until: string }): Promise<DecisionCounts>;
+  close(): Promise<void>;
+}
