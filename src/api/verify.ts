@@ -123,7 +123,7 @@ export function readArtifact(target: string): ArtifactInput {
   }
 }
 
-async function loadVerificationKey(ref: string, env: Readonly<Record<string, string | undefined>>): Promise<KeyObject> {
+export async function loadVerificationKey(ref: string, env: Readonly<Record<string, string | undefined>>): Promise<KeyObject> {
   const parsed = parseKeyRef(ref);
   if (parsed.kind === "pkcs11") return (await pkcs11PublicKey(parsed.uri, { env })).key;
   if (parsed.kind === "env") {
