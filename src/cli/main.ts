@@ -20,6 +20,7 @@ import { registerScan } from "./commands/scan.js";
 import { registerToken } from "./commands/token.js";
 import { registerPush, rewritePushVersionFlag } from "./commands/push.js";
 import { registerQuery } from "./commands/query.js";
+import { registerPolicy } from "./commands/policy.js";
 import { err } from "./io.js";
 import type { GlobalOptions } from "./options.js";
 
@@ -77,6 +78,7 @@ export function buildCli(): Command {
   registerToken(program, globals);
   registerPush(program);
   registerQuery(program);
+  registerPolicy(program);
   return program;
 }
 
