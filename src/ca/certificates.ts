@@ -124,6 +124,8 @@ export interface EndEntityCertificateOptions extends Omit<CaCertificateOptions, 
   extendedKeyUsage: string;
   /** RFC 3161 §2.3 wants a TSA's EKU critical; RFC 5280 leaves it to the profile. */
   extendedKeyUsageCritical: boolean;
+  /** DNS names for a TLS server certificate (subjectAltName, not critical: the subject names it too). */
+  dnsNames?: readonly string[];
 }
 
 /**
@@ -134,6 +136,9 @@ export function endEntityCertificateTbs(options: EndEntityCertificateOptions): U
   return namedCertificateTbs(options, [
     extension(OID.keyUsage, true, der(new KeyUsage(KeyUsageFlags.digitalSignature))),
     extension(OID.extKeyUsage, options.extendedKeyUsageCritical, der(new ExtendedKeyUsage([options.extendedKeyUsage]))),
+    ...(options.dnsNames !== undefined && options.dnsNames.length > 0
+      ? [extension(OID.subjectAltName, false, der(new SubjectAlternativeName(options.dnsNames.map((dNSName) => new GeneralName({ dNSName })))))]
+      : []),
   ]);
 }
 
