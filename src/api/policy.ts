@@ -1,17 +1,15 @@
-import type { KeyObject } from "node:crypto";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseTrustedRoot, publicGoodTrustedRoot } from "../bundle/trusted-root.js";
-import type { TrustedRoot } from "../bundle/types.js";
 import { isVouchError, VouchError } from "../core/errors.js";
-import type { Decision, FoundBundle, FoundSbom, ImageInput, NoMatchAction, PolicyTrust } from "../policy/decision.js";
+import type { Decision, FoundBundle, FoundSbom, ImageInput, NoMatchAction } from "../policy/decision.js";
 import { evaluate } from "../policy/evaluate.js";
 import { CelCompiler } from "../policy/cel.js";
-import { parsePolicies, type ImagePolicy, type KeyRef, type TrustedRootRef } from "../policy/model/index.js";
+import { parsePolicies, type ImagePolicy } from "../policy/model/index.js";
 import { readBytesFile, readTextFile } from "./files.js";
 import type { RegistryAccessOptions } from "./image-registry.js";
 import { gatherEvidence } from "./policy-evidence.js";
-import { loadBundle, loadTrustedRoot, loadVerificationKey } from "./verify.js";
+import { loadPolicyTrust, type TrustOptions } from "./policy-trust.js";
+import { loadBundle } from "./verify.js";
 
 /** One policy file and what it holds (`vouch policy validate`). */
 export interface ValidatedFile {
@@ -84,70 +82,6 @@ function loadPolicySet(paths: readonly string[]): { files: ValidatedFile[]; poli
   }
   if (policies.length === 0) throw new VouchError("INPUT_USAGE", `no policy found in ${paths.join(", ")}`);
   return { files, policies };
-}
-
-export interface TrustOptions {
-  /** The default trusted root (authorities without their own); default: the Sigstore public-good root shipped with vouch. */
-  trustedRoot?: string;
-  /** Key files as the policies name them, mapped to where they are here (`vouch policy test` keeps keys beside its tests). */
-  keyPaths?: Readonly<Record<string, string>>;
-  env?: Readonly<Record<string, string | undefined>>;
-}
-
-/**
- * Loads every key and trusted root the policies name, once, before evaluating (evaluate is pure). A key or root that
- * cannot be loaded is kept as its Error: it fails only the authorities that use it, with the reason.
- */
-export async function loadPolicyTrust(policies: readonly ImagePolicy[], options: TrustOptions = {}): Promise<PolicyTrust> {
-  const keys = new Map<string, KeyObject | Error>();
-  const roots = new Map<string, TrustedRoot | Error>();
-  // The default root is the user's --trusted-root: an unreadable one is a usage error, not a failed authority.
-  const defaultRoot = options.trustedRoot === undefined ? publicGoodTrustedRoot() : loadTrustedRoot(options.trustedRoot);
-  for (const policy of policies) {
-    for (const authority of policy.authorities) {
-      if (authority.type === "static") continue;
-      if (authority.trustedRoot !== undefined) {
-        const id = JSON.stringify(authority.trustedRoot);
-        if (!roots.has(id)) roots.set(id, await settle(() => readRoot(authority.trustedRoot!)));
-      }
-      if (authority.type === "key") {
-        const id = JSON.stringify(authority.key);
-        if (!keys.has(id)) keys.set(id, await settle(() => readKey(authority.key, options)));
-      }
-    }
-  }
-  return {
-    key: (ref: KeyRef) => keys.get(JSON.stringify(ref)) ?? new Error("key not loaded"),
-    trustedRoot: (ref: TrustedRootRef | undefined) => (ref === undefined ? defaultRoot : (roots.get(JSON.stringify(ref)) ?? new Error("trusted root not loaded"))),
-  };
-}
-
-async function settle<T>(load: () => T | Promise<T>): Promise<T | Error> {
-  try {
-    return await load();
-  } catch (error) {
-    if (!isVouchError(error)) throw error;
-    return new Error(error.message);
-  }
-}
-
-function readRoot(ref: TrustedRootRef): TrustedRoot {
-  if (ref.source === "path") return loadTrustedRoot(ref.path);
-  return parseTrustedRoot(JSON.parse(ref.json), "(inline trusted root)");
-}
-
-async function readKey(ref: KeyRef, options: TrustOptions): Promise<KeyObject> {
-  const env = options.env ?? process.env;
-  switch (ref.source) {
-    case "path":
-      return loadVerificationKey(options.keyPaths?.[ref.path] ?? ref.path, env);
-    case "data":
-      return loadVerificationKey(`env://VOUCH_POLICY_INLINE_KEY`, { ...env, VOUCH_POLICY_INLINE_KEY: ref.pem });
-    case "pkcs11":
-      return loadVerificationKey(ref.uri, env);
-    case "kms":
-      throw new VouchError("INPUT_UNSUPPORTED_FORMAT", `${ref.uri}: KMS keys are not supported yet`);
-  }
 }
 
 export interface PolicyEvalOptions extends RegistryAccessOptions, TrustOptions {
