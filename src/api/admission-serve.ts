@@ -1,0 +1,171 @@
+import { createHash } from "node:crypto";
+import { watch, type FSWatcher } from "node:fs";
+import { dirname } from "node:path";
+import { statSync } from "node:fs";
+import type { FastifyInstance, FastifyServerOptions } from "fastify";
+import type { Server as HttpsServer } from "node:https";
+import { VouchError } from "../core/errors.js";
+import type { PolicyEngine } from "../policy/decision.js";
+import type { ImagePolicy } from "../policy/model/types.js";
+import { buildApp } from "../server/app.js";
+import { listeningUrl } from "../server/listen.js";
+import { readBytesFile } from "./files.js";
+import { loadPolicies, policyFiles } from "./policy.js";
+
+/**
+ * `vouch admission serve`: the admission webhooks alone, over HTTPS, with the policies of a file or directory
+ * reloaded when they change. A broken edit never empties the policy set: the last good set stays in force and the
+ * reason is logged (Kyverno keeps serving the previous policy version too). The serving certificate is re-read when
+ * its files change, so cert-manager's renewals take effect without a restart.
+ */
+
+export interface AdmissionServeOptions {
+  /** A policy file or a directory of `*.yaml` policies. */
+  policyPath: string;
+  host: string;
+  port: number;
+  tlsCert: string;
+  tlsKey: string;
+  /** Builds the engine over the first policy set (src/api/policy-engine.ts createPolicyEngine). */
+  createEngine: (policies: readonly ImagePolicy[]) => PolicyEngine | Promise<PolicyEngine>;
+  /** Re-read the files this often even without a file event (network file systems send none). Default 10 s; 0: never. */
+  pollMs?: number;
+  logger?: FastifyServerOptions["logger"];
+}
+
+export type ReloadOutcome =
+  | { readonly outcome: "unchanged" }
+  | { readonly outcome: "reloaded"; readonly policies: number }
+  | { readonly outcome: "rejected"; readonly reason: string; readonly keeping: number };
+
+export interface RunningAdmissionServer {
+  url: string;
+  app: FastifyInstance;
+  engine: PolicyEngine;
+  /** Re-reads the policy and certificate files now (what a file change triggers). */
+  reload(): ReloadOutcome;
+  close(): Promise<void>;
+}
+
+/** The fingerprint of a set of files: their names and bytes. Unreadable files count as changed content. */
+function fingerprint(files: readonly string[]): string {
+  const hash = createHash("sha256");
+  for (const file of files) {
+    hash.update(file).update("\0");
+    try {
+      hash.update(readBytesFile(file));
+    } catch (error) {
+      hash.update(`unreadable: ${(error as Error).message}`);
+    }
+    hash.update("\0");
+  }
+  return hash.digest("hex");
+}
+
+function policyFilesOrNone(path: string): string[] {
+  try {
+    return policyFiles([path]);
+  } catch {
+    return [];
+  }
+}
+
+function readTls(options: Pick<AdmissionServeOptions, "tlsCert" | "tlsKey">): { cert: Buffer; key: Buffer } {
+  return { cert: Buffer.from(readBytesFile(options.tlsCert)), key: Buffer.from(readBytesFile(options.tlsKey)) };
+}
+
+/**
+ * Starts the webhook server. The first policy load must succeed (a webhook with no policies would deny every
+ * image, or admit every one); later loads that fail keep the previous set.
+ *
+ * @example
+ *   const server = await startAdmissionServer({ policyPath: "policies/", host: "0.0.0.0", port: 8443, tlsCert, tlsKey, createEngine: (policies) => createPolicyEngine({ policies }) });
+ */
+export async function startAdmissionServer(options: AdmissionServeOptions): Promise<RunningAdmissionServer> {
+  const tls = readTls(options);
+  const policies = loadPolicies([options.policyPath]);
+  let policyPrint = fingerprint(policyFilesOrNone(options.policyPath));
+  let tlsPrint = fingerprint([options.tlsCert, options.tlsKey]);
+  const engine = await options.createEngine(policies);
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({ admission: { engine }, https: tls, logger: options.logger ?? false });
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    await engine.close().catch(() => undefined);
+    throw error;
+  }
+  const log = app.log;
+
+  const reload = (): ReloadOutcome => {
+    const tlsNow = fingerprint([options.tlsCert, options.tlsKey]);
+    if (tlsNow !== tlsPrint) {
+      try {
+        (app.server as unknown as HttpsServer).setSecureContext(readTls(options));
+        tlsPrint = tlsNow;
+        log.info({ cert: options.tlsCert }, "serving certificate reloaded");
+      } catch (error) {
+        // A half-written pair (the key renewed before the certificate) fails here; the next event completes it.
+        log.warn({ err: error }, "serving certificate not reloaded, keeping the previous one");
+      }
+    }
+    const printNow = fingerprint(policyFilesOrNone(options.policyPath));
+    if (printNow === policyPrint) return { outcome: "unchanged" };
+    const keeping = engine.policies().length;
+    try {
+      const next = loadPolicies([options.policyPath]);
+      engine.setPolicies(next);
+      policyPrint = printNow;
+      log.info({ policies: next.map((p) => p.name) }, "policies reloaded");
+      return { outcome: "reloaded", policies: next.length };
+    } catch (error) {
+      const reason = error instanceof VouchError ? error.describe() : (error as Error).message;
+      // Remember the broken content: it is reported once, not on every poll, and a fix is a change again.
+      policyPrint = printNow;
+      log.error({ reason, keeping }, "policy reload failed; the previous policies stay in force");
+      return { outcome: "rejected", reason, keeping };
+    }
+  };
+
+  // Watch the directory (a file's parent for a file): editors and Kubernetes' ConfigMap updates replace files by
+  // renaming, which a watch on the file itself would lose after the first change.
+  const watched = new Set([isDirectory(options.policyPath) ? options.policyPath : dirname(options.policyPath), dirname(options.tlsCert), dirname(options.tlsKey)]);
+  let timer: NodeJS.Timeout | undefined;
+  const soon = () => {
+    clearTimeout(timer);
+    // Coalesce the burst of events one save or ConfigMap swap makes.
+    timer = setTimeout(reload, 100);
+  };
+  const watchers: FSWatcher[] = [];
+  for (const dir of watched) {
+    try {
+      watchers.push(watch(dir, { persistent: false }, soon).on("error", () => undefined));
+    } catch (error) {
+      log.warn({ dir, err: error }, "cannot watch for changes; relying on polling");
+    }
+  }
+  const pollMs = options.pollMs ?? 10_000;
+  const poll = pollMs > 0 ? setInterval(reload, pollMs).unref() : undefined;
+
+  return {
+    url: listeningUrl(app, options.host, options.port).replace(/^http:/, "https:"),
+    app,
+    engine,
+    reload,
+    close: async () => {
+      clearTimeout(timer);
+      if (poll !== undefined) clearInterval(poll);
+      for (const w of watchers) w.close();
+      await app.close();
+      await engine.close();
+    },
+  };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
