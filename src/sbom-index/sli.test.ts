@@ -212,7 +212,7 @@ describe("supply-chain SLIs without an attestation store, and refused queries", 
   });
 
   it("refuses malformed times, a reversed window, too many buckets, an unknown team, a service in two teams", async () => {
-    const index = { listCurrentDeployments: async () => [], listDeployments: async () => [], listSboms: async () => [] };
+    const index = { deploymentSbomFacts: async () => [], listDeployments: async () => [], listSboms: async () => [] };
     const slis = createSliService({ index, teams: TEAMS, clock: CLOCK });
     const code = async (run: () => Promise<unknown>) => {
       try {

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { VouchError } from "../core/errors.js";
-import type { AttestationStore, IndexCurrentDeployment, IndexDeployment, IndexSbom, IndexStore } from "../store/ports.js";
+import type { AttestationStore, IndexDeploymentSbomFacts, IndexStore } from "../store/ports.js";
 import { canonicalTimestamp } from "../core/time.js";
 
 /**
@@ -152,7 +152,7 @@ export interface SliService {
 export type SliAttestations = Pick<AttestationStore, "signedDigests" | "signerIdentities" | "provenanceFacts">;
 
 export interface SliServiceOptions {
-  index: Pick<IndexStore, "listCurrentDeployments" | "listDeployments" | "listSboms">;
+  index: Pick<IndexStore, "deploymentSbomFacts" | "listDeployments" | "listSboms">;
   attestations?: SliAttestations;
   /** index.teams in vouch.yaml: team → its services. A service belongs to one team at most. */
   teams?: Record<string, readonly string[]>;
@@ -180,22 +180,19 @@ export function createSliService(options: SliServiceOptions): SliService {
     const started = performance.now();
     const now = clock();
     const inScope = scope(query, options.teams ?? {});
-    const current = (await index.listCurrentDeployments(filterOf(query))).filter((d) => inScope(d.service));
+    // The store joins each deployment with its SBOM facts (first / latest-at-deploy ingest of its digest, first of
+    // its service): one query, never every SBOM row (the summary's cost at portfolio scale).
+    const current = (await index.deploymentSbomFacts(filterOf(query))).filter((d) => inScope(d.service));
     const window = seriesWindow(query, now);
-    const made = window === undefined ? [] : (await index.listDeployments({ ...filterOf(query), until: window.to.toISOString() })).filter((d) => inScope(d.service) && Date.parse(d.deployedAt) >= window.from.getTime());
+    const made =
+      window === undefined ? [] : (await index.deploymentSbomFacts({ ...filterOf(query), history: { since: window.from.toISOString(), until: window.to.toISOString() } })).filter((d) => inScope(d.service));
 
-    const all = [...current, ...made];
-    const digests = [...new Set(all.map((d) => d.digest))];
-    const services = [...new Set(all.map((d) => d.service))];
-    const [byDigest, servicesWithSbom, signed, complete] = await Promise.all([
-      digests.length === 0 ? [] : index.listSboms({ digests }),
-      services.length === 0 ? [] : index.listSboms({ services }),
+    const digests = [...new Set([...current, ...made].map((d) => d.digest))];
+    const [signed, complete] = await Promise.all([
       attestations === undefined || digests.length === 0 ? undefined : attestations.signedDigests(digests),
       attestations === undefined || digests.length === 0 ? undefined : attestations.provenanceFacts(digests),
     ]);
     const facts: Facts = {
-      sboms: groupBy(byDigest, (s) => s.digest ?? ""),
-      serviceSboms: groupBy(servicesWithSbom, (s) => s.service),
       signed: attestations === undefined ? undefined : (signed ?? new Set()),
       complete: attestations === undefined ? undefined : new Set((complete ?? []).filter((f) => f.complete).map((f) => f.digest)),
     };
@@ -268,8 +265,6 @@ export function createSliService(options: SliServiceOptions): SliService {
 }
 
 interface Facts {
-  sboms: Map<string, IndexSbom[]>;
-  serviceSboms: Map<string, IndexSbom[]>;
   /** Undefined: no attestation store. */
   signed: Set<string> | undefined;
   complete: Set<string> | undefined;
@@ -285,24 +280,19 @@ interface Window {
  * One deployment judged: a current one as of now (an SBOM pushed after the deploy still describes what runs), one
  * in a series as of its deploy time (what the index had then). Freshness is always measured at deploy time.
  */
-function judge(d: IndexCurrentDeployment | IndexDeployment, facts: Facts, teamOf: Map<string, string>, atDeploy: boolean): SliDeployment {
+function judge(d: IndexDeploymentSbomFacts, facts: Facts, teamOf: Map<string, string>, atDeploy: boolean): SliDeployment {
   const deployedAt = Date.parse(d.deployedAt);
-  const asOf = atDeploy ? deployedAt : Number.POSITIVE_INFINITY;
-  const sboms = facts.sboms.get(d.digest) ?? [];
-  // The newest SBOM the index had at deploy time; ingest instants, not strings (offsets differ).
-  let newest: number | undefined;
-  for (const s of sboms) {
-    const at = Date.parse(s.ingestedAt);
-    if (at <= deployedAt && (newest === undefined || at > newest)) newest = at;
-  }
+  // The newest SBOM the index had at deploy time (the store compares instants to the millisecond, as Date does).
+  const newest = d.digestSbomAtDeploy === undefined ? undefined : Date.parse(d.digestSbomAtDeploy);
+  const serviceFirst = d.serviceFirstSbomAt === undefined ? undefined : Date.parse(d.serviceFirstSbomAt);
   const out: SliDeployment = {
     service: d.service,
     environment: d.environment,
     digest: d.digest,
     deployedAt: d.deployedAt,
-    sbom: sboms.some((s) => Date.parse(s.ingestedAt) <= asOf),
-    sbomAfterDeploy: sboms.length > 0 && newest === undefined,
-    serviceHasSbom: (facts.serviceSboms.get(d.service) ?? []).some((s) => Date.parse(s.ingestedAt) <= asOf),
+    sbom: atDeploy ? newest !== undefined : d.digestFirstSbomAt !== undefined,
+    sbomAfterDeploy: d.digestFirstSbomAt !== undefined && newest === undefined,
+    serviceHasSbom: serviceFirst !== undefined && (!atDeploy || serviceFirst <= deployedAt),
   };
   const team = teamOf.get(d.service);
   if (team !== undefined) out.team = team;
@@ -403,17 +393,6 @@ function teamMap(teams: Record<string, readonly string[]>): Map<string, string> 
       if (other !== undefined && other !== team) throw new VouchError("INPUT_USAGE", `index.teams: service ${JSON.stringify(service)} is in two teams (${other}, ${team}); a service belongs to one team`);
       out.set(service, team);
     }
-  }
-  return out;
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const members = out.get(k);
-    if (members === undefined) out.set(k, [item]);
-    else members.push(item);
   }
   return out;
 }

@@ -279,6 +279,68 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
       expect((await store.currentDeployments(digests)).map((d) => d.deploymentId)).toEqual(Array.from({ length: 11 }, (_, i) => `m${i * 100}`).sort((x, y) => (`env-${x.slice(1)}` < `env-${y.slice(1)}` ? -1 : 1)));
     });
 
+    it("deploymentSbomFacts: each deployment with its digest's first and at-deploy SBOM and its service's first, as listSboms has them", async () => {
+      const store = await open();
+      const [a, b, c, z] = [sha("image a"), sha("image b"), sha("image c"), sha("image z")];
+      const sbom = (seed: string, service: string, digest: string, ingestedAt: string) => store.ingestSbom(write(sbomRecord(seed, { service, digest, ingestedAt }), []));
+      // a: one SBOM before its deploy, one after; b: only after; c: none, but its service has one; z: a service without any.
+      await sbom("a1", "checkout", a, "2025-01-01T00:00:00Z");
+      await sbom("a2", "checkout", a, "2025-03-01T00:00:00Z");
+      // Written with an offset: 2025-01-31T23:00:00Z, before the deploy at 2025-02-01T00:00:00Z.
+      await sbom("a3", "checkout", a, "2025-02-01T00:00:00+01:00");
+      await sbom("b1", "billing", b, "2025-04-01T00:00:00Z");
+      // In the deploy's millisecond, 0.5 ms after it: counted at deploy (instants compared to the millisecond).
+      await sbom("c0", "search", sha("image other"), "2025-02-10T00:00:00.0005Z");
+      await store.ingestDeployment(deployment({ id: "d-a", service: "checkout", environment: "prod", digest: a, deployedAt: "2025-02-01T00:00:00Z" }));
+      await store.ingestDeployment(deployment({ id: "d-b", service: "billing", environment: "prod", digest: b, deployedAt: "2025-02-05T00:00:00Z" }));
+      await store.ingestDeployment(deployment({ id: "d-c-old", service: "search", environment: "prod", digest: sha("image other"), deployedAt: "2025-02-10T00:00:00Z" }));
+      await store.ingestDeployment(deployment({ id: "d-c", service: "search", environment: "prod", digest: c, deployedAt: "2025-02-20T00:00:00Z" }));
+      await store.ingestDeployment(deployment({ id: "d-z", service: "zeta", environment: "dev", digest: z, deployedAt: "2025-02-15T00:00:00Z" }));
+
+      const current = await store.deploymentSbomFacts();
+      expect(current).toEqual([
+        { service: "billing", environment: "prod", digest: b, deployedAt: "2025-02-05T00:00:00Z", deploymentId: "d-b", digestFirstSbomAt: "2025-04-01T00:00:00Z", serviceFirstSbomAt: "2025-04-01T00:00:00Z" },
+        {
+          service: "checkout",
+          environment: "prod",
+          digest: a,
+          deployedAt: "2025-02-01T00:00:00Z",
+          deploymentId: "d-a",
+          digestFirstSbomAt: "2025-01-01T00:00:00Z",
+          digestSbomAtDeploy: "2025-01-31T23:00:00Z",
+          serviceFirstSbomAt: "2025-01-01T00:00:00Z",
+        },
+        { service: "search", environment: "prod", digest: c, deployedAt: "2025-02-20T00:00:00Z", deploymentId: "d-c", serviceFirstSbomAt: "2025-02-10T00:00:00.0005Z" },
+        { service: "zeta", environment: "dev", digest: z, deployedAt: "2025-02-15T00:00:00Z", deploymentId: "d-z" },
+      ]);
+      expect(await store.deploymentSbomFacts({ service: "checkout" })).toEqual([current[1]]);
+      expect(await store.deploymentSbomFacts({ environment: "dev" })).toEqual([current[3]]);
+      expect(await store.deploymentSbomFacts({ service: "checkout", environment: "dev" })).toEqual([]);
+
+      // History: every event in [since, until], by deployedAt then id; the SBOM in the deploy's millisecond counts.
+      const history = await store.deploymentSbomFacts({ history: { since: "2025-02-05T00:00:00Z", until: "2025-02-15T00:00:00Z" } });
+      expect(history.map((d) => d.deploymentId)).toEqual(["d-b", "d-c-old", "d-z"]);
+      expect(history[1]).toMatchObject({ digestFirstSbomAt: "2025-02-10T00:00:00.0005Z", digestSbomAtDeploy: "2025-02-10T00:00:00.0005Z" });
+      expect((await store.deploymentSbomFacts({ service: "search", history: {} })).map((d) => d.deploymentId)).toEqual(["d-c-old", "d-c"]);
+      // One millisecond after the deploy is after it.
+      await sbom("late", "late", sha("image late"), "2025-03-01T00:00:00.001Z");
+      await store.ingestDeployment(deployment({ id: "d-late", service: "late", digest: sha("image late"), deployedAt: "2025-03-01T00:00:00Z" }));
+      expect(await store.deploymentSbomFacts({ service: "late" })).toEqual([
+        { service: "late", environment: "prod", digest: sha("image late"), deployedAt: "2025-03-01T00:00:00Z", deploymentId: "d-late", digestFirstSbomAt: "2025-03-01T00:00:00.001Z", serviceFirstSbomAt: "2025-03-01T00:00:00.001Z" },
+      ]);
+
+      // The same facts as computed from the lists (what the SLIs did before the store aggregated them).
+      const sboms = await store.listSboms();
+      const ms = (t: string) => Date.parse(t);
+      const first = (xs: string[]) => xs.sort((x, y) => ms(x) - ms(y))[0];
+      for (const d of [...(await store.deploymentSbomFacts()), ...(await store.deploymentSbomFacts({ history: {} }))]) {
+        const own = sboms.filter((s) => s.digest === d.digest).map((s) => s.ingestedAt);
+        const atDeploy = own.filter((t) => ms(t) <= ms(d.deployedAt)).sort((x, y) => ms(y) - ms(x))[0];
+        expect([d.digestFirstSbomAt, d.digestSbomAtDeploy, d.serviceFirstSbomAt]).toEqual([first(own), atDeploy, first(sboms.filter((s) => s.service === d.service).map((s) => s.ingestedAt))]);
+      }
+      expect((await rejectedVouchError(() => store.deploymentSbomFacts({ history: { since: "last week" } }))).code).toBe("INPUT_MALFORMED");
+    });
+
     it("treats SQL-significant characters as data in every value", async () => {
       const store = await open();
       const nasty = ["o'brien", "100%", "a_b", "back\\slash", "x'; drop table sboms; --", '"quoted"', "\u00c9t\u00e9"];
@@ -300,6 +362,7 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
         expect(await store.findComponents({ osv: [{ ecosystem: text, name: text }] })).toEqual(byPurl);
         expect((await store.currentDeployments([sha(`image n${i}`)])).map((d) => [d.service, d.environment, d.deploymentId])).toEqual([[text, text, text]]);
         expect((await store.findSbom(sha(`sbom n${i}`)))?.ingestedBy).toBe(text);
+        expect((await store.deploymentSbomFacts({ service: text, environment: text })).map((d) => [d.deploymentId, d.serviceFirstSbomAt])).toEqual([[text, "2025-01-02T03:04:05Z"]]);
       }
       // Wildcards match only themselves.
       expect(await store.findComponents({ nameLower: "%" })).toEqual([]);

@@ -413,6 +413,36 @@ export interface IndexDeploymentFilter {
 }
 
 /**
+ * IndexStore.deploymentSbomFacts: which deployments. Without `history`, the current deployment of every
+ * (service, environment) the filter admits; with it, every deployment event deployed in [since, until] (instants).
+ */
+export interface IndexDeploymentFactsFilter {
+  service?: string;
+  environment?: string;
+  history?: { since?: string; until?: string };
+}
+
+/**
+ * A deployment with what the index holds of SBOMs for it (the SLIs' facts, aggregated by the store so that a
+ * summary never reads every SBOM). Times are ingestedAt as `findSbom` presents them; "at or before" compares
+ * instants to the millisecond (as JavaScript's Date does), not the stored nanoseconds.
+ */
+export interface IndexDeploymentSbomFacts {
+  service: string;
+  environment: string;
+  digest: string;
+  deployedAt: string;
+  /** The event's id (current deployments: the current event's). */
+  deploymentId: string;
+  /** The first ingestedAt of an SBOM of this digest; absent when the digest has none. */
+  digestFirstSbomAt?: string;
+  /** The latest ingestedAt of an SBOM of this digest at or before deployedAt; absent when none was. */
+  digestSbomAtDeploy?: string;
+  /** The first ingestedAt of an SBOM of this service (any release, any digest); absent when it has none. */
+  serviceFirstSbomAt?: string;
+}
+
+/**
  * The SBOM index: SBOMs with their components, and deployments, for impact lookups
  * (component → SBOM → artifact digest → current deployments).
  *
@@ -443,6 +473,10 @@ export interface IndexDeploymentFilter {
  *   follows), with deployedAt and recordedAt as `findSbom` presents timestamps.
  * - `listCurrentDeployments` MUST return the current deployment of every (service, environment) the filter admits,
  *   sorted by service, environment.
+ * - `deploymentSbomFacts` MUST return one row per deployment the filter admits (the current ones sorted by service,
+ *   environment; with `history`, every event in the window sorted by deployedAt then id, as `listDeployments`), each
+ *   with the SBOM facts of its digest and its service as stored when it is called: the same answer as computing them
+ *   from `listSboms`, and MUST NOT read SBOM documents or components.
  * - Reads MUST NOT wait for a write in progress longer than the database makes them (SQLite WAL, PostgreSQL MVCC)
  *   and MUST see a write whole or not at all.
  */
@@ -459,6 +493,8 @@ export interface IndexStore {
   listDeployments(filter?: IndexDeploymentFilter): Promise<IndexDeployment[]>;
   /** What runs where now, by service / environment (SLIs). */
   listCurrentDeployments(filter?: { service?: string; environment?: string }): Promise<IndexCurrentDeployment[]>;
+  /** Deployments with their SBOM facts, aggregated in the store (the SLI summary). */
+  deploymentSbomFacts(filter?: IndexDeploymentFactsFilter): Promise<IndexDeploymentSbomFacts[]>;
   /** Resolves when the store answers a trivial query (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -7,7 +7,9 @@ import type {
   IndexComponentLookup,
   IndexCurrentDeployment,
   IndexDeployment,
+  IndexDeploymentFactsFilter,
   IndexDeploymentFilter,
+  IndexDeploymentSbomFacts,
   IndexSbom,
   IndexSbomFilter,
   IndexSbomWrite,
@@ -110,6 +112,7 @@ export interface IndexDatabase {
 const INDEX_MIGRATIONS: readonly NamedMigration[] = [
   { name: "0001_sbom_index", up: createIndexTables },
   { name: "0002_components_purl_covering", up: coverPurlLookup },
+  { name: "0003_sbom_times", up: indexSbomTimes },
 ];
 
 /** Names of the index migrations, for the drivers' tests. */
@@ -155,6 +158,18 @@ async function coverPurlLookup(db: Kysely<unknown>, flavor: SqlFlavor): Promise<
     await db.schema.createIndex("sbom_components_purl_cover").on("sbom_components").columns([...key, ...IMPACT_COLUMNS]).execute();
   }
   await db.schema.dropIndex("sbom_components_purl").execute();
+}
+
+/**
+ * 0003: the SLI summary asks, per deployment, for the first and the latest-before-deploy ingest time of its digest's
+ * SBOMs and the first of its service's (deploymentSbomFacts). With the time in the index beside the key, each is
+ * answered from the index alone (min/max of an index range), never from the rows. `(digest, ingested_at)` replaces
+ * `sboms_digest`, its prefix.
+ */
+async function indexSbomTimes(db: Kysely<unknown>): Promise<void> {
+  await db.schema.createIndex("sboms_digest_ingested").on("sboms").columns(["digest", "ingested_at"]).execute();
+  await db.schema.createIndex("sboms_service_ingested").on("sboms").columns(["service", "ingested_at"]).execute();
+  await db.schema.dropIndex("sboms_digest").execute();
 }
 
 async function createIndexTables(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {
@@ -477,6 +492,43 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     });
   }
 
+  async function deploymentSbomFacts(filter: IndexDeploymentFactsFilter = {}): Promise<IndexDeploymentSbomFacts[]> {
+    const since = filter.history?.since === undefined ? undefined : canonicalTimestamp(filter.history.since, "since");
+    const until = filter.history?.until === undefined ? undefined : canonicalTimestamp(filter.history.until, "until");
+    // Correlated aggregates over sboms, each a min/max of one range of 0003's indexes. Instants are compared to the
+    // millisecond (the canonical text's first 23 characters), as the SLIs compared Date values before.
+    const facts = [
+      sql<string | null>`(select min(s.ingested_at) from sboms s where s.digest = d.digest)`.as("digest_first"),
+      sql<string | null>`(select max(s.ingested_at) from sboms s where s.digest = d.digest and substr(s.ingested_at, 1, 23) <= substr(d.deployed_at, 1, 23))`.as("digest_at_deploy"),
+      sql<string | null>`(select min(s.ingested_at) from sboms s where s.service = d.service)`.as("service_first"),
+    ];
+    return guard("read deployment SBOM facts", async () => {
+      let rows: { service: string; environment: string; digest: string; deployed_at: string; id: string; digest_first: string | null; digest_at_deploy: string | null; service_first: string | null }[];
+      if (filter.history === undefined) {
+        let q = reader.selectFrom("current_deployments as d").select(["d.service", "d.environment", "d.digest", "d.deployed_at", "d.deployment_id as id", ...facts]);
+        if (filter.service !== undefined) q = q.where("d.service", "=", filter.service);
+        if (filter.environment !== undefined) q = q.where("d.environment", "=", filter.environment);
+        rows = await q.execute();
+        rows.sort((a, b) => byCodeUnits(a.service, b.service) || byCodeUnits(a.environment, b.environment));
+      } else {
+        let q = reader.selectFrom("deployments as d").select(["d.service", "d.environment", "d.digest", "d.deployed_at", "d.id", ...facts]);
+        if (filter.service !== undefined) q = q.where("d.service", "=", filter.service);
+        if (filter.environment !== undefined) q = q.where("d.environment", "=", filter.environment);
+        if (since !== undefined) q = q.where("d.deployed_at", ">=", since);
+        if (until !== undefined) q = q.where("d.deployed_at", "<=", until);
+        rows = await q.execute();
+        rows.sort((a, b) => byCodeUnits(a.deployed_at, b.deployed_at) || byCodeUnits(a.id, b.id));
+      }
+      return rows.map((r) => {
+        const out: IndexDeploymentSbomFacts = { service: r.service, environment: r.environment, digest: r.digest, deployedAt: presentTimestamp(r.deployed_at), deploymentId: r.id };
+        if (r.digest_first !== null) out.digestFirstSbomAt = presentTimestamp(r.digest_first);
+        if (r.digest_at_deploy !== null) out.digestSbomAtDeploy = presentTimestamp(r.digest_at_deploy);
+        if (r.service_first !== null) out.serviceFirstSbomAt = presentTimestamp(r.service_first);
+        return out;
+      });
+    });
+  }
+
   async function ping(): Promise<void> {
     await guard("reach the index store", async () => {
       await sql`select 1`.execute(reader);
@@ -493,6 +545,7 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     listSboms,
     listDeployments,
     listCurrentDeployments,
+    deploymentSbomFacts,
     ping,
     close,
   };

@@ -32,10 +32,16 @@ describe("SQLite index store", () => {
     expect(db.prepare("select name from vouch_index_migration").pluck().all()).toEqual([...INDEX_MIGRATION_NAMES]);
     const indexes = db.prepare("select name from sqlite_master where type = 'index' and name not like 'sqlite_%'").pluck().all();
     expect(indexes).toEqual(
-      expect.arrayContaining(["sbom_components_purl_cover", "sbom_components_name", "sbom_components_osv", "current_deployments_digest", "sboms_digest"]),
+      expect.arrayContaining(["sbom_components_purl_cover", "sbom_components_name", "sbom_components_osv", "current_deployments_digest", "sboms_digest_ingested", "sboms_service_ingested"]),
     );
-    // 0002 replaced the purl index with the covering one.
+    // 0002 replaced the purl index with the covering one; 0003 the digest index with (digest, ingested_at).
     expect(indexes).not.toContain("sbom_components_purl");
+    expect(indexes).not.toContain("sboms_digest");
+    // The SLI facts (deploymentSbomFacts' aggregates) are read from those indexes, never from the SBOM rows.
+    const facts = db
+      .prepare("explain query plan select (select max(s.ingested_at) from sboms s where s.digest = ? and substr(s.ingested_at, 1, 23) <= ?), (select min(s.ingested_at) from sboms s where s.service = ?)")
+      .all("sha256:x", "2025", "checkout") as { detail: string }[];
+    expect(facts.map((p) => p.detail)).toEqual(expect.arrayContaining([expect.stringContaining("COVERING INDEX sboms_digest_ingested"), expect.stringContaining("COVERING INDEX sboms_service_ingested")]));
     // The impact lookup (fields "impact") reads the covering index only, never the table rows.
     const plan = db
       .prepare(
