@@ -18,4 +18,4 @@ export {
   type AdmissionReviewResponse,
   type PatchOperation,
 } from "./response.js";
-export { coveringPolicies, imagesToPin, pinPatch } from "./mutate.js";
+export { imagesToPin, pinPatch } from "./mutate.js";

@@ -1,4 +1,5 @@
 import type { ImagePolicy, ResourceRef } from "../model/types.js";
+import { coveringPolicies, imageNames } from "../rules/matching.js";
 import { isPinned, pinReference, type WorkloadImage } from "./images.js";
 import type { AdmissionInput } from "./review.js";
 import { escapePointerToken, type PatchOperation } from "./response.js";
@@ -10,18 +11,14 @@ import { escapePointerToken, type PatchOperation } from "./response.js";
  * point) to every admission.
  */
 
-/** The policies that cover an image of a resource (its image globs and its resource matcher). */
-export function coveringPolicies(policies: readonly ImagePolicy[], reference: string, resource: ResourceRef): ImagePolicy[] {
-  return policies.filter((policy) => policy.images.matches(reference) && policy.resources.matches(resource));
-}
-
 /**
  * The images of an admission input to pin: not already pinned (`name@sha256:…` or `name:tag@sha256:…` is left
- * alone), covered by a policy, each reference once.
+ * alone) and covered by a policy, matched as evaluation matches them (rules/matching.ts: the reference as written
+ * and its normalized name).
  */
 export function imagesToPin(input: AdmissionInput, policies: readonly ImagePolicy[]): WorkloadImage[] {
   const resource: ResourceRef = { kind: input.kind, ...(input.namespace !== undefined ? { namespace: input.namespace } : {}), labels: input.labels };
-  return input.images.filter((image) => !isPinned(image.reference) && coveringPolicies(policies, image.reference, resource).length > 0);
+  return input.images.filter((image) => !isPinned(image.reference) && coveringPolicies(policies, resource, imageNames(image.reference)).length > 0);
 }
 
 /** One `replace` per image, at its pointer, with `name:tag@digest`. */
