@@ -148,7 +148,7 @@ ${scope}      reason: key rotation
 });
 
 describe("evaluate: verification unavailable", () => {
-  const down = (cached?: PolicyResult[]): ImageInput => ({ reference: REF, unavailable: "registry 127.0.0.1:5000: connection refused", ...(cached ? { cached } : {}) });
+  const down = (cached?: readonly PolicyResult[]): ImageInput => ({ reference: REF, unavailable: "registry 127.0.0.1:5000: connection refused", ...(cached ? { cached } : {}) });
 
   it("deny fails closed with the reason", () => {
     const d = decide(policy(`${KEY_AUTHORITY}  onVerificationUnavailable: deny\n`), [down()]);
