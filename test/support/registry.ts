@@ -77,6 +77,10 @@ export interface RunningRegistry {
   /** The registry's log so far (for failure messages). */
   log(): string;
   stop(): Promise<void>;
+  /** Stops the process and keeps its storage: the registry is down (connections refused) until restart(). */
+  kill(): Promise<void>;
+  /** Starts the process again on the same port with the same storage, and waits until /v2/ answers. */
+  restart(): Promise<void>;
 }
 
 /**
@@ -120,16 +124,18 @@ export async function startRegistry(options: { auth?: RegistryAuthHtpasswd | Reg
   }
   writeFileSync(join(dir, "config.yml"), `${config.join("\n")}\n`);
 
-  const child: ChildProcess = spawn(REGISTRY_BINARY, ["serve", join(dir, "config.yml")], { stdio: ["ignore", "pipe", "pipe"] });
+  let child: ChildProcess;
   // A test worker that dies without calling stop() must not leave a registry behind.
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
   let log = "";
-  const host = await new Promise<string>((resolve, reject) => {
+  const launch = () => new Promise<string>((resolve, reject) => {
+    child = spawn(REGISTRY_BINARY, ["serve", join(dir, "config.yml")], { stdio: ["ignore", "pipe", "pipe"] });
+    const start = log.length;
     const timer = setTimeout(() => reject(new Error(`docker-registry did not start within 20 s:\n${log}`)), 20_000);
     const onData = (chunk: Buffer) => {
       log += chunk.toString("utf8");
-      const match = /listening on (127\.0\.0\.1:\d+)/.exec(log);
+      const match = /listening on (127\.0\.0\.1:\d+)/.exec(log.slice(start));
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
@@ -146,30 +152,45 @@ export async function startRegistry(options: { auth?: RegistryAuthHtpasswd | Reg
       reject(new Error(`docker-registry exited with ${code}:\n${log}`));
     });
   });
+  const host = await launch();
   const url = `http://${host}`;
-  for (let i = 0; ; i++) {
-    try {
-      const response = await fetch(`${url}/v2/`);
-      await response.body?.cancel();
-      if (response.status === 200 || response.status === 401) break;
-    } catch {
-      // not accepting yet
+  const answering = async () => {
+    for (let i = 0; ; i++) {
+      try {
+        const response = await fetch(`${url}/v2/`);
+        await response.body?.cancel();
+        if (response.status === 200 || response.status === 401) break;
+      } catch {
+        // not accepting yet
+      }
+      if (i > 200) throw new Error(`docker-registry on ${host} never answered /v2/:\n${log}`);
+      await new Promise((r) => setTimeout(r, 50));
     }
-    if (i > 200) throw new Error(`docker-registry on ${host} never answered /v2/:\n${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  };
+  await answering();
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+  };
   return {
     host,
     url,
     dir,
     log: () => log,
+    kill,
+    async restart() {
+      await kill();
+      // The same port from now on (the first start let the kernel pick it).
+      writeFileSync(join(dir, "config.yml"), `${config.map((line) => (line === "  addr: 127.0.0.1:0" ? `  addr: ${host}` : line)).join("\n")}\n`);
+      await launch();
+      await answering();
+    },
     async stop() {
       process.removeListener("exit", killOnExit);
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }
+      await kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,225 @@
+/**
+ * The policy engine against Debian's docker-registry with images signed through a running `vouch serve` log: one
+ * registry walk for 20 concurrent decisions of one image, the verdict cache, a registry stopped and restarted (each
+ * outage action, and the automatic return to normal evaluation), and decisions recorded in a real decision store.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Decision, EvaluationInput } from "../policy/decision.js";
+import { evaluate } from "../policy/evaluate.js";
+import { parsePolicies } from "../policy/model/index.js";
+import { openSqliteDecisionStore } from "../store/sqlite/decision-store.js";
+import { spawnVouch, vouch, type RunningVouch } from "../../test/support/cli.js";
+import { buildTestImage, pushTestImage, registryUnavailable, startRegistry, type RunningRegistry } from "../../test/support/registry.js";
+import { signImage } from "./image-sign.js";
+import { createPolicyEngine, type PolicyEngineOptions } from "./policy-engine.js";
+
+const skipReason = registryUnavailable();
+const work = mkdtempSync(join(tmpdir(), "vouch-policy-engine-"));
+const env = { VOUCH_DATA_DIR: join(work, "data"), VOUCH_PASSWORD: "engine test password", VOUCH_CACHE_DIR: join(work, "cache") };
+const key = join(work, "signer.key");
+const pub = join(work, "signer.pub");
+let registry: RunningRegistry;
+let server: RunningVouch;
+let root: string;
+
+function policies(action = "deny", mode = "enforce", extra = "") {
+  return parsePolicies(`apiVersion: vouch.dev/v1
+kind: ImagePolicy
+metadata: { name: signed-by-release-key }
+spec:
+  mode: ${mode}
+  images: [ { glob: "127.0.0.1:*/holdout/**" } ]
+  authorities:
+    - key: { path: ${pub} }
+  onVerificationUnavailable: ${action}
+${extra}`);
+}
+
+/** A clock the test moves. */
+function testClock(start: string) {
+  let t = Date.parse(start);
+  return { clock: () => new Date(t), advance: (ms: number) => (t += ms) };
+}
+
+/** Every request the engine sends the registry, as `METHOD /path`. */
+function countingFetch() {
+  const requests: string[] = [];
+  const fetcher = (url: string | URL | Request, init?: RequestInit) => {
+    requests.push(`${init?.method ?? "GET"} ${new URL(String(url)).pathname}`);
+    return fetch(url, init);
+  };
+  return { requests, fetch: fetcher };
+}
+
+/** evaluate, counting its calls. */
+function countingEvaluate() {
+  const calls: EvaluationInput[] = [];
+  return { calls, evaluate: (input: EvaluationInput): Decision => (calls.push(input), evaluate(input)) };
+}
+
+const pod = (ns = "prod") => ({ resource: { kind: "Pod", namespace: ns, name: "p" }, source: "admission" as const });
+
+describe.skipIf(skipReason !== undefined)("policy engine against docker-registry 2.8", () => {
+  let signed: { digest: string; ref: string };
+  let unsigned: { digest: string; ref: string };
+  const base = (): Omit<PolicyEngineOptions, "policies"> => ({ trust: { trustedRoot: root }, contentCache: false });
+
+  beforeAll(async () => {
+    [registry, server] = await Promise.all([startRegistry(), spawnVouch(["serve", "--port", "0"], { env })]);
+    expect(vouch(["key", "generate", "--out", join(work, "signer")], { env }).code).toBe(0);
+    expect(vouch(["trust", "export", "--out", join(work, "trust"), "--log-url", server.url], { env }).code).toBe(0);
+    root = join(work, "trust", "trusted_root.json");
+    const push = async (seed: string) => {
+      const digest = await pushTestImage({ registry: registry.host, repository: `holdout/${seed}` }, buildTestImage({ layers: [[{ path: "etc/seed", content: seed }]] }), "1.0");
+      return { digest, ref: `${registry.host}/holdout/${seed}:1.0` };
+    };
+    [signed, unsigned] = await Promise.all([push("signed"), push("unsigned")]);
+    await signImage(signed.ref, { key, password: { env }, tlogUrl: server.url });
+  }, 90_000);
+  afterAll(async () => {
+    await registry?.stop();
+    expect(await server?.stop()).toBe(0);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("admits the signed image and denies the unsigned one, with the reason and the signer", async () => {
+    const engine = createPolicyEngine({ ...base(), policies: policies() });
+    const ok = await engine.decide({ ...pod(), images: [{ reference: signed.ref, path: "spec.containers[0].image" }] });
+    expect(ok).toMatchObject({ allowed: true, reasons: [], needsReconciliation: false });
+    expect(ok.images[0]).toMatchObject({ reference: signed.ref, path: "spec.containers[0].image", digest: signed.digest, unmatched: false });
+    expect(ok.images[0]!.policies[0]!.evidence.signers).toHaveLength(1);
+    const no = await engine.decide({ ...pod(), images: [{ reference: unsigned.ref }] });
+    expect(no.allowed).toBe(false);
+    expect(no.reasons.join("\n")).toContain("signed-by-release-key");
+    // Both at once: one denied image denies the resource.
+    const both = await engine.decide({ ...pod(), images: [{ reference: signed.ref }, { reference: unsigned.ref }] });
+    expect(both.allowed).toBe(false);
+    expect(both.images.map((i) => i.reference)).toEqual([signed.ref, unsigned.ref]);
+  });
+
+  it("20 concurrent decisions of one image make one registry walk and one evaluation; later ones are cached", async () => {
+    const alone = countingFetch();
+    await createPolicyEngine({ ...base(), policies: policies(), fetch: alone.fetch }).decide({ ...pod(), images: [{ reference: signed.ref }] });
+    expect(alone.requests.length).toBeGreaterThan(2);
+
+    const many = countingFetch();
+    const counted = countingEvaluate();
+    const engine = createPolicyEngine({ ...base(), policies: policies(), fetch: many.fetch, evaluate: counted.evaluate });
+    const decisions = await Promise.all(Array.from({ length: 20 }, (_, i) => engine.decide({ ...pod(), images: [{ reference: signed.ref, path: `spec.containers[${i}].image` }] })));
+    expect(decisions.every((d) => d.allowed)).toBe(true);
+    expect(decisions.map((d) => d.images[0]!.path)).toEqual(Array.from({ length: 20 }, (_, i) => `spec.containers[${i}].image`));
+    expect(many.requests.sort()).toEqual(alone.requests.sort());
+    expect(many.requests.filter((r) => r.endsWith("/manifests/1.0"))).toHaveLength(1);
+    expect(counted.calls).toHaveLength(1);
+
+    many.requests.length = 0;
+    expect((await engine.decide({ ...pod(), images: [{ reference: signed.ref }] })).allowed).toBe(true);
+    expect(many.requests).toEqual([]);
+    expect(counted.calls).toHaveLength(1);
+    // Another namespace is another key (exceptions and policies may differ by namespace).
+    await engine.decide({ ...pod("dev"), images: [{ reference: signed.ref }] });
+    expect(counted.calls).toHaveLength(2);
+  });
+
+  it("decides an image no policy covers by noMatch without asking any registry", async () => {
+    const seen = countingFetch();
+    const deny = createPolicyEngine({ ...base(), policies: policies(), fetch: seen.fetch });
+    const d = await deny.decide({ ...pod(), images: [{ reference: "docker.io/library/nginx:1.27" }] });
+    expect(d.allowed).toBe(false);
+    expect(d.images[0]!.unmatched).toBe(true);
+    const allow = createPolicyEngine({ ...base(), policies: policies(), fetch: seen.fetch, noMatch: "allow" });
+    expect((await allow.decide({ ...pod(), images: [{ reference: "docker.io/library/nginx:1.27" }] })).allowed).toBe(true);
+    expect(seen.requests).toEqual([]);
+  });
+
+  it("records every decision but dry runs, with source, resource, uid and the Decision", async () => {
+    const store = await openSqliteDecisionStore(join(work, "record.sqlite"));
+    let n = 0;
+    const engine = createPolicyEngine({ ...base(), policies: policies(), store, newId: () => `d${++n}` });
+    await engine.decide({ ...pod(), uid: "u-1", operation: "CREATE", images: [{ reference: unsigned.ref }] });
+    await engine.decide({ ...pod(), uid: "u-2", dryRun: true, images: [{ reference: unsigned.ref }] });
+    await engine.decide({ resource: { kind: "Deployment", namespace: "prod" }, source: "cli", images: [{ reference: signed.ref }] });
+    const { events } = await store.list();
+    expect(events.map((e) => [e.id, e.source, e.uid, e.allowed])).toEqual([
+      ["d1", "admission", "u-1", false],
+      ["d2", "cli", undefined, true],
+    ]);
+    expect(events[0]).toMatchObject({ resource: { kind: "Pod", namespace: "prod", name: "p" }, operation: "CREATE", needsReconciliation: false });
+    expect((events[0]!.decision as unknown as Decision).images[0]!.reference).toBe(unsigned.ref);
+    await store.close();
+  });
+
+  it("a registry stopped and restarted: each outage action applies while it is down, and evaluation returns once a probe succeeds", async () => {
+    const t = testClock("2026-03-01T10:00:00Z");
+    const opts = { ...base(), clock: t.clock, breaker: { baseDelayMs: 1000, maxDelayMs: 4000 }, cache: { positiveTtlMs: 60_000 } };
+    const deny = createPolicyEngine({ ...opts, policies: policies("deny") });
+    const open = createPolicyEngine({ ...opts, policies: policies("allow-and-record") });
+    const cached = createPolicyEngine({ ...opts, policies: policies("use-cache") });
+    for (const engine of [deny, open, cached]) expect((await engine.decide({ ...pod(), images: [{ reference: signed.ref }] })).allowed).toBe(true);
+    t.advance(120_000); // every verdict (and digest) is past its TTL: the next decision must ask the registry
+
+    await registry.kill();
+    try {
+      const denied = await deny.decide({ ...pod(), images: [{ reference: signed.ref }] });
+      expect(denied).toMatchObject({ allowed: false, needsReconciliation: true });
+      expect(denied.images[0]!.policies[0]!.degraded).toMatchObject({ action: "deny" });
+      expect(deny.health().unhealthy).toEqual([expect.objectContaining({ dependency: `registry:${registry.host}` })]);
+
+      const admitted = await open.decide({ ...pod(), images: [{ reference: signed.ref }] });
+      expect(admitted).toMatchObject({ allowed: true, needsReconciliation: true });
+      expect(admitted.images[0]!.policies[0]!.degraded).toMatchObject({ action: "allow-and-record" });
+
+      const replayed = await cached.decide({ ...pod(), images: [{ reference: signed.ref }] });
+      expect(replayed.allowed).toBe(true);
+      expect(replayed.images[0]!.policies[0]!.degraded).toMatchObject({ action: "use-cache", fromCache: true });
+      // Nothing cached for the unsigned image in this engine: use-cache falls back to deny.
+      expect((await cached.decide({ ...pod(), images: [{ reference: unsigned.ref }] })).allowed).toBe(false);
+
+      // While the breaker is open, the registry is not asked at all (no waiting on a dead registry).
+      t.advance(500);
+      const quick = await deny.decide({ ...pod(), images: [{ reference: signed.ref }] });
+      expect(quick.images[0]!.policies[0]!.degraded?.reason).toContain("unavailable");
+      // A probe that fails keeps it unhealthy.
+      expect(await deny.probe()).toEqual([`registry:${registry.host}`]);
+    } finally {
+      await registry.restart();
+    }
+    // Back: the background probe (reconciliation) sees it at once, ...
+    expect(await deny.probe()).toEqual([]);
+    const normal = await deny.decide({ ...pod(), images: [{ reference: signed.ref }] });
+    expect(normal).toMatchObject({ allowed: true, needsReconciliation: false });
+    expect(normal.images[0]!.policies[0]!.degraded).toBeUndefined();
+    // ... and without a probe, the first request after the backoff is the probe and returns to normal evaluation.
+    t.advance(10_000);
+    const back = await open.decide({ ...pod(), images: [{ reference: signed.ref }] });
+    expect(back).toMatchObject({ allowed: true, needsReconciliation: false });
+    expect(open.health().unhealthy).toEqual([]);
+  });
+
+  it("an exception waives a failure only until it expires: a cached waiver is not served past expiresAt", async () => {
+    const t = testClock("2026-03-01T10:00:00Z");
+    const exception = `  exceptions:
+    - { name: hotfix, images: [ { glob: "**/holdout/unsigned*" } ], reason: "vendor fix", approver: sec, expiresAt: "2026-03-01T11:00:00Z" }
+`;
+    const engine = createPolicyEngine({ ...base(), policies: policies("deny", "enforce", exception), clock: t.clock, cache: { positiveTtlMs: 24 * 3_600_000, negativeTtlMs: 24 * 3_600_000 } });
+    const waived = await engine.decide({ ...pod(), images: [{ reference: unsigned.ref }] });
+    expect(waived.allowed).toBe(true);
+    expect(waived.images[0]!.policies[0]!.exception).toMatchObject({ name: "hotfix" });
+    t.advance(3_600_000);
+    const expired = await engine.decide({ ...pod(), images: [{ reference: unsigned.ref }] });
+    expect(expired.allowed).toBe(false);
+    expect(expired.images[0]!.policies[0]!.exception).toBeUndefined();
+  });
+
+  it("resolve pins a tag, and says unavailable (not throws) for a registry that is down", async () => {
+    const engine = createPolicyEngine({ ...base(), policies: policies() });
+    expect(await engine.resolve(signed.ref)).toEqual({ pinned: `${registry.host}/holdout/signed@${signed.digest}`, digest: signed.digest });
+    const dead = await startRegistry();
+    const host = dead.host;
+    await dead.stop();
+    expect(await engine.resolve(`${host}/holdout/x:1`)).toMatchObject({ unavailable: expect.stringContaining(host) });
+  });
+});
