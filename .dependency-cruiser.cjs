@@ -1,6 +1,6 @@
 // Import boundaries from ARCHITECTURE.md, checked in `npm test`.
 const IO = "^(node:)?(fs|fs/promises|net|http|https|http2|child_process|dgram|dns|tls|worker_threads|cluster|os|process)$";
-const PURE = "^src/(core|sbom|catalog/(?!sources/)[^/]+|bundle|verify|oci/attachments|vuln/match|vuln/versions|vuln/severity|vuln/osv|vuln/vex|vuln/report|vuln/findings|vuln/gate|vuln/scan|policy/evaluate|policy/rules|policy/model|policy/cel|policy/admission)";
+const PURE = "^src/(core|sbom|catalog/(?!sources/)[^/]+|bundle|verify|oci/attachments|vuln/match|vuln/versions|vuln/severity|vuln/osv|vuln/vex|vuln/report|vuln/findings|vuln/gate|vuln/scan|policy/evaluate|policy/rules|policy/testing|policy/model|policy/cel|policy/admission)";
 
 module.exports = {
   forbidden: [

@@ -1,10 +1,13 @@
 import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
+import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { isVouchError, VouchError } from "../core/errors.js";
-import type { Decision, FoundBundle, FoundSbom, ImageInput, NoMatchAction } from "../policy/decision.js";
+import { isWorkloadKind, readAdmissionReview, workloadImages, type WorkloadImage } from "../policy/admission/index.js";
+import type { Decision, FoundBundle, FoundFinding, FoundSbom, ImageInput, NoMatchAction } from "../policy/decision.js";
 import { evaluate } from "../policy/evaluate.js";
 import { CelCompiler } from "../policy/cel.js";
-import { parsePolicies, type ImagePolicy } from "../policy/model/index.js";
+import { parsePolicies, type ImagePolicy, type ResourceRef } from "../policy/model/index.js";
+import { runPolicyTests, TEST_RESULTS, type PolicyTestRun, type TestResource, type TestResult } from "../policy/testing/run.js";
 import { readBytesFile, readTextFile } from "./files.js";
 import type { RegistryAccessOptions } from "./image-registry.js";
 import { gatherEvidence } from "./policy-evidence.js";
@@ -196,4 +199,128 @@ export function renderDecision(decision: Decision): string {
   for (const w of decision.warnings) lines.push(`  warning: ${w}`);
   if (decision.needsReconciliation) lines.push("  needs re-verification when the unavailable dependency is back");
   return `${lines.join("\n")}\n`;
+}
+
+/** The `vouch-test.yaml` of a `vouch policy test` directory, as written (paths relative to the directory). */
+interface TestSpec {
+  policies: string[];
+  resources: string[];
+  now?: string;
+  noMatch?: NoMatchAction;
+  trustedRoot?: string;
+  keys?: Record<string, string>;
+  images?: { image: string; digest?: string; bundles?: string[]; sboms?: string[]; vex?: string[]; findings?: string; unavailable?: string }[];
+  results: { policy: string; resource: string; image?: string; result: TestResult }[];
+}
+
+/**
+ * `vouch policy test DIR`: runs the policy unit tests of DIR/vouch-test.yaml (like `kyverno test`): the policies it
+ * names, the resources (Kubernetes manifests or AdmissionReviews, multi-document YAML or JSON), each image's evidence
+ * from files (bundles, SBOMs, VEX, scan findings as JSON, or `unavailable: reason` for an outage), a fixed `now`, and
+ * the expected result per policy, resource and image: pass, fail, waived (by an exception) or skip (not covered).
+ * Throws VouchError INPUT_MALFORMED naming the field for a broken test file; mismatches are in the result.
+ *
+ * @example
+ *   const run = await testPolicies("policies/tests/holdout");
+ *   process.stdout.write(renderTestTable(run));
+ */
+export async function testPolicies(dir: string): Promise<PolicyTestRun> {
+  const file = join(dir, TEST_FILE);
+  const spec = readTestSpec(readTextFile(file), file);
+  const at = (p: string): string => (isAbsolute(p) ? p : join(dir, p));
+  const policies = loadPolicies(spec.policies.map(at));
+  const trust = await loadPolicyTrust(policies, {
+    ...(spec.trustedRoot !== undefined ? { trustedRoot: at(spec.trustedRoot) } : {}),
+    keyPaths: Object.fromEntries(Object.entries(spec.keys ?? {}).map(([k, v]) => [k, at(v)])),
+  });
+  const evidenceFor = new Map((spec.images ?? []).map((i) => [i.image, i]));
+  const resources: TestResource[] = [];
+  for (const path of spec.resources.map(at)) {
+    for (const doc of parseAllDocuments(readTextFile(path))) {
+      const json = doc.toJS() as unknown;
+      if (json === null || json === undefined) continue;
+      const r = readTestResource(json, path);
+      resources.push({
+        name: r.name,
+        resource: r.resource,
+        images: r.images.map((w) => imageInput(w.reference, w.path, evidenceFor.get(w.reference), at)),
+      });
+    }
+  }
+  return runPolicyTests({ policies, resources, expected: spec.results, trust, now: spec.now === undefined ? new Date() : new Date(spec.now), ...(spec.noMatch ? { noMatch: spec.noMatch } : {}) });
+}
+
+function imageInput(reference: string, path: string, given: NonNullable<TestSpec["images"]>[number] | undefined, at: (p: string) => string): ImageInput {
+  if (given?.unavailable !== undefined) return { reference, path, unavailable: given.unavailable };
+  const digest = given?.digest ?? /@(sha256:[0-9a-f]{64})$/.exec(reference)?.[1] ?? `sha256:${"0".repeat(64)}`;
+  const hex = digest.slice("sha256:".length);
+  const bundles: FoundBundle[] = (given?.bundles ?? []).map((f) => ({ location: f, source: "file", bundle: loadBundle(at(f)), artifact: { kind: "digest", algorithm: "sha256", hex } }));
+  const sboms: FoundSbom[] = (given?.sboms ?? []).map((f) => ({ location: f, source: "file", bytes: readBytesFile(at(f)), subjectDigest: digest }));
+  const vex = (given?.vex ?? []).map((f) => readBytesFile(at(f)));
+  const findings = given?.findings === undefined ? undefined : (JSON.parse(readTextFile(at(given.findings))) as FoundFinding[]);
+  const name = reference.replace(/@sha256:[0-9a-f]{64}$/, "").replace(/:[^:/]+$/, "");
+  return {
+    reference,
+    path,
+    evidence: {
+      reference,
+      pinned: `${name}@${digest}`,
+      digest,
+      resolvedFromTag: !reference.includes("@"),
+      bundles,
+      sboms,
+      notes: given === undefined ? ["no evidence for this image in vouch-test.yaml"] : [],
+      ...(vex.length > 0 ? { vex } : {}),
+      ...(findings !== undefined ? { findings } : {}),
+    },
+  };
+}
+
+function readTestResource(json: unknown, file: string): { name: string; resource: ResourceRef; images: readonly WorkloadImage[] } {
+  const o = json as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown; labels?: Record<string, string> } };
+  if (o.kind === "AdmissionReview") {
+    const review = readAdmissionReview(json);
+    if (review.malformed !== undefined) throw new VouchError("INPUT_MALFORMED", `AdmissionReview: ${review.malformed}`, { file });
+    return { name: review.name ?? review.uid, resource: { kind: review.kind, ...(review.namespace !== undefined ? { namespace: review.namespace } : {}), labels: review.labels }, images: review.images };
+  }
+  if (typeof o.kind !== "string" || !isWorkloadKind(o.kind)) throw new VouchError("INPUT_MALFORMED", `kind ${JSON.stringify(o.kind)}: not a workload kind (Pod, Deployment, …) or an AdmissionReview`, { file });
+  const name = typeof o.metadata?.name === "string" ? o.metadata.name : undefined;
+  if (name === undefined) throw new VouchError("INPUT_MALFORMED", `${o.kind}: metadata.name is required (results name resources by it)`, { file });
+  const namespace = typeof o.metadata?.namespace === "string" ? o.metadata.namespace : undefined;
+  return { name, resource: { kind: o.kind, ...(namespace !== undefined ? { namespace } : {}), labels: o.metadata?.labels ?? {} }, images: workloadImages(o.kind, json) };
+}
+
+function readTestSpec(text: string, file: string): TestSpec {
+  const bad = (field: string, why: string): never => {
+    throw new VouchError("INPUT_MALFORMED", `${field}: ${why}`, { file });
+  };
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    return bad("(document)", `invalid YAML: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return bad("(document)", "must be a mapping");
+  const o = raw as Record<string, unknown>;
+  const strings = (field: string, required: boolean): string[] => {
+    const v = o[field];
+    if (v === undefined && !required) return [];
+    if (!Array.isArray(v) || v.length === 0 || !v.every((s) => typeof s === "string")) return bad(field, "must be a non-empty list of file names");
+    return v;
+  };
+  const known = new Set(["name", "description", "policies", "resources", "now", "noMatch", "trustedRoot", "keys", "images", "results"]);
+  for (const k of Object.keys(o)) if (!known.has(k)) bad(k, `unknown field (known: ${[...known].join(", ")})`);
+  if (o.now !== undefined && (typeof o.now !== "string" || !/^\d{4}-\d{2}-\d{2}T/.test(o.now) || Number.isNaN(Date.parse(o.now)))) bad("now", "must be an RFC 3339 time");
+  if (o.noMatch !== undefined && !["deny", "warn", "allow"].includes(o.noMatch as string)) bad("noMatch", "must be deny, warn or allow");
+  if (!Array.isArray(o.results) || o.results.length === 0) bad("results", "must be a non-empty list");
+  (o.results as unknown[]).forEach((r, i) => {
+    const e = r as Record<string, unknown>;
+    if (typeof e.policy !== "string" || typeof e.resource !== "string") bad(`results[${i}]`, "needs policy and resource");
+    if (!(TEST_RESULTS as readonly unknown[]).includes(e.result)) bad(`results[${i}].result`, `must be one of ${TEST_RESULTS.join(", ")}`);
+    if (e.image !== undefined && typeof e.image !== "string") bad(`results[${i}].image`, "must be a string");
+  });
+  (Array.isArray(o.images) ? o.images : o.images === undefined ? [] : bad("images", "must be a list")).forEach((img: unknown, i: number) => {
+    if (typeof (img as { image?: unknown }).image !== "string") bad(`images[${i}].image`, "is required");
+  });
+  return { ...(o as unknown as TestSpec), policies: strings("policies", true), resources: strings("resources", true) };
 }

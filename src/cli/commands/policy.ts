@@ -21,7 +21,7 @@ interface EvalFlags extends RegistryFlags {
 const NO_MATCH = ["deny", "warn", "allow"] as const;
 
 /**
- * `vouch policy validate FILE|DIR...`, `vouch policy eval --policy P (IMAGE | --bundle B... --digest sha256:…)`:
+ * `vouch policy validate FILE|DIR...`, `vouch policy test DIR`, `vouch policy eval --policy P (IMAGE | --bundle B... --digest sha256:…)`:
  * policies checked before they reach a cluster, and the same decision admission would take, as a CI gate
  * (exit 1 on deny, after the report of every rule).
  */
@@ -45,6 +45,18 @@ export function registerPolicy(program: Command): void {
       }
       const count = files.reduce((n, f) => n + f.policies.length, 0);
       out(`${count} ${count === 1 ? "policy" : "policies"} in ${files.length} ${files.length === 1 ? "file" : "files"}: valid\n`);
+    });
+
+  policy
+    .command("test <dir>")
+    .description("run policy unit tests: DIR/vouch-test.yaml names policies, resources, evidence and expected results (like kyverno test); exit 1 on a mismatch")
+    .option("-o, --output <format>", "text or json", "text")
+    .action(async (dir: string, opts: { output: string }) => {
+      output(opts.output);
+      const { testPolicies, renderTestTable } = await import("../../public/policy.js");
+      const run = await testPolicies(dir);
+      out(opts.output === "json" ? `${JSON.stringify({ passed: run.passed, results: run.outcomes }, null, 2)}\n` : renderTestTable(run));
+      if (!run.passed) throw new VouchError("CHECK_FAILED", `${run.outcomes.filter((o) => !o.ok).length} of ${run.outcomes.length} policy test result(s) did not match`);
     });
 
   const evalCmd = policy
