@@ -61,14 +61,15 @@ export function createIndexService(options: IndexServiceOptions): IndexService {
     const by = label(request.by, "by");
     const version = request.version === undefined || request.version === "" ? undefined : label(request.version, "version");
     const given = request.digest === undefined ? undefined : digest(request.digest, "digest");
-    const text = utf8(request.bytes);
-    const read = readSbom(text, "the SBOM");
+    const { received } = request;
+    const text = received?.text ?? utf8(request.bytes);
+    const read = readSbom(text, "the SBOM", received === undefined ? undefined : { json: received.json });
     if (read.sbom.components.length > maxComponents) {
       throw new VouchError("INPUT_TOO_LARGE", `the SBOM has ${read.sbom.components.length} components; this index takes at most ${maxComponents} per SBOM`);
     }
     const components: IndexComponent[] = read.sbom.components.map(indexComponent);
     const withoutPurl = components.filter((c) => c.purlKey === undefined).length;
-    const id = `sha256:${createHash("sha256").update(request.bytes).digest("hex")}` as Digest;
+    const id = received?.sha256 ?? (`sha256:${createHash("sha256").update(request.bytes).digest("hex")}` as Digest);
     const subject = given ?? subjectDigest(read);
     const { sbom, created } = await store.ingestSbom({
       sbom: {

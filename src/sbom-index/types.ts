@@ -13,11 +13,24 @@ export type Digest = `sha256:${string}`;
 export interface IngestSbomRequest {
   /** The SBOM document exactly as received (SPDX 2.2/2.3 or CycloneDX 1.4-1.7 JSON). */
   bytes: Uint8Array;
+  /**
+   * What the caller already made of `bytes` (the HTTP route, as the body arrived), so that a large SBOM is hashed,
+   * decoded and parsed once: they MUST be of `bytes` exactly (`sha256` of them, `text` their UTF-8, `json` its parse).
+   */
+  received?: ReceivedSbom;
   service: string;
   version?: string;
   /** The artifact the SBOM describes (an image or file digest); else the SBOM's own subject when it names one. */
   digest?: Digest;
   by: string;
+}
+
+/** An SBOM body as received: its bytes, their sha256, their UTF-8 text, that text's JSON. */
+export interface ReceivedSbom {
+  bytes: Uint8Array;
+  sha256: Digest;
+  text: string;
+  json: unknown;
 }
 
 export interface IngestSbomResult {

@@ -12,6 +12,7 @@ import { registerDiffRoutes } from "./diff.js";
 import { registerProvenanceRoutes } from "./provenance.js";
 import type { ScanService } from "../../../sbom-index/scans.js";
 import { registerScanRoutes } from "./scans.js";
+import { sbomBodyParser } from "./sbom-body.js";
 import { registerSliRoutes } from "./sli.js";
 import {
   affectedQuery,
@@ -47,13 +48,6 @@ export const DEFAULT_MAX_SBOM_BYTES = 64 * 1024 * 1024;
 /** Deployments are small JSON objects. */
 const MAX_DEPLOYMENT_BYTES = 64 * 1024;
 
-declare module "fastify" {
-  interface FastifyRequest {
-    /** The SBOM route's body exactly as received (the index hashes these bytes, not a re-serialisation). */
-    sbomBytes?: Buffer;
-  }
-}
-
 /**
  * The SBOM index over HTTP (issue 9): SBOMs and deployments in, impact queries out. Writes need a token with the
  * ingest scope and record its id as `by`; reads need the read scope unless anonymous reads are configured.
@@ -71,21 +65,12 @@ export const indexRoutes: FastifyPluginAsync<IndexRoutesOptions> = async (app, o
     if (isVouchError(error) && error.code === "INPUT_TOO_LARGE") return reply.code(413).send({ code: 413, message: error.message });
     errorHandler.call(this, error, request, reply);
   });
-  app.decorateRequest("sbomBytes", undefined);
+  app.decorateRequest("sbom", undefined);
 
   // The SBOM route gets its own context: its body parsers keep the received bytes beside the parsed document.
   await app.register(async (sboms: FastifyInstance) => {
     sboms.removeAllContentTypeParsers();
-    sboms.addContentTypeParser([...SBOM_CONTENT_TYPES], { parseAs: "buffer", bodyLimit: maxSbomBytes }, (request, body, done) => {
-      const bytes = body as Buffer;
-      try {
-        const parsed: unknown = JSON.parse(bytes.toString("utf8"));
-        request.sbomBytes = bytes;
-        done(null, parsed);
-      } catch (err) {
-        done(new VouchError("INPUT_MALFORMED", `the body is not JSON: ${(err as Error).message.split("\n")[0]}`), undefined);
-      }
-    });
+    sboms.addContentTypeParser([...SBOM_CONTENT_TYPES], { bodyLimit: maxSbomBytes }, sbomBodyParser(maxSbomBytes));
     sboms.post<{ Querystring: { service: string; version?: string; digest?: Digest } }>(
       "/api/v1/sboms",
       {
@@ -102,10 +87,10 @@ export const indexRoutes: FastifyPluginAsync<IndexRoutesOptions> = async (app, o
         },
       },
       async (request, reply) => {
-        const bytes = request.sbomBytes;
-        if (bytes === undefined) throw new VouchError("INPUT_MALFORMED", "no SBOM in the request body");
+        const received = request.sbom;
+        if (received === undefined) throw new VouchError("INPUT_MALFORMED", "no SBOM in the request body");
         const { service: name, version, digest } = request.query;
-        const result = await service.ingestSbom({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), service: name, version, digest, by: principalOf(request).id });
+        const result = await service.ingestSbom({ bytes: received.bytes, received, service: name, version, digest, by: principalOf(request).id });
         return reply.code(result.created ? 201 : 200).send(result);
       },
     );
