@@ -6,13 +6,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Decision, EvaluationInput } from "../policy/decision.js";
 import { evaluate } from "../policy/evaluate.js";
 import { parsePolicies } from "../policy/model/index.js";
 import { openSqliteDecisionStore } from "../store/sqlite/decision-store.js";
 import { spawnVouch, vouch, type RunningVouch } from "../../test/support/cli.js";
 import { buildTestImage, pushTestImage, registryUnavailable, startRegistry, type RunningRegistry } from "../../test/support/registry.js";
+import { reconcileDecisions, renderReconcile } from "./admission-reconcile.js";
 import { signImage } from "./image-sign.js";
 import { createPolicyEngine, type PolicyEngineOptions } from "./policy-engine.js";
 
@@ -221,5 +222,68 @@ describe.skipIf(skipReason !== undefined)("policy engine against docker-registry
     const host = dead.host;
     await dead.stop();
     expect(await engine.resolve(`${host}/holdout/x:1`)).toMatchObject({ unavailable: expect.stringContaining(host) });
+  });
+
+  it("reconcile: decisions admitted during an outage are re-decided once the registry is back, linked, and an exception that expired meanwhile does not apply", async () => {
+    const t = testClock("2026-03-01T10:00:00Z");
+    const store = await openSqliteDecisionStore(join(work, "reconcile.sqlite"));
+    const exception = `  exceptions:
+    - { name: hotfix, images: [ { glob: "**/holdout/unsigned*" } ], reason: "vendor fix", approver: sec, expiresAt: "2026-03-01T11:00:00Z" }
+`;
+    let n = 0;
+    const engine = createPolicyEngine({ ...base(), policies: policies("allow-and-record", "enforce", exception), store, clock: t.clock, newId: () => `e${++n}` });
+    await registry.kill();
+    try {
+      const a = await engine.decide({ ...pod(), uid: "u-signed", images: [{ reference: signed.ref }] });
+      const b = await engine.decide({ resource: { kind: "Pod", namespace: "prod", name: "q", labels: { app: "q" } }, source: "admission", uid: "u-unsigned", images: [{ reference: unsigned.ref, path: "spec.containers[0].image" }] });
+      expect([a.allowed, a.needsReconciliation, b.allowed, b.needsReconciliation]).toEqual([true, true, true, true]);
+      // Still down: nothing is re-decided, both stay pending.
+      const early = await reconcileDecisions({ store, engine, newId: () => `r${++n}` });
+      expect(early.reconciled).toEqual([]);
+      expect(early.deferred.map((d) => d.id)).toEqual(["e1", "e2"]);
+      expect(early.unhealthy).toEqual([`registry:${registry.host}`]);
+    } finally {
+      await registry.restart();
+    }
+    t.advance(2 * 3_600_000); // the exception expired at 11:00
+    const run = await reconcileDecisions({ store, engine, newId: () => `r${++n}` });
+    expect(run.unhealthy).toEqual([]);
+    expect(run.reconciled.map((r) => [r.id, r.wasAllowed, r.allowed])).toEqual([
+      ["e1", true, true],
+      ["e2", true, false],
+    ]);
+    expect(run.reconciled[1]!.reasons.join("\n")).toContain("signed-by-release-key");
+    const newEvent = await store.find(run.reconciled[1]!.by);
+    expect(newEvent).toMatchObject({ source: "reconcile", reconciles: "e2", uid: "u-unsigned", allowed: false, needsReconciliation: false, resource: { name: "q", labels: { app: "q" } } });
+    const decision = newEvent!.decision as unknown as Decision;
+    expect(decision.images[0]).toMatchObject({ reference: unsigned.ref, path: "spec.containers[0].image" });
+    expect(decision.images[0]!.policies[0]!.exception).toBeUndefined();
+    expect(await store.find("e2")).toMatchObject({ reconciled: { by: run.reconciled[1]!.by } });
+    expect((await store.list({ pending: true })).events).toEqual([]);
+    expect(renderReconcile(run)).toContain("2 re-decided (1 denied now), 0 left pending");
+    // Nothing pending: a second run does nothing.
+    expect((await reconcileDecisions({ store, engine })).reconciled).toEqual([]);
+    await engine.close();
+    await store.close();
+  });
+
+  it("reconcile: the engine's background job (reconcileEvery) re-decides by itself once the registry is back", async () => {
+    const store = await openSqliteDecisionStore(join(work, "background.sqlite"));
+    const engine = createPolicyEngine({ ...base(), policies: policies("allow-and-record"), store, reconcileEvery: 50 });
+    await registry.kill();
+    try {
+      expect((await engine.decide({ ...pod(), images: [{ reference: signed.ref }] })).needsReconciliation).toBe(true);
+    } finally {
+      await registry.restart();
+    }
+    await vi.waitFor(async () => expect((await store.list({ pending: true })).events).toEqual([]), { timeout: 20_000, interval: 50 });
+    const events = (await store.list()).events;
+    expect(events.map((e) => [e.source, e.allowed, e.needsReconciliation])).toEqual([
+      ["admission", true, true],
+      ["reconcile", true, false],
+    ]);
+    expect(events[1]!.reconciles).toBe(events[0]!.id);
+    await engine.close();
+    await store.close();
   });
 });

@@ -10,6 +10,7 @@ import { coveringPolicies, imageNames } from "../policy/rules/matching.js";
 import type { DecisionStore } from "../store/ports.js";
 import type { RegistryAccessOptions } from "./image-registry.js";
 import { memoryContentCache, type ContentCache } from "./oci-content-cache.js";
+import { reconcileDecisions } from "./admission-reconcile.js";
 import { createEvidenceGatherer, type EvidenceGatherer } from "./policy-evidence.js";
 import { loadPolicyTrust, type LoadedPolicyTrust, type TrustOptions } from "./policy-trust.js";
 
@@ -41,6 +42,11 @@ export interface PolicyEngineOptions extends RegistryAccessOptions {
   onError?: (error: unknown, doing: string) => void;
   /** Ids of recorded events (default randomUUID). */
   newId?: () => string;
+  /**
+   * With `store`: every this many ms, re-decide the recorded decisions that need it once their dependencies are back
+   * (reconcileDecisions, as `vouch admission reconcile` does). Default: never.
+   */
+  reconcileEvery?: number;
   /** The pure evaluation (default policy/evaluate.ts); tests of the engine's own logic may count calls. */
   evaluate?: (input: EvaluationInput) => Decision;
 }
@@ -194,7 +200,8 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
 
   const record = async (request: DecideRequest, decision: Decision): Promise<void> => {
     if (options.store === undefined || request.dryRun === true) return;
-    const resource = { kind: request.resource.kind, ...(request.resource.namespace !== undefined ? { namespace: request.resource.namespace } : {}), ...(request.resource.name !== undefined ? { name: request.resource.name } : {}) };
+    const r = request.resource;
+    const resource = { kind: r.kind, ...(r.namespace !== undefined ? { namespace: r.namespace } : {}), ...(r.name !== undefined ? { name: r.name } : {}), ...(r.labels !== undefined ? { labels: r.labels } : {}) };
     try {
       await options.store.record({
         id: newId(),
@@ -212,7 +219,7 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
     }
   };
 
-  return {
+  const engine: PolicyEngineWithHealth = {
     async decide(request) {
       const decidedAt = now();
       const decisions = await Promise.all(request.images.map((image) => decideImage(request, image, decidedAt)));
@@ -254,10 +261,30 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
       return health.unhealthy();
     },
     async close() {
+      if (timer !== undefined) clearInterval(timer);
+      await reconciling;
       verdicts.clear();
       digests.clear();
     },
   };
+
+  // The background re-check: one run at a time; a failed run is reported and the next one tries again.
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let reconciling: Promise<void> | undefined;
+  const store = options.store;
+  if (options.reconcileEvery !== undefined && store !== undefined) {
+    if (!(options.reconcileEvery > 0)) throw new RangeError(`reconcileEvery must be positive, got ${options.reconcileEvery}`);
+    timer = setInterval(() => {
+      reconciling ??= reconcileDecisions({ store, engine })
+        .then(
+          () => undefined,
+          (error: unknown) => onError(error, "reconcile decisions"),
+        )
+        .finally(() => (reconciling = undefined));
+    }, options.reconcileEvery);
+    timer.unref();
+  }
+  return engine;
 }
 
 /** The breaker's name for the registry an image lives in. */

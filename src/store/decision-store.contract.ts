@@ -50,7 +50,7 @@ export function describeDecisionStoreContract(driver: string, makeFixture: () =>
     });
 
     it("finds a recorded event exactly as recorded (decision JSON deep-equal); undefined for an unknown id", async () => {
-      const full = event("e1", { reconciles: "e0", needsReconciliation: true, allowed: false, source: "reconcile" });
+      const full = event("e1", { resource: { kind: "Pod", namespace: "n", name: "x", labels: { app: "a", "vouch.dev/tier": "1" } }, reconciles: "e0", needsReconciliation: true, allowed: false, source: "reconcile" });
       const bare = event("e2", { resource: { kind: "Deployment" }, uid: undefined, operation: undefined });
       delete (bare as { uid?: string }).uid;
       delete (bare as { operation?: string }).operation;

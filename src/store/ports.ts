@@ -786,7 +786,8 @@ export interface DecisionEvent {
   /** RFC 3339: when the decision was taken (the Decision's decidedAt). */
   time: string;
   source: DecisionSource;
-  resource: { kind: string; namespace?: string; name?: string };
+  /** The resource decided on; `labels` as the policies' resource selectors saw them (a re-decision needs them). */
+  resource: { kind: string; namespace?: string; name?: string; labels?: Readonly<Record<string, string>> };
   /** The AdmissionReview uid, for admission decisions. */
   uid?: string;
   operation?: string;

@@ -22,6 +22,8 @@ export interface DecisionTable {
   kind: string;
   namespace: string | null;
   name: string | null;
+  /** JSON object, or null for none. */
+  labels: string | null;
   uid: string | null;
   operation: string | null;
   /** 0/1 in both dialects (SQLite has no boolean). */
@@ -55,6 +57,7 @@ async function createDecisionTable(db: Kysely<unknown>): Promise<void> {
     .addColumn("kind", "text", (c) => c.notNull())
     .addColumn("namespace", "text")
     .addColumn("name", "text")
+    .addColumn("labels", "text")
     .addColumn("uid", "text")
     .addColumn("operation", "text")
     .addColumn("allowed", "integer", (c) => c.notNull())
@@ -103,6 +106,7 @@ export function sqlDecisionStore(parts: DecisionSqlParts): DecisionStore {
                 kind: event.resource.kind,
                 namespace: event.resource.namespace ?? null,
                 name: event.resource.name ?? null,
+                labels: event.resource.labels === undefined ? null : JSON.stringify(event.resource.labels),
                 uid: event.uid ?? null,
                 operation: event.operation ?? null,
                 allowed: event.allowed ? 1 : 0,
@@ -186,7 +190,12 @@ function toEvent(row: DecisionTable): DecisionEvent {
     id: row.id,
     time: row.time,
     source: row.source as DecisionSource,
-    resource: { kind: row.kind, ...(row.namespace === null ? {} : { namespace: row.namespace }), ...(row.name === null ? {} : { name: row.name }) },
+    resource: {
+      kind: row.kind,
+      ...(row.namespace === null ? {} : { namespace: row.namespace }),
+      ...(row.name === null ? {} : { name: row.name }),
+      ...(row.labels === null ? {} : { labels: JSON.parse(row.labels) as Record<string, string> }),
+    },
     ...(row.uid === null ? {} : { uid: row.uid }),
     ...(row.operation === null ? {} : { operation: row.operation }),
     allowed: Number(row.allowed) === 1,
