@@ -47,6 +47,18 @@ export interface VouchConfig {
   url?: string;
   /** The SBOM index `vouch serve` runs (issue 9). */
   index?: IndexConfig;
+  /** Kubernetes admission (issue 10): `vouch serve` mounts the webhooks when `policies` is set. */
+  admission?: AdmissionConfig;
+}
+
+/** The `admission:` section of vouch.yaml (`vouch serve`; `vouch admission serve` takes its flags first). */
+export interface AdmissionConfig {
+  /** A policy file or a directory of them; reloaded when they change. */
+  policies?: string;
+  /** An image no policy covers: deny (default, as policy-controller), warn, or allow. */
+  noMatch?: "deny" | "warn" | "allow";
+  /** The default trusted root for keyless authorities without their own (default: Sigstore's public-good root). */
+  trustedRoot?: string;
 }
 
 /** The `index:` section of vouch.yaml. */
@@ -147,6 +159,15 @@ export const CONFIG_SCHEMA = {
             },
           },
         },
+      },
+    },
+    admission: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        policies: { type: "string", minLength: 1 },
+        noMatch: { enum: ["deny", "warn", "allow"] },
+        trustedRoot: { type: "string", minLength: 1 },
       },
     },
     log: {

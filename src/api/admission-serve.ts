@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
-import { watch, type FSWatcher } from "node:fs";
+import { statSync, watch, type FSWatcher } from "node:fs";
 import { dirname } from "node:path";
-import { statSync } from "node:fs";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Server as HttpsServer } from "node:https";
 import { VouchError } from "../core/errors.js";
@@ -84,8 +83,6 @@ function readTls(options: Pick<AdmissionServeOptions, "tlsCert" | "tlsKey">): { 
 export async function startAdmissionServer(options: AdmissionServeOptions): Promise<RunningAdmissionServer> {
   const tls = readTls(options);
   const policies = loadPolicies([options.policyPath]);
-  let policyPrint = fingerprint(policyFilesOrNone(options.policyPath));
-  let tlsPrint = fingerprint([options.tlsCert, options.tlsKey]);
   const engine = await options.createEngine(policies);
   let app: FastifyInstance;
   try {
@@ -95,67 +92,21 @@ export async function startAdmissionServer(options: AdmissionServeOptions): Prom
     await engine.close().catch(() => undefined);
     throw error;
   }
-  const log = app.log;
-
-  const reload = (): ReloadOutcome => {
-    const tlsNow = fingerprint([options.tlsCert, options.tlsKey]);
-    if (tlsNow !== tlsPrint) {
-      try {
-        (app.server as unknown as HttpsServer).setSecureContext(readTls(options));
-        tlsPrint = tlsNow;
-        log.info({ cert: options.tlsCert }, "serving certificate reloaded");
-      } catch (error) {
-        // A half-written pair (the key renewed before the certificate) fails here; the next event completes it.
-        log.warn({ err: error }, "serving certificate not reloaded, keeping the previous one");
-      }
-    }
-    const printNow = fingerprint(policyFilesOrNone(options.policyPath));
-    if (printNow === policyPrint) return { outcome: "unchanged" };
-    const keeping = engine.policies().length;
-    try {
-      const next = loadPolicies([options.policyPath]);
-      engine.setPolicies(next);
-      policyPrint = printNow;
-      log.info({ policies: next.map((p) => p.name) }, "policies reloaded");
-      return { outcome: "reloaded", policies: next.length };
-    } catch (error) {
-      const reason = error instanceof VouchError ? error.describe() : (error as Error).message;
-      // Remember the broken content: it is reported once, not on every poll, and a fix is a change again.
-      policyPrint = printNow;
-      log.error({ reason, keeping }, "policy reload failed; the previous policies stay in force");
-      return { outcome: "rejected", reason, keeping };
-    }
-  };
-
-  // Watch the directory (a file's parent for a file): editors and Kubernetes' ConfigMap updates replace files by
-  // renaming, which a watch on the file itself would lose after the first change.
-  const watched = new Set([isDirectory(options.policyPath) ? options.policyPath : dirname(options.policyPath), dirname(options.tlsCert), dirname(options.tlsKey)]);
-  let timer: NodeJS.Timeout | undefined;
-  const soon = () => {
-    clearTimeout(timer);
-    // Coalesce the burst of events one save or ConfigMap swap makes.
-    timer = setTimeout(reload, 100);
-  };
-  const watchers: FSWatcher[] = [];
-  for (const dir of watched) {
-    try {
-      watchers.push(watch(dir, { persistent: false }, soon).on("error", () => undefined));
-    } catch (error) {
-      log.warn({ dir, err: error }, "cannot watch for changes; relying on polling");
-    }
-  }
-  const pollMs = options.pollMs ?? 10_000;
-  const poll = pollMs > 0 ? setInterval(reload, pollMs).unref() : undefined;
+  const watcher = watchPolicies({
+    policyPath: options.policyPath,
+    engine,
+    log: app.log,
+    pollMs: options.pollMs,
+    tls: { cert: options.tlsCert, key: options.tlsKey, apply: (pair) => (app.server as unknown as HttpsServer).setSecureContext(pair) },
+  });
 
   return {
     url: listeningUrl(app, options.host, options.port).replace(/^http:/, "https:"),
     app,
     engine,
-    reload,
+    reload: watcher.reload,
     close: async () => {
-      clearTimeout(timer);
-      if (poll !== undefined) clearInterval(poll);
-      for (const w of watchers) w.close();
+      watcher.close();
       await app.close();
       await engine.close();
     },
@@ -168,4 +119,92 @@ function isDirectory(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Where the watcher reports: pino's shape (Fastify's app.log), or anything with these three methods. */
+export interface WatchLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface WatchPoliciesOptions {
+  policyPath: string;
+  /** Its policies are swapped (setPolicies) on every good reload. */
+  engine: PolicyEngine;
+  log: WatchLog;
+  /** Re-read the files this often even without a file event (network file systems send none). Default 10 s; 0: never. */
+  pollMs?: number;
+  /** A serving certificate to re-read too, and how to put a new pair into service. */
+  tls?: { cert: string; key: string; apply(pair: { cert: Buffer; key: Buffer }): void };
+}
+
+/**
+ * Keeps an engine's policies in step with their files (`vouch admission serve`, and `vouch serve` with
+ * admission.policies): the files are watched and polled; a change that parses replaces the set, one that does not
+ * keeps the last good set and is logged once with the reason. The engine already holds the first set.
+ */
+export function watchPolicies(options: WatchPoliciesOptions): { reload(): ReloadOutcome; close(): void } {
+  const { engine, log, tls } = options;
+  let policyPrint = fingerprint(policyFilesOrNone(options.policyPath));
+  let tlsPrint = tls === undefined ? "" : fingerprint([tls.cert, tls.key]);
+
+  const reload = (): ReloadOutcome => {
+    if (tls !== undefined) {
+      const tlsNow = fingerprint([tls.cert, tls.key]);
+      if (tlsNow !== tlsPrint) {
+        try {
+          tls.apply(readTls({ tlsCert: tls.cert, tlsKey: tls.key }));
+          tlsPrint = tlsNow;
+          log.info({ cert: tls.cert }, "serving certificate reloaded");
+        } catch (error) {
+          // A half-written pair (the key renewed before the certificate) fails here; the next event completes it.
+          log.warn({ err: error }, "serving certificate not reloaded, keeping the previous one");
+        }
+      }
+    }
+    const printNow = fingerprint(policyFilesOrNone(options.policyPath));
+    if (printNow === policyPrint) return { outcome: "unchanged" };
+    const keeping = engine.policies().length;
+    // Remember this content whatever happens: a broken edit is reported once, not on every poll, and a fix is a change again.
+    policyPrint = printNow;
+    try {
+      const next = loadPolicies([options.policyPath]);
+      engine.setPolicies(next);
+      log.info({ policies: next.map((p) => p.name) }, "policies reloaded");
+      return { outcome: "reloaded", policies: next.length };
+    } catch (error) {
+      const reason = error instanceof VouchError ? error.describe() : (error as Error).message;
+      log.error({ reason, keeping }, "policy reload failed; the previous policies stay in force");
+      return { outcome: "rejected", reason, keeping };
+    }
+  };
+
+  // Watch the directory (a file's parent for a file): editors and Kubernetes' ConfigMap updates replace files by
+  // renaming, which a watch on the file itself would lose after the first change.
+  const dirs = new Set([isDirectory(options.policyPath) ? options.policyPath : dirname(options.policyPath), ...(tls !== undefined ? [dirname(tls.cert), dirname(tls.key)] : [])]);
+  let timer: NodeJS.Timeout | undefined;
+  const soon = () => {
+    clearTimeout(timer);
+    // Coalesce the burst of events one save or ConfigMap swap makes.
+    timer = setTimeout(reload, 100);
+  };
+  const watchers: FSWatcher[] = [];
+  for (const dir of dirs) {
+    try {
+      watchers.push(watch(dir, { persistent: false }, soon).on("error", () => undefined));
+    } catch (error) {
+      log.warn({ dir, err: error }, "cannot watch for changes; relying on polling");
+    }
+  }
+  const pollMs = options.pollMs ?? 10_000;
+  const poll = pollMs > 0 ? setInterval(reload, pollMs).unref() : undefined;
+  return {
+    reload,
+    close: () => {
+      clearTimeout(timer);
+      if (poll !== undefined) clearInterval(poll);
+      for (const w of watchers) w.close();
+    },
+  };
 }

@@ -4,6 +4,8 @@ import { buildApp } from "../server/app.js";
 import { listeningUrl, urlHost } from "../server/listen.js";
 import type { AppDeps } from "../server/app.js";
 import type { LogStore } from "../store/ports.js";
+import type { PolicyEngine } from "../policy/decision.js";
+import { watchPolicies } from "./admission-serve.js";
 import { writeFileAtomic } from "./files.js";
 import { startKeylessServices, type KeylessOptions, type KeylessServices } from "./keyless-services.js";
 import { loadOrCreateLogKey, type LogKeyAlgorithm } from "./log-key.js";
@@ -35,6 +37,11 @@ export interface ServeOptions {
    * when it fails to start.
    */
   index?: NonNullable<AppDeps["index"]>;
+  /**
+   * The admission webhooks (`vouch serve` with admission.policies): the engine, owned by the server from here (closed
+   * with it), and the policy path it keeps the engine's policies in step with.
+   */
+  admission?: { engine: PolicyEngine; policyPath: string };
 }
 
 export interface RunningServer {
@@ -81,24 +88,34 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let keyless: KeylessServices | undefined;
   try {
     keyless = options.keyless ? await startKeylessServices({ ...options.keyless, publicUrl }) : undefined;
-    app = await buildApp({ log: logService.log, logger: options.logger, ...keyless?.deps, ...(options.index ? { index: options.index } : {}) });
+    app = await buildApp({
+      log: logService.log,
+      logger: options.logger,
+      ...keyless?.deps,
+      ...(options.index ? { index: options.index } : {}),
+      ...(options.admission ? { admission: { engine: options.admission.engine } } : {}),
+    });
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
     await keyless?.close();
     await closeIndex(options.index);
+    await options.admission?.engine.close().catch(() => undefined);
     await logService.close();
     throw error;
   }
   const url = listeningUrl(app, options.host, options.port);
   // `vouch trust export` names this URL in trusted_root.json and signing_config.json unless told another.
   if (options.keyless) writeFileAtomic(serverRecordFile(options.keyless.dataDir), `${JSON.stringify({ url: options.publicUrl ?? url }, null, 2)}\n`);
+  const policyWatch = options.admission ? watchPolicies({ policyPath: options.admission.policyPath, engine: options.admission.engine, log: app.log }) : undefined;
   return {
     url,
     app,
     logService,
     keyless,
     close: async () => {
+      policyWatch?.close();
       await app.close();
+      await options.admission?.engine.close().catch(() => undefined);
       await keyless?.close();
       await closeIndex(options.index);
       await logService.close();

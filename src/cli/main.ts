@@ -20,6 +20,7 @@ import { registerScan } from "./commands/scan.js";
 import { registerToken } from "./commands/token.js";
 import { registerPush, rewritePushVersionFlag } from "./commands/push.js";
 import { registerQuery } from "./commands/query.js";
+import { registerAdmission } from "./commands/admission.js";
 import { registerPolicy } from "./commands/policy.js";
 import { err } from "./io.js";
 import type { GlobalOptions } from "./options.js";
@@ -78,6 +79,7 @@ export function buildCli(): Command {
   registerToken(program, globals);
   registerPush(program);
   registerQuery(program);
+  registerAdmission(program, globals);
   registerPolicy(program);
   return program;
 }

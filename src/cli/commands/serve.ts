@@ -42,6 +42,20 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
         await store.close().catch(() => {});
         throw error;
       }) : undefined;
+      // The admission webhooks are part of `vouch serve` when vouch.yaml names their policies (admission.policies).
+      const admission = keyless && config.admission?.policies !== undefined
+        ? await (async () => {
+          const { openAdmissionEngine } = await import("./admission-engine.js");
+          const opened = await openAdmissionEngine(config, dataDir);
+          return { engine: opened.createEngine(opened.policies), policyPath: opened.policyPath, noMatch: opened.noMatch };
+        })().catch(async (error: unknown) => {
+          await index?.deps.service.close().catch(() => {});
+          await index?.deps.tokens.close().catch(() => {});
+          await ctStore?.close().catch(() => {});
+          await store.close().catch(() => {});
+          throw error;
+        })
+        : undefined;
       const log = config.log ?? {};
       const witnessing = flags.witness.length === 0 ? undefined : {
         witnesses: flags.witness.map(parseWitnessFlag),
@@ -65,6 +79,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
           ? { dataDir, ctStore, issuers: config.ca?.issuers ?? [], password: { env: process.env, prompt: terminalPrompt() } }
           : undefined,
         index: index?.deps,
+        admission: admission ? { engine: admission.engine, policyPath: admission.policyPath } : undefined,
       }).catch(async (error: unknown) => {
         await store.close().catch(() => {});
         throw error;
@@ -89,6 +104,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
         out(`  SBOM index at ${server.url}/api/v1 (sboms, deployments, affected, attestations, artifacts/{digest}/provenance, provenance, slis, services/{service}/diff, scans, vulnerabilities), store: ${index.description}\n`);
         out(`  ${index.deps.anonymousRead === true ? "reads open to anonymous callers (index.anonymousRead)" : "tokens: vouch token create --scope ingest,read"}; OpenAPI at ${server.url}/openapi.json, metrics at ${server.url}/metrics\n`);
       }
+      if (admission) out(`  admission webhooks at ${server.url}/admission/validate and /admission/mutate: ${admission.engine.policies().length} policies from ${admission.policyPath} (reloaded when they change), no match: ${admission.noMatch}\n`);
       await untilSignal();
       err("vouch: shutting down\n");
       await server.close();
@@ -135,7 +151,8 @@ async function openIndex(config: VouchConfig, dataDir: string) {
   }
 }
 
-function untilSignal(): Promise<void> {
+/** Resolves on SIGINT or SIGTERM: a server verb runs until then and drains. */
+export function untilSignal(): Promise<void> {
   return new Promise((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);
