@@ -88,7 +88,7 @@ export async function spawnVouch(args: string[], options: { env?: Record<string,
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`vouch ${args.join(" ")} did not start in time:\n${stdout}\n${stderr}`)), options.timeoutMs ?? 30_000);
     const check = () => {
-      const match = /serving on (http:\/\/\S+)/.exec(stdout);
+      const match = /serving on (https?:\/\/\S+)/.exec(stdout);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);

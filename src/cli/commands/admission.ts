@@ -64,7 +64,7 @@ export function registerAdmission(program: Command, globals: () => GlobalOptions
       await opened.closeStore().catch(() => {});
       throw error;
     });
-    out(`vouch admission webhooks on ${server.url} (/admission/validate, /admission/mutate)\n`);
+    out(`vouch admission webhooks serving on ${server.url} (/admission/validate, /admission/mutate)\n`);
     out(`  ${server.engine.policies().length} policies from ${opened.policyPath} (reloaded when they change); no match: ${opened.noMatch}; decisions: ${opened.storeDescription}\n`);
     await untilSignal();
     err("vouch: shutting down\n");
