@@ -1,11 +1,16 @@
 import { randomUUID } from "node:crypto";
-import type { Decision, DecideRequest, ImageRequest } from "../policy/decision.js";
+import type { Decision, DecideRequest, ImageRequest, PolicyEngine } from "../policy/decision.js";
 import type { DecisionEvent, DecisionStore } from "../store/ports.js";
-import type { PolicyEngineWithHealth } from "./policy-engine.js";
+
+/** What reconciliation needs of the engine (createPolicyEngine's): deciding, and probing unhealthy dependencies. */
+export interface ReconcilingEngine extends Pick<PolicyEngine, "decide"> {
+  /** Asks every unhealthy dependency whether it is back; resolves to the ones still unhealthy. */
+  probe(): Promise<string[]>;
+}
 
 export interface ReconcileOptions {
   store: DecisionStore;
-  engine: PolicyEngineWithHealth;
+  engine: ReconcilingEngine;
   /** Only events decided at or after this instant (RFC 3339). */
   since?: string;
   /** Ids of the new events (default randomUUID). */
