@@ -239,6 +239,39 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
       expect(await store.findComponents({ nameLower: "pkg-7" })).toHaveLength(4);
     });
 
+    it("concurrent ingests with failures among them: each failing SBOM stores nothing, every other one is stored whole", async () => {
+      const store = await open();
+      // Interleaved: good, failing part-way, good, failing at once, good, a duplicate of the first, a deployment.
+      const good = ["g0", "g1", "g2"].map((seed) => write(sbomRecord(seed), [log4j("2.14.1"), ...Array.from({ length: 1100 }, (_, i) => filler(i))]));
+      const broken = (seed: string, after: number): IndexSbomWrite => ({
+        sbom: { ...sbomRecord(seed), components: after + 1 },
+        document: new Uint8Array([1]),
+        components: throwingAfter(Array.from({ length: after }, (_, i) => filler(i)), new Error(`${seed} broke`)),
+      });
+      const outcomes = await Promise.allSettled([
+        store.ingestSbom(good[0]!),
+        store.ingestSbom(broken("b0", 1500)),
+        store.ingestSbom(good[1]!),
+        store.ingestSbom(broken("b1", 0)),
+        store.ingestSbom(good[2]!),
+        store.ingestSbom(good[0]!),
+        store.ingestDeployment(deployment({ id: "during", digest: good[0]!.sbom.digest! })),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected", "fulfilled", "fulfilled", "fulfilled"]);
+      expect(outcomes.flatMap((o) => (o.status === "rejected" ? [(o.reason as Error).message] : []))).toEqual([expect.stringMatching(/b0 broke/), expect.stringMatching(/b1 broke/)]);
+      expect(outcomes.flatMap((o, i) => (o.status === "fulfilled" && i !== 6 ? [(o.value as { created: boolean }).created] : [])).sort()).toEqual([false, true, true, true]);
+      for (const seed of ["b0", "b1"]) expect(await store.findSbom(sha(`sbom ${seed}`))).toBeUndefined();
+      for (const w of good) expect(await store.findSbom(w.sbom.id)).toMatchObject({ components: 1101 });
+      expect((await store.findComponents({ purl: LOG4J_KEY })).map((h) => h.sbom.id).sort()).toEqual(good.map((w) => w.sbom.id).sort());
+      // Each good SBOM's fillers once, none of the broken ones'.
+      expect(await store.findComponents({ nameLower: "pkg-0" })).toHaveLength(3);
+      expect(await store.findComponents({ nameLower: "pkg-1099" })).toHaveLength(3);
+      expect(await store.findComponents({ nameLower: "pkg-1499" })).toEqual([]);
+      expect((await store.currentDeployments([good[0]!.sbom.digest!])).map((d) => d.deploymentId)).toEqual(["during"]);
+      // A failed SBOM can be ingested again, whole.
+      expect((await store.ingestSbom(write(sbomRecord("b0"), [filler(1)]))).created).toBe(true);
+    });
+
     it("keeps the latest deployment per (service, environment) as current, whatever the arrival order", async () => {
       const store = await open();
       const [a, b, c] = [sha("image a"), sha("image b"), sha("image c")];
