@@ -113,6 +113,7 @@ const INDEX_MIGRATIONS: readonly NamedMigration[] = [
   { name: "0001_sbom_index", up: createIndexTables },
   { name: "0002_components_purl_covering", up: coverPurlLookup },
   { name: "0003_sbom_times", up: indexSbomTimes },
+  { name: "0004_components_vacuum_after_inserts", up: vacuumComponentsAfterInserts },
 ];
 
 /** Names of the index migrations, for the drivers' tests. */
@@ -170,6 +171,18 @@ async function indexSbomTimes(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex("sboms_digest_ingested").on("sboms").columns(["digest", "ingested_at"]).execute();
   await db.schema.createIndex("sboms_service_ingested").on("sboms").columns(["service", "ingested_at"]).execute();
   await db.schema.dropIndex("sboms_digest").execute();
+}
+
+/**
+ * 0004 (PostgreSQL): the covering purl index of 0002 is read by an index-only scan only where the visibility map says
+ * a page is all-visible, which (auto)vacuum sets. By default autovacuum vacuums a table for inserts once they exceed
+ * 20% of its rows: on a 3M-row component table, 600,000 rows (2,000 SBOMs) go unvacuumed, and the impact lookup
+ * fetches every one of their heap rows ("Heap Fetches" in its plan). Vacuum the component table after 1% of its rows
+ * (30,000 at 3M, ~100 SBOMs of 300) plus 10,000 are new instead. SQLite has no visibility map: nothing to do.
+ */
+async function vacuumComponentsAfterInserts(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {
+  if (flavor !== "postgres") return;
+  await sql`alter table sbom_components set (autovacuum_vacuum_insert_scale_factor = 0.01, autovacuum_vacuum_insert_threshold = 10000, autovacuum_analyze_scale_factor = 0.02)`.execute(db);
 }
 
 async function createIndexTables(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {

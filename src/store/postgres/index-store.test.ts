@@ -29,6 +29,13 @@ describe.skipIf(unavailable !== undefined)("PostgreSQL index store", () => {
       try {
         expect((await client.query<{ name: string }>("select name from vouch_index_migration")).rows.map((r) => r.name)).toEqual([...INDEX_MIGRATION_NAMES]);
         expect((await client.query<{ name: string }>("select name from vouch_advisory_migration")).rows.map((r) => r.name)).toEqual([...ADVISORY_MIGRATION_NAMES]);
+        // 0003: the SLI facts' indexes; 0004: the component table is vacuumed after 1% new rows (the visibility map
+        // the covering purl index's index-only scans need), not the default 20%.
+        const sbomIndexes = (await client.query<{ indexname: string }>("select indexname from pg_indexes where tablename = 'sboms'")).rows.map((r) => r.indexname);
+        expect(sbomIndexes).toEqual(expect.arrayContaining(["sboms_digest_ingested", "sboms_service_ingested"]));
+        expect(sbomIndexes).not.toContain("sboms_digest");
+        const options = (await client.query<{ reloptions: string[] | null }>("select reloptions from pg_class where relname = 'sbom_components'")).rows[0]!.reloptions;
+        expect(options).toEqual(expect.arrayContaining(["autovacuum_vacuum_insert_scale_factor=0.01", "autovacuum_vacuum_insert_threshold=10000"]));
       } finally {
         await client.end();
       }
