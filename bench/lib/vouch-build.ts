@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "./measure.js";
 
@@ -34,4 +34,20 @@ export function gitDescription(repo: string): string {
   const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repo, encoding: "utf8" }).stdout.trim();
   const dirty = spawnSync("git", ["status", "--porcelain", "--", "src"], { cwd: repo, encoding: "utf8" }).stdout.trim() !== "";
   return `${head || "unknown"}${dirty ? "+uncommitted src" : ""}`;
+}
+
+/**
+ * Compiles src/ into `outDir` (tsc -p tsconfig.build.json --outDir) when it is missing or older than src/, for a
+ * bench that must not race other work rebuilding dist/. tsc emits despite type errors (someone else's work in
+ * progress): the bench goes on when every `required` file (relative to outDir) was emitted.
+ */
+export function compileVouchInto(repo: string, outDir: string, required: readonly string[], log: (message: string) => void): void {
+  const stamp = join(outDir, ".built");
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= newestMtime(join(repo, "src"))) return;
+  log(`compiling src/ into ${outDir}`);
+  const r = spawnSync(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", outDir], { cwd: repo, encoding: "utf8" });
+  if (r.status !== 0) log(`WARNING: tsc reported errors; benchmarking what it emitted:\n${r.stdout.slice(-1500)}`);
+  const missing = required.filter((f) => !existsSync(join(outDir, f)));
+  if (missing.length > 0) throw new Error(`tsc emitted no ${missing.join(", ")}`);
+  writeFileSync(stamp, new Date().toISOString());
 }
