@@ -236,6 +236,24 @@ describe.skipIf(skipReason !== undefined)("vouch admission serve over HTTPS agai
     expect((await post("/admission/validate", podReview([images["holdout/signed"]!.ref]).review)).body.response?.allowed).toBe(true);
   });
 
+  it("vouch serve mounts the same webhooks when vouch.yaml sets admission.policies", async () => {
+    const config = join(work, "vouch.yaml");
+    writeFileSync(config, `admission:\n  policies: ${policies}\n  trustedRoot: ${join(work, "trust", "trusted_root.json")}\n`);
+    const served = await spawnVouch(["serve", "--port", "0"], { env: { ...env, VOUCH_DATA_DIR: join(work, "serve-data"), VOUCH_CONFIG: config } });
+    try {
+      await served.waitForOutput(/admission webhooks at http:\/\/\S+\/admission\/validate and \/admission\/mutate: 3 policies/);
+      const ask = async (ref: string) => {
+        const res = await fetch(`${served.url}/admission/validate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(podReview([ref]).review) });
+        expect(res.status).toBe(200);
+        return ((await res.json()) as Answer["body"]).response;
+      };
+      expect((await ask(images["holdout/signed"]!.ref))?.allowed).toBe(true);
+      expect((await ask(images["holdout/unsigned"]!.ref))?.allowed).toBe(false);
+    } finally {
+      expect(await served.stop()).toBe(0);
+    }
+  });
+
   it("a policy edit is picked up by the running process; a broken edit keeps the last good policies", async () => {
     const canary = () => post("/admission/validate", podReview([images["canary/unsigned"]!.ref]).review);
     writeFileSync(join(policies, "policies.yaml"), policyText("enforce"));
