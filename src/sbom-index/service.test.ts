@@ -134,6 +134,35 @@ for (const driver of DRIVERS) {
       expect(all.services).toEqual(["billing", "checkout"]);
     });
 
+    it("pages an impact answer: limit + cursor walk every artifact once, in order; services and environments are the whole answer's", async () => {
+      await seed(service);
+      const whole = await service.affected({ purl: LOG4J });
+      expect(whole.total).toBe(4);
+      expect(whole.next).toBeUndefined();
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await service.affected({ purl: LOG4J, limit: 3, ...(cursor === undefined ? {} : { cursor }) });
+        expect(page.total).toBe(4);
+        expect(page.services).toEqual(whole.services);
+        expect(page.environments).toEqual(whole.environments);
+        expect(page.artifacts.length).toBeLessThanOrEqual(3);
+        seen.push(...page.artifacts.map((a) => a.sbom));
+        cursor = page.next;
+        pages++;
+      } while (cursor !== undefined);
+      expect(pages).toBe(2);
+      expect(seen).toEqual(whole.artifacts.map((a) => a.sbom));
+      // Exactly a page's worth: no next.
+      expect((await service.affected({ purl: LOG4J, limit: 4 })).next).toBeUndefined();
+      const refused = async (query: Parameters<IndexService["affected"]>[0]) => (await rejectedVouchError(() => service.affected(query))).code;
+      expect(await refused({ purl: LOG4J, limit: 0 })).toBe("INPUT_USAGE");
+      expect(await refused({ purl: LOG4J, limit: 10_001 })).toBe("INPUT_USAGE");
+      expect(await refused({ purl: LOG4J, cursor: "not-a-cursor" })).toBe("INPUT_USAGE");
+      expect(await refused({ purl: LOG4J, cursor: Buffer.from('{"a":1}').toString("base64url") })).toBe("INPUT_USAGE");
+    });
+
     it("finds one version from the purl, a name case-insensitively, and normalised pypi names", async () => {
       await seed(service);
       expect((await service.affected({ purl: `${LOG4J}@2.16.0` })).artifacts.map((a) => a.version)).toEqual(["1.5.0"]);

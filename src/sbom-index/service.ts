@@ -131,6 +131,7 @@ export function createIndexService(options: IndexServiceOptions): IndexService {
       if (range !== undefined) throw new VouchError("INPUT_USAGE", "an advisory query takes its versions from the advisory: give no range");
       hits = await byAdvisory(query.advisory!);
     }
+    const page = pageOf(query);
     const artifacts = await withDeployments(hits, query.deployedOnly === true);
     const services = new Set<string>();
     const environments = new Set<string>();
@@ -140,13 +141,19 @@ export function createIndexService(options: IndexServiceOptions): IndexService {
         environments.add(d.environment);
       }
     }
+    // Artifacts are in (service, version, SBOM id) order, a total order: a page starts after the cursor's key.
+    const start = page.after === undefined ? 0 : artifacts.findIndex((a) => compareArtifactKeys(artifactKey(a), page.after!) > 0);
+    const from = start < 0 ? artifacts.length : start;
+    const shown = page.limit === undefined ? artifacts.slice(from) : artifacts.slice(from, from + page.limit);
     const result: AffectedResult = {
       query,
-      artifacts,
+      artifacts: shown,
+      total: artifacts.length,
       services: [...services].sort(byCodeUnits),
       environments: [...environments].sort(byCodeUnits),
       tookMs: Math.round((performance.now() - started) * 100) / 100,
     };
+    if (page.limit !== undefined && from + shown.length < artifacts.length) result.next = encodeCursor(artifactKey(shown.at(-1)!));
     if (notes.length > 0) result.notes = notes;
     return result;
   }
@@ -313,6 +320,43 @@ function digest(value: string, what: string): Digest {
     throw new VouchError("INPUT_USAGE", `${what} must be sha256:<64 lower-case hex digits>, not ${JSON.stringify(String(value).slice(0, 80))}`);
   }
   return value as Digest;
+}
+
+/** Largest page of an impact answer. */
+export const MAX_AFFECTED_LIMIT = 10_000;
+
+type ArtifactKey = [service: string, version: string, sbom: string];
+
+function artifactKey(a: AffectedArtifact): ArtifactKey {
+  return [a.service, a.version ?? "", a.sbom];
+}
+
+function compareArtifactKeys(x: ArtifactKey, y: ArtifactKey): number {
+  return byCodeUnits(x[0], y[0]) || byCodeUnits(x[1], y[1]) || byCodeUnits(x[2], y[2]);
+}
+
+/** A cursor is the last artifact's key, base64url JSON: opaque to clients, checked when it comes back. */
+function encodeCursor(key: ArtifactKey): string {
+  return Buffer.from(JSON.stringify(key)).toString("base64url");
+}
+
+function pageOf(query: AffectedQuery): { limit?: number; after?: ArtifactKey } {
+  const out: { limit?: number; after?: ArtifactKey } = {};
+  if (query.limit !== undefined) {
+    if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > MAX_AFFECTED_LIMIT) throw new VouchError("INPUT_USAGE", `limit is a whole number from 1 to ${MAX_AFFECTED_LIMIT}, not ${String(query.limit)}`);
+    out.limit = query.limit;
+  }
+  if (query.cursor !== undefined && query.cursor !== "") {
+    let key: unknown;
+    try {
+      key = JSON.parse(Buffer.from(query.cursor, "base64url").toString("utf8"));
+    } catch {
+      key = undefined;
+    }
+    if (!Array.isArray(key) || key.length !== 3 || !key.every((k) => typeof k === "string")) throw new VouchError("INPUT_USAGE", "cursor is not one this server gave (pass the `next` of the page before)");
+    out.after = key as ArtifactKey;
+  }
+  return out;
 }
 
 function utf8(bytes: Uint8Array): string {

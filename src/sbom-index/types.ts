@@ -76,6 +76,10 @@ export interface AffectedQuery {
   advisory?: string;
   /** Only artifacts currently deployed (default false: every indexed artifact, each with its deployments). */
   deployedOnly?: boolean;
+  /** Artifacts per page (1-10,000); without it, every artifact in one answer. */
+  limit?: number;
+  /** Where the page starts: the `next` of the page before (opaque). */
+  cursor?: string;
 }
 
 export interface AffectedComponent {
@@ -109,7 +113,11 @@ export interface AffectedArtifact {
 export interface AffectedResult {
   query: AffectedQuery;
   artifacts: AffectedArtifact[];
-  /** Distinct services / environments among the current deployments, sorted. */
+  /** Artifacts in the whole answer (every page together). */
+  total: number;
+  /** With `limit`, when more artifacts follow: the cursor of the next page. */
+  next?: string;
+  /** Distinct services / environments among the current deployments of the whole answer (every page), sorted. */
   services: string[];
   environments: string[];
   /** Milliseconds the store took (reported, never asserted). */

@@ -111,7 +111,7 @@ export class FakeIndexService implements IndexService {
     }
     const services = [...new Set(artifacts.filter((a) => a.deployments.length > 0).map((a) => a.service))].sort();
     const environments = [...new Set(artifacts.flatMap((a) => a.deployments.map((d) => d.environment)))].sort();
-    return { query, artifacts, services, environments, tookMs: 0 };
+    return { query, artifacts, total: artifacts.length, services, environments, tookMs: 0 };
   }
 
   async ready(): Promise<boolean> {

@@ -214,7 +214,10 @@ describe("SBOM index routes", () => {
     const name = await h.app.inject({ url: `/api/v1/affected?name=${encodeURIComponent("O'Brien%_\"; --")}`, headers: bearer(h.read) });
     expect(name.statusCode).toBe(200);
     expect(h.service.queries.at(-1)).toEqual({ name: "O'Brien%_\"; --" });
-    for (const query of ["", "purl=pkg:npm/a&name=a", "name=a&range=<1", "purl=npm/a", "advisory=CVE-2021-44228'--", "name=a%00b", "deployedOnly=maybe&name=a"]) {
+    // A page: limit and cursor reach the service as given (numbers as numbers).
+    expect((await h.app.inject({ url: "/api/v1/affected?name=a&limit=50&cursor=WyJhIl0", headers: bearer(h.read) })).statusCode).toBe(200);
+    expect(h.service.queries.at(-1)).toEqual({ name: "a", limit: 50, cursor: "WyJhIl0" });
+    for (const query of ["", "purl=pkg:npm/a&name=a", "name=a&range=<1", "purl=npm/a", "advisory=CVE-2021-44228'--", "name=a%00b", "deployedOnly=maybe&name=a", "name=a&limit=0", "name=a&limit=10001", "name=a&limit=two", "name=a&cursor=a%20b"]) {
       const res = await h.app.inject({ url: `/api/v1/affected?${query}`, headers: bearer(h.read) });
       expect(res.statusCode, query).toBe(400);
       expect(res.json().code).toBe(400);

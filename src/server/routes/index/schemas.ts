@@ -96,6 +96,8 @@ export const affectedQuery = {
     range: { type: "string", minLength: 1, maxLength: 512, pattern: "^[^\\x00-\\x1f\\x7f]+$", description: "a version range in the ecosystem's semantics: <2.17.1, >=2.0 <2.17.1" },
     advisory: { type: "string", minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$", description: "an OSV id, CVE or GHSA" },
     deployedOnly: { type: "boolean", description: "only artifacts currently deployed" },
+    limit: { type: "integer", minimum: 1, maximum: 10000, description: "artifacts per page (default: every artifact in one answer)" },
+    cursor: { type: "string", minLength: 1, maxLength: 4096, pattern: "^[A-Za-z0-9_-]+$", description: "the `next` of the page before" },
   },
 } as const;
 
@@ -127,7 +129,7 @@ const affectedArtifact = {
 
 export const affectedResult = {
   type: "object",
-  required: ["query", "artifacts", "services", "environments", "tookMs"],
+  required: ["query", "artifacts", "total", "services", "environments", "tookMs"],
   properties: {
     query: {
       type: "object",
@@ -137,9 +139,13 @@ export const affectedResult = {
         range: { type: "string" },
         advisory: { type: "string" },
         deployedOnly: { type: "boolean" },
+        limit: { type: "integer" },
+        cursor: { type: "string" },
       },
     },
     artifacts: { type: "array", items: affectedArtifact },
+    total: { type: "integer", description: "artifacts in the whole answer (every page)" },
+    next: { type: "string", description: "with limit, when more artifacts follow: the cursor of the next page" },
     services: { type: "array", items: { type: "string" } },
     environments: { type: "array", items: { type: "string" } },
     tookMs: { type: "number" },
