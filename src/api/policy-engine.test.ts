@@ -3,18 +3,22 @@
  * registry walk for 20 concurrent decisions of one image, the verdict cache, a registry stopped and restarted (each
  * outage action, and the automatic return to normal evaluation), and decisions recorded in a real decision store.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { VouchError } from "../core/errors.js";
 import type { Decision, EvaluationInput } from "../policy/decision.js";
 import { evaluate } from "../policy/evaluate.js";
 import { parsePolicies } from "../policy/model/index.js";
+import type { AdvisoryStore } from "../store/ports.js";
+import { openSqliteAdvisoryStore } from "../store/sqlite/advisory-store.js";
 import { openSqliteDecisionStore } from "../store/sqlite/decision-store.js";
+import { parseOsvJson } from "../vuln/osv/parse.js";
 import { spawnVouch, vouch, type RunningVouch } from "../../test/support/cli.js";
 import { buildTestImage, pushTestImage, registryUnavailable, startRegistry, type RunningRegistry } from "../../test/support/registry.js";
 import { reconcileDecisions, renderReconcile } from "./admission-reconcile.js";
-import { signImage } from "./image-sign.js";
+import { attachSbom, signImage } from "./image-sign.js";
 import { createPolicyEngine, type PolicyEngineOptions } from "./policy-engine.js";
 
 const skipReason = registryUnavailable();
@@ -285,5 +289,42 @@ describe.skipIf(skipReason !== undefined)("policy engine against docker-registry
     expect(events[1]!.reconciles).toBe(events[0]!.id);
     await engine.close();
     await store.close();
+  });
+
+  it("vulnerability rules: the image's SBOM is scanned against the advisory database; VEX covers a finding; the database's outage is an outage", async () => {
+    const records = join(import.meta.dirname, "..", "vuln", "osv", "fixtures", "records");
+    const advisories = await openSqliteAdvisoryStore(join(work, "advisories.sqlite"));
+    await advisories.import({ importedAt: "2026-01-01T00:00:00Z", records: readdirSync(records).map((f) => parseOsvJson(readFileSync(join(records, f), "utf8"))) });
+    const digest = await pushTestImage({ registry: registry.host, repository: "holdout/log4j" }, buildTestImage({ layers: [[{ path: "etc/seed", content: "log4j" }]] }), "1.0");
+    const ref = `${registry.host}/holdout/log4j:1.0`;
+    await signImage(ref, { key, password: { env }, tlogUrl: server.url });
+    const sbom = join(work, "log4j.cdx.json");
+    const purl = "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1";
+    writeFileSync(sbom, JSON.stringify({ bomFormat: "CycloneDX", specVersion: "1.6", version: 1, metadata: { component: { type: "container", name: "app", "bom-ref": "app" } }, components: [{ type: "library", group: "org.apache.logging.log4j", name: "log4j-core", version: "2.14.1", "bom-ref": "log4j", purl }] }));
+    await attachSbom(ref, { sbom, key, password: { env } });
+    const vulnerable = policies("deny", "enforce", "  vulnerabilities: { denyAtOrAbove: high }\n");
+
+    const denied = await createPolicyEngine({ ...base(), policies: vulnerable, advisories }).decide({ ...pod(), images: [{ reference: ref }] });
+    expect(denied.allowed).toBe(false);
+    expect(denied.reasons.join("\n")).toContain("CVE-2021-44228");
+    expect(denied.images[0]!.policies[0]!.evidence.findings?.denied.join(" ")).toContain(purl);
+
+    const vex = new TextEncoder().encode(JSON.stringify({
+      "@context": "https://openvex.dev/ns/v0.2.0",
+      "@id": "https://vouch.dev/vex/1",
+      author: "sec",
+      timestamp: "2026-01-01T00:00:00Z",
+      version: 1,
+      statements: [{ vulnerability: { name: "CVE-2021-44228" }, products: [{ "@id": `pkg:oci/log4j@${digest}`, subcomponents: [{ "@id": purl }] }], status: "not_affected", justification: "vulnerable_code_not_in_execute_path" }],
+    }));
+    const covered = await createPolicyEngine({ ...base(), policies: vulnerable, advisories, vex: [vex] }).decide({ ...pod(), images: [{ reference: ref }] });
+    expect(covered.images[0]!.policies[0]!.evidence.findings?.coveredByVex.join(" ")).toContain("CVE-2021-44228");
+
+    // Without the advisory database reachable, the policy's outage action decides (here: allow-and-record).
+    const broken: AdvisoryStore = { ...advisories, findByPackages: () => Promise.reject(new VouchError("STORE_UNAVAILABLE", "the advisory database is gone")) };
+    const outage = await createPolicyEngine({ ...base(), policies: policies("allow-and-record", "enforce", "  vulnerabilities: { denyAtOrAbove: high }\n"), advisories: broken }).decide({ ...pod(), images: [{ reference: ref }] });
+    expect(outage).toMatchObject({ allowed: true, needsReconciliation: true });
+    expect(outage.images[0]!.policies[0]!.degraded?.reason).toContain("advisory database");
+    await advisories.close();
   });
 });

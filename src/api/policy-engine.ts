@@ -7,17 +7,24 @@ import { evaluate as evaluatePolicies } from "../policy/evaluate.js";
 import { DependencyHealth } from "../policy/health.js";
 import type { ImagePolicy, ResourceRef } from "../policy/model/types.js";
 import { coveringPolicies, imageNames } from "../policy/rules/matching.js";
-import type { DecisionStore } from "../store/ports.js";
+import type { AdvisoryStore, DecisionStore } from "../store/ports.js";
 import type { RegistryAccessOptions } from "./image-registry.js";
 import { memoryContentCache, type ContentCache } from "./oci-content-cache.js";
 import { reconcileDecisions } from "./admission-reconcile.js";
-import { createEvidenceGatherer, type EvidenceGatherer } from "./policy-evidence.js";
+import { createEvidenceGatherer, scanEvidence, type EvidenceGatherer } from "./policy-evidence.js";
 import { loadPolicyTrust, type LoadedPolicyTrust, type TrustOptions } from "./policy-trust.js";
 
 export interface PolicyEngineOptions extends RegistryAccessOptions {
   policies: readonly ImagePolicy[];
   /** Where keys and the default trusted root come from (loaded again on every setPolicies). */
   trust?: TrustOptions;
+  /**
+   * The advisory database, for policies with vulnerability rules: the image's SBOMs are scanned (scanEvidence). Its
+   * outage (STORE_UNAVAILABLE) is an outage like a registry's. Without it such rules fail for want of a scan.
+   */
+  advisories?: AdvisoryStore;
+  /** OpenVEX / CycloneDX VEX documents of the deployment, for vulnerability rules. */
+  vex?: readonly Uint8Array[];
   /** Decisions are recorded here (dry runs are not). */
   store?: DecisionStore;
   /** An image no policy covers (default deny). */
@@ -102,7 +109,7 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
   });
   const verdicts = new VerdictCache<Decision>({ positiveTtlMs: ttl.positiveTtlMs, negativeTtlMs: ttl.negativeTtlMs, maxEntries: ttl.maxEntries, now: nowMs });
   const digests = new VerdictCache<{ pinned: string; digest: string }>({ positiveTtlMs: ttl.resolveTtlMs, negativeTtlMs: 0, maxEntries: ttl.maxEntries, now: nowMs });
-  const deciding = new Coalescer<Decision | undefined>();
+  const deciding = new Coalescer<Decision | { unavailable: string }>();
   const gathering = new Coalescer<ImageEvidence>();
   const resolving = new Coalescer<{ pinned: string; digest: string }>();
   const health = new DependencyHealth({ baseDelayMs: options.breaker?.baseDelayMs ?? 1000, maxDelayMs: options.breaker?.maxDelayMs ?? 30_000, now: nowMs });
@@ -116,27 +123,33 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
   };
   setPolicies(options.policies);
 
-  /** Runs `work` against the registry of `reference` through its breaker; undefined = skipped (unhealthy). */
   /** A reference on each registry, for probing it (a resolve: it works with the registry's auth, anonymous or not). */
   const probeReference = new Map<string, string>();
-  const throughBreaker = async <T>(reference: string, work: () => Promise<T>): Promise<{ value: T } | { unavailable: string }> => {
-    const dependency = registryDependency(reference);
-    probeReference.set(dependency, reference);
+  /**
+   * Runs `work` against `dependency` through its breaker: `unavailable` when it is skipped (unhealthy, not yet due for
+   * a probe) or fails with an outage code (SERVICE_UNAVAILABLE from a registry, STORE_UNAVAILABLE from the advisory
+   * database). Any other error means the dependency answered: it is healthy, and the error is the caller's.
+   */
+  const throughBreaker = async <T>(dependency: string, work: () => Promise<T>): Promise<{ value: T } | { unavailable: string }> => {
     const admission = health.admit(dependency);
-    if (admission === "skip") return { unavailable: `${dependency.slice("registry:".length)} is unavailable (${health.state(dependency).reason ?? "failing"})` };
+    if (admission === "skip") return { unavailable: `${dependency.replace(/^registry:/, "")} is unavailable (${health.state(dependency).reason ?? "failing"})` };
     try {
       const value = await work();
       if (admission === "probe" || !health.state(dependency).healthy) health.succeeded(dependency);
       return { value };
     } catch (error) {
-      if (isVouchError(error) && error.code === "SERVICE_UNAVAILABLE") {
+      if (isVouchError(error) && (error.code === "SERVICE_UNAVAILABLE" || error.code === "STORE_UNAVAILABLE")) {
         health.failed(dependency, error.message);
         return { unavailable: error.message };
       }
-      // Not an outage (not found, malformed): the registry answered, so it is healthy.
       if (admission === "probe") health.succeeded(dependency);
       throw error;
     }
+  };
+  const throughRegistry = <T>(reference: string, work: () => Promise<T>) => {
+    const dependency = registryDependency(reference);
+    probeReference.set(dependency, reference);
+    return throughBreaker(dependency, work);
   };
 
   type Pinned = { pinned: string; digest: string };
@@ -146,7 +159,7 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
     if (named !== undefined) return Promise.resolve({ value: named });
     const hit = digests.lookup(reference);
     if (hit?.fresh) return Promise.resolve({ value: hit.value });
-    return throughBreaker(reference, () =>
+    return throughRegistry(reference, () =>
       resolving.run(reference, async () => {
         const resolved = await gatherer.resolve(reference);
         const value = { pinned: resolved.pinned, digest: resolved.digest };
@@ -183,9 +196,15 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
     const unavailable = (reason: string) => run({ reference: image.reference, ...path, unavailable: reason, ...(hit !== undefined ? { cached: cachedResults(hit.value) } : {}) });
     if (resolved.stale !== undefined) return unavailable(resolved.stale);
     const decided = await deciding.run(verdictKey, async () => {
-      const gathered = await throughBreaker(image.reference, () => gathering.run(pinned, () => gatherer.gather(pinned)));
-      if ("unavailable" in gathered) return undefined;
-      const evidence: ImageEvidence = { ...gathered.value, reference: image.reference, resolvedFromTag: digestOf(image.reference) === undefined };
+      const gathered = await throughRegistry(image.reference, () => gathering.run(pinned, () => gatherer.gather(pinned)));
+      if ("unavailable" in gathered) return gathered;
+      let evidence: ImageEvidence = { ...gathered.value, reference: image.reference, resolvedFromTag: digestOf(image.reference) === undefined, ...(options.vex !== undefined && options.vex.length > 0 ? { vex: options.vex } : {}) };
+      const advisories = options.advisories;
+      if (advisories !== undefined && coveringPolicies(policies, resource, imageNames(image.reference, pinned)).some((p) => p.vulnerabilities !== undefined)) {
+        const scanned = await throughBreaker("advisories", () => scanEvidence(evidence, advisories));
+        if ("unavailable" in scanned) return { unavailable: `the advisory database is unavailable (${scanned.unavailable})` };
+        evidence = { ...evidence, ...(scanned.value.findings !== undefined ? { findings: scanned.value.findings } : {}), notes: [...evidence.notes, ...scanned.value.notes] };
+      }
       const decision = run({ reference: image.reference, evidence });
       const boundary = exceptionBoundary(policies, decidedAt.getTime());
       verdicts.store(verdictKey, decision, { positive: decision.allowed && decision.warnings.length === 0, ...(boundary !== undefined ? { notAfter: boundary } : {}) });
@@ -194,7 +213,7 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
       if (!isVouchError(error)) throw error;
       return run({ reference: image.reference, evidence: emptyEvidence(image.reference, describe(error)) });
     });
-    if (decided === undefined) return unavailable(health.state(registryDependency(image.reference)).reason ?? "the registry is unavailable");
+    if ("unavailable" in decided) return unavailable(decided.unavailable);
     return withPath(decided, image.path);
   };
 
@@ -248,12 +267,14 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
     async probe() {
       for (const dependency of health.unhealthy()) {
         const reference = probeReference.get(dependency);
-        if (reference === undefined) continue;
+        const advisories = options.advisories;
+        const ask = dependency === "advisories" && advisories !== undefined ? () => advisories.status() : reference !== undefined ? () => gatherer.resolve(reference) : undefined;
+        if (ask === undefined) continue;
         try {
-          await gatherer.resolve(reference);
+          await ask();
           health.succeeded(dependency);
         } catch (error) {
-          if (isVouchError(error) && error.code === "SERVICE_UNAVAILABLE") health.failed(dependency, error.message);
+          if (isVouchError(error) && (error.code === "SERVICE_UNAVAILABLE" || error.code === "STORE_UNAVAILABLE")) health.failed(dependency, error.message);
           else if (isVouchError(error)) health.succeeded(dependency); // it answered (not found, refused): it is up
           else onError(error, `probe ${dependency}`);
         }

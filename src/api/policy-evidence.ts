@@ -9,7 +9,9 @@ import {
 } from "../oci/attachments/index.js";
 import type { RegistryClient, RepositoryTarget } from "../oci/client.js";
 import { parseReference } from "../oci/reference.js";
-import type { FoundBundle, FoundSbom, ImageEvidence } from "../policy/decision.js";
+import { parseStatement, resolvePredicateType } from "../core/intoto/statement.js";
+import type { FoundBundle, FoundFinding, FoundSbom, ImageEvidence } from "../policy/decision.js";
+import type { AdvisoryStore } from "../store/ports.js";
 import { discoverAttachments, isBundleReferrer, isSbomReferrer, referrerManifest, type CosignTagImage, type Referrer } from "./image-attachments.js";
 import { openRegistryClient, resolveImage, type RegistryAccessOptions } from "./image-registry.js";
 import { imageArtifact, MAX_BUNDLE_BYTES } from "./image-verify.js";
@@ -174,4 +176,55 @@ async function cosignBundles(context: GatherContext, tagImage: CosignTagImage): 
     }),
   );
   return found.flat();
+}
+
+/**
+ * The vulnerability findings of an image's SBOMs, before VEX (evaluate applies the policy's VEX): every SBOM found
+ * for the image is scanned, the ones in SBOM attestations (spdx / cyclonedx predicates) and the referrers whose
+ * subject is the image, and the findings are the union. Which of them is signed is evaluate's to judge, after this;
+ * taking the union means a document pushed beside the real one can add findings but never hide one.
+ * Undefined when the image has no readable SBOM (the rule then fails for want of a scan); `notes` says what was
+ * left out.
+ *
+ * @throws what the advisory store throws (STORE_UNAVAILABLE: the engine's outage path for the advisory database).
+ */
+export async function scanEvidence(evidence: ImageEvidence, advisories: AdvisoryStore): Promise<{ findings?: FoundFinding[]; notes: string[] }> {
+  const notes: string[] = [];
+  const documents: { name: string; text: string }[] = [];
+  const sbomTypes = new Set([resolvePredicateType("spdx"), resolvePredicateType("cyclonedx")]);
+  for (const found of evidence.bundles) {
+    if (found.bundle.content.kind !== "dsseEnvelope") continue;
+    try {
+      const statement = parseStatement(found.bundle.content.envelope.payload);
+      if (sbomTypes.has(statement.predicateType) && statement.predicate !== undefined) documents.push({ name: found.location, text: JSON.stringify(statement.predicate) });
+    } catch (error) {
+      if (!isVouchError(error)) throw error;
+      // Not an in-toto statement: not an SBOM attestation either.
+    }
+  }
+  for (const sbom of evidence.sboms) {
+    if (sbom.subjectDigest !== undefined && sbom.subjectDigest !== evidence.digest) continue;
+    documents.push({ name: sbom.location, text: new TextDecoder().decode(sbom.bytes) });
+  }
+  const { sbomScanTarget, scan } = await import("./scan.js");
+  const targets = documents.flatMap((d) => {
+    try {
+      return [sbomScanTarget(d.text, d.name)];
+    } catch (error) {
+      if (!isVouchError(error)) throw error;
+      notes.push(`${d.name}: not scanned (${error.message})`);
+      return [];
+    }
+  });
+  if (targets.length === 0) return { notes };
+  const byKey = new Map<string, FoundFinding>();
+  for (const target of targets) {
+    for (const f of (await scan(advisories, target)).findings) {
+      const v = f.vulnerability;
+      const id = [v.id, ...v.aliases].find((x) => /^CVE-\d{4}-\d+$/.test(x)) ?? v.id;
+      const finding: FoundFinding = { id, aliases: v.aliases, purl: f.component.purl, severity: v.severity?.bucket ?? "unknown", kev: v.kev !== undefined, fixAvailable: v.fixedIn.length > 0 };
+      byKey.set(`${id}\u0000${finding.purl}`, finding);
+    }
+  }
+  return { findings: [...byKey.values()].sort((a, b) => (a.purl === b.purl ? (a.id < b.id ? -1 : 1) : a.purl < b.purl ? -1 : 1)), notes };
 }

@@ -74,15 +74,23 @@ export async function readScanTarget(target: string, options: ReadScanTargetOpti
     const location = (c: Component) => (c.foundIn[0] === undefined ? undefined : posix.normalize(posix.join(base, c.foundIn[0])));
     return { kind: "directory", name: target, sbom: generated.sbom, components: generated.sbom.components.map((c) => fromModel(c, location(c))), warnings, warningCount: warnings.length };
   }
-  const read = readSbom(readTextFile(target), target);
+  return sbomScanTarget(readTextFile(target), target);
+}
+
+/**
+ * An SBOM's text (SPDX 2.2/2.3 or CycloneDX 1.4–1.7 JSON) as a scan target: a file's, or one read from a registry
+ * (an image's SBOM attestation or referrer, for a policy's vulnerability rule). `name` names it in warnings.
+ */
+export function sbomScanTarget(text: string, name: string): ScanTarget {
+  const read = readSbom(text, name);
   const invalid = new Map(read.components.filter((f) => f.purl === "invalid").map((f) => [f.bomRef, f.purlText ?? ""]));
   const components = read.sbom.components.map((c) => {
     const bad = invalid.get(c.bomRef);
     const sc = fromModel(c);
     return bad === undefined ? sc : { ...sc, invalidPurl: bad };
   });
-  const warnings = read.warnings.map((w) => `${target}${w.line !== undefined ? `:${w.line}` : ""}: ${w.path}: ${w.message}`);
-  return { kind: "sbom", name: target, sbom: read.sbom, components, warnings, warningCount: read.warningCount };
+  const warnings = read.warnings.map((w) => `${name}${w.line !== undefined ? `:${w.line}` : ""}: ${w.path}: ${w.message}`);
+  return { kind: "sbom", name, sbom: read.sbom, components, warnings, warningCount: read.warningCount };
 }
 
 /**
