@@ -129,6 +129,14 @@ describe.skipIf(skipReason !== undefined)("policy engine against docker-registry
     expect(counted.calls).toHaveLength(2);
   });
 
+  it("an image the registry does not have is denied, saying so; it is no outage", async () => {
+    const engine = createPolicyEngine({ ...base(), policies: policies("allow-and-record") });
+    const d = await engine.decide({ ...pod(), images: [{ reference: `${registry.host}/holdout/missing:1.0` }] });
+    expect(d).toMatchObject({ allowed: false, needsReconciliation: false });
+    expect(d.reasons.join("\n")).toContain("not found");
+    expect(engine.health().unhealthy).toEqual([]);
+  });
+
   it("decides an image no policy covers by noMatch without asking any registry", async () => {
     const seen = countingFetch();
     const deny = createPolicyEngine({ ...base(), policies: policies(), fetch: seen.fetch });

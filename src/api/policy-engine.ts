@@ -175,6 +175,12 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
     const resource: ResourceRef = { kind: request.resource.kind, ...(request.resource.namespace !== undefined ? { namespace: request.resource.namespace } : {}), ...(request.resource.labels !== undefined ? { labels: request.resource.labels } : {}) };
     const run = (input: ImageInput) => evaluate({ policies, resource, images: [input], trust, now: decidedAt, ...(options.noMatch !== undefined ? { noMatch: options.noMatch } : {}) });
     const path = image.path !== undefined ? { path: image.path } : {};
+    /** The registry answered, but not with the image (not found, refused): its rules fail, and the reasons say why. */
+    const unreadable = (error: unknown): Decision => {
+      const why = describe(error);
+      const decision = run({ reference: image.reference, ...path, evidence: emptyEvidence(image.reference, why) });
+      return { ...decision, reasons: decision.reasons.map((r) => `${r} (${why})`) };
+    };
     // An image no policy could cover is decided without asking its registry (noMatch).
     if (coveringPolicies(policies, resource, imageNames(image.reference)).length === 0 && !mayCoverPinned(policies, resource)) {
       return run({ reference: image.reference, ...path, evidence: emptyEvidence(image.reference) });
@@ -183,7 +189,7 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
     try {
       resolved = await resolveDigest(image.reference);
     } catch (error) {
-      return run({ reference: image.reference, ...path, evidence: emptyEvidence(image.reference, describe(error)) });
+      return unreadable(error);
     }
     const key = (digest: string) => cacheKey([version, trust.version, image.reference, digest, resource.kind, resource.namespace, JSON.stringify(sortedLabels(resource.labels)), options.noMatch]);
     if ("unavailable" in resolved) {
@@ -211,7 +217,7 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
       return decision;
     }).catch((error: unknown) => {
       if (!isVouchError(error)) throw error;
-      return run({ reference: image.reference, evidence: emptyEvidence(image.reference, describe(error)) });
+      return unreadable(error);
     });
     if ("unavailable" in decided) return unavailable(decided.unavailable);
     return withPath(decided, image.path);

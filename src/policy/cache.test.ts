@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { PolicyResult } from "./decision.js";
 import { parsePolicies } from "./model/index.js";
-import { Coalescer, exceptionBoundary, replayable, VerdictCache } from "./cache.js";
+import { Coalescer, exceptionBoundary, VerdictCache } from "./cache.js";
 import { DependencyHealth } from "./health.js";
 
 function clock(start = 1_000_000) {
@@ -95,27 +94,11 @@ spec:
     - { name: late, namespaces: [prod], reason: r, approver: a, expiresAt: "2026-06-01T00:00:00Z" }
 `);
 
-describe("exceptionBoundary and replayable", () => {
+describe("exceptionBoundary", () => {
   it("the boundary is the first exception expiry after now", () => {
     expect(exceptionBoundary(policyWithExceptions, Date.parse("2025-12-01T00:00:00Z"))).toBe(Date.parse("2026-01-01T00:00:00Z"));
     expect(exceptionBoundary(policyWithExceptions, Date.parse("2026-01-01T00:00:00Z"))).toBe(Date.parse("2026-06-01T00:00:00Z"));
     expect(exceptionBoundary(policyWithExceptions, Date.parse("2026-07-01T00:00:00Z"))).toBeUndefined();
-  });
-
-  it("a replayed result waived by an exception that has expired since is a failure naming the expiry", () => {
-    const waived: PolicyResult = {
-      policy: "p",
-      policyVersion: "v",
-      mode: "enforce",
-      passed: true,
-      rules: [{ rule: "authorities", outcome: "fail", reasons: ["static fail"] }],
-      evidence: { signers: [], attestations: [] },
-      exception: { name: "early", reason: "r", approver: "a", expiresAt: "2026-01-01T00:00:00.000Z" },
-    };
-    expect(replayable([waived], new Date("2025-12-31T23:59:59Z"))).toEqual([waived]);
-    const [after] = replayable([waived], new Date("2026-01-01T00:00:00Z"));
-    expect(after).toMatchObject({ passed: false, rules: [{ rule: "authorities" }, { rule: "exception", outcome: "fail", reasons: ["exception early expired at 2026-01-01T00:00:00.000Z"] }] });
-    expect(after).not.toHaveProperty("exception");
   });
 });
 

@@ -1,5 +1,4 @@
 import type { ImagePolicy } from "./model/types.js";
-import type { PolicyResult } from "./decision.js";
 
 /**
  * The policy engine's cache logic, pure: the clock is a parameter (milliseconds since the epoch), there are no timers.
@@ -9,8 +8,8 @@ import type { PolicyResult } from "./decision.js";
  *   open; a stale verdict for exactly the same inputs is the better answer during an outage). Least recently used
  *   entries are evicted past `maxEntries`, and stale ones past `maxStaleMs`.
  * - Coalescer: concurrent requests for one key share one computation (one registry walk for 20 Pods of one image).
- * - exceptionBoundary / replayable: a cached verdict never outlives an exception's expiry, and a replayed one never
- *   carries an expired exception (an expired exception stops applying everywhere, the issue says).
+ * - exceptionBoundary: a cached verdict is never served fresh past an exception's expiry (an expired exception stops
+ *   applying everywhere, the issue says; evaluate re-judges the exceptions of a verdict use-cache replays).
  */
 
 export interface VerdictCacheOptions {
@@ -132,23 +131,6 @@ export function exceptionBoundary(policies: readonly ImagePolicy[], now: number)
     }
   }
   return first;
-}
-
-/**
- * Cached policy results as `use-cache` may replay them at `now`: a result passed only through an exception that has
- * expired since is a failure now (the rules it recorded failed), and says so.
- */
-export function replayable(results: readonly PolicyResult[], now: Date): PolicyResult[] {
-  return results.map((result) => {
-    const exception = result.exception;
-    if (exception === undefined || Date.parse(exception.expiresAt) > now.getTime()) return result;
-    const { exception: _expired, ...rest } = result;
-    return {
-      ...rest,
-      passed: false,
-      rules: [...rest.rules, { rule: "exception", outcome: "fail", reasons: [`exception ${exception.name} expired at ${exception.expiresAt}`] }],
-    };
-  });
 }
 
 /** A cache key from parts (order matters; parts may hold any character): JSON of the list. */
