@@ -23,7 +23,7 @@
  *
  * Prints a markdown report (also bench/.work/admission.md; raw numbers in bench/.work/admission.json).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { loadavg } from "node:os";
@@ -31,10 +31,12 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type * as PublicImage from "../src/public/image.js";
+import { podAdmissionReview } from "../test/support/admission.js";
 import { buildTestImage, pushTestImage, registryUnavailable, startRegistry, type RunningRegistry } from "../test/support/registry.js";
 import { writePeerModule } from "./lib/image-verify-peer.js";
 import { cleanEnv, machineInfo, run } from "./lib/measure.js";
 import { compileVouchInto, gitDescription } from "./lib/vouch-build.js";
+import { startService, type Service } from "./lib/service.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const WORK = join(REPO, "bench/.work");
@@ -153,60 +155,6 @@ function runPeer(args: string[]): Promise<PeerOutput> {
 
 // --- services -------------------------------------------------------------------------------------------------
 
-interface Service {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function startService(args: string[], env: NodeJS.ProcessEnv, what: string): Promise<Service> {
-  const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-  child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
-  const url = await new Promise<string>((found, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start in 60 s:\n${stdout}\n${stderr}`)), 60_000);
-    child.stdout!.on("data", () => {
-      const match = /serving on (https?:\/\/\S+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        found(match[1]!);
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code} before serving:\n${stdout}\n${stderr}`));
-    });
-  });
-  return {
-    url,
-    child,
-    async stop() {
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
-
-function podReview(uid: string, images: readonly string[]): string {
-  return JSON.stringify({
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid,
-      kind: { group: "", version: "v1", kind: "Pod" },
-      resource: { group: "", version: "v1", resource: "pods" },
-      namespace: "bench",
-      operation: "CREATE",
-      userInfo: { username: "bench" },
-      object: { apiVersion: "v1", kind: "Pod", metadata: { name: uid, namespace: "bench", labels: { app: "bench" } }, spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) } },
-      dryRun: false,
-    },
-  });
-}
-
 // --- main -----------------------------------------------------------------------------------------------------
 
 async function main(options: Options): Promise<void> {
@@ -223,7 +171,7 @@ async function main(options: Options): Promise<void> {
   let logServer: Service | undefined;
   let webhook: Service | undefined;
   try {
-    [registry, logServer] = await Promise.all([startRegistry(), startService([join(DIST, "cli/main.js"), "serve", "--port", "0"], env, "vouch serve")]);
+    [registry, logServer] = await Promise.all([startRegistry(), startService(REPO, [join(DIST, "cli/main.js"), "serve", "--port", "0"], env, "vouch serve")]);
     cli(["key", "generate", "--out", join(work, "signer")]);
     cli(["trust", "export", "--out", join(work, "trust"), "--log-url", logServer.url]);
     const key = join(work, "signer.pub");
@@ -261,6 +209,7 @@ async function main(options: Options): Promise<void> {
     );
     cli(["admission", "certs", "--out", join(work, "certs")]);
     webhook = await startService(
+      REPO,
       [join(DIST, "cli/main.js"), "admission", "serve", "--policy", policies, "--port", "0", "--tls-cert", join(work, "certs", "tls.crt"), "--tls-key", join(work, "certs", "tls.key"), "--trusted-root", trustedRoot],
       { ...env, VOUCH_DATA_DIR: join(work, "webhook-data") },
       "vouch admission serve",
@@ -276,7 +225,7 @@ async function main(options: Options): Promise<void> {
           res.on("end", () => done({ status: res.statusCode ?? 0, allowed: (JSON.parse(text) as { response?: { allowed?: boolean } }).response?.allowed === true }));
         });
         req.on("error", reject);
-        req.end(podReview(`bench-${++uid}`, images));
+        req.end(JSON.stringify(podAdmissionReview(`bench-${++uid}`, images, { namespace: "bench" })));
       });
     const timed = async (images: readonly string[]) => {
       const t = performance.now();

@@ -54,7 +54,7 @@
  *
  * Prints a markdown report (also bench/.work/image-verify.md; raw numbers in bench/.work/image-verify.json).
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { subscribe } from "node:diagnostics_channel";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -67,6 +67,7 @@ import { summarizeProfile, type Bucket, type ProfileSummary } from "./lib/cpupro
 import { cleanEnv, machineInfo, median, type MachineInfo } from "./lib/measure.js";
 import { compileVouchInto, gitDescription } from "./lib/vouch-build.js";
 import { writePeerModule } from "./lib/image-verify-peer.js";
+import { startService, type Service } from "./lib/service.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const WORK = join(REPO, "bench/.work");
@@ -270,52 +271,6 @@ function ensureBuilt(): void {
   compileVouchInto(REPO, DIST, ["cli/main.js", "public/image.js"], log);
 }
 
-interface Service {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-/** A long-running child that prints "serving on URL" (vouch serve; the OCI registry role). */
-async function startService(args: string[], env: NodeJS.ProcessEnv, what: string): Promise<Service> {
-  const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-  child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-  const exited = new Promise<number | null>((done) => child.once("exit", (code, signal) => done(code ?? (signal ? -1 : null))));
-  const url = await new Promise<string>((found, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${what} did not start in 60 s:\n${stdout}\n${stderr}`));
-    }, 60_000);
-    child.stdout!.on("data", () => {
-      const match = /serving on (http:\/\/\S+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        found(match[1]!);
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code} before serving:\n${stdout}\n${stderr}`));
-    });
-  });
-  let stopped = false;
-  return {
-    url,
-    child,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
 /** Runs a child role and returns its last stdout line as JSON, and the monotonic µs of its timed-phase marks. */
 function runRole<T>(args: string[], nodeArgs: string[] = []): Promise<{ out: T; windowUs: [number, number] }> {
   return new Promise((done, reject) => {
@@ -464,7 +419,7 @@ async function main(): Promise<void> {
   const env = cleanEnv({ VOUCH_DATA_DIR: join(work, "data"), VOUCH_PASSWORD: PASSWORD, VOUCH_CACHE_DIR: join(work, "cache-cli-vouch"), HOME: work });
   const results: Results = { lib: [], cli: [], setup: { images: options.images, signSeconds: {} } };
 
-  const server = await startService([vouchCliPath(), "serve", "--port", "0"], env, "vouch serve");
+  const server = await startService(REPO, [vouchCliPath(), "serve", "--port", "0"], env, "vouch serve");
   let docker: RunningRegistry | undefined;
   let oci: Service | undefined;
   const registries: Registry[] = [];
@@ -474,7 +429,7 @@ async function main(): Promise<void> {
     const key = join(work, "signer.pub");
     const trustedRoot = join(work, "trust", "trusted_root.json");
     const api = (await import(pathToFileURL(join(DIST, "public/image.js")).href)) as typeof PublicImage;
-    [docker, oci] = await Promise.all([startRegistry(), startService(["--import", "tsx", SELF, "--role", "oci-registry"], cleanEnv(), "OCI registry")]);
+    [docker, oci] = await Promise.all([startRegistry(), startService(REPO, ["--import", "tsx", SELF, "--role", "oci-registry"], cleanEnv(), "OCI registry")]);
     const signer = { key: join(work, "signer.key"), tlogUrl: server.url };
     for (const [id, host, stop] of [
       ["docker", docker.host, () => docker!.stop()],

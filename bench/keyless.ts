@@ -36,7 +36,7 @@
  *
  * Prints a markdown report (also bench/.work/keyless.md; raw numbers in bench/.work/keyless.json).
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync, sign as nodeSign, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
@@ -49,6 +49,7 @@ import type { KeylessFetch } from "../src/public/sign.js";
 import { summarizeProfile, type Bucket, type ProfileSummary } from "./lib/cpuprofile.js";
 import { cleanEnv, machineInfo, median, type MachineInfo } from "./lib/measure.js";
 import { gitDescription, newestMtime } from "./lib/vouch-build.js";
+import { startService, type Service } from "./lib/service.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const WORK = join(REPO, "bench/.work");
@@ -327,51 +328,6 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
-interface Service {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-/** A long-running child that prints "serving on URL" (vouch serve; the mock role prints the same). */
-async function startService(args: string[], env: NodeJS.ProcessEnv, what: string): Promise<Service> {
-  const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-  child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-  const exited = new Promise<number | null>((done) => child.once("exit", (code, signal) => done(code ?? (signal ? -1 : null))));
-  const url = await new Promise<string>((found, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${what} did not start in 60 s:\n${stdout}\n${stderr}`));
-    }, 60_000);
-    const check = () => {
-      const match = /serving on (http:\/\/\S+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        found(match[1]!);
-      }
-    };
-    child.stdout!.on("data", check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code} before serving:\n${stdout}\n${stderr}`));
-    });
-  });
-  return {
-    url,
-    child,
-    async stop() {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      const code = await exited;
-      clearTimeout(timer);
-      if (code !== 0) throw new Error(`${what} exited with ${code} on SIGTERM:\n${stderr.slice(-2000)}`);
-    },
-  };
-}
-
 /** Runs a child role; samples `serverPid`'s CPU at its "@@timed-start" / "@@timed-end" lines. */
 function runRole<T>(args: string[], serverPid: number | undefined, nodeArgs: string[] = []): Promise<{ out: T; serverCpuMs: number; windowUs: [number, number] }> {
   return new Promise((done, reject) => {
@@ -546,7 +502,7 @@ async function main(): Promise<void> {
   const logSection = options.logMaxDelayMs === undefined ? [] : ["log:", `  maxDelayMs: ${options.logMaxDelayMs}`];
   writeFileSync(config, [...logSection, "ca:", "  issuers:", `    - url: ${issuer.url}`, "      type: github-workflow", ""].join("\n"));
   const serveArgs = [vouchCliPath(), "serve", "--port", "0", "--config", config];
-  let server = await startService(serveArgs, env, "vouch serve");
+  let server = await startService(REPO, serveArgs, env, "vouch serve", { checkExit: true });
   let serverStopped = false;
   let mock: Service | undefined;
   const results: { certs: CertRow[]; signs: SignRow[]; profile?: ProfileResult } = { certs: [], signs: [] };
@@ -555,7 +511,7 @@ async function main(): Promise<void> {
     const vouchRoot = join(work, "trust", "trusted_root.json");
     const vouchConfig = join(work, "trust", "signing_config.json");
     const mockRoot = join(work, "mock-trusted-root.json");
-    mock = await startService(["--import", "tsx", SELF, "--role", "mock", "--trusted-root", mockRoot], cleanEnv(), "mock sigstore");
+    mock = await startService(REPO, ["--import", "tsx", SELF, "--role", "mock", "--trusted-root", mockRoot], cleanEnv(), "mock sigstore", { checkExit: true });
     // The same signing config with the mock's URL in place of vouch's, and without a TSA: the mock's TSA takes only
     // timestamp-authority's JSON request (what @sigstore/sign's TSAWitness sends), and vouch's client sends the RFC 3161
     // DER request (application/timestamp-query). The vouch → mock rows therefore have no TSA request.
@@ -668,7 +624,7 @@ async function main(): Promise<void> {
       await server.stop();
       const profileDir = join(work, "profile");
       mkdirSync(profileDir, { recursive: true });
-      server = await startService(["--cpu-prof", "--cpu-prof-dir", profileDir, ...serveArgs], env, "vouch serve --cpu-prof");
+      server = await startService(REPO, ["--cpu-prof", "--cpu-prof-dir", profileDir, ...serveArgs], env, "vouch serve --cpu-prof", { checkExit: true });
       // The URL changed (port 0): a signing config for the new port.
       const profiledConfig = join(work, "profile-signing-config.json");
       const old = JSON.parse(readFileSync(vouchConfig, "utf8")) as { caUrls: { url: string }[] };

@@ -8,6 +8,7 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { podAdmissionReview } from "../support/admission.js";
 import { spawnVouch, vouch, type RunningVouch } from "../support/cli.js";
 import { buildTestImage, pushTestImage, registryUnavailable, startRegistry, type RunningRegistry } from "../support/registry.js";
 
@@ -89,26 +90,8 @@ function post(path: string, body: unknown): Promise<Answer> {
 
 let uidCounter = 0;
 function podReview(containers: string[], options: { operation?: string; old?: string[]; namespace?: string; dryRun?: boolean } = {}) {
-  const pod = (list: string[]) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "app", namespace: options.namespace ?? "prod", labels: { app: "demo" } }, spec: { containers: list.map((image, i) => ({ name: `c${i}`, image })) } });
   const uid = `e2e-${++uidCounter}`;
-  return {
-    uid,
-    review: {
-      apiVersion: "admission.k8s.io/v1",
-      kind: "AdmissionReview",
-      request: {
-        uid,
-        kind: { group: "", version: "v1", kind: "Pod" },
-        resource: { group: "", version: "v1", resource: "pods" },
-        namespace: options.namespace ?? "prod",
-        operation: options.operation ?? "CREATE",
-        userInfo: { username: "e2e" },
-        object: pod(containers),
-        oldObject: options.old ? pod(options.old) : null,
-        dryRun: options.dryRun ?? false,
-      },
-    },
-  };
+  return { uid, review: podAdmissionReview(uid, containers, options) };
 }
 
 describe.skipIf(skipReason !== undefined)("vouch admission serve over HTTPS against docker-registry", () => {
@@ -227,7 +210,7 @@ describe.skipIf(skipReason !== undefined)("vouch admission serve over HTTPS agai
     expect(noUid.body.message).toMatch(/request\.uid/);
     expect((await post("/admission/validate", "{not json")).status).toBe(400);
     const { review } = podReview(["x"]);
-    (review.request.object as { spec: unknown }).spec = "a string";
+    review.request.object.spec = "a string";
     const bad = await post("/admission/validate", review);
     expect(bad.status).toBe(200);
     expect(bad.body.response).toMatchObject({ allowed: false, status: { code: 400 } });

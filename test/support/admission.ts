@@ -85,6 +85,30 @@ export function fixtureBody(name: string): string {
   return JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: JSON.parse(text) as unknown });
 }
 
+/**
+ * An AdmissionReview for a Pod as the API server sends it (v1, CREATE unless told), one container per image; with
+ * `old`, the oldObject of an UPDATE running those images.
+ */
+export function podAdmissionReview(uid: string, images: readonly string[], options: { operation?: string; old?: readonly string[]; namespace?: string; dryRun?: boolean } = {}) {
+  const namespace = options.namespace ?? "prod";
+  const pod = (list: readonly string[]) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "app", namespace, labels: { app: "demo" } }, spec: { containers: list.map((image, i) => ({ name: `c${i}`, image })) as unknown } });
+  return {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid,
+      kind: { group: "", version: "v1", kind: "Pod" },
+      resource: { group: "", version: "v1", resource: "pods" },
+      namespace,
+      operation: options.operation ?? "CREATE",
+      userInfo: { username: "vouch-test" },
+      object: pod(images) as { spec: unknown },
+      oldObject: options.old ? pod(options.old) : null,
+      dryRun: options.dryRun ?? false,
+    },
+  };
+}
+
 /** What the in-memory engine decides for one reference. */
 export interface FakeVerdict {
   readonly mode?: PolicyMode;
