@@ -185,6 +185,8 @@ describe.skipIf(skipReason !== undefined)("policy engine against docker-registry
       expect(admitted).toMatchObject({ allowed: true, needsReconciliation: true });
       expect(admitted.images[0]!.policies[0]!.degraded).toMatchObject({ action: "allow-and-record" });
 
+      // The mutating webhook does not pin a tag to the digest it named before the outage.
+      expect(await cached.resolve(signed.ref)).toMatchObject({ unavailable: expect.any(String) });
       const replayed = await cached.decide({ ...pod(), images: [{ reference: signed.ref }] });
       expect(replayed.allowed).toBe(true);
       expect(replayed.images[0]!.policies[0]!.degraded).toMatchObject({ action: "use-cache", fromCache: true });

@@ -256,6 +256,8 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
       try {
         const resolved = await resolveDigest(reference);
         if ("unavailable" in resolved) return { unavailable: resolved.unavailable };
+        // A digest the tag named before the outage is good enough to replay a verdict, not to pin what will run.
+        if (resolved.stale !== undefined) return { unavailable: resolved.stale };
         return resolved.value;
       } catch (error) {
         if (!isVouchError(error)) throw error;
