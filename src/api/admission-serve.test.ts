@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,6 +94,31 @@ describe("vouch admission serve (the server, over HTTPS with a fake engine)", ()
     await expect(postTls(server.url, "/admission/validate", body, readFileSync(certs.files.ca, "utf8"), "webhook.ns.svc")).rejects.toThrow();
     const res = await postTls(server.url, "/admission/validate", body, readFileSync(renewed.files.ca, "utf8"), "webhook.ns.svc");
     expect(res.status).toBe(200);
+  });
+
+  it("reads a ConfigMap mounted as a directory once (not again through ..data), and follows kubelet's atomic swap", async () => {
+    // kubelet's layout: dir/policies.yaml -> ..data/policies.yaml, ..data -> ..<timestamp>/, swapped by a rename.
+    const mount = join(dir, "configmap");
+    const version = (name: string, text: string) => {
+      mkdirSync(join(mount, name), { recursive: true });
+      writeFileSync(join(mount, name, "policies.yaml"), text);
+    };
+    mkdirSync(mount, { recursive: true });
+    version("..2026_11_22_00_00_00.1", policy("from-configmap", "ghcr.io/**"));
+    symlinkSync("..2026_11_22_00_00_00.1", join(mount, "..data"));
+    symlinkSync(join("..data", "policies.yaml"), join(mount, "policies.yaml"));
+    const configMapEngine = fakeEngine();
+    const running = await startAdmissionServer({ policyPath: mount, host: "127.0.0.1", port: 0, tlsCert: certs.files.cert, tlsKey: certs.files.key, createEngine: (p) => (configMapEngine.setPolicies(p), configMapEngine), pollMs: 0 });
+    try {
+      expect(running.engine.policies().map((p) => p.name)).toEqual(["from-configmap"]);
+      version("..2026_11_22_00_05_00.2", policy("updated", "ghcr.io/**"));
+      symlinkSync("..2026_11_22_00_05_00.2", join(mount, "..data_tmp"));
+      renameSync(join(mount, "..data_tmp"), join(mount, "..data"));
+      expect(running.reload()).toEqual({ outcome: "reloaded", policies: 1 });
+      expect(running.engine.policies().map((p) => p.name)).toEqual(["updated"]);
+    } finally {
+      await running.close();
+    }
   });
 
   it("refuses to start when the first policy load fails (no silent empty policy set)", async () => {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { statSync, watch, type FSWatcher } from "node:fs";
-import { dirname } from "node:path";
+import { readdirSync, statSync, watch, type FSWatcher } from "node:fs";
+import { dirname, join } from "node:path";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Server as HttpsServer } from "node:https";
 import { VouchError } from "../core/errors.js";
@@ -61,9 +61,30 @@ function fingerprint(files: readonly string[]): string {
   return hash.digest("hex");
 }
 
+/**
+ * What to load for a policy path: the file, or a directory's entries without its hidden ones. A ConfigMap mounted as
+ * a directory holds each key twice more in hidden directories (`..data/` → `..2026_…/`, which kubelet swaps on an
+ * update); reading those would define every policy three times.
+ */
+export function policyPaths(path: string): string[] {
+  if (!isDirectory(path)) return [path];
+  return readdirSync(path)
+    .filter((name) => !name.startsWith("."))
+    .map((name) => join(path, name))
+    .filter((child) => isDirectory(child) || /\.ya?ml$/.test(child))
+    .sort();
+}
+
+/** The policies of a file or directory (see policyPaths). */
+export function loadPolicyPath(path: string): ImagePolicy[] {
+  const paths = policyPaths(path);
+  if (paths.length === 0) throw new VouchError("INPUT_USAGE", `no policy found in ${path}`);
+  return loadPolicies(paths);
+}
+
 function policyFilesOrNone(path: string): string[] {
   try {
-    return policyFiles([path]);
+    return policyFiles(policyPaths(path));
   } catch {
     return [];
   }
@@ -82,7 +103,7 @@ function readTls(options: Pick<AdmissionServeOptions, "tlsCert" | "tlsKey">): { 
  */
 export async function startAdmissionServer(options: AdmissionServeOptions): Promise<RunningAdmissionServer> {
   const tls = readTls(options);
-  const policies = loadPolicies([options.policyPath]);
+  const policies = loadPolicyPath(options.policyPath);
   const engine = await options.createEngine(policies);
   let app: FastifyInstance;
   try {
@@ -169,7 +190,7 @@ export function watchPolicies(options: WatchPoliciesOptions): { reload(): Reload
     // Remember this content whatever happens: a broken edit is reported once, not on every poll, and a fix is a change again.
     policyPrint = printNow;
     try {
-      const next = loadPolicies([options.policyPath]);
+      const next = loadPolicyPath(options.policyPath);
       engine.setPolicies(next);
       log.info({ policies: next.map((p) => p.name) }, "policies reloaded");
       return { outcome: "reloaded", policies: next.length };

@@ -15,8 +15,8 @@ export async function openAdmissionEngine(config: VouchConfig, dataDir: string, 
   const noMatch = overrides.noMatch ?? config.admission?.noMatch;
   if (noMatch !== undefined && !(NO_MATCH as readonly string[]).includes(noMatch)) throw new VouchError("INPUT_USAGE", `--on-no-match must be one of ${NO_MATCH.join(", ")}`);
   const trustedRoot = overrides.trustedRoot ?? config.admission?.trustedRoot;
-  const { createPolicyEngine, loadPolicies } = await import("../../public/admission.js");
-  const policies = loadPolicies([policyPath]);
+  const { createPolicyEngine, loadPolicyPath } = await import("../../public/admission.js");
+  const policies = loadPolicyPath(policyPath);
   const { store, description } = await openDecisionStore(config, dataDir);
   const createEngine = (initial: Parameters<typeof createPolicyEngine>[0]["policies"]) => {
     const engine = createPolicyEngine({
