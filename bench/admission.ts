@@ -5,7 +5,7 @@
  * this machine's cores with no errors. In the same run, the peer: plain fetch + @sigstore/verify doing the same
  * verifications (bench/lib/image-verify-peer.ts, the peer of bench/image-verify.ts), 8 images concurrently per Pod.
  *
- *   npx tsx bench/admission.ts [--quick] [--cold-pods N] [--cached N] [--seconds S] [--concurrency C]
+ *   npx tsx bench/admission.ts [--quick] [--profile] [--cold-pods N] [--cached N] [--seconds S] [--concurrency C]
  *
  * Setup: vouch compiled from src/ into bench/.work/admission-dist; `vouch serve` (its log), `vouch key generate`,
  * `vouch trust export`; 8 × (1 + cold pods) images pushed and signed with signImage (a DSSE bundle referrer, a log
@@ -24,7 +24,7 @@
  * Prints a markdown report (also bench/.work/admission.md; raw numbers in bench/.work/admission.json).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
@@ -33,6 +33,7 @@ import { parseArgs } from "node:util";
 import type * as PublicImage from "../src/public/image.js";
 import { podAdmissionReview } from "../test/support/admission.js";
 import { buildTestImage, pushTestImage, registryUnavailable, startRegistry, type RunningRegistry } from "../test/support/registry.js";
+import { summarizeProfile, type Bucket, type ProfileSummary } from "./lib/cpuprofile.js";
 import { writePeerModule } from "./lib/image-verify-peer.js";
 import { cleanEnv, machineInfo, run } from "./lib/measure.js";
 import { compileVouchInto, gitDescription } from "./lib/vouch-build.js";
@@ -59,6 +60,8 @@ function percentile(values: readonly number[], p: number): number {
 }
 
 interface Options {
+  /** Run the webhook under --cpu-prof and summarize where its time went (cold and cached phases together). */
+  profile: boolean;
   coldPods: number;
   cached: number;
   seconds: number;
@@ -208,9 +211,10 @@ async function main(options: Options): Promise<void> {
       `apiVersion: vouch.dev/v1\nkind: ImagePolicy\nmetadata: { name: signed-by-release-key }\nspec:\n  mode: enforce\n  images: [ { glob: "127.0.0.1:*/bench/**" } ]\n  authorities:\n    - key: { path: ${key} }\n`,
     );
     cli(["admission", "certs", "--out", join(work, "certs")]);
+    const profileDir = join(work, "profile");
     webhook = await startService(
       REPO,
-      [join(DIST, "cli/main.js"), "admission", "serve", "--policy", policies, "--port", "0", "--tls-cert", join(work, "certs", "tls.crt"), "--tls-key", join(work, "certs", "tls.key"), "--trusted-root", trustedRoot],
+      [...(options.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), join(DIST, "cli/main.js"), "admission", "serve", "--policy", policies, "--port", "0", "--tls-cert", join(work, "certs", "tls.crt"), "--tls-key", join(work, "certs", "tls.key"), "--trusted-root", trustedRoot],
       { ...env, VOUCH_DATA_DIR: join(work, "webhook-data") },
       "vouch admission serve",
     );
@@ -247,6 +251,7 @@ async function main(options: Options): Promise<void> {
     agent.destroy();
     await webhook.stop();
     webhook = undefined;
+    const profile = options.profile ? summarizeProfile(join(profileDir, readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"))!), PROFILE_BUCKETS, 20, DIST) : undefined;
     log(`vouch: cold p50 ${percentile(cold, 50).toFixed(1)} ms; cached p50 ${percentile(cached, 50).toFixed(2)} p99 ${percentile(cached, 99).toFixed(2)} ms; ${sustained.perSecond.toFixed(0)} req/s, ${sustained.errors} errors`);
 
     const podsFile = join(work, "pods.json");
@@ -267,6 +272,7 @@ async function main(options: Options): Promise<void> {
       signSeconds,
       vouch: { cold: series(cold), cached: series(cached), sustained },
       peer: { cold: series(peer.cold), warm: series(peer.warm), sustained: peer.sustained },
+      profile,
     };
     const report = renderReport(results);
     writeFileSync(join(WORK, "admission.md"), report);
@@ -290,7 +296,19 @@ type Results = {
   signSeconds: number;
   vouch: { cold: Series; cached: Series; sustained: Sustained };
   peer: { cold: Series; warm: Series; sustained: Sustained };
+  profile?: ProfileSummary;
 };
+
+/** Inclusive time of the steps of a decision, in the webhook's profile. */
+const PROFILE_BUCKETS: Bucket[] = [
+  { label: "engine decide (all below)", fn: "decide", url: "api/policy-engine.js" },
+  { label: "├ gather evidence (resolve, referrers, cosign tags, bundles)", fn: "gather", url: "api/policy-evidence.js" },
+  { label: "├ verifyBundle (signature, tlog entry, proofs)", fn: "verifyBundle", url: "verify/verifier.js" },
+  { label: "├ evaluate (policies)", fn: "evaluate", url: "policy/evaluate.js" },
+  { label: "└ record (decision store)", fn: "record" },
+  { label: "RegistryClient fetch (undici), any caller", fn: "fetch" },
+  { label: "readAdmissionReview", fn: "readAdmissionReview" },
+];
 
 function renderReport(r: Results): string {
   const f2 = (n: number) => n.toFixed(2);
@@ -315,13 +333,24 @@ vouch's cold Pod: 8 tags resolved, referrer listings read, bundles fetched and v
 SQLite; cached: the engine's verdict cache (no registry request), the HTTPS request, parsing and the recorded decision.
 The peer has no verdict cache: "warm" is its content cache (bundles by digest), still asking the registry for each tag
 and referrer listing; it has no HTTP hop, no policy and no decision record in front of it.
-`;
+${r.profile === undefined ? "" : `
+Webhook CPU profile (whole run: warm-up, cold, cached, sustained): ${f1(r.profile.busyMs)} ms busy of ${f1(r.profile.wallMs)} ms, GC ${f1(r.profile.gcMs)} ms.
+
+| step (inclusive) | ms |
+|---|---:|
+${r.profile.buckets.map((b) => `| ${b.label} | ${f1(b.ms)} |`).join("\n")}
+
+| top self time | ms |
+|---|---:|
+${r.profile.top.slice(0, 12).map((t) => `| ${t.name.replace(/\|/g, "\\|")} | ${f1(t.ms)} |`).join("\n")}
+`}`;
 }
 
 const { values } = parseArgs({
   options: {
     role: { type: "string" },
     quick: { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
     "cold-pods": { type: "string" },
     cached: { type: "string" },
     seconds: { type: "string" },
@@ -337,6 +366,7 @@ if (values.role === "peer") {
 } else {
   const quick = values.quick === true;
   await main({
+    profile: values.profile === true,
     coldPods: Number(values["cold-pods"] ?? (quick ? 5 : 30)),
     cached: Number(values.cached ?? (quick ? 200 : 2000)),
     seconds: Number(values.seconds ?? (quick ? 3 : 10)),
