@@ -254,3 +254,19 @@ describe.skipIf(skipReason !== undefined)("vouch admission serve over HTTPS agai
     expect((await post("/admission/validate", podReview([images["holdout/signed"]!.ref]).review)).body.response?.allowed).toBe(true);
   });
 });
+
+describe("vouch admission usage errors (exit 2, one line)", () => {
+  it("serve without a certificate, certs with a service that is not a DNS label, a policy path that does not exist", () => {
+    const noTls = vouch(["admission", "serve", "--policy", "/nonexistent"], { env });
+    expect(noTls.code).toBe(2);
+    expect(noTls.stderr.trim()).toBe("vouch: --tls-cert and --tls-key are required: the API server calls webhooks over HTTPS only (make them with vouch admission certs)");
+    const badService = vouch(["admission", "certs", "--out", join(work, "bad-certs"), "--service", "Web_Hook"], { env });
+    expect(badService.code).toBe(2);
+    expect(badService.stderr).toMatch(/--service "Web_Hook" is not a DNS label/);
+    const missing = vouch(["admission", "serve", "--policy", join(work, "no-such-dir"), "--tls-cert", "c", "--tls-key", "k"], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no-such-dir: no such file or directory/);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
