@@ -403,6 +403,21 @@ async function queryPlan(backend: Backend, dataDir: string, url: string | undefi
       }
     }
   }
+  if (backend === "postgres") {
+    // Whether autovacuum has set the visibility map yet (index migration 0004): the plans' "Heap Fetches" depend on it.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const r = (
+        await client.query<Record<string, string | null>>(
+          "select n_live_tup::text as rows, n_ins_since_vacuum::text as inserted_since_vacuum, autovacuum_count::text as autovacuums, last_autovacuum::text as last_autovacuum from pg_stat_user_tables where relname = 'sbom_components'",
+        )
+      ).rows[0];
+      if (r !== undefined) out.push(`sbom_components: ${r.rows} rows, ${r.inserted_since_vacuum} inserted since the last vacuum, ${r.autovacuums} autovacuums (last ${r.last_autovacuum ?? "never"})`);
+    } finally {
+      await client.end();
+    }
+  }
   return out;
 }
 
