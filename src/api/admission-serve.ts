@@ -108,7 +108,8 @@ export async function startAdmissionServer(options: AdmissionServeOptions): Prom
   let app: FastifyInstance;
   try {
     app = await buildApp({ admission: { engine }, https: tls, logger: options.logger ?? false });
-    await app.listen({ host: options.host, port: options.port });
+    // Fastify does not know the server factory made an HTTPS server: its start-up line would say http://.
+    await app.listen({ host: options.host, port: options.port, listenTextResolver: (address) => `Server listening at ${address.replace(/^http:/, "https:")}` });
   } catch (error) {
     await engine.close().catch(() => undefined);
     throw error;
