@@ -7,10 +7,12 @@ import type { Decision, FoundBundle, FoundFinding, FoundSbom, ImageInput, NoMatc
 import { evaluate } from "../policy/evaluate.js";
 import { CelCompiler } from "../policy/cel.js";
 import { parsePolicies, type ImagePolicy, type ResourceRef } from "../policy/model/index.js";
+import { coveringPolicies, imageNames } from "../policy/rules/matching.js";
 import { runPolicyTests, TEST_RESULTS, type PolicyTestRun, type TestResource, type TestResult } from "../policy/testing/run.js";
 import { readBytesFile, readTextFile } from "./files.js";
 import type { RegistryAccessOptions } from "./image-registry.js";
-import { gatherEvidence } from "./policy-evidence.js";
+import type { AdvisoryStore } from "../store/ports.js";
+import { gatherEvidence, scanEvidence } from "./policy-evidence.js";
 import { loadPolicyTrust, type TrustOptions } from "./policy-trust.js";
 import { loadBundle } from "./verify.js";
 
@@ -107,6 +109,12 @@ export interface PolicyEvalOptions extends RegistryAccessOptions, TrustOptions {
   noMatch?: NoMatchAction;
   /** The time exceptions are judged at (default: now). */
   now?: Date;
+  /**
+   * Opens the advisory database (the one `vouch db import` fills and `vouch scan` reads), for policies with
+   * vulnerability rules: called only when a policy covering the image has one, and closed after the scan. Without
+   * it such rules fail for want of a scan. `description` names the database in errors.
+   */
+  openAdvisories?: () => Promise<{ store: AdvisoryStore; description?: string }>;
 }
 
 export interface PolicyEvalResult {
@@ -157,16 +165,49 @@ export async function evalPolicy(options: PolicyEvalOptions): Promise<PolicyEval
       image = { reference, unavailable: error.message };
     }
   }
+  const resource: ResourceRef = { kind: options.kind ?? "Pod", ...(options.namespace !== undefined ? { namespace: options.namespace } : {}), ...(options.labels ? { labels: options.labels } : {}) };
+  image = await withFindings(image, policies, resource, options.openAdvisories);
   const trust = await loadPolicyTrust(policies, options);
   const decision = evaluate({
     policies,
-    resource: { kind: options.kind ?? "Pod", ...(options.namespace !== undefined ? { namespace: options.namespace } : {}), ...(options.labels ? { labels: options.labels } : {}) },
+    resource,
     images: [image],
     trust,
     now: options.now ?? new Date(),
     ...(options.noMatch !== undefined ? { noMatch: options.noMatch } : {}),
   });
   return { decision, evidence: fromFiles ? "files" : "registry" };
+}
+
+/**
+ * The image's vulnerability findings, as admission gets them (scanEvidence: every SBOM found, the `--sbom` files and
+ * the SBOM attestations among the bundles, scanned against the advisory database), when a policy covering the image
+ * has vulnerability rules; the image unchanged otherwise (no database is opened). An empty or never-imported
+ * database is a usage error (exit 2), not a clean scan; an unreachable one (STORE_UNAVAILABLE) is an outage, which
+ * each policy's onVerificationUnavailable decides, as in admission.
+ */
+async function withFindings(image: ImageInput, policies: readonly ImagePolicy[], resource: ResourceRef, open: PolicyEvalOptions["openAdvisories"]): Promise<ImageInput> {
+  if (!("evidence" in image) || open === undefined) return image;
+  const { evidence } = image;
+  const needing = coveringPolicies(policies, resource, imageNames(image.reference, evidence.pinned)).filter((p) => p.vulnerabilities !== undefined);
+  if (needing.length === 0) return image;
+  let scanned: Awaited<ReturnType<typeof scanEvidence>>;
+  try {
+    const { store, description } = await open();
+    try {
+      if (!(await store.scanStatus()).holdsRecords) {
+        const named = needing.map((p) => p.name).join(", ");
+        throw new VouchError("INPUT_NOT_FOUND", `the advisory database${description !== undefined ? ` (${description})` : ""} is empty: import OSV records first (vouch db import PATH…); the vulnerability rules of ${named} need it`);
+      }
+      scanned = await scanEvidence(evidence, store);
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    if (!isVouchError(error) || error.code !== "STORE_UNAVAILABLE") throw error;
+    return { reference: image.reference, unavailable: `the advisory database is unavailable (${error.message})` };
+  }
+  return { ...image, evidence: { ...evidence, ...(scanned.findings !== undefined ? { findings: scanned.findings } : {}), notes: [...evidence.notes, ...scanned.notes] } };
 }
 
 /** A policy applied to whatever image it is given (its image globs set aside; its resources still apply). */

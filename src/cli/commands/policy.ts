@@ -1,7 +1,9 @@
 import type { Command } from "commander";
+import { existsSync } from "node:fs";
 import { VouchError } from "../../public/base.js";
+import { advisoryDbFile, loadConfig, openAdvisoryStore, resolveDataDir } from "../../runtime.js";
 import { out } from "../io.js";
-import { collect } from "../options.js";
+import { collect, type GlobalOptions } from "../options.js";
 import { addRegistryFlags, registryAccess, type RegistryFlags } from "./image-options.js";
 
 interface EvalFlags extends RegistryFlags {
@@ -61,12 +63,15 @@ export function registerPolicy(program: Command): void {
 
   const evalCmd = policy
     .command("eval [image]")
-    .description("decide on an image with the policies (from its registry, or from --bundle files for --digest); exit 1 on deny")
+    .description(
+      "decide on an image with the policies (from its registry, or from --bundle / --sbom files for --digest); exit 1 on deny. " +
+        "Vulnerability rules scan the image's SBOMs against the advisory database of `vouch db import` (--data-dir, or DATABASE_URL)",
+    )
     .requiredOption("--policy <path>", "policy file or directory (repeatable)", collect, [])
     .option("--bundle <file>", "a signature or attestation bundle of the image (repeatable); with --digest", collect, [])
     .option("--digest <sha256:hex>", "the image digest the --bundle / --sbom files are for")
-    .option("--sbom <file>", "an SBOM of the image (SPDX or CycloneDX JSON; repeatable)", collect, [])
-    .option("--vex <file>", "an OpenVEX or CycloneDX VEX document for the vulnerability rule (repeatable)", collect, [])
+    .option("--sbom <file>", "an SBOM of the image (SPDX or CycloneDX JSON; repeatable): the SBOM rule's, and scanned for the vulnerability rules; with --digest", collect, [])
+    .option("--vex <file>", "an OpenVEX or CycloneDX VEX document for the vulnerability rules (repeatable)", collect, [])
     .option("--namespace <ns>", "the namespace the image would run in (policies' resources and exceptions)")
     .option("--kind <kind>", "the resource kind (policies' resources)", "Pod")
     .option("--trusted-root <file>", "trusted_root.json for authorities without their own (default: Sigstore public good)")
@@ -92,10 +97,24 @@ export function registerPolicy(program: Command): void {
       ...(opts.trustedRoot !== undefined ? { trustedRoot: opts.trustedRoot } : {}),
       noMatch: noMatch as (typeof NO_MATCH)[number],
       ...(now !== undefined ? { now } : {}),
+      openAdvisories: () => openAdvisories(program.opts<GlobalOptions>()),
     });
     out(opts.output === "json" ? `${JSON.stringify(decision, null, 2)}\n` : renderDecision(decision));
     if (!decision.allowed) throw new VouchError("CHECK_FAILED", `denied by policy: ${decision.reasons[0] ?? "no policy allowed the image"}`);
   });
+}
+
+/**
+ * The advisory database `vouch db import` fills and `vouch scan` reads (PostgreSQL with DATABASE_URL, else SQLite in
+ * the data directory, --data-dir): opened only for a policy with vulnerability rules. A data directory without one
+ * is an error naming `vouch db import` (an empty file is not created for it).
+ */
+async function openAdvisories(globals: GlobalOptions) {
+  const dataDir = resolveDataDir(globals.dataDir);
+  if (!process.env.DATABASE_URL && !existsSync(advisoryDbFile(dataDir))) {
+    throw new VouchError("INPUT_NOT_FOUND", `no advisory database in ${dataDir} for the policy's vulnerability rules: import OSV records first (vouch db import PATH…)`);
+  }
+  return openAdvisoryStore(loadConfig(globals.config), dataDir);
 }
 
 function output(format: string): void {
