@@ -37,6 +37,9 @@ export function policyFiles(paths: readonly string[]): string[] {
       return;
     }
     for (const entry of readdirSync(path).sort()) {
+      // Hidden entries are skipped: a ConfigMap mounted as a directory holds every key twice more under kubelet's
+      // `..data` / `..<timestamp>` directories, which would define each policy three times.
+      if (entry.startsWith(".")) continue;
       const child = join(path, entry);
       if (statSync(child).isDirectory()) walk(child);
       else if (/\.ya?ml$/.test(entry) && entry !== TEST_FILE) out.push(child);

@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -46,6 +46,25 @@ describe("vouch policy validate", () => {
     const json = JSON.parse(r.stdout) as { valid: boolean; files: { file: string; policies: { name: string }[] }[] };
     expect(json.valid).toBe(true);
     expect(json.files.map((f) => f.file)).toEqual([join(POLICIES, "issue-10.yaml"), join(POLICIES, "full.yaml")]);
+  });
+
+  it("reads a ConfigMap mounted as a directory once: kubelet's hidden ..data copies are not policies", () => {
+    // kubelet's layout: dir/policies.yaml -> ..data/policies.yaml, ..data -> ..<timestamp>/ (the real file).
+    const mount = mkdtempSync(join(tmpdir(), "vouch-policy-configmap-"));
+    try {
+      mkdirSync(join(mount, "..2026_11_22_00_00_00.1"));
+      copyFileSync(join(POLICIES, "issue-10.yaml"), join(mount, "..2026_11_22_00_00_00.1", "policies.yaml"));
+      symlinkSync("..2026_11_22_00_00_00.1", join(mount, "..data"));
+      symlinkSync(join("..data", "policies.yaml"), join(mount, "policies.yaml"));
+      const r = vouch(["policy", "validate", mount, "-o", "json"]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const json = JSON.parse(r.stdout) as { files: { file: string; policies: unknown[] }[] };
+      expect(json.files).toEqual([{ file: join(mount, "policies.yaml"), policies: expect.any(Array) }]);
+      expect(json.files[0]!.policies).toHaveLength(2);
+    } finally {
+      rmSync(mount, { recursive: true, force: true });
+    }
   });
 
   it("exits 2 with the file, line, document and field of each corrupt fixture", () => {
