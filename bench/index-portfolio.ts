@@ -16,7 +16,8 @@
  * 3. impact queries through HTTP on that server (GET /api/v1/affected?purl=&range=): the issue's log4j-core <2.17.1
  *    (its answer checked: the Java services' releases with 2.14.1 and 2.16.0) and --queries drawn by occurrence
  *    ("popular": a random component of a random SBOM) and --queries drawn uniformly over the packages;
- * 4. the same queries in process after the server stops: the service's `affected`, and the store's `findComponents`
+ * 4. the same queries in process after the server stops (PostgreSQL: once autovacuum has caught up with the HTTP
+ *    ingest's rows, at most 3 minutes): the service's `affected`, and the store's `findComponents`
  *    alone with the columns the service reads (fields "impact"; the floor: the indexed lookup and its rows, no
  *    version filter, no deployments);
  * 5. row counts checked (every SBOM once, every component once) and the lookup's query plan (EXPLAIN).
@@ -421,6 +422,35 @@ async function queryPlan(backend: Backend, dataDir: string, url: string | undefi
   return out;
 }
 
+/**
+ * Before the in-process queries on PostgreSQL: wait (at most 3 minutes) until autovacuum has caught up with the
+ * component rows the HTTP ingest just wrote (index migration 0004 vacuums after 1% + 10,000 new rows; autovacuum wakes
+ * every minute), so that the in-process rows measure the index-only scan of a settled store, not heap fetches of rows
+ * written seconds before. The HTTP rows ran right after the ingest, as a query during a bulk load would.
+ */
+async function awaitAutovacuum(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const started = performance.now();
+    for (;;) {
+      const r = (await client.query<{ live: string; pending: string }>("select n_live_tup::text as live, n_ins_since_vacuum::text as pending from pg_stat_user_tables where relname = 'sbom_components'")).rows[0];
+      const pending = Number(r?.pending ?? 0);
+      if (pending <= 10_000 + 0.01 * Number(r?.live ?? 0)) {
+        log(`postgres: autovacuum has caught up (${pending} component rows inserted since, after ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+        return;
+      }
+      if (performance.now() - started > 180_000) {
+        log(`postgres: autovacuum has not caught up after 3 minutes (${pending} rows pending); measuring anyway`);
+        return;
+      }
+      await new Promise((res) => setTimeout(res, 2000));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 function dirBytes(dir: string): number {
   let total = 0;
   for (const f of readdirSync(dir)) if (f.startsWith("index.sqlite")) total += statSync(join(dir, f)).size;
@@ -490,6 +520,7 @@ async function runBackend(o: Options, backend: Backend, portfolio: Portfolio, qu
       }
     }
 
+    if (backend === "postgres") await awaitAutovacuum(url!);
     log(`${backend}: queries in process`);
     opened = await open();
     let anchor: BackendResult["anchor"];
