@@ -12,6 +12,9 @@ import type {
 import type { ReleaseDiff, ReleaseDiffQuery } from "../sbom-index/diff.js";
 import type { SliQuery, SliReport } from "../sbom-index/sli.js";
 
+/** GET /api/v1/slis: the report, with the per-deployment rows only when asked for (`deployments: true`). */
+export type SliSummary = Omit<SliReport, "deployments"> & { deployments?: SliReport["deployments"] };
+
 /**
  * A client of `vouch serve`'s SBOM index API (what `vouch push` and `vouch query` call, and what a CI script or
  * another service can use). Refusals come back as VouchErrors naming the server's reason: a refused token or a bad
@@ -80,14 +83,15 @@ export class IndexClient {
   }
 
   /** GET /api/v1/slis */
-  async slis(query: SliQuery = {}): Promise<SliReport> {
+  async slis(query: SliQuery & { deployments?: boolean } = {}): Promise<SliSummary> {
     const params = new URLSearchParams();
     for (const key of ["service", "environment", "team", "from", "to", "bucket"] as const) {
       const value = query[key];
       if (value !== undefined) params.set(key, value);
     }
+    if (query.deployments === true) params.set("deployments", "true");
     const search = params.toString();
-    return this.request<SliReport>("GET", `/api/v1/slis${search === "" ? "" : `?${search}`}`);
+    return this.request<SliSummary>("GET", `/api/v1/slis${search === "" ? "" : `?${search}`}`);
   }
 
   /** GET /api/v1/services/{service}/diff */

@@ -1,8 +1,8 @@
 import { VouchError } from "../core/errors.js";
 import { renderDiffTable } from "../sbom/diff/index.js";
 import type { ReleaseDiff, ReleaseDiffQuery } from "../sbom-index/diff.js";
-import type { SliAbsent, SliQuery, SliRatio, SliReport, SliValues } from "../sbom-index/sli.js";
-import type { IndexClient } from "./index-client.js";
+import type { SliAbsent, SliQuery, SliRatio, SliValues } from "../sbom-index/sli.js";
+import type { IndexClient, SliSummary } from "./index-client.js";
 import { renderColumns } from "./tokens.js";
 
 /**
@@ -12,7 +12,7 @@ import { renderColumns } from "./tokens.js";
  *   const report = await querySlis(client, { environment: "prod" });
  *   process.stdout.write(renderSliTable(report));
  */
-export async function querySlis(client: IndexClient, query: SliQuery): Promise<SliReport> {
+export async function querySlis(client: IndexClient, query: SliQuery & { deployments?: boolean }): Promise<SliSummary> {
   if (query.bucket !== undefined && !["hour", "day", "week"].includes(query.bucket)) throw new VouchError("INPUT_USAGE", `--bucket ${query.bucket}: one of hour, day, week`);
   return client.slis(query);
 }
@@ -40,7 +40,7 @@ function row(name: string, v: SliValues): string[] {
 }
 
 /** One row overall, then per team, environment and service; then the series, signer anomalies, absent SLIs. */
-export function renderSliTable(report: SliReport): string {
+export function renderSliTable(report: SliSummary): string {
   const header = ["SCOPE", "DEPLOYMENTS", "SIGNED", "SBOM COVERAGE", "SBOM ALIGNMENT", "SBOM AGE AT DEPLOY (MEDIAN)", "PROVENANCE COMPLETE"];
   const rows = [header, row("all", report.overall)];
   for (const g of report.byTeam) rows.push(row(`team ${g.key}`, g.values));

@@ -52,14 +52,15 @@ export function registerQuery(program: Command): void {
     .option("--from <time>", "series start (RFC 3339)")
     .option("--to <time>", "series end (RFC 3339; default now)")
     .option("--bucket <size>", "series of the deployments made per hour, day or week")
+    .option("--deployments", "with -o json: also every current deployment in scope, as judged")
     .option("-o, --output <format>", "table or json", "table")
-    .action(async (flags: SliFlags) => {
+    .action(async (flags: SliFlags & { deployments?: boolean }) => {
       const json = jsonOutput(flags.output);
       const { IndexClient, querySlis, renderSliTable } = await import("../../public/index-client.js");
       const client = new IndexClient(serverAndToken(flags, false));
       const q: Record<string, string> = {};
       for (const key of ["service", "environment", "team", "from", "to", "bucket"] as const) if (flags[key] !== undefined) q[key] = flags[key];
-      const result = await querySlis(client, q);
+      const result = await querySlis(client, { ...q, ...(flags.deployments === true ? { deployments: true } : {}) });
       out(json ? `${JSON.stringify(result, null, 2)}\n` : renderSliTable(result));
     });
   query

@@ -58,12 +58,13 @@ export const sliQuery = {
     from: { ...timestamp, description: "series start (RFC 3339; default: 30 buckets before `to`)" },
     to: { ...timestamp, description: "series end (RFC 3339; default: now)" },
     bucket: { enum: ["hour", "day", "week"], description: "series bucket (default day); a series is computed when bucket, from or to is given" },
+    deployments: { type: "boolean", description: "also list every current deployment in scope as judged (large: one row per deployment)" },
   },
 } as const;
 
 export const sliReport = {
   type: "object",
-  required: ["at", "query", "overall", "byService", "byEnvironment", "byTeam", "deployments", "signers", "tookMs"],
+  required: ["at", "query", "overall", "byService", "byEnvironment", "byTeam", "signers", "tookMs"],
   properties: {
     at: { type: "string" },
     query: sliQuery,
@@ -73,7 +74,7 @@ export const sliReport = {
     byTeam: { type: "array", items: group },
     deployments: {
       type: "array",
-      description: "every current deployment in scope, as judged",
+      description: "with ?deployments=true: every current deployment in scope, as judged",
       items: {
         type: "object",
         properties: {
@@ -130,7 +131,7 @@ export const sliReport = {
 } as const;
 
 export function registerSliRoutes(app: FastifyInstance, slis: SliService): void {
-  app.get<{ Querystring: SliQuery }>(
+  app.get<{ Querystring: SliQuery & { deployments?: boolean } }>(
     "/api/v1/slis",
     {
       config: { scope: "read" },
@@ -144,7 +145,13 @@ export function registerSliRoutes(app: FastifyInstance, slis: SliService): void 
     },
     async (request, reply) => {
       try {
-        return await slis.report(request.query);
+        const { deployments, ...query } = request.query;
+        const report = await slis.report(query);
+        // The summary is per scope; the per-deployment rows (one per running deployment, megabytes for a large
+        // portfolio) only when asked for, so the summary stays a summary.
+        if (deployments === true) return report;
+        const { deployments: _rows, ...summary } = report;
+        return summary;
       } catch (err) {
         // An unknown team is a missing resource, not a server failure.
         if (isVouchError(err) && err.code === "INPUT_NOT_FOUND") return reply.code(404).send({ code: 404, message: err.message });
