@@ -51,6 +51,45 @@ describe("provenanceFactsOf", () => {
     expect(provenanceFactsOf("https://slsa.dev/provenance/v1", p)?.sourceCommit).toBeUndefined();
   });
 
+  it("SLSA v1 byproducts: each sha256 digest lower-cased with its name, sorted, once; absent when there are none", () => {
+    const sbom = "ab".repeat(32);
+    const log = "0c".repeat(32);
+    const p = structuredClone(v1) as typeof v1 & { runDetails: { byproducts?: unknown[] } };
+    p.runDetails.byproducts = [
+      { name: "sbom.cdx.json", digest: { sha256: sbom.toUpperCase() }, mediaType: "application/vnd.cyclonedx+json" },
+      { uri: "https://ci.example/logs/1", digest: { sha256: log } },
+      { name: "sbom.cdx.json", digest: { sha256: sbom, sha512: "ff".repeat(64) } },
+    ];
+    expect(provenanceFactsOf("https://slsa.dev/provenance/v1", p)).toMatchObject({
+      complete: true,
+      byproducts: [{ digest: `sha256:${log}` }, { digest: `sha256:${sbom}`, name: "sbom.cdx.json" }],
+    });
+    expect(provenanceFactsOf("https://slsa.dev/provenance/v1", v1)).not.toHaveProperty("byproducts");
+    // v0.2 has no byproducts: nothing is read from elsewhere in its predicate.
+    expect(provenanceFactsOf("https://slsa.dev/provenance/v0.2", { ...v02, runDetails: p.runDetails })).not.toHaveProperty("byproducts");
+  });
+
+  it("SLSA v1 byproducts: malformed entries are skipped, never thrown on", () => {
+    const good = "12".repeat(32);
+    const p = structuredClone(v1) as typeof v1 & { runDetails: { byproducts?: unknown } };
+    p.runDetails.byproducts = [
+      null,
+      "sbom.json",
+      7,
+      [],
+      { name: "no digest" },
+      { name: "digest not an object", digest: `sha256:${good}` },
+      { name: "short", digest: { sha256: "abc" } },
+      { name: "not hex", digest: { sha256: "z".repeat(64) } },
+      { name: "prefixed", digest: { sha256: `sha256:${good}` } },
+      { name: "sha512 only", digest: { sha512: "ff".repeat(64) } },
+      { name: 42, digest: { sha256: good } },
+    ];
+    expect(provenanceFactsOf("https://slsa.dev/provenance/v1", p)?.byproducts).toEqual([{ digest: `sha256:${good}` }]);
+    p.runDetails.byproducts = { name: "an object, not a list", digest: { sha256: good } };
+    expect(provenanceFactsOf("https://slsa.dev/provenance/v1", p)).not.toHaveProperty("byproducts");
+  });
+
   it("SLSA v0.2: mapped onto v1's names; complete", () => {
     expect(provenanceFactsOf("https://slsa.dev/provenance/v0.2", v02)).toEqual({
       predicateType: "https://slsa.dev/provenance/v0.2",

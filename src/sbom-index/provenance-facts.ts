@@ -1,4 +1,4 @@
-import type { ProvenanceFacts } from "../store/ports.js";
+import type { ProvenanceByproduct, ProvenanceFacts } from "../store/ports.js";
 
 /** SLSA provenance predicate types the index reads facts from. */
 export const SLSA_V1 = "https://slsa.dev/provenance/v1";
@@ -13,6 +13,8 @@ export function isSlsaProvenance(predicateType: string | undefined): boolean {
  * What a SLSA provenance predicate (v1, or v0.2 mapped onto v1's names) says about the build: builder, build type,
  * source repository and commit, and the run. Pure; the predicate is attacker-shaped JSON (it was signed, not
  * validated), so every field is read defensively and a wrong type is treated as absent, never thrown on.
+ *
+ * v1's runDetails.byproducts with a sha256 digest become `byproducts` (the SBOM the run produced).
  *
  * `complete` follows ports.ts ProvenanceFacts: v1 needs runDetails.builder.id, buildDefinition.buildType, a non-empty
  * buildDefinition.externalParameters, a resolvedDependency with a commit digest and runDetails.metadata.invocationId;
@@ -40,7 +42,31 @@ function v1Facts(p: Record<string, unknown>): ProvenanceFacts {
     predicateType: SLSA_V1,
     complete: builderId !== undefined && buildType !== undefined && external !== undefined && Object.keys(external).length > 0 && source.commit !== undefined && invocationId !== undefined,
   };
+  const byproducts = byproductsOf(arrayAt(run, "byproducts"));
+  if (byproducts.length > 0) facts.byproducts = byproducts;
   return assign(facts, { builderId, buildType, sourceRepo: source.repo, sourceCommit: source.commit, invocationId });
+}
+
+/**
+ * v1's runDetails.byproducts as the index joins them: entries with a sha256 digest (an SBOM's id in the index is the
+ * sha256 of its bytes), lower-cased, sorted by digest then name, each once. An entry without one (a log named only by
+ * URI) or with a malformed one is skipped: it names nothing the index could hold. (v0.2 has no byproducts.)
+ */
+function byproductsOf(entries: unknown[]): ProvenanceByproduct[] {
+  const seen = new Map<string, ProvenanceByproduct>();
+  for (const entry of entries) {
+    if (!isObject(entry)) continue;
+    const hex = stringAt(objectAt(entry, "digest"), "sha256");
+    if (hex === undefined || !/^[0-9a-fA-F]{64}$/.test(hex)) continue;
+    const digest = `sha256:${hex.toLowerCase()}`;
+    const name = stringAt(entry, "name");
+    seen.set(`${digest}\u0000${name ?? ""}`, name === undefined ? { digest } : { digest, name });
+  }
+  return [...seen.values()].sort((a, b) => cmp(a.digest, b.digest) || cmp(a.name ?? "", b.name ?? ""));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function v02Facts(p: Record<string, unknown>): ProvenanceFacts {

@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { rejectedVouchError } from "../../test/support/errors.js";
 import { attestFiles, generateProvenance } from "../api/attest.js";
+import { sbomByproduct } from "../attest/provenance.js";
 import { generateKeyPair, keyId } from "../core/crypto/keys.js";
 import { KeySigner } from "../sign/key-signer.js";
 import type { AttestationStore, IndexStore } from "../store/ports.js";
@@ -81,6 +83,9 @@ describe("provenance graph", () => {
     expect(edge(graph, "ran")).toEqual([`builder:https://github.com/acme/checkout/.github/workflows/release.yml@refs/tags/v1.4.0 -> ${run}`]);
     expect(edge(graph, "produced")).toEqual([`${run} -> artifact:${digest}`]);
     expect(edge(graph, "described-by")).toEqual([`artifact:${digest} -> sbom:${sbomId}`]);
+    // The provenance names the same SBOM as its run's byproduct: both paths lead to one node.
+    expect(edge(graph, "built-sbom")).toEqual([`${run} -> sbom:${sbomId}`]);
+    expect(graph.nodes.filter((n) => n.type === "sbom")).toHaveLength(1);
     expect(edge(graph, "attested-by")).toEqual([`artifact:${digest} -> attestation:${attestationId}`]);
     expect(edge(graph, "signed-by")).toEqual([`attestation:${attestationId} -> signer:key:${KEY_SIGNER}`]);
     expect(graph.nodes.find((n) => n.type === "artifact")).toMatchObject({ names: ["checkout.tar"] });
@@ -118,10 +123,46 @@ describe("provenance graph", () => {
     expect((await rejectedVouchError(() => graphs.forArtifact(`sha256:${"a".repeat(64)}`))).code).toBe("INPUT_NOT_FOUND");
   });
 
-  it("shows an unverified attestation as such, with no source, builder or signer inferred from it", async () => {
+  it("joins the run to the SBOMs its provenance names as byproducts, whatever artifact (or none) they were pushed for", async () => {
+    const artifact = join(work, "byproducts.tar");
+    writeFileSync(artifact, "byproducts image bytes");
+    // The fixture's root component carries a SHA-256 (another artifact, as the index reads it); this copy names none.
+    const document = JSON.parse(readFileSync(SBOM, "utf8")) as { metadata: { component: { hashes?: unknown } } };
+    delete document.metadata.component.hashes;
+    const bare = join(work, "bare.cdx.json");
+    writeFileSync(bare, JSON.stringify(document));
+    const predicate = generateProvenance({ env: GITHUB, sbomPath: SBOM, now: () => new Date("2025-05-01T00:00:00Z") });
+    const bareHex = createHash("sha256").update(readFileSync(bare)).digest("hex");
+    predicate.runDetails.byproducts!.push(sbomByproduct("bare.cdx.json", bareHex, "application/vnd.cyclonedx+json"), sbomByproduct("never-pushed.json", "f".repeat(64), "application/json"));
+    const attested = await attestFiles([artifact], { type: "slsaprovenance", predicate, signer: new KeySigner(pair.privateKey) });
+    const digest = `sha256:${attested.statement.subject[0]!.digest.sha256}`;
+    const service = createAttestationService({ store: attestations, trust: { roots: [], keys: [{ name: "release", key: pair.publicKey }] } });
+    expect((await service.ingest(new TextEncoder().encode(attested.bundleJson), "token-ci")).record.verified).toBe(true);
+    const indexService = createIndexService({ store: index, clock: () => new Date("2025-05-02T00:00:00Z") });
+    // Pushed WITHOUT --digest: the first one's digest comes from its root component, the second has none.
+    const named = await indexService.ingestSbom({ bytes: readFileSync(SBOM), service: "checkout", version: "1.4.0", by: "token-ci" });
+    const unnamed = await indexService.ingestSbom({ bytes: readFileSync(bare), service: "checkout", by: "token-ci" });
+    expect(named.digest).toBe(`sha256:${"a".repeat(64)}`);
+    expect(unnamed.digest).toBeUndefined();
+    const run = "run:https://github.com/acme/checkout/actions/runs/99/attempts/2";
+    const graphs = createProvenanceGraph({ attestations, index });
+    for (const graph of [await graphs.forArtifact(digest), await graphs.forCommit(COMMIT)]) {
+      expect(edge(graph, "built-sbom")).toEqual([`${run} -> sbom:${named.id}`, `${run} -> sbom:${unnamed.id}`].sort());
+      expect(edge(graph, "described-by")).toEqual([]);
+      expect(graph.nodes.filter((n) => n.type === "sbom").map((n) => n.type === "sbom" && [n.sbomId, n.version])).toEqual(
+        [
+          [named.id, "1.4.0"],
+          [unnamed.id, undefined],
+        ].sort(),
+      );
+    }
+  });
+
+  it("shows an unverified attestation as such, with no source, builder, signer or built SBOM inferred from it", async () => {
     const artifact = join(work, "unverified.tar");
     writeFileSync(artifact, "unverified bytes");
-    const predicate = generateProvenance({ env: GITHUB, now: () => new Date("2025-05-01T00:00:00Z") });
+    const predicate = generateProvenance({ env: GITHUB, sbomPath: SBOM, now: () => new Date("2025-05-01T00:00:00Z") });
+    await createIndexService({ store: index, clock: () => new Date("2025-05-02T00:00:00Z") }).ingestSbom({ bytes: readFileSync(SBOM), service: "checkout", by: "token-ci" });
     const attested = await attestFiles([artifact], { type: "slsaprovenance", predicate, signer: new KeySigner(pair.privateKey) });
     const digest = `sha256:${attested.statement.subject[0]!.digest.sha256}`;
     const { record } = await createAttestationService({ store: attestations, trust: { roots: [], keys: [] } }).ingest(new TextEncoder().encode(attested.bundleJson), "token-ci");

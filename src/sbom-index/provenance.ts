@@ -1,10 +1,11 @@
 import { VouchError } from "../core/errors.js";
-import type { AttestationRecord, AttestationStore, IndexStore } from "../store/ports.js";
+import type { AttestationRecord, AttestationStore, IndexSbom, IndexStore } from "../store/ports.js";
 
 /**
  * The provenance graph (issue 9): source repo + commit → builder + run → artifact digest → SBOMs → attestations with
  * signer identities → log entries → deployments, as typed nodes and kinded edges (GUAC's shape, without its ontology),
- * and the reverse: everything built from a commit, everything a signer signed.
+ * and the reverse: everything built from a commit, everything a signer signed. The run also reaches the SBOM its
+ * provenance names as a byproduct (`vouch provenance --sbom`), whichever artifact that SBOM was pushed for, if any.
  *
  * Only VERIFIED attestations contribute facts (source, builder, run, signer, log entries): an unverified one is shown
  * as a node with `verified: false`, its reason and what it claims, and nothing is inferred from it.
@@ -42,6 +43,12 @@ export type ProvenanceEdgeKind =
   | "ran"
   /** run → artifact */
   | "produced"
+  /**
+   * run → sbom: the run's verified SLSA v1 provenance names the SBOM among its runDetails.byproducts (by the sha256 of
+   * its bytes, the index's SBOM id). The SBOM is joined to the run itself, not only through the artifact digest it was
+   * pushed with (it may name none, or another artifact).
+   */
+  | "built-sbom"
   /** artifact → sbom */
   | "described-by"
   /** artifact → attestation */
@@ -108,6 +115,9 @@ export function createProvenanceGraph(options: ProvenanceGraphOptions): Provenan
     ]);
     const g = new GraphBuilder();
     const byId = new Map<string, AttestationRecord>([...seeded, ...records].map((r) => [r.id, r]));
+    // SBOMs a verified run names as byproducts: one more lookup, by SBOM id, only when there are some.
+    const byproductIds = [...new Set([...byId.values()].flatMap((r) => (r.verified ? (r.provenance?.byproducts ?? []).map((b) => b.digest) : [])))];
+    const built = new Map<string, IndexSbom>(byproductIds.length === 0 ? [] : (await index.listSboms({ ids: byproductIds })).map((s) => [s.id, s]));
     for (const digest of wanted) g.node({ id: `artifact:${digest}`, type: "artifact", digest, names: [] });
     for (const r of byId.values()) {
       const attestationNode = `attestation:${r.id}`;
@@ -157,12 +167,15 @@ export function createProvenanceGraph(options: ProvenanceGraphOptions): Provenan
         g.node({ id: sourceNode, type: "source", commit: p.sourceCommit, ...(p.sourceRepo !== undefined ? { repo: p.sourceRepo } : {}) });
         g.edge(sourceNode, runNode, "source-of");
       }
+      for (const b of p.byproducts ?? []) {
+        const sbom = built.get(b.digest);
+        if (sbom === undefined) continue;
+        g.edge(runNode, sbomNodeOf(g, sbom), "built-sbom");
+      }
     }
     for (const s of sboms) {
       if (s.digest === undefined || !wanted.has(s.digest)) continue;
-      const sbomNode = `sbom:${s.id}`;
-      g.node({ id: sbomNode, type: "sbom", sbomId: s.id, service: s.service, ...(s.version !== undefined ? { version: s.version } : {}), format: s.format, ingestedAt: s.ingestedAt });
-      g.edge(`artifact:${s.digest}`, sbomNode, "described-by");
+      g.edge(`artifact:${s.digest}`, sbomNodeOf(g, s), "described-by");
     }
     const currentIds = new Set(current.map((c) => c.deploymentId));
     for (const d of deployments) {
@@ -199,6 +212,13 @@ export function createProvenanceGraph(options: ProvenanceGraphOptions): Provenan
       return reverse(await attestations.bySigner(identity, issuer), { signer: identity, ...(issuer !== undefined ? { issuer } : {}) }, () => true);
     },
   };
+}
+
+/** The SBOM's node (added once), by its id. */
+function sbomNodeOf(g: GraphBuilder, s: IndexSbom): string {
+  const id = `sbom:${s.id}`;
+  g.node({ id, type: "sbom", sbomId: s.id, service: s.service, ...(s.version !== undefined ? { version: s.version } : {}), format: s.format, ingestedAt: s.ingestedAt });
+  return id;
 }
 
 const TYPE_ORDER: Record<ProvenanceNode["type"], number> = { source: 0, builder: 1, run: 2, artifact: 3, sbom: 4, attestation: 5, signer: 6, logEntry: 7, deployment: 8 };

@@ -10,6 +10,8 @@ import type { AttestationRecord, AttestationStore, AttestationWrite } from "./po
 
 export interface AttestationStoreFixture {
   open(): Promise<AttestationStore>;
+  /** Runs SQL statements (separated by `;`) on the store's database, no store open: to make an older schema. */
+  sql(statements: string): Promise<void>;
   dispose?(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ function record(seed: string, change: Partial<AttestationRecord> = {}): Attestat
       sourceRepo: "https://github.com/acme/app",
       sourceCommit: COMMIT,
       invocationId: "https://github.com/acme/app/actions/runs/1/attempts/1",
+      byproducts: [{ digest: sha(`sbom ${seed}`), name: "sbom.cdx.json" }],
       complete: true,
     },
     ingestedAt: "2025-01-03T00:00:00Z",
@@ -178,6 +181,51 @@ export function describeAttestationStoreContract(driver: string, fixture: () => 
       expect((await store.bySourceCommit("%")).length).toBe(0);
       expect(await store.signedDigests([odd, "%"])).toEqual(new Set([odd]));
       expect(await store.find(rec.id)).toEqual({ ...rec, provenance: { ...rec.provenance!, sourceCommit: odd.toLowerCase() } });
+    });
+
+    it("upgrades a database made before byproducts were stored: they are read from the predicates it holds", async () => {
+      const hex = (text: string) => sha(text).slice("sha256:".length);
+      const slsa = (...byproducts: unknown[]) => ({ buildDefinition: { buildType: "b" }, runDetails: { builder: { id: "x" }, byproducts } });
+      const before = (seed: string, change: Partial<AttestationRecord> = {}) => {
+        const r = record(seed, change);
+        const { byproducts: _dropped, ...facts } = r.provenance!;
+        return { ...r, provenance: facts };
+      };
+      const verified = before("v");
+      const unverified = before("u", { verified: false, reason: "VERIFY_KEY: x" });
+      const v02 = before("v02", { predicateType: "https://slsa.dev/provenance/v0.2", provenance: { predicateType: "https://slsa.dev/provenance/v0.2", complete: false } });
+      const broken = before("broken");
+      const none = before("none");
+      await store.ingest(write(verified, slsa({ name: "sbom.cdx.json", digest: { sha256: hex("sbom v").toUpperCase() } }, { uri: "log", digest: { sha256: hex("log v") } }, { name: "bad", digest: { sha256: "x" } }, null)));
+      await store.ingest(write(unverified, slsa({ name: "sbom.spdx.json", digest: { sha256: hex("sbom u") } })));
+      await store.ingest(write(v02, slsa({ name: "v0.2 has no byproducts", digest: { sha256: hex("sbom v02") } })));
+      await store.ingest(write(broken, slsa({ name: "sbom.cdx.json", digest: { sha256: hex("sbom broken") } })));
+      await store.ingest(write(none, slsa()));
+      // More rows than the migration reads at once.
+      const many = Array.from({ length: 205 }, (_, i) => before(`many ${i}`));
+      for (const r of many) await store.ingest(write(r, slsa({ digest: { sha256: hex(`sbom ${r.id}`) } })));
+      await store.close();
+      // Back to migration 0001's schema, as a database in the field has it; one predicate corrupt on disk.
+      await fx.sql(
+        `alter table attestations drop column byproducts; delete from vouch_attestation_migration where name <> '0001_attestations';` +
+          `update attestation_documents set predicate = '{"runDetails": [' where attestation_seq = (select seq from attestations where id = '${broken.id}')`,
+      );
+      store = await fx.open();
+      expect((await store.find(verified.id))?.provenance?.byproducts).toEqual([
+        { digest: sha("log v") },
+        { digest: sha("sbom v"), name: "sbom.cdx.json" },
+      ]);
+      expect(await store.find(verified.id)).toEqual({ ...verified, provenance: { ...verified.provenance, byproducts: expect.any(Array) } });
+      expect((await store.find(unverified.id))?.provenance?.byproducts).toEqual([{ digest: sha("sbom u"), name: "sbom.spdx.json" }]);
+      for (const r of [v02, broken, none]) expect(await store.find(r.id)).toEqual(r);
+      expect((await store.provenanceFacts([verified.subjects[0]!.digest]))[0]?.byproducts).toHaveLength(2);
+      const upgraded = await store.forDigests(many.map((r) => r.subjects[0]!.digest));
+      expect(upgraded).toHaveLength(many.length);
+      for (const r of upgraded) expect(r.provenance?.byproducts).toEqual([{ digest: sha(`sbom ${r.id}`) }]);
+      // And a new ingest stores them as before.
+      const after = record("after");
+      await store.ingest(write(after));
+      expect(await store.find(after.id)).toEqual(after);
     });
 
     it("answers ping, and refuses work once closed", async () => {

@@ -78,6 +78,10 @@ function describeLists(name: string, open: () => Promise<{ store: IndexStore; di
         expect(await store.listSboms({ services: ["search_"] })).toEqual([]);
         expect(await store.listSboms({ services: [] })).toEqual([]);
         expect(await store.listSboms({ digests: [] })).toEqual([]);
+        expect((await store.listSboms({ ids: [sha("sbom d"), sha("sbom a"), sha("sbom z"), "x'; drop table sboms;--"] })).map((s) => s.id)).toEqual([sha("sbom a"), sha("sbom d")]);
+        expect((await store.listSboms({ ids: [sha("sbom a"), sha("sbom b")], version: "1.1.0" })).map((s) => s.id)).toEqual([sha("sbom b")]);
+        expect(await store.listSboms({ ids: [sha("sbom a")], digests: [sha("image b")] })).toEqual([]);
+        expect(await store.listSboms({ ids: [] })).toEqual([]);
         // Many keys: chunked below the databases' parameter limits.
         const many = Array.from({ length: 1200 }, (_, i) => sha(`image ${i}`));
         expect((await store.listSboms({ digests: [...many, sha("image a")] })).map((s) => s.id)).toEqual([sha("sbom a")]);

@@ -400,6 +400,8 @@ export interface IndexSbomFilter {
   services?: readonly string[];
   version?: string;
   digests?: readonly string[];
+  /** SBOM ids (`sha256:<hex>` of the document): what a provenance's byproducts name. */
+  ids?: readonly string[];
 }
 
 /** IndexStore.listDeployments: each given field narrows the answer. */
@@ -467,7 +469,8 @@ export interface IndexDeploymentSbomFacts {
  * - `currentDeployments` MUST return the current deployment of every (service, environment) whose current
  *   deployment names one of the digests given, sorted by service, environment.
  * - `listSboms` MUST return every stored SBOM the filter admits (each given field narrows: service among `services`,
- *   `version` equal, digest among `digests`; an empty list admits nothing), sorted by ingestedAt (instants) then id.
+ *   `version` equal, digest among `digests`, id among `ids`; an empty list admits nothing), sorted by ingestedAt
+ *   (instants) then id.
  * - `listDeployments` MUST return every stored deployment event the filter admits (`service` / `environment` equal,
  *   digest among `digests`, `until`: deployedAt at or before it, instants compared), sorted by deployedAt then id (the order `current`
  *   follows), with deployedAt and recordedAt as `findSbom` presents timestamps.
@@ -600,7 +603,20 @@ export interface ProvenanceFacts {
   /** The source commit, lower-case hex. */
   sourceCommit?: string;
   invocationId?: string;
+  /**
+   * Other outputs of the run that SLSA v1 names in `runDetails.byproducts` with a sha256 digest (the SBOM the build
+   * made, as `vouch provenance --sbom` names it): sorted by digest then name, without duplicates; absent when none.
+   */
+  byproducts?: ProvenanceByproduct[];
   complete: boolean;
+}
+
+/** One byproduct of a build run (ProvenanceFacts.byproducts). */
+export interface ProvenanceByproduct {
+  /** `sha256:<64 lower-case hex>`: for an SBOM, the index's id of that SBOM (the sha256 of its bytes). */
+  digest: string;
+  /** The name the provenance gives it (a file name, usually), when it gives one. */
+  name?: string;
 }
 
 /** An ingested attestation, as stored. */
@@ -678,6 +694,8 @@ export interface ProvenanceFactsRow extends ProvenanceFacts {
  *   sorted by digest, identity, issuer; with `since`, only rows whose firstSeen is at or after it (instants compared).
  * - `provenanceFacts` MUST return the facts of every VERIFIED attestation carrying provenance with a subject among
  *   the digests, one row per (digest, attestation), sorted by digest then attestation id.
+ * - A database made before a migration MUST be upgraded in place on open: every record stays, and facts a new
+ *   migration adds (provenance byproducts) MUST be read from the stored predicates of the records already held.
  * - `bySourceCommit` / `bySigner` MUST return the VERIFIED attestations whose provenance names that commit (exact,
  *   lower-case hex; a prefix of at least 7 hex characters also matches) / whose signer identity equals it (and the
  *   issuer, when given), sorted by ingestedAt then id.

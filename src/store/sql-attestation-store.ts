@@ -6,6 +6,7 @@ import type {
   AttestationStore,
   AttestationSubject,
   AttestationWrite,
+  ProvenanceByproduct,
   ProvenanceFactsRow,
   SignerIdentityRow,
 } from "./ports.js";
@@ -25,6 +26,8 @@ import { presentTimestamp } from "./sql-index-store.js";
  *   columns, so the SLI and graph reads (signed digests, signers, facts by commit) are indexed lookups, not JSON scans.
  * - `attestation_subjects`: (seq, digest, name), indexed by digest: the join to `sboms.digest` / `deployments.digest`.
  * - `attestation_documents`: the document gzip'd and the statement's predicate (JSON text), apart so lookups never read them.
+ *
+ * The provenance's byproducts (a handful per run, read only with their record) are a JSON column of `attestations`.
  *
  * Own migration list and bookkeeping table (`vouch_attestation_migration`).
  */
@@ -56,6 +59,8 @@ export interface AttestationTable {
   invocation_id: string | null;
   /** 1 / 0; null when the attestation carries no provenance. */
   prov_complete: number | null;
+  /** JSON array of ProvenanceByproduct; null when the provenance names none (migration 0002). */
+  byproducts: string | null;
 }
 
 export interface AttestationSubjectTable {
@@ -78,7 +83,10 @@ export interface AttestationDatabase {
 
 
 /** Every attestation migration, in order; never edit a shipped one. */
-const ATTESTATION_MIGRATIONS: readonly NamedMigration[] = [{ name: "0001_attestations", up: createAttestationTables }];
+const ATTESTATION_MIGRATIONS: readonly NamedMigration[] = [
+  { name: "0001_attestations", up: createAttestationTables },
+  { name: "0002_provenance_byproducts", up: addProvenanceByproducts },
+];
 
 export const ATTESTATION_MIGRATION_NAMES: readonly string[] = ATTESTATION_MIGRATIONS.map((m) => m.name);
 
@@ -130,6 +138,58 @@ async function createAttestationTables(db: Kysely<unknown>, flavor: SqlFlavor): 
     .addColumn("gzip", bytes, (c) => c.notNull())
     .addColumn("predicate", "text")
     .execute();
+}
+
+const SLSA_V1 = "https://slsa.dev/provenance/v1";
+const BACKFILL_ROWS = 200;
+
+/**
+ * The byproducts column, filled for the provenance already held from its stored predicate, so a database made before
+ * this migration links its runs to their SBOMs too. The reading is this migration's own, frozen as shipped (a
+ * migration must do the same thing whenever it runs), and as defensive as sbom-index/provenance-facts.ts: the
+ * predicate was signed, not validated. A predicate that is not JSON is left alone (readPredicate reports it).
+ */
+async function addProvenanceByproducts(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable("attestations").addColumn("byproducts", "text").execute();
+  const typed = db as Kysely<AttestationDatabase>;
+  for (let after = -1; ; ) {
+    const rows = await typed
+      .selectFrom("attestations as a")
+      .innerJoin("attestation_documents as d", "d.attestation_seq", "a.seq")
+      .select(["a.seq", "d.predicate"])
+      .where("a.prov_predicate_type", "=", SLSA_V1)
+      .where("d.predicate", "is not", null)
+      .where("a.seq", ">", after)
+      .orderBy("a.seq")
+      .limit(BACKFILL_ROWS)
+      .execute();
+    for (const row of rows) {
+      const byproducts = storedByproducts(row.predicate!);
+      if (byproducts.length > 0) await typed.updateTable("attestations").set({ byproducts: JSON.stringify(byproducts) }).where("seq", "=", row.seq).execute();
+    }
+    if (rows.length < BACKFILL_ROWS) return;
+    after = Number(rows.at(-1)!.seq);
+  }
+}
+
+function storedByproducts(predicateJson: string): ProvenanceByproduct[] {
+  let predicate: unknown;
+  try {
+    predicate = JSON.parse(predicateJson);
+  } catch {
+    return [];
+  }
+  const field = (o: unknown, key: string): unknown => (typeof o === "object" && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>)[key] : undefined);
+  const entries = field(field(predicate, "runDetails"), "byproducts");
+  const out = new Map<string, ProvenanceByproduct>();
+  for (const entry of Array.isArray(entries) ? entries : []) {
+    const hex = field(field(entry, "digest"), "sha256");
+    if (typeof hex !== "string" || !/^[0-9a-fA-F]{64}$/.test(hex)) continue;
+    const name = field(entry, "name");
+    const b: ProvenanceByproduct = { digest: `sha256:${hex.toLowerCase()}`, ...(typeof name === "string" && name !== "" ? { name } : {}) };
+    out.set(`${b.digest}\u0000${b.name ?? ""}`, b);
+  }
+  return [...out.values()].sort((a, b) => byCodeUnits(a.digest, b.digest) || byCodeUnits(a.name ?? "", b.name ?? ""));
 }
 
 /** What a driver hands the shared store. */
@@ -184,6 +244,7 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
             source_commit: p?.sourceCommit?.toLowerCase() ?? null,
             invocation_id: p?.invocationId ?? null,
             prov_complete: p === undefined ? null : p.complete ? 1 : 0,
+            byproducts: p?.byproducts !== undefined && p.byproducts.length > 0 ? JSON.stringify(p.byproducts) : null,
           })
           .onConflict((oc) => oc.column("id").doNothing())
           .returning("seq")
@@ -391,12 +452,7 @@ async function withSubjects(db: Kysely<AttestationDatabase>, rows: readonly Sele
 }
 
 function toRecord(r: Selectable<AttestationTable>, subjects: AttestationSubject[]): AttestationRecord {
-  let logEntries: AttestationLogEntry[];
-  try {
-    logEntries = JSON.parse(r.log_entries) as AttestationLogEntry[];
-  } catch (err) {
-    throw new VouchError("STORE_CORRUPT", `the stored log entries of attestation ${r.id} are not JSON`, { cause: err });
-  }
+  const logEntries = parseStored<AttestationLogEntry[]>(r.log_entries, `the stored log entries of attestation ${r.id}`);
   const rec: AttestationRecord = {
     id: r.id,
     kind: r.kind as AttestationRecord["kind"],
@@ -422,9 +478,18 @@ function toRecord(r: Selectable<AttestationTable>, subjects: AttestationSubject[
     if (r.source_repo !== null) p.sourceRepo = r.source_repo;
     if (r.source_commit !== null) p.sourceCommit = r.source_commit;
     if (r.invocation_id !== null) p.invocationId = r.invocation_id;
+    if (r.byproducts !== null) p.byproducts = parseStored<ProvenanceByproduct[]>(r.byproducts, `the stored byproducts of attestation ${r.id}`);
     rec.provenance = p;
   }
   return rec;
+}
+
+function parseStored<T>(json: string, what: string): T {
+  try {
+    return JSON.parse(json) as T;
+  } catch (err) {
+    throw new VouchError("STORE_CORRUPT", `${what} are not JSON`, { cause: err });
+  }
 }
 
 function uniqueSubjects(subjects: readonly AttestationSubject[]): AttestationSubject[] {

@@ -443,17 +443,20 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
 
   async function listSboms(filter: IndexSbomFilter = {}): Promise<IndexSbom[]> {
     return guard("list SBOMs", async () => {
-      if (filter.services?.length === 0 || filter.digests?.length === 0) return [];
-      const query = (services?: readonly string[], digests?: readonly string[]) => {
+      if (filter.services?.length === 0 || filter.digests?.length === 0 || filter.ids?.length === 0) return [];
+      const query = (services?: readonly string[], digests?: readonly string[], ids?: readonly string[]) => {
         let q = reader.selectFrom("sboms").selectAll();
         if (services !== undefined) q = q.where("service", "in", services);
         if (digests !== undefined) q = q.where("digest", "in", digests);
+        if (ids !== undefined) q = q.where("id", "in", ids);
         if (filter.version !== undefined) q = q.where("version", "=", filter.version);
         return q.execute();
       };
       const rows: Selectable<SbomTable>[] = [];
-      // One list is chunked at a time (IN lists stay under the parameter limits); the other goes whole.
-      if (filter.digests !== undefined) {
+      // One list is chunked at a time (IN lists stay under the parameter limits); the others go whole.
+      if (filter.ids !== undefined) {
+        for (const part of chunks([...new Set(filter.ids)], KEYS_PER_QUERY)) rows.push(...(await query(filter.services, filter.digests, part)));
+      } else if (filter.digests !== undefined) {
         for (const part of chunks([...new Set(filter.digests)], KEYS_PER_QUERY)) rows.push(...(await query(filter.services, part)));
       } else if (filter.services !== undefined) {
         for (const part of chunks([...new Set(filter.services)], KEYS_PER_QUERY)) rows.push(...(await query(part, undefined)));

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -52,10 +53,10 @@ describe("vouch push attestation + vouch query provenance against vouch serve (S
     rmSync(work, { recursive: true, force: true });
   });
 
-  async function bundleFile(name: string, key = release.privateKey, tlogUrl?: string): Promise<{ file: string; digest: string }> {
+  async function bundleFile(name: string, key = release.privateKey, tlogUrl?: string, sbomPath = SBOM): Promise<{ file: string; digest: string }> {
     const artifact = join(work, `${name}.tar`);
     writeFileSync(artifact, `${name} image bytes`);
-    const predicate = generateProvenance({ env: GITHUB, sbomPath: SBOM, now: () => new Date("2025-05-01T00:00:00Z") });
+    const predicate = generateProvenance({ env: GITHUB, sbomPath, now: () => new Date("2025-05-01T00:00:00Z") });
     const a = await attestFiles([artifact], { type: "slsaprovenance", predicate, signer: new KeySigner(key), ...(tlogUrl ? { tlogUrl } : {}) });
     const file = join(work, `${name}.sigstore.json`);
     writeFileSync(file, a.bundleJson);
@@ -91,6 +92,39 @@ describe("vouch push attestation + vouch query provenance against vouch serve (S
     const bySigner = await cli(["query", "provenance", "--signer", `sha256:${keyId(release.publicKey)}`, "--server", server.url, "--token", token, "-o", "json"]);
     expect(bySigner.code, bySigner.stderr).toBe(0);
     expect((JSON.parse(bySigner.stdout) as { nodes: { type: string; digest?: string }[] }).nodes.filter((n) => n.type === "artifact").map((n) => n.digest)).toEqual([digest]);
+  });
+
+  it("reaches the SBOM a run produced from the run, though it was pushed WITHOUT --digest (vouch provenance --sbom names it by sha256)", async () => {
+    await server.waitForOutput(/SBOM index at .*attestations/);
+    // An SBOM naming no artifact (no hash on its root component), so only the provenance's byproduct joins it.
+    const document = JSON.parse(readFileSync(SBOM, "utf8")) as { metadata: { component: { name: string; hashes?: unknown } } };
+    delete document.metadata.component.hashes;
+    document.metadata.component.name = "billing";
+    const sbomFile = join(work, "billing.cdx.json");
+    writeFileSync(sbomFile, JSON.stringify(document, null, 2));
+    const sbomId = `sha256:${createHash("sha256").update(readFileSync(sbomFile)).digest("hex")}`;
+
+    const { file, digest } = await bundleFile("billing", release.privateKey, server.url, sbomFile);
+    const pushed = await cli(["push", "attestation", file, "--server", server.url, "--token", token, "-o", "json"]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(JSON.parse(pushed.stdout)).toMatchObject({ attestation: { verified: true, provenance: { byproducts: [{ digest: sbomId, name: "billing.cdx.json" }] } } });
+    const sbom = await cli(["push", "sbom", sbomFile, "--server", server.url, "--token", token, "--service", "billing", "--version", "2.0.0"]);
+    expect(sbom.code, sbom.stderr).toBe(0);
+
+    const graph = await cli(["query", "provenance", digest, "--server", server.url, "--token", token, "-o", "json"]);
+    expect(graph.code, graph.stderr).toBe(0);
+    const g = JSON.parse(graph.stdout) as { nodes: { id: string; type: string; [k: string]: unknown }[]; edges: { from: string; to: string; kind: string }[] };
+    const run = "run:https://github.com/acme/checkout/actions/runs/4242/attempts/1";
+    expect(g.edges.filter((e) => e.kind === "built-sbom")).toEqual([{ from: run, to: `sbom:${sbomId}`, kind: "built-sbom" }]);
+    expect(g.edges.filter((e) => e.kind === "described-by")).toEqual([]);
+    expect(g.nodes.find((n) => n.type === "sbom")).toMatchObject({ sbomId, service: "billing", version: "2.0.0", format: "cyclonedx" });
+    // commit → builder → run → artifact, and run → SBOM: the whole chain without the artifact digest on the SBOM.
+    expect(g.edges.filter((e) => e.to === run).map((e) => e.kind).sort()).toEqual(["ran", "source-of"]);
+    expect(g.edges.filter((e) => e.from === run).map((e) => e.kind).sort()).toEqual(["built-sbom", "produced"]);
+
+    const table = await cli(["query", "provenance", digest, "--server", server.url, "--token", token]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toContain(`  built-sbom → sbom ${sbomId} billing 2.0.0 (cyclonedx)`);
   });
 
   it("stores an attestation by an unconfigured key as NOT verified, says why, and refuses a malformed file (exit 2)", async () => {

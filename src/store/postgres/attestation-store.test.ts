@@ -12,7 +12,19 @@ if (unavailable !== undefined) console.warn(`PostgreSQL attestation store tests 
 if (unavailable === undefined) {
   describeAttestationStoreContract("PostgreSQL", async () => {
     const database = await createTestDatabase();
-    return { open: () => openPostgresAttestationStore(database.url), dispose: () => database.drop() };
+    return {
+      open: () => openPostgresAttestationStore(database.url),
+      sql: async (statements) => {
+        const client = new pg.Client({ connectionString: database.url });
+        await client.connect();
+        try {
+          await client.query(statements);
+        } finally {
+          await client.end();
+        }
+      },
+      dispose: () => database.drop(),
+    };
   });
 }
 

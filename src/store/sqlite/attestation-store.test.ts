@@ -21,7 +21,17 @@ afterEach(() => {
 
 describeAttestationStoreContract("SQLite", async () => {
   const file = join(tempDir(), "data", "index.sqlite");
-  return { open: () => openSqliteAttestationStore(file) };
+  return {
+    open: () => openSqliteAttestationStore(file),
+    sql: async (statements) => {
+      const db = new Database(file);
+      try {
+        db.exec(statements);
+      } finally {
+        db.close();
+      }
+    },
+  };
 });
 
 describe("SQLite attestation store", () => {

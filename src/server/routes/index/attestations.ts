@@ -55,6 +55,11 @@ export const attestationRecordSchema = {
         sourceRepo: { type: "string" },
         sourceCommit: { type: "string" },
         invocationId: { type: "string" },
+        byproducts: {
+          type: "array",
+          description: "runDetails.byproducts named by sha256 (the SBOM the run produced)",
+          items: { type: "object", required: ["digest"], properties: { digest: { type: "string" }, name: { type: "string" } } },
+        },
         complete: { type: "boolean" },
       },
     },

@@ -64,7 +64,7 @@ export const provenanceGraphSchema = {
         properties: {
           from: { type: "string" },
           to: { type: "string" },
-          kind: { enum: ["source-of", "ran", "produced", "described-by", "attested-by", "signed-by", "logged-in", "deployed-as"] },
+          kind: { enum: ["source-of", "ran", "produced", "built-sbom", "described-by", "attested-by", "signed-by", "logged-in", "deployed-as"] },
         },
       },
     },
