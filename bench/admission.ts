@@ -24,7 +24,7 @@
  * Prints a markdown report (also bench/.work/admission.md; raw numbers in bench/.work/admission.json).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
@@ -251,7 +251,13 @@ async function main(options: Options): Promise<void> {
     agent.destroy();
     await webhook.stop();
     webhook = undefined;
-    const profile = options.profile ? summarizeProfile(join(profileDir, readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"))!), PROFILE_BUCKETS, 20, DIST) : undefined;
+    let profile: ProfileSummary | undefined;
+    if (options.profile) {
+      const file = join(profileDir, readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"))!);
+      // Kept for a closer look (Chrome DevTools, speedscope): the run's work directory is removed.
+      copyFileSync(file, join(WORK, "admission.cpuprofile"));
+      profile = summarizeProfile(file, PROFILE_BUCKETS, 20, DIST);
+    }
     log(`vouch: cold p50 ${percentile(cold, 50).toFixed(1)} ms; cached p50 ${percentile(cached, 50).toFixed(2)} p99 ${percentile(cached, 99).toFixed(2)} ms; ${sustained.perSecond.toFixed(0)} req/s, ${sustained.errors} errors`);
 
     const podsFile = join(work, "pods.json");

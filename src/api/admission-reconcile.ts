@@ -6,6 +6,8 @@ import type { DecisionEvent, DecisionStore } from "../store/ports.js";
 export interface ReconcilingEngine extends Pick<PolicyEngine, "decide"> {
   /** Asks every unhealthy dependency whether it is back; resolves to the ones still unhealthy. */
   probe(): Promise<string[]>;
+  /** Writes the decisions the engine still holds (its background writer), so that they are reconciled too. */
+  flush?(): Promise<void>;
 }
 
 export interface ReconcileOptions {
@@ -56,6 +58,7 @@ export interface ReconcileResult {
  */
 export async function reconcileDecisions(options: ReconcileOptions): Promise<ReconcileResult> {
   const newId = options.newId ?? randomUUID;
+  await options.engine.flush?.();
   const unhealthy = await options.engine.probe();
   const result: ReconcileResult = { reconciled: [], deferred: [], unhealthy };
   let cursor: string | undefined;

@@ -129,6 +129,31 @@ describe.skipIf(skipReason !== undefined)("policy engine against docker-registry
     expect(counted.calls).toHaveLength(2);
   });
 
+  it("asks only for the cosign tags the covering policies can use (.sig for signatures; .att and .sbom for SBOM rules)", async () => {
+    const tags = (requests: readonly string[]) => requests.filter((r) => /\/manifests\/sha256-[0-9a-f]{64}\.(sig|att|sbom)$/.test(r)).map((r) => r.slice(r.lastIndexOf(".")));
+    const signatures = countingFetch();
+    expect((await createPolicyEngine({ ...base(), policies: policies(), fetch: signatures.fetch }).decide({ ...pod(), images: [{ reference: signed.ref }] })).allowed).toBe(true);
+    expect(tags(signatures.requests)).toEqual([".sig"]);
+    // The referrers (the tag schema on this registry) are listed whatever the policy: one listing holds every kind.
+    expect(signatures.requests).toContain(`GET /v2/holdout/signed/manifests/${signed.digest.replace(":", "-")}`);
+
+    const sboms = countingFetch();
+    const withSbom = createPolicyEngine({ ...base(), policies: policies("deny", "enforce", "  sbom: {}\n"), fetch: sboms.fetch });
+    await withSbom.decide({ ...pod(), images: [{ reference: signed.ref }] });
+    expect(tags(sboms.requests).sort()).toEqual([".att", ".sbom", ".sig"]);
+
+    const statics = countingFetch();
+    const staticOnly = parsePolicies(`apiVersion: vouch.dev/v1
+kind: ImagePolicy
+metadata: { name: anything-goes }
+spec:
+  images: [ { glob: "127.0.0.1:*/holdout/**" } ]
+  authorities: [ { static: pass } ]
+`);
+    expect((await createPolicyEngine({ ...base(), policies: staticOnly, fetch: statics.fetch }).decide({ ...pod(), images: [{ reference: signed.ref }] })).allowed).toBe(true);
+    expect(tags(statics.requests)).toEqual([]);
+  });
+
   it("an image the registry does not have is denied, saying so; it is no outage", async () => {
     const engine = createPolicyEngine({ ...base(), policies: policies("allow-and-record") });
     const d = await engine.decide({ ...pod(), images: [{ reference: `${registry.host}/holdout/missing:1.0` }] });
@@ -155,6 +180,8 @@ describe.skipIf(skipReason !== undefined)("policy engine against docker-registry
     await engine.decide({ ...pod(), uid: "u-1", operation: "CREATE", images: [{ reference: unsigned.ref }] });
     await engine.decide({ ...pod(), uid: "u-2", dryRun: true, images: [{ reference: unsigned.ref }] });
     await engine.decide({ resource: { kind: "Deployment", namespace: "prod" }, source: "cli", images: [{ reference: signed.ref }] });
+    // Recorded in the background: flush() waits for the writes.
+    await engine.flush();
     const { events } = await store.list();
     expect(events.map((e) => [e.id, e.source, e.uid, e.allowed])).toEqual([
       ["d1", "admission", "u-1", false],

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { isVouchError } from "../core/errors.js";
+import { isVouchError, VouchError } from "../core/errors.js";
 import { parseReference } from "../oci/reference.js";
 import { cacheKey, Coalescer, exceptionBoundary, VerdictCache } from "../policy/cache.js";
 import type { Decision, DecideRequest, EvaluationInput, ImageEvidence, ImageInput, ImageRequest, NoMatchAction, PolicyEngine, PolicyResult } from "../policy/decision.js";
@@ -11,7 +11,8 @@ import type { AdvisoryStore, DecisionStore } from "../store/ports.js";
 import type { RegistryAccessOptions } from "./image-registry.js";
 import { memoryContentCache, type ContentCache } from "./oci-content-cache.js";
 import { reconcileDecisions } from "./admission-reconcile.js";
-import { createEvidenceGatherer, scanEvidence, type EvidenceGatherer } from "./policy-evidence.js";
+import { DecisionWriter } from "./decision-writer.js";
+import { cosignSuffixesFor, createEvidenceGatherer, scanEvidence, type EvidenceGatherer } from "./policy-evidence.js";
 import { loadPolicyTrust, type LoadedPolicyTrust, type TrustOptions } from "./policy-trust.js";
 
 export interface PolicyEngineOptions extends RegistryAccessOptions {
@@ -23,10 +24,23 @@ export interface PolicyEngineOptions extends RegistryAccessOptions {
    * outage (STORE_UNAVAILABLE) is an outage like a registry's. Without it such rules fail for want of a scan.
    */
   advisories?: AdvisoryStore;
+  /**
+   * The advisory database opened on first need (the deployment's own: `vouch admission serve` and `vouch serve` open
+   * it as `vouch scan` does), kept, and closed with the engine; instead of `advisories`. `description` names it in
+   * reasons. A failed open is an outage of the database (retried on the next need).
+   */
+  openAdvisories?: () => Promise<{ store: AdvisoryStore; description?: string }>;
   /** OpenVEX / CycloneDX VEX documents of the deployment, for vulnerability rules. */
   vex?: readonly Uint8Array[];
-  /** Decisions are recorded here (dry runs are not). */
+  /**
+   * Decisions are recorded here (dry runs are not), in the background (DecisionWriter): `decide` answers without
+   * waiting for the store, events are written in batches from the next turn of the event loop, `flush()` resolves
+   * once every decision taken so far is written (or its failure reported to `onError`), and `close()` flushes. Past
+   * `recordQueue` decisions waiting to be written, `decide` waits for room rather than dropping events.
+   */
   store?: DecisionStore;
+  /** Decisions waiting to be written at most before `decide` waits for the store (default 10,000). */
+  recordQueue?: number;
   /** An image no policy covers (default deny). */
   noMatch?: NoMatchAction;
   /** The clock (default: the system's). Exceptions expire by it; cache TTLs count by it. */
@@ -71,6 +85,8 @@ export interface PolicyEngineWithHealth extends PolicyEngine {
    * reconciliation, which re-decides only once dependencies are healthy. Resolves to the ones still unhealthy.
    */
   probe(): Promise<string[]>;
+  /** Resolves once every decision taken so far is in the store (or its failure reported to onError). */
+  flush(): Promise<void>;
 }
 
 const DEFAULTS = { positiveTtlMs: 5 * 60_000, negativeTtlMs: 30_000, resolveTtlMs: 30_000, maxEntries: 10_000 };
@@ -113,6 +129,8 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
   const gathering = new Coalescer<ImageEvidence>();
   const resolving = new Coalescer<{ pinned: string; digest: string }>();
   const health = new DependencyHealth({ baseDelayMs: options.breaker?.baseDelayMs ?? 1000, maxDelayMs: options.breaker?.maxDelayMs ?? 30_000, now: nowMs });
+
+  const advisoryDatabase = advisoryAccess(options);
 
   let current: { policies: readonly ImagePolicy[]; version: string; trust: Promise<LoadedPolicyTrust> };
   const setPolicies = (policies: readonly ImagePolicy[]) => {
@@ -202,12 +220,13 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
     const unavailable = (reason: string) => run({ reference: image.reference, ...path, unavailable: reason, ...(hit !== undefined ? { cached: cachedResults(hit.value) } : {}) });
     if (resolved.stale !== undefined) return unavailable(resolved.stale);
     const decided = await deciding.run(verdictKey, async () => {
-      const gathered = await throughRegistry(image.reference, () => gathering.run(pinned, () => gatherer.gather(pinned)));
+      // Only the cosign tags the covering policies can use are asked for (each is a round trip per image).
+      const cosignSuffixes = cosignSuffixesFor(coveringPolicies(policies, resource, imageNames(image.reference, pinned)));
+      const gathered = await throughRegistry(image.reference, () => gathering.run(`${pinned}\u0000${cosignSuffixes.join(",")}`, () => gatherer.gather(pinned, { cosignSuffixes })));
       if ("unavailable" in gathered) return gathered;
       let evidence: ImageEvidence = { ...gathered.value, reference: image.reference, resolvedFromTag: digestOf(image.reference) === undefined, ...(options.vex !== undefined && options.vex.length > 0 ? { vex: options.vex } : {}) };
-      const advisories = options.advisories;
-      if (advisories !== undefined && coveringPolicies(policies, resource, imageNames(image.reference, pinned)).some((p) => p.vulnerabilities !== undefined)) {
-        const scanned = await throughBreaker("advisories", () => scanEvidence(evidence, advisories));
+      if (advisoryDatabase.available && coveringPolicies(policies, resource, imageNames(image.reference, pinned)).some((p) => p.vulnerabilities !== undefined)) {
+        const scanned = await throughBreaker("advisories", async () => scanEvidence(evidence, await advisoryDatabase.ready()));
         if ("unavailable" in scanned) return { unavailable: `the advisory database is unavailable (${scanned.unavailable})` };
         evidence = { ...evidence, ...(scanned.value.findings !== undefined ? { findings: scanned.value.findings } : {}), notes: [...evidence.notes, ...scanned.value.notes] };
       }
@@ -223,12 +242,14 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
     return withPath(decided, image.path);
   };
 
+  const writer = options.store === undefined ? undefined : new DecisionWriter({ store: options.store, onError, ...(options.recordQueue !== undefined ? { maxQueue: options.recordQueue } : {}) });
   const record = async (request: DecideRequest, decision: Decision): Promise<void> => {
-    if (options.store === undefined || request.dryRun === true) return;
+    if (writer === undefined || request.dryRun === true) return;
     const r = request.resource;
     const resource = { kind: r.kind, ...(r.namespace !== undefined ? { namespace: r.namespace } : {}), ...(r.name !== undefined ? { name: r.name } : {}), ...(r.labels !== undefined ? { labels: r.labels } : {}) };
     try {
-      await options.store.record({
+      // Queued: written in the background (usually resolves at once; waits only when the queue is full).
+      await writer.add({
         id: newId(),
         time: decision.decidedAt,
         source: request.source,
@@ -275,8 +296,7 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
     async probe() {
       for (const dependency of health.unhealthy()) {
         const reference = probeReference.get(dependency);
-        const advisories = options.advisories;
-        const ask = dependency === "advisories" && advisories !== undefined ? () => advisories.status() : reference !== undefined ? () => gatherer.resolve(reference) : undefined;
+        const ask = dependency === "advisories" && advisoryDatabase.available ? () => advisoryDatabase.ready() : reference !== undefined ? () => gatherer.resolve(reference) : undefined;
         if (ask === undefined) continue;
         try {
           await ask();
@@ -289,9 +309,14 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
       }
       return health.unhealthy();
     },
+    flush: async () => {
+      await writer?.flush();
+    },
     async close() {
       if (timer !== undefined) clearInterval(timer);
       await reconciling;
+      await writer?.close();
+      await advisoryDatabase.close();
       verdicts.clear();
       digests.clear();
     },
@@ -314,6 +339,46 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
     timer.unref();
   }
   return engine;
+}
+
+/**
+ * The advisory database as the engine uses it: given, or opened on first need and kept (closed with the engine).
+ * `ready` answers it only when it holds records: an empty database (nothing imported yet) cannot judge a
+ * vulnerability rule, so it is an outage of the database (STORE_UNAVAILABLE, naming `vouch db import`), which each
+ * policy's onVerificationUnavailable meets, and not a pass for want of findings.
+ */
+function advisoryAccess(options: Pick<PolicyEngineOptions, "advisories" | "openAdvisories">) {
+  let opened: Promise<{ store: AdvisoryStore; description?: string }> | undefined;
+  const open = (): Promise<{ store: AdvisoryStore; description?: string }> => {
+    if (options.advisories !== undefined) return Promise.resolve({ store: options.advisories });
+    if (opened === undefined) {
+      opened = options.openAdvisories!();
+      // A failed open is not kept: the next need (or probe) tries again.
+      opened.catch(() => (opened = undefined));
+    }
+    return opened;
+  };
+  return {
+    available: options.advisories !== undefined || options.openAdvisories !== undefined,
+    async ready(): Promise<AdvisoryStore> {
+      let database;
+      try {
+        database = await open();
+      } catch (error) {
+        if (isVouchError(error) && error.code === "STORE_UNAVAILABLE") throw error;
+        throw new VouchError("STORE_UNAVAILABLE", `cannot open the advisory database: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+      if (!(await database.store.scanStatus()).holdsRecords) {
+        throw new VouchError("STORE_UNAVAILABLE", `the advisory database${database.description !== undefined ? ` (${database.description})` : ""} is empty: import OSV records first (vouch db import PATH…)`);
+      }
+      return database.store;
+    },
+    async close(): Promise<void> {
+      if (options.advisories !== undefined || opened === undefined) return;
+      const database = await opened.catch(() => undefined);
+      await database?.store.close();
+    },
+  };
 }
 
 /** The breaker's name for the registry an image lives in. */

@@ -12,7 +12,8 @@ import { parseReference } from "../oci/reference.js";
 import { parseStatement, resolvePredicateType } from "../core/intoto/statement.js";
 import type { FoundBundle, FoundFinding, FoundSbom, ImageEvidence } from "../policy/decision.js";
 import type { AdvisoryStore } from "../store/ports.js";
-import { discoverAttachments, isBundleReferrer, isSbomReferrer, referrerManifest, type CosignTagImage, type Referrer } from "./image-attachments.js";
+import type { ImagePolicy } from "../policy/model/types.js";
+import { discoverAttachments, isBundleReferrer, isSbomReferrer, referrerManifest, type CosignSuffix, type CosignTagImage, type Referrer } from "./image-attachments.js";
 import { openRegistryClient, resolveImage, type RegistryAccessOptions } from "./image-registry.js";
 import { imageArtifact, MAX_BUNDLE_BYTES } from "./image-verify.js";
 import { blobBytes, defaultContentCacheDir, diskContentCache, type ContentCache } from "./oci-content-cache.js";
@@ -47,7 +48,8 @@ export async function gatherEvidence(reference: string, options: EvidenceOptions
 }
 
 export interface EvidenceGatherer {
-  gather(reference: string): Promise<ImageEvidence>;
+  /** With `cosignSuffixes`, only those cosign tags are asked for (default all three: see cosignSuffixesFor). */
+  gather(reference: string, how?: { cosignSuffixes?: readonly CosignSuffix[] }): Promise<ImageEvidence>;
   /** Tag → digest only (the mutating webhook's pinning); a reference with a digest is checked against the registry. */
   resolve(reference: string): Promise<{ pinned: string; digest: string; resolvedFromTag: boolean }>;
 }
@@ -72,10 +74,10 @@ export function createEvidenceGatherer(options: EvidenceOptions): EvidenceGather
       const image = await resolveImage(stripScheme(reference), { ...options, client: await clientFor(reference) });
       return { pinned: image.pinned, digest: image.descriptor.digest, resolvedFromTag: image.byTag };
     },
-    async gather(reference) {
+    async gather(reference, how = {}) {
       const image = await resolveImage(stripScheme(reference), { ...options, client: await clientFor(reference) }, { digestOnly: true });
       const subject = image.descriptor.digest;
-      const found = await discoverAttachments(image.client, image.ref, subject, { cache });
+      const found = await discoverAttachments(image.client, image.ref, subject, { ...(cache !== undefined ? { cache } : {}), ...(how.cosignSuffixes !== undefined ? { cosignSuffixes: how.cosignSuffixes } : {}) });
       const context: GatherContext = { client: image.client, target: image.ref, subject, cache, notes: [...found.notes] };
       const bundles: Promise<FoundBundle[]>[] = [];
       const sboms: Promise<FoundSbom[]>[] = [];
@@ -99,6 +101,23 @@ export function createEvidenceGatherer(options: EvidenceOptions): EvidenceGather
       };
     },
   };
+}
+
+/**
+ * The cosign tags (`sha256-<hex>.sig`, `.att`, `.sbom`) whose content the policies can use, so that the registry is
+ * not asked for the others (each is a round trip per image, usually answered 404): `.sig` holds signatures (for
+ * authorities other than `static`), `.att` attestations (attestation rules, and SBOM attestations for SBOM and
+ * vulnerability rules), `.sbom` SBOMs (SBOM and vulnerability rules). OCI referrers are always listed: one listing
+ * holds every kind.
+ */
+export function cosignSuffixesFor(policies: readonly ImagePolicy[]): CosignSuffix[] {
+  const wanted = new Set<CosignSuffix>();
+  for (const policy of policies) {
+    if (policy.authorities.some((a) => a.type !== "static")) wanted.add(".sig");
+    if (policy.attestations.length > 0 || policy.sbom !== undefined || policy.vulnerabilities !== undefined) wanted.add(".att");
+    if (policy.sbom !== undefined || policy.vulnerabilities !== undefined) wanted.add(".sbom");
+  }
+  return ([".sig", ".att", ".sbom"] as const).filter((s) => wanted.has(s));
 }
 
 interface GatherContext {

@@ -195,7 +195,8 @@ export interface DecideRequest {
 
 /**
  * Gathers evidence (registry, cached and coalesced), evaluates (evaluate.ts), applies outage actions, and records the
- * decision as an event. Never throws for an image problem (that is a decision); throws only for a broken engine.
+ * decision as an event (queued when `decide` resolves, written in the background; `close` writes what is queued).
+ * Never throws for an image problem (that is a decision); throws only for a broken engine.
  */
 export interface PolicyEngine {
   decide(request: DecideRequest): Promise<Decision>;

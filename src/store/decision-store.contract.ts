@@ -69,6 +69,31 @@ export function describeDecisionStoreContract(driver: string, makeFixture: () =>
       expect(await store.find("bad")).toBeUndefined();
     });
 
+    it("recordBatch stores every new event whole, names the ids already stored (or repeated) as conflicts, and refuses a malformed batch whole", async () => {
+      await store.record(event("old", { allowed: false }));
+      const batch = [
+        event("b1", { resource: { kind: "Pod", namespace: "n", labels: { app: "a" } }, needsReconciliation: true }),
+        event("old"),
+        event("b2", { source: "cli", time: "2026-03-01T10:00:01+01:00" }),
+        event("b1", { allowed: false }),
+      ];
+      expect(await store.recordBatch(batch)).toEqual({ conflicts: ["old", "b1"] });
+      expect(await store.find("b1")).toEqual(batch[0]);
+      expect(await store.find("b2")).toEqual(batch[2]);
+      expect(await store.find("old")).toMatchObject({ allowed: false });
+      await expect(store.recordBatch([event("m1"), event("m2", { time: "soon" })])).rejects.toMatchObject({ code: "INPUT_MALFORMED" });
+      await expect(store.recordBatch([event("m3"), event("m4", { source: "webhook" as DecisionEvent["source"] })])).rejects.toMatchObject({ code: "INPUT_MALFORMED" });
+      for (const id of ["m1", "m2", "m3", "m4"]) expect(await store.find(id)).toBeUndefined();
+      expect(await store.recordBatch([])).toEqual({ conflicts: [] });
+    });
+
+    it("recordBatch writes more events than one statement holds, in order, each once", async () => {
+      const many = Array.from({ length: 1203 }, (_, i) => event(`m${String(i).padStart(4, "0")}`, { time: `2026-03-01T10:${String(Math.floor(i / 60) % 60).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}Z` }));
+      expect(await store.recordBatch(many)).toEqual({ conflicts: [] });
+      expect((await store.counts({ since: "2026-03-01T00:00:00Z", until: "2026-03-02T00:00:00Z" })).total).toBe(1203);
+      expect(await store.find("m1202")).toEqual(many[1202]);
+    });
+
     it("lists by instant (offsets and fraction digits compared as times), then id, with every filter narrowing", async () => {
       await store.record(event("b", { time: "2026-03-01T12:00:00+02:00" })); // 10:00Z
       await store.record(event("a", { time: "2026-03-01T10:00:00Z" }));

@@ -853,6 +853,11 @@ export interface DecisionCounts {
  * Contract (every driver; checked by store/decision-store.contract.ts):
  * - `record` MUST store the event whole or not at all, and MUST refuse (STORE_CONFLICT) an id already stored, leaving
  *   the stored event unchanged. A time that is not RFC 3339 MUST be refused with INPUT_MALFORMED, storing nothing.
+ *   Once `record` resolves, the event is stored (every later read, from any process, sees it).
+ * - `recordBatch` MUST store each event whose id is new whole (as `record` would) and MUST leave an id already stored
+ *   (or repeated within the batch: the first one is stored) unchanged, naming it in `conflicts`; one conflict MUST NOT
+ *   keep the others out. A time or source that `record` refuses MUST refuse the whole batch with INPUT_MALFORMED,
+ *   storing nothing. Once it resolves, the stored events are seen by every later read.
  * - `find` MUST return the event exactly as recorded (the decision JSON deep-equal), with `reconciled` once set, or
  *   undefined.
  * - `list` MUST return the events the filter admits ordered by time (instants compared, not strings), then id, each
@@ -866,6 +871,11 @@ export interface DecisionCounts {
  */
 export interface DecisionStore {
   record(event: DecisionEvent): Promise<void>;
+  /**
+   * Many events in one write (one transaction, one statement per few hundred rows): what the policy engine's
+   * background writer uses, so that recording costs the store one commit per batch instead of one per decision.
+   */
+  recordBatch(events: readonly DecisionEvent[]): Promise<{ conflicts: string[] }>;
   find(id: string): Promise<DecisionEvent | undefined>;
   list(filter?: DecisionFilter): Promise<{ events: DecisionEvent[]; next?: string }>;
   markReconciled(id: string, outcome: { at: string; by: string }): Promise<DecisionEvent | undefined>;

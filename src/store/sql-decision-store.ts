@@ -76,6 +76,11 @@ export interface DecisionSqlParts {
   /** Runs a write alone (SQLite: the in-process writer queue of the file; PostgreSQL: as is). */
   write<T>(work: () => Promise<T>): Promise<T>;
   isDuplicateKey(err: unknown): boolean;
+  /**
+   * Inserts rows, skipping ids already stored, and answers the ids it stored: a driver's faster way than Kysely's
+   * (SQLite: one statement prepared once, one transaction per call). Without it, multi-row INSERTs through Kysely.
+   */
+  insertRows?(rows: readonly DecisionTable[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -92,36 +97,40 @@ export function sqlDecisionStore(parts: DecisionSqlParts): DecisionStore {
   return {
     record: (event) =>
       guard("record a decision", async () => {
-        const at = canonicalTimestamp(event.time, "time");
-        if (!SOURCES.has(event.source)) throw new VouchError("INPUT_MALFORMED", `source ${JSON.stringify(event.source)} is not admission, cli or reconcile`);
+        const row = rowOf(event);
         try {
-          await parts.write(() =>
-            db
-              .insertInto("policy_decisions")
-              .values({
-                id: event.id,
-                at,
-                time: event.time,
-                source: event.source,
-                kind: event.resource.kind,
-                namespace: event.resource.namespace ?? null,
-                name: event.resource.name ?? null,
-                labels: event.resource.labels === undefined ? null : JSON.stringify(event.resource.labels),
-                uid: event.uid ?? null,
-                operation: event.operation ?? null,
-                allowed: event.allowed ? 1 : 0,
-                needs_reconciliation: event.needsReconciliation ? 1 : 0,
-                decision: JSON.stringify(event.decision),
-                reconciles: event.reconciles ?? null,
-                reconciled_at: event.reconciled?.at ?? null,
-                reconciled_by: event.reconciled?.by ?? null,
-              })
-              .execute(),
-          );
+          await parts.write(() => db.insertInto("policy_decisions").values(row).execute());
         } catch (err) {
           if (parts.isDuplicateKey(err)) throw new VouchError("STORE_CONFLICT", `a decision with id ${event.id} is already recorded`, { cause: err });
           throw err;
         }
+      }),
+    recordBatch: (events) =>
+      guard("record decisions", async () => {
+        // Every row is checked before anything is written: a malformed event refuses the whole batch.
+        const rows = events.map(rowOf);
+        const stored = new Set<string>();
+        if (parts.insertRows !== undefined) {
+          if (rows.length > 0) for (const id of await parts.write(() => parts.insertRows!(rows))) stored.add(id);
+        } else for (let start = 0; start < rows.length; start += BATCH_ROWS) {
+          const chunk = rows.slice(start, start + BATCH_ROWS);
+          // One statement (one commit) per chunk; an id already stored is skipped, not an error.
+          const inserted = await parts.write(() =>
+            db
+              .insertInto("policy_decisions")
+              .values(chunk)
+              .onConflict((oc) => oc.column("id").doNothing())
+              .returning("id")
+              .execute(),
+          );
+          for (const { id } of inserted) stored.add(id);
+        }
+        const conflicts: string[] = [];
+        for (const event of events) {
+          // The first event with an id is the stored one; a later one with the same id is a conflict.
+          if (!stored.delete(event.id)) conflicts.push(event.id);
+        }
+        return { conflicts };
       }),
     find: (id) =>
       guard("look up a decision", async () => {
@@ -182,6 +191,33 @@ export function sqlDecisionStore(parts: DecisionSqlParts): DecisionStore {
         return counts;
       }),
     close,
+  };
+}
+
+/** Rows per INSERT of recordBatch: 16 parameters each, far below SQLite's 32,766 and PostgreSQL's 65,535. */
+const BATCH_ROWS = 500;
+
+/** The row of an event; refuses (INPUT_MALFORMED) a time that is not RFC 3339 and an unknown source. */
+function rowOf(event: DecisionEvent): DecisionTable {
+  const at = canonicalTimestamp(event.time, "time");
+  if (!SOURCES.has(event.source)) throw new VouchError("INPUT_MALFORMED", `source ${JSON.stringify(event.source)} is not admission, cli or reconcile`);
+  return {
+    id: event.id,
+    at,
+    time: event.time,
+    source: event.source,
+    kind: event.resource.kind,
+    namespace: event.resource.namespace ?? null,
+    name: event.resource.name ?? null,
+    labels: event.resource.labels === undefined ? null : JSON.stringify(event.resource.labels),
+    uid: event.uid ?? null,
+    operation: event.operation ?? null,
+    allowed: event.allowed ? 1 : 0,
+    needs_reconciliation: event.needsReconciliation ? 1 : 0,
+    decision: JSON.stringify(event.decision),
+    reconciles: event.reconciles ?? null,
+    reconciled_at: event.reconciled?.at ?? null,
+    reconciled_by: event.reconciled?.by ?? null,
   };
 }
 

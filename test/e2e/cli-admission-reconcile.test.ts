@@ -63,6 +63,8 @@ spec:
         const d = await engine.decide({ resource: { kind: "Pod", namespace: "prod", name }, images: [{ reference }], source: "admission", uid: `uid-${name}` });
         expect([d.allowed, d.needsReconciliation]).toEqual([true, true]);
       }
+      // The engine records in the background; the CLI below is another process reading the store.
+      await engine.flush();
       // Still down: both stay pending, exit 2 (unavailable) naming the registry.
       const down = vouch(["admission", "reconcile", "--policy", policyFile, "--trusted-root", join(work, "trust", "trusted_root.json"), "--since", "2019-12-31T00:00:00Z"], { env });
       expect(down.code).toBe(2);

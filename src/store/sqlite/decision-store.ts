@@ -1,6 +1,27 @@
+import Database from "better-sqlite3";
+import { storeFailure } from "../log-common.js";
 import type { DecisionStore } from "../ports.js";
-import { migrateDecisionsToLatest, sqlDecisionStore, type DecisionDatabase } from "../sql-decision-store.js";
-import { inProcessTurn, openSqliteStore } from "./sqlite-common.js";
+import { migrateDecisionsToLatest, sqlDecisionStore, type DecisionDatabase, type DecisionTable } from "../sql-decision-store.js";
+import { BUSY_TIMEOUT_MS, inProcessTurn, openSqliteStore } from "./sqlite-common.js";
+
+const COLUMNS = [
+  "id",
+  "at",
+  "time",
+  "source",
+  "kind",
+  "namespace",
+  "name",
+  "labels",
+  "uid",
+  "operation",
+  "allowed",
+  "needs_reconciliation",
+  "decision",
+  "reconciles",
+  "reconciled_at",
+  "reconciled_by",
+] as const satisfies readonly (keyof DecisionTable)[];
 
 /**
  * Policy decisions in SQLite: by default in the SBOM index's file, `<data>/index.sqlite`, with their own migration
@@ -16,13 +37,30 @@ export async function openSqliteDecisionStore(file: string): Promise<DecisionSto
     migrate: (d) => migrateDecisionsToLatest(d, "sqlite"),
   });
   const exclusive = <T>(work: () => Promise<T>) => inProcessTurn(path, work);
+  // The engine's background writer records through recordBatch: one statement prepared once (Kysely's driver
+  // prepares every query again) and one transaction per batch, on a connection of its own.
+  let raw: Database.Database;
+  try {
+    raw = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    raw.pragma("synchronous = NORMAL");
+  } catch (err) {
+    await db.destroy();
+    throw storeFailure(err, `cannot open the SQLite decision store ${path}`);
+  }
+  const insert = raw.prepare<unknown[]>(`insert into policy_decisions (${COLUMNS.join(", ")}) values (${COLUMNS.map(() => "?").join(", ")}) on conflict (id) do nothing`);
+  const insertAll = raw.transaction((rows: readonly DecisionTable[]) => rows.filter((row) => insert.run(COLUMNS.map((c) => row[c])).changes > 0).map((row) => row.id));
   return sqlDecisionStore({
     db,
     write: exclusive,
+    insertRows: async (rows) => insertAll(rows),
     isDuplicateKey: (err) => {
       const code = (err as { code?: unknown } | undefined)?.code;
       return code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE";
     },
-    close: () => exclusive(() => db.destroy()),
+    close: () =>
+      exclusive(async () => {
+        raw.close();
+        await db.destroy();
+      }),
   });
 }
