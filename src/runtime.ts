@@ -59,6 +59,15 @@ export interface AdmissionConfig {
   noMatch?: "deny" | "warn" | "allow";
   /** The default trusted root for keyless authorities without their own (default: Sigstore's public-good root). */
   trustedRoot?: string;
+  /**
+   * OpenVEX / CycloneDX VEX files for vulnerability rules (read at start). The advisory database is the deployment's
+   * own, as `vouch scan` opens it (DATABASE_URL, else the data directory's), opened when a vulnerability rule needs it.
+   */
+  vex?: string[];
+  /** Re-decide, this often, the recorded decisions an outage action took once the registry is back (`90s`, `5m`, `1h`). Default: never. */
+  reconcileEvery?: string;
+  /** How long verdicts are reused: allowed images (default 5m), denied or warned ones (30s), a tag's digest (30s). */
+  cache?: { positiveTtl?: string; negativeTtl?: string; resolveTtl?: string };
 }
 
 /** The `index:` section of vouch.yaml. */
@@ -95,6 +104,16 @@ export interface LogConfig {
   maxBatch?: number;
   maxDelayMs?: number;
   maxEntryBytes?: number;
+}
+
+/** A duration in vouch.yaml: a whole number of milliseconds, seconds, minutes or hours (`500ms`, `30s`, `5m`, `1h`). */
+const DURATION_PATTERN = "^[0-9]{1,9}(ms|s|m|h)$";
+
+/** Milliseconds of a duration that matched DURATION_PATTERN (`5m` → 300000). */
+export function durationMs(text: string): number {
+  const m = /^([0-9]{1,9})(ms|s|m|h)$/.exec(text);
+  if (m === null) throw new VouchError("INPUT_MALFORMED", `${JSON.stringify(text)} is not a duration such as 500ms, 30s, 5m or 1h`);
+  return Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
 }
 
 /** JSON schema of vouch.yaml; later issues add their sections here. */
@@ -168,6 +187,17 @@ export const CONFIG_SCHEMA = {
         policies: { type: "string", minLength: 1 },
         noMatch: { enum: ["deny", "warn", "allow"] },
         trustedRoot: { type: "string", minLength: 1 },
+        vex: { type: "array", items: { type: "string", minLength: 1 } },
+        reconcileEvery: { type: "string", pattern: DURATION_PATTERN },
+        cache: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            positiveTtl: { type: "string", pattern: DURATION_PATTERN },
+            negativeTtl: { type: "string", pattern: DURATION_PATTERN },
+            resolveTtl: { type: "string", pattern: DURATION_PATTERN },
+          },
+        },
       },
     },
     log: {

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Server as HttpsServer } from "node:https";
 import { VouchError } from "../core/errors.js";
+import { parseVexJson } from "../vuln/vex/detect.js";
 import type { PolicyEngine } from "../policy/decision.js";
 import type { ImagePolicy } from "../policy/model/types.js";
 import { buildApp } from "../server/app.js";
@@ -88,6 +89,27 @@ function policyFilesOrNone(path: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The deployment's VEX documents for vulnerability rules (vouch.yaml `admission.vex`), read and parsed once at start
+ * so that a broken file stops the start instead of failing every vulnerability rule later. The bytes are what the
+ * engine hands evaluation (PolicyEngineOptions.vex).
+ *
+ * @throws VouchError INPUT_NOT_FOUND / INPUT_UNREADABLE for a file that cannot be read, INPUT_MALFORMED /
+ *   INPUT_UNSUPPORTED_FORMAT for one that is not OpenVEX or CycloneDX VEX; each naming the file.
+ */
+export function readVexFiles(files: readonly string[]): Uint8Array[] {
+  return files.map((file) => {
+    const bytes = readBytesFile(file);
+    try {
+      parseVexJson(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch (error) {
+      if (error instanceof VouchError) throw new VouchError(error.code, error.message, { file, cause: error });
+      throw new VouchError("INPUT_MALFORMED", `not UTF-8 text (${(error as Error).message})`, { file, cause: error });
+    }
+    return bytes;
+  });
 }
 
 function readTls(options: Pick<AdmissionServeOptions, "tlsCert" | "tlsKey">): { cert: Buffer; key: Buffer } {

@@ -255,6 +255,136 @@ describe.skipIf(skipReason !== undefined)("vouch admission serve over HTTPS agai
   });
 });
 
+describe.skipIf(skipReason !== undefined)("vouch admission serve with vouch.yaml's admission: keys (advisory database, vex, cache, reconcileEvery)", () => {
+  // Its own directory: the suite above removes `work` when it ends.
+  const dir = mkdtempSync(join(tmpdir(), "vouch-admission-config-e2e-"));
+  const dataDir = join(dir, "data");
+  const purl = "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1";
+  let vulnerable: { ref: string; digest: string };
+
+  beforeAll(async () => {
+    // The registry and log of the suite above may be gone: this suite starts its own.
+    [registry, log] = await Promise.all([startRegistry(), spawnVouch(["serve", "--port", "0"], { env })]);
+    mkdirSync(join(dir, "policies"), { recursive: true });
+    expect(vouch(["admission", "certs", "--out", join(dir, "certs")], { env }).code).toBe(0);
+    caPem = readFileSync(join(dir, "certs", "ca.crt"), "utf8");
+    expect(vouch(["key", "generate", "--out", join(dir, "release")], { env }).code).toBe(0);
+    expect(vouch(["trust", "export", "--out", join(dir, "trust"), "--log-url", log.url], { env }).code).toBe(0);
+    // The deployment's own advisory database, as `vouch scan` reads it: imported into the webhook's data directory.
+    const imported = vouch(["db", "import", join(import.meta.dirname, "..", "..", "src", "vuln", "osv", "fixtures", "records")], { env: { ...env, VOUCH_DATA_DIR: dataDir } });
+    expect(imported.code, imported.stderr).toBe(0);
+    const digest = await pushTestImage({ registry: registry.host, repository: "vuln/log4j" }, buildTestImage({ layers: [[{ path: "etc/seed", content: "log4j" }]] }), "1.0");
+    vulnerable = { digest, ref: `${registry.host}/vuln/log4j:1.0` };
+    expect(vouch(["sign", vulnerable.ref, "--key", join(dir, "release.key"), "--tlog-url", log.url], { env }).code).toBe(0);
+    const sbom = join(dir, "log4j.cdx.json");
+    writeFileSync(sbom, JSON.stringify({ bomFormat: "CycloneDX", specVersion: "1.6", version: 1, metadata: { component: { type: "container", name: "app", "bom-ref": "app" } }, components: [{ type: "library", group: "org.apache.logging.log4j", name: "log4j-core", version: "2.14.1", "bom-ref": "log4j", purl }] }));
+    const attached = vouch(["sbom", "attach", vulnerable.ref, "--sbom", sbom], { env });
+    expect(attached.code, attached.stderr).toBe(0);
+    writeFileSync(
+      join(dir, "policies", "vulns.yaml"),
+      `apiVersion: vouch.dev/v1
+kind: ImagePolicy
+metadata: { name: no-high-vulns }
+spec:
+  mode: enforce
+  images: [ { glob: "127.0.0.1:*/vuln/**" } ]
+  authorities:
+    - key: { path: ${join(dir, "release.pub")} }
+  vulnerabilities: { denyAtOrAbove: high }
+`,
+    );
+    writeFileSync(
+      join(dir, "not-affected.vex.json"),
+      JSON.stringify({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://vouch.dev/vex/e2e",
+        author: "sec",
+        timestamp: "2026-01-01T00:00:00Z",
+        version: 1,
+        statements: [{ vulnerability: { name: "CVE-2021-44228" }, products: [{ "@id": `pkg:oci/log4j@${digest}`, subcomponents: [{ "@id": purl }] }], status: "not_affected", justification: "vulnerable_code_not_in_execute_path" }],
+      }),
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await registry?.stop();
+    await log?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `vouch admission serve` with this vouch.yaml `admission:` section; answers the Pod of `ref`, then stops. */
+  async function decideWith(admissionYaml: string, ref: string): Promise<NonNullable<Answer["body"]["response"]>> {
+    const config = join(dir, `vouch-${++uidCounter}.yaml`);
+    writeFileSync(config, `admission:\n${admissionYaml}`);
+    const served = await spawnVouch(
+      ["admission", "serve", "--policy", join(dir, "policies"), "--port", "0", "--tls-cert", join(dir, "certs", "tls.crt"), "--tls-key", join(dir, "certs", "tls.key"), "--trusted-root", join(dir, "trust", "trusted_root.json")],
+      { env: { ...env, VOUCH_DATA_DIR: dataDir, VOUCH_CONFIG: config } },
+    );
+    try {
+      webhook = served;
+      const answer = await post("/admission/validate", podReview([ref]).review);
+      expect(answer.status).toBe(200);
+      return answer.body.response!;
+    } finally {
+      expect(await served.stop()).toBe(0);
+    }
+  }
+
+  it("a vulnerability policy is decided with the deployment's advisory database (denied naming the CVE); VEX in admission.vex covers it", async () => {
+    const settings = "  reconcileEvery: 1m\n  cache: { positiveTtl: 10m, negativeTtl: 1s, resolveTtl: 5s }\n";
+    const denied = await decideWith(settings, vulnerable.ref);
+    expect(denied.allowed).toBe(false);
+    expect(denied.status?.message).toContain("no-high-vulns");
+    expect(denied.status?.message).toContain("CVE-2021-44228");
+    const covered = await decideWith(`${settings}  vex: [ ${join(dir, "not-affected.vex.json")} ]\n`, vulnerable.ref);
+    expect(covered).toMatchObject({ allowed: true });
+  });
+
+  it("an empty advisory database is an outage of it, not a pass: the policy's onVerificationUnavailable (deny) decides", async () => {
+    const config = join(dir, "vouch-empty.yaml");
+    writeFileSync(config, "admission: {}\n");
+    const served = await spawnVouch(
+      ["admission", "serve", "--policy", join(dir, "policies"), "--port", "0", "--tls-cert", join(dir, "certs", "tls.crt"), "--tls-key", join(dir, "certs", "tls.key"), "--trusted-root", join(dir, "trust", "trusted_root.json")],
+      { env: { ...env, VOUCH_DATA_DIR: join(dir, "empty-data"), VOUCH_CONFIG: config } },
+    );
+    try {
+      webhook = served;
+      const answer = (await post("/admission/validate", podReview([vulnerable.ref]).review)).body.response!;
+      expect(answer.allowed).toBe(false);
+      expect(answer.status?.message).toMatch(/advisory database.*is empty: import OSV records first \(vouch db import/);
+    } finally {
+      expect(await served.stop()).toBe(0);
+    }
+  });
+});
+
+describe("vouch admission: a bad admission: key in vouch.yaml is an input error naming the key (exit 2, one line)", () => {
+  const bad = mkdtempSync(join(tmpdir(), "vouch-admission-bad-config-"));
+  afterAll(() => rmSync(bad, { recursive: true, force: true }));
+  const serve = (admissionYaml: string) => {
+    const config = join(bad, `bad-${++uidCounter}.yaml`);
+    writeFileSync(config, `admission:\n${admissionYaml}`);
+    mkdirSync(join(bad, "policies"), { recursive: true });
+    writeFileSync(join(bad, "policies", "p.yaml"), "apiVersion: vouch.dev/v1\nkind: ImagePolicy\nmetadata: { name: p }\nspec:\n  images: [ { glob: \"x/**\" } ]\n  authorities: [ { static: pass } ]\n");
+    return vouch(["admission", "serve", "--policy", join(bad, "policies"), "--tls-cert", "c", "--tls-key", "k"], { env: { ...env, VOUCH_DATA_DIR: join(bad, "data"), VOUCH_CONFIG: config } });
+  };
+
+  it.each([
+    ["reconcileEvery: soon", /admission\/reconcileEvery: must match pattern/],
+    ["reconcileEvery: 0s", /admission\.reconcileEvery: must be longer than 0/],
+    ["cache: { positiveTtl: 5 }", /admission\/cache\/positiveTtl: must be string/],
+    ["cache: { ttl: 5m }", /admission\/cache: must NOT have additional properties/],
+    ["vex: [ /nonexistent/vex.json ]", /admission\.vex: \/nonexistent\/vex\.json: no such file/],
+    ["vex: [ VEX_NOT_VEX ]", /admission\.vex: .*not-vex\.json: VEX document: neither OpenVEX/],
+  ])("admission: { %s }", (yaml, message) => {
+    const notVex = join(bad, "not-vex.json");
+    writeFileSync(notVex, JSON.stringify({ hello: "world" }));
+    const run = serve(`  ${yaml.replace("VEX_NOT_VEX", notVex)}\n`);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
 describe("vouch admission usage errors (exit 2, one line)", () => {
   it("serve without a certificate, certs with a service that is not a DNS label, a policy path that does not exist", () => {
     const noTls = vouch(["admission", "serve", "--policy", "/nonexistent"], { env });
