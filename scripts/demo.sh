@@ -90,6 +90,33 @@ for BUNDLE in "$TARBALL.sigstore.json" "$TARBALL.sbom.sigstore.json" "$TARBALL.p
     --certificate-identity "$IDENTITY" --certificate-oidc-issuer "http://127.0.0.1:$ISSUER_PORT"
 done
 
+echo "== 4b. the deploy gate: vouch policy eval with a policy for vouch's releases" >&2
+# Signed by the release workflow, with SLSA provenance from vouch-demo/vouch and a signed SBOM naming no AGPL code.
+cat > "$DEMO/policy.yaml" <<YAML
+apiVersion: vouch.dev/v1
+kind: ImagePolicy
+metadata: { name: vouch-release }
+spec:
+  mode: enforce
+  images: [ { glob: "**/vouch*" } ]
+  authorities:
+    - keyless:
+        identities:
+          - issuer: http://127.0.0.1:$ISSUER_PORT
+            subject: $IDENTITY
+  attestations:
+    - predicateType: https://slsa.dev/provenance/v1
+      conditions:
+        - 'predicate.buildDefinition.externalParameters.workflow.repository == "https://github.com/vouch-demo/vouch"'
+  sbom:
+    deniedLicenses: [AGPL-3.0-only, AGPL-3.0-or-later, SSPL-1.0]
+YAML
+vouch policy validate "$DEMO/policy.yaml"
+PACKAGE_DIGEST="sha256:$(sha256sum "$DEMO/$TARBALL" | cut -d' ' -f1)"
+vouch policy eval "vouch-demo/vouch:$(node -p "require('./package.json').version")" --policy "$DEMO/policy.yaml" \
+  --trusted-root "$DEMO/trust/trusted_root.json" --digest "$PACKAGE_DIGEST" --bundle "$DEMO/$TARBALL.sigstore.json" \
+  --bundle "$DEMO/$TARBALL.provenance.sigstore.json" --bundle "$DEMO/$TARBALL.sbom.sigstore.json"
+
 echo "== 5. the package as an image in a registry: sign, attach the SBOM attested, tree, verify" >&2
 REGISTRY_PORT=${REGISTRY_PORT:-5000}
 if command -v docker-registry >/dev/null 2>&1; then
@@ -106,11 +133,15 @@ if command -v docker-registry >/dev/null 2>&1; then
   IMAGE=$(node scripts/demo-image.mjs "127.0.0.1:$REGISTRY_PORT" vouch "$(node -p "require('./package.json').version")" "$DEMO/$TARBALL")
   vouch --config "$DEMO/vouch.yaml" sign "$IMAGE" --keyless --identity-token "$DEMO/id-token.jwt"
   vouch --config "$DEMO/vouch.yaml" sbom attach "$IMAGE" --sbom "$DEMO/vouch.cdx.json" --attest --keyless --identity-token "$DEMO/id-token.jwt"
+  vouch --config "$DEMO/vouch.yaml" attest "$IMAGE" --type slsaprovenance --predicate "$DEMO/provenance.json" --keyless \
+    --identity-token "$DEMO/id-token.jwt"
   vouch tree "$IMAGE"
-  for TYPE in "" cyclonedx; do
+  for TYPE in "" cyclonedx slsaprovenance; do
     vouch verify "$IMAGE" ${TYPE:+--type "$TYPE"} --trusted-root "$DEMO/trust/trusted_root.json" \
       --certificate-identity "$IDENTITY" --certificate-oidc-issuer "http://127.0.0.1:$ISSUER_PORT"
   done
+  # The same gate, with everything read from the registry (referrers): what the admission webhook does per image.
+  vouch policy eval "$IMAGE" --policy "$DEMO/policy.yaml" --trusted-root "$DEMO/trust/trusted_root.json"
 else
   echo "   skipped: docker-registry is not installed (scripts/setup/registry.sh installs it as root)" >&2
 fi
@@ -120,7 +151,6 @@ echo "== 6. the SBOM index: a token, vouch's own SBOMs (and signatures), sample 
 TOKEN=$(vouch token create --scope ingest,read --name demo)
 export VOUCH_SERVER="$URL" VOUCH_TOKEN="$TOKEN"
 VERSION=$(node -p "require('./package.json').version")
-PACKAGE_DIGEST="sha256:$(sha256sum "$DEMO/$TARBALL" | cut -d' ' -f1)"
 vouch push sbom "$DEMO/vouch.cdx.json" --service vouch --version "$VERSION" --digest "$PACKAGE_DIGEST"
 vouch push sbom "$DEMO/vouch.spdx.json" --service vouch --version "$VERSION" --digest "$PACKAGE_DIGEST"
 if vouch push --help 2>&1 | grep -q "^  attestation"; then
