@@ -38,6 +38,23 @@ describe("SQLite decision store", () => {
     await tokens.close();
   });
 
+  it("writes batches in its writer thread: another connection sees them; a write the thread cannot do rejects with SQLite's reason", async () => {
+    const file = join(tempDir(), "index.sqlite");
+    const store = await openSqliteDecisionStore(file);
+    const event = (id: string) => ({ id, time: "2026-03-01T10:00:00Z", source: "admission" as const, resource: { kind: "Pod" }, allowed: true, needsReconciliation: false, decision: { allowed: true } });
+    expect(await store.recordBatch([event("w1"), event("w2")])).toEqual({ conflicts: [] });
+    const db = new Database(file);
+    expect(db.prepare("select id from policy_decisions order by id").pluck().all()).toEqual(["w1", "w2"]);
+    db.exec("alter table policy_decisions rename to moved_away");
+    await expect(store.recordBatch([event("w3")])).rejects.toMatchObject({ code: "STORE_UNAVAILABLE", message: expect.stringContaining("no such table: policy_decisions") });
+    db.exec("alter table moved_away rename to policy_decisions");
+    db.close();
+    // The thread lives on: the next batch is written.
+    expect(await store.recordBatch([event("w4")])).toEqual({ conflicts: [] });
+    expect(await store.find("w4")).toMatchObject({ id: "w4" });
+    await store.close();
+  });
+
   it("refuses to open a directory (STORE_UNAVAILABLE)", async () => {
     await expect(openSqliteDecisionStore(tempDir())).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
   });
