@@ -335,8 +335,9 @@ ${r.options.coldPods} cold Pods, ${r.options.cached} cached requests, sustained 
 | sustained latency p50 / p99 ms | ${f2(r.vouch.sustained.p50)} / ${f2(r.vouch.sustained.p99)} | ${f2(r.peer.sustained.p50)} / ${f2(r.peer.sustained.p99)} |
 
 Goals: cached p99 < ${GOALS.cachedP99Ms} ms: ${goal(r.vouch.cached.p99 < GOALS.cachedP99Ms)}; cold < ${GOALS.coldMs} ms (p99 of the cold Pods): ${goal(r.vouch.cold.p99 < GOALS.coldMs)}.
-vouch's cold Pod: 8 tags resolved, referrer listings read, bundles fetched and verified, policy evaluated, decision recorded in
-SQLite; cached: the engine's verdict cache (no registry request), the HTTPS request, parsing and the recorded decision.
+vouch's cold Pod: 8 tags resolved, referrer listings read, bundles fetched and verified, policy evaluated, decision queued
+for the store (written to SQLite in the background by a writer thread); cached: the engine's verdict cache (no registry
+request), the HTTPS request, parsing and the queued decision.
 The peer has no verdict cache: "warm" is its content cache (bundles by digest), still asking the registry for each tag
 and referrer listing; it has no HTTP hop, no policy and no decision record in front of it.
 ${r.profile === undefined ? "" : `
