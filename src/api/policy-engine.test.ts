@@ -317,7 +317,15 @@ spec:
     } finally {
       await registry.restart();
     }
-    await vi.waitFor(async () => expect((await store.list({ pending: true })).events).toEqual([]), { timeout: 20_000, interval: 50 });
+    // Recorded in the background: once flushed, the pending event is in the store for the job to find.
+    await engine.flush();
+    await vi.waitFor(
+      async () => {
+        expect((await store.list({ pending: true })).events).toEqual([]);
+        expect((await store.list()).events).toHaveLength(2);
+      },
+      { timeout: 20_000, interval: 50 },
+    );
     const events = (await store.list()).events;
     expect(events.map((e) => [e.source, e.allowed, e.needsReconciliation])).toEqual([
       ["admission", true, true],
