@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestDatabase, postgresUnavailable } from "../../test/support/postgres.js";
 import { VouchError } from "../core/errors.js";
-import type { AttestationRecord, AttestationStore, IndexStore } from "../store/ports.js";
+import type { AttestationRecord, AttestationStore, DecisionEvent, IndexStore } from "../store/ports.js";
 import { openPostgresAttestationStore } from "../store/postgres/attestation-store.js";
 import { openPostgresIndexStore } from "../store/postgres/index-store.js";
 import { openSqliteAttestationStore } from "../store/sqlite/attestation-store.js";
+import { openSqliteDecisionStore } from "../store/sqlite/decision-store.js";
 import { openSqliteIndexStore } from "../store/sqlite/index-store.js";
 import { createSliService, MAX_BUCKETS, type SliRatio, type SliValues } from "./sli.js";
 
@@ -97,7 +98,7 @@ function describeSlis(name: string, open: () => Promise<{ index: IndexStore; att
           // checkout prod: B one day old at deploy; staging: half a day; billing's SBOM came after its deploy.
           sbomFreshness: { measured: 2, late: 1, medianSeconds: 64800, maxSeconds: 86400 },
           provenanceCompleteness: ratio(2, 4, 0.5),
-          denyRate: { absent: true, reason: expect.stringContaining("admission decisions (issue 10)") as unknown as string },
+          denyRate: { absent: true, reason: "this server has no policy decision store (admission decisions are recorded there)" },
         });
         expect(report.byTeam.map((g) => [g.key, g.values.deployments, (g.values.signedDeploymentRatio as SliRatio).value])).toEqual([
           ["discovery", 1, 0],
@@ -191,6 +192,53 @@ function describeSlis(name: string, open: () => Promise<{ index: IndexStore; att
     });
   });
 }
+
+describe("the admission deny rate from the policy decision store (SQLite)", () => {
+  it("counts the admission decisions of the last day (never re-checks or CI gates), per series bucket, and is absent per service", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vouch-sli-deny-"));
+    const index = await openSqliteIndexStore(join(dir, "index.sqlite"));
+    const decisions = await openSqliteDecisionStore(join(dir, "decisions.sqlite"));
+    try {
+      await seedIndex(index);
+      const decide = (id: string, time: string, allowed: boolean, source: DecisionEvent["source"] = "admission") =>
+        decisions.record({
+          id,
+          time,
+          source,
+          resource: { kind: "Pod", namespace: "shop", name: id },
+          allowed,
+          needsReconciliation: false,
+          decision: { allowed, reasons: allowed ? [] : ["denied"], warnings: [], images: [], needsReconciliation: false, decidedAt: time },
+        });
+      await decide("a1", "2025-05-31T01:00:00Z", true);
+      await decide("a2", "2025-05-31T02:00:00Z", false);
+      await decide("a3", "2025-05-31T23:00:00Z", true);
+      await decide("a4", "2025-05-31T23:30:00Z", true);
+      await decide("re", "2025-05-31T23:40:00Z", false, "reconcile"); // a re-check of a1: not a new admission
+      await decide("ci", "2025-05-31T23:50:00Z", false, "cli");
+      await decide("old", "2025-05-30T12:00:00Z", false); // before the last day
+      const slis = createSliService({ index, decisions, teams: TEAMS, clock: CLOCK });
+
+      expect((await slis.report()).overall.denyRate).toEqual(ratio(1, 4, 0.25));
+      const series = await slis.report({ bucket: "day", from: "2025-05-30T00:00:00Z", to: "2025-05-31T23:59:59Z" });
+      expect(series.series!.map((b) => [b.start, b.values.denyRate])).toEqual([
+        ["2025-05-30T00:00:00.000Z", ratio(1, 1, 1)],
+        ["2025-05-31T00:00:00.000Z", ratio(1, 4, 0.25)],
+      ]);
+      expect(series.overall.denyRate).toEqual(ratio(2, 5, 0.4));
+      // Decisions carry a namespace, not a service: a scoped report says so rather than guessing.
+      expect((await slis.report({ service: "checkout" })).overall.denyRate).toMatchObject({ absent: true, reason: expect.stringContaining("not per service") });
+      expect((await slis.report()).byService[0]!.values.denyRate).toMatchObject({ absent: true });
+      // No decision in the window: no rate (null), not 0%.
+      const later = createSliService({ index, decisions, clock: () => new Date("2025-07-01T00:00:00Z") });
+      expect((await later.report()).overall.denyRate).toEqual(ratio(0, 0, null));
+    } finally {
+      await decisions.close();
+      await index.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("supply-chain SLIs without an attestation store, and refused queries", () => {
   it("reports signature and provenance SLIs as absent with the reason, never as 0", async () => {

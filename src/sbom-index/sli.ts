@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { VouchError } from "../core/errors.js";
-import type { AttestationStore, IndexDeploymentSbomFacts, IndexStore } from "../store/ports.js";
+import type { AttestationStore, DecisionStore, IndexDeploymentSbomFacts, IndexStore } from "../store/ports.js";
 import { canonicalTimestamp } from "../core/time.js";
 
 /**
@@ -18,8 +18,9 @@ import { canonicalTimestamp } from "../core/time.js";
  *   (deployedAt − ingestedAt); an SBOM that arrived only after the deploy counts as `late`, never as age 0;
  * - provenance completeness: deployments whose digest has verified SLSA provenance with every required field
  *   (ProvenanceFacts.complete: builder.id, buildType, externalParameters, a resolved source commit, invocationId);
- * - attestation deny rate: needs admission decisions (issue 10), which the index does not record yet: reported as
- *   absent with that reason, never as 0;
+ * - attestation deny rate: admission decisions denied ÷ made (the policy decision store's `admission` events) over the
+ *   series' window, each bucket's, else the last 24 hours; absent (never 0) without a decision store and in scopes
+ *   decisions do not carry (service, environment, team);
  * - new signer identities (anomaly events): a verified signer (keyless SAN + issuer, or key id) of an artifact of a
  *   service that no earlier artifact of that service was signed by; a service's first signer is its baseline;
  * - key usage: verified signatures per signer identity, with the artifacts and services they cover.
@@ -57,7 +58,12 @@ export interface SliValues {
   sbomAlignment: SliRatio;
   sbomFreshness: SliFreshness;
   provenanceCompleteness: SliRatio | SliAbsent;
-  denyRate: SliAbsent;
+  /**
+   * Admission decisions denied ÷ made (the decision store's `admission` events, never re-checks or CI gates), over
+   * the report's window: the series' from–to, each bucket's own, else the last 24 hours. Decisions are recorded per
+   * namespace and resource, not per service, so the rate is absent in per-service / environment / team scopes.
+   */
+  denyRate: SliRatio | SliAbsent;
 }
 
 /** One deployment as the SLIs judged it (what the per-(service, environment) gauges show). */
@@ -154,6 +160,8 @@ export type SliAttestations = Pick<AttestationStore, "signedDigests" | "signerId
 export interface SliServiceOptions {
   index: Pick<IndexStore, "deploymentSbomFacts" | "listDeployments" | "listSboms">;
   attestations?: SliAttestations;
+  /** The policy decision store (issue 10): the deny rate. Without it, the deny rate is absent. */
+  decisions?: Pick<DecisionStore, "counts">;
   /** index.teams in vouch.yaml: team → its services. A service belongs to one team at most. */
   teams?: Record<string, readonly string[]>;
   clock?: () => Date;
@@ -162,7 +170,10 @@ export interface SliServiceOptions {
 const BUCKET_MS: Record<SliBucketSize, number> = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 };
 /** Longest series answered: a year of days, a month of hours. */
 export const MAX_BUCKETS = 1000;
-const DENY_RATE: SliAbsent = { absent: true, reason: "the attestation deny rate needs admission decisions (issue 10), which this index does not record yet" };
+const NO_DECISIONS: SliAbsent = { absent: true, reason: "this server has no policy decision store (admission decisions are recorded there)" };
+const NOT_PER_SCOPE: SliAbsent = { absent: true, reason: "admission decisions are recorded per namespace and resource, not per service, environment or team" };
+/** The deny rate's window when the report has no series: the last day. */
+const DENY_WINDOW_MS = 86_400_000;
 const NO_ATTESTATIONS = "this index has no attestation store";
 
 /**
@@ -198,10 +209,12 @@ export function createSliService(options: SliServiceOptions): SliService {
     };
 
     const judged = current.map((d) => judge(d, facts, teamOf, false));
+    const scoped = query.service !== undefined || query.environment !== undefined || query.team !== undefined;
+    const denyWindow = window ?? { from: new Date(now.getTime() - DENY_WINDOW_MS), to: now };
     const result: SliReport = {
       at: now.toISOString(),
       query,
-      overall: summarise(judged, facts),
+      overall: { ...summarise(judged, facts), denyRate: scoped ? NOT_PER_SCOPE : await denyRate(denyWindow.from, denyWindow.to) },
       byService: rollup(judged, facts, (d) => [d.service]),
       byEnvironment: rollup(judged, facts, (d) => [d.environment]),
       byTeam: rollup(judged, facts, (d) => (d.team === undefined ? [] : [d.team])),
@@ -209,9 +222,19 @@ export function createSliService(options: SliServiceOptions): SliService {
       signers: attestations === undefined ? { absent: true, reason: NO_ATTESTATIONS } : await signers(attestations, inScope, window),
       tookMs: 0,
     };
-    if (window !== undefined) result.series = series(made.map((d) => judge(d, facts, teamOf, true)), facts, window);
+    if (window !== undefined) {
+      result.series = series(made.map((d) => judge(d, facts, teamOf, true)), facts, window);
+      if (!scoped) for (const b of result.series) b.values.denyRate = await denyRate(new Date(b.start), new Date(b.end));
+    }
     result.tookMs = Math.round((performance.now() - started) * 100) / 100;
     return result;
+  }
+
+  /** Admission decisions denied ÷ made in [from, to). */
+  async function denyRate(from: Date, to: Date): Promise<SliRatio | SliAbsent> {
+    if (options.decisions === undefined) return NO_DECISIONS;
+    const counts = await options.decisions.counts({ since: from.toISOString(), until: to.toISOString(), source: "admission" });
+    return { numerator: counts.denied, denominator: counts.total, value: counts.total === 0 ? null : Math.round((counts.denied / counts.total) * 1000) / 1000 };
   }
 
   async function signers(store: SliAttestations, inScope: (service: string) => boolean, window: Window | undefined): Promise<{ anomalies: SignerAnomaly[]; keyUsage: KeyUsage[] }> {
@@ -320,7 +343,7 @@ function summarise(judged: readonly SliDeployment[], facts: Facts): SliValues {
       maxSeconds: ages.length === 0 ? null : ages[ages.length - 1]!,
     },
     provenanceCompleteness: facts.complete === undefined ? { absent: true, reason: NO_ATTESTATIONS } : ratio((d) => d.provenanceComplete),
-    denyRate: DENY_RATE,
+    denyRate: NOT_PER_SCOPE,
   };
 }
 

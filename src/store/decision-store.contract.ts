@@ -145,6 +145,12 @@ export function describeDecisionStoreContract(driver: string, makeFixture: () =>
       await store.markReconciled("in3", { at: "2026-03-01T12:00:00Z", by: "x" });
       expect(await store.counts({ since: "2026-03-01T10:00:00Z", until: "2026-03-01T11:00:00Z" })).toEqual({ total: 4, allowed: 2, denied: 2, needsReconciliation: 2, pending: 1 });
       expect(await store.counts({ since: "2026-03-02T00:00:00Z", until: "2026-03-03T00:00:00Z" })).toEqual({ total: 0, allowed: 0, denied: 0, needsReconciliation: 0, pending: 0 });
+      // By source: a reconciliation's re-decision and a CI gate's decision are not admissions.
+      await store.record(event("re", { time: "2026-03-01T10:55:00Z", source: "reconcile", allowed: false }));
+      await store.record(event("ci", { time: "2026-03-01T10:56:00Z", source: "cli", allowed: true }));
+      expect(await store.counts({ since: "2026-03-01T10:00:00Z", until: "2026-03-01T11:00:00Z", source: "admission" })).toEqual({ total: 4, allowed: 2, denied: 2, needsReconciliation: 2, pending: 1 });
+      expect(await store.counts({ since: "2026-03-01T10:00:00Z", until: "2026-03-01T11:00:00Z", source: "reconcile" })).toEqual({ total: 1, allowed: 0, denied: 1, needsReconciliation: 0, pending: 0 });
+      expect((await store.counts({ since: "2026-03-01T10:00:00Z", until: "2026-03-01T11:00:00Z" })).total).toBe(6);
     });
 
     it("stores SQL-significant characters as data, and sees another store's writes (no caching)", async () => {

@@ -865,7 +865,7 @@ export interface DecisionCounts {
  *   on the last page. A malformed cursor MUST be refused with INPUT_MALFORMED.
  * - `markReconciled` MUST set `reconciled` the first time and MUST NOT change it after (answering the event with the
  *   first one); an unknown id answers undefined and changes nothing.
- * - `counts` MUST count exactly the events with since <= time < until.
+ * - `counts` MUST count exactly the events with since <= time < until (and of `source`, when given).
  * - Values are data: SQL-significant characters (`'`, `%`, `_`, `\`, `;`) MUST be stored and matched as themselves.
  * - Drivers MUST NOT cache: what another process records is seen by the next read.
  */
@@ -879,6 +879,7 @@ export interface DecisionStore {
   find(id: string): Promise<DecisionEvent | undefined>;
   list(filter?: DecisionFilter): Promise<{ events: DecisionEvent[]; next?: string }>;
   markReconciled(id: string, outcome: { at: string; by: string }): Promise<DecisionEvent | undefined>;
-  counts(window: { since: string; until: string }): Promise<DecisionCounts>;
+  /** `source`: only events of that source (the deny-rate SLI counts admission decisions, not re-checks or CI gates). */
+  counts(window: { since: string; until: string; source?: DecisionEvent["source"] }): Promise<DecisionCounts>;
   close(): Promise<void>;
 }

@@ -170,13 +170,13 @@ export function sqlDecisionStore(parts: DecisionSqlParts): DecisionStore {
       guard("count decisions", async () => {
         const since = canonicalTimestamp(window.since, "since");
         const until = canonicalTimestamp(window.until, "until");
-        const rows = await db
+        let query = db
           .selectFrom("policy_decisions")
           .select(["allowed", "needs_reconciliation", (eb) => eb.fn.countAll<number | string>().as("n"), (eb) => eb.fn.count<number | string>("reconciled_at").as("reconciled")])
           .where("at", ">=", since)
-          .where("at", "<", until)
-          .groupBy(["allowed", "needs_reconciliation"])
-          .execute();
+          .where("at", "<", until);
+        if (window.source !== undefined) query = query.where("source", "=", window.source);
+        const rows = await query.groupBy(["allowed", "needs_reconciliation"]).execute();
         const counts: DecisionCounts = { total: 0, allowed: 0, denied: 0, needsReconciliation: 0, pending: 0 };
         for (const row of rows) {
           const n = Number(row.n);

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { VouchError } from "../../public/base.js";
-import { loadConfig, logDir, openAdvisoryStore, openAttestationStore, openCtLogStore, openIndexStore, openLogStore, openScanStore, openTokenStore, resolveDataDir, type VouchConfig } from "../../runtime.js";
+import { loadConfig, logDir, openAdvisoryStore, openAttestationStore, openCtLogStore, openDecisionStore, openIndexStore, openLogStore, openScanStore, openTokenStore, resolveDataDir, type VouchConfig } from "../../runtime.js";
 import { err, out } from "../io.js";
 import { collect, tcpPort, wholeNumber, type GlobalOptions } from "../options.js";
 
@@ -131,12 +131,15 @@ async function openIndex(config: VouchConfig, dataDir: string) {
     opened.push(attestations);
     const { store: scanStore } = await openScanStore(config, dataDir);
     opened.push(scanStore);
+    // Admission decisions (recorded by the webhook, here or in `vouch admission serve` on the same store): the deny rate.
+    const { store: decisions } = await openDecisionStore(config, dataDir);
+    opened.push(decisions);
     const { createScanService } = await import("../../public/index-client.js");
     const scans = createScanService({ scans: scanStore, index: store });
     const indexService = createIndexService({ store, advisories, ...(config.index?.maxComponents !== undefined ? { maxComponents: config.index.maxComponents } : {}) });
     // The server closes the index service: it closes the attestation store with it.
-    const service = { ...indexService, close: async () => { await indexService.close(); await attestations.close(); await scanStore.close(); } };
-    const slis = createSliService({ index: store, attestations, teams: config.index?.teams ?? {} });
+    const service = { ...indexService, close: async () => { await indexService.close(); await attestations.close(); await scanStore.close(); await decisions.close(); } };
+    const slis = createSliService({ index: store, attestations, decisions, teams: config.index?.teams ?? {} });
     const releases = createReleaseDiffer(store);
     const deployment = { dataDir, logKeyFile: join(logDir(dataDir), "log-key.pem"), baseUrl: config.url ?? config.log?.url };
     const attestationService = createAttestationService({ store: attestations, trust: reloadingAttestationTrust({ ...trustFiles, deployment }) });

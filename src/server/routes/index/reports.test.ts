@@ -98,7 +98,7 @@ describe("SLI and SBOM diff routes, and the SLI gauges", () => {
     expect(body.overall.provenanceCompleteness).toEqual({ numerator: 2, denominator: 3, value: 0.667 });
     expect(body.overall.sbomAlignment.value).toBe(1);
     expect(body.overall.denyRate).toMatchObject({ absent: true });
-    expect(body.overall.denyRate.reason).toContain("issue 10");
+    expect(body.overall.denyRate.reason).toContain("no policy decision store");
     expect(body.byTeam.map((g: { key: string }) => g.key)).toEqual(["payments"]);
     // The per-deployment rows only when asked for: the summary stays small however many deployments run.
     expect(body.deployments).toBeUndefined();
@@ -156,7 +156,8 @@ describe("SLI and SBOM diff routes, and the SLI gauges", () => {
     expect(text).toMatch(/vouch_sli_sbom_age_at_deploy_seconds\{service="checkout",environment="prod",team="payments"\} \d+/);
     expect(text).toContain('vouch_sli_new_signer_identities{service="checkout"} 0');
     expect(text).toContain('vouch_sli_signer_signatures{identity="https://github.com/acme/checkout/.github/workflows/release.yml@refs/heads/main",issuer="https://token.actions.githubusercontent.com"} 1');
-    expect(text).toMatch(/vouch_sli_absent\{sli="deny_rate",reason="[^"]*issue 10[^"]*"\} 1/);
+    expect(text).toMatch(/vouch_sli_absent\{sli="deny_rate",reason="[^"]*no policy decision store[^"]*"\} 1/);
+    expect(text).not.toMatch(/^vouch_sli_admission_deny_ratio\{/m);
     expect(text).toContain("vouch_sli_scrape_error 0");
     expect(text).not.toContain('sli="signed_deployment_ratio"');
     // A new deployment shows on the next scrape; an unsigned, SBOM-less service in no team gets team="".

@@ -40,7 +40,7 @@ const values = {
       },
     },
     provenanceCompleteness: { ...ratio, description: "deployments whose digest has verified SLSA provenance with every required field" },
-    denyRate: { ...ratio, description: "admission deny rate: absent until admission decisions are recorded (issue 10)" },
+    denyRate: { ...ratio, description: "admission decisions denied / made over the series' window, each bucket's, else the last 24 hours; absent per service, environment or team (decisions are per namespace)" },
   },
 } as const;
 

@@ -10,8 +10,9 @@ import type { SliAbsent, SliRatio, SliReport, SliService } from "../../../sbom-i
  *   vouch_sli_deployments, vouch_sli_signed_deployment_ratio, vouch_sli_sbom_coverage_ratio,
  *   vouch_sli_sbom_alignment_ratio, vouch_sli_provenance_complete_ratio; and vouch_sli_sbom_age_at_deploy_seconds.
  * Per service: vouch_sli_new_signer_identities (anomaly events). Per signer: vouch_sli_signer_signatures (key usage).
- * An SLI vouch cannot compute is not exported as a number: vouch_sli_absent{sli, reason} says so (deny rate until
- * issue 10). A scrape whose SLI computation fails sets vouch_sli_scrape_error 1 and exports no SLI values, so the
+ * Overall: vouch_sli_admission_deny_ratio and vouch_sli_admission_decisions (the last 24 hours' admission decisions).
+ * An SLI vouch cannot compute is not exported as a number: vouch_sli_absent{sli, reason} says so (the deny rate
+ * without a decision store). A scrape whose SLI computation fails sets vouch_sli_scrape_error 1 and exports no SLI values, so the
  * request metrics still scrape.
  */
 export function registerSliGauges(registry: Registry, slis: SliService): void {
@@ -67,6 +68,15 @@ export function registerSliGauges(registry: Registry, slis: SliService): void {
   gauge("vouch_sli_signer_signatures", "Verified signatures per signer identity (key usage)", ["identity", "issuer"] as const, (g, report) => {
     if ("absent" in report.signers) return;
     for (const u of report.signers.keyUsage) g.set({ identity: u.identity, issuer: u.issuer ?? "" }, u.signatures);
+  });
+  // Labelled by window: prom-client exports a label-less gauge as 0 even when never set, and an absent rate is not 0%.
+  gauge("vouch_sli_admission_deny_ratio", "Admission decisions denied / made over the window", ["window"] as const, (g, report) => {
+    const v = report.overall.denyRate;
+    if (!("absent" in v) && v.value !== null) g.set({ window: "24h" }, v.value);
+  });
+  gauge("vouch_sli_admission_decisions", "Admission decisions made over the window", ["window"] as const, (g, report) => {
+    const v = report.overall.denyRate;
+    if (!("absent" in v)) g.set({ window: "24h" }, v.denominator);
   });
   gauge("vouch_sli_absent", "An SLI vouch does not compute here, with the reason (1 while absent)", ["sli", "reason"] as const, (g, report) => {
     const o = report.overall;
