@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { VouchError } from "../core/errors.js";
-import type { IndexComponent, IndexDeployment, IndexSbom, IndexSbomWrite, IndexStore } from "./ports.js";
+import type { IndexComponent, IndexComponentHit, IndexDeployment, IndexSbom, IndexSbomWrite, IndexStore } from "./ports.js";
 
 /**
  * The IndexStore conformance suite: every MUST and MUST NOT of ports.ts, run against every driver. A driver's test
@@ -182,6 +182,27 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
       }
       expect(await store.findComponents({ purl: LOG4J_KEY }, { fields: "all" })).toEqual(await store.findComponents({ purl: LOG4J_KEY }));
       expect(await store.findComponents({ purl: { ...LOG4J_KEY, namespace: "" } }, { fields: "impact" })).toEqual([]);
+    });
+
+    it("hits after later ingests, by this store and by a second store on the same data (a replica), each carry their own SBOM", async () => {
+      const [store, replica] = [await open(), await open()];
+      const [a, b, c] = [sbomRecord("later a"), sbomRecord("later b", { version: "2.0.0" }), sbomRecord("later c")];
+      delete c.digest;
+      await store.ingestSbom(write(a, [log4j("2.14.1")]));
+      const fields = (s: IndexSbom) => JSON.parse(JSON.stringify({ id: s.id, service: s.service, version: s.version, digest: s.digest })) as IndexComponentHit["sbom"];
+      for (const fieldsAsked of ["all", "impact"] as const) expect((await store.findComponents({ purl: LOG4J_KEY }, { fields: fieldsAsked })).map((h) => h.sbom)).toEqual([fields(a)]);
+      await replica.ingestSbom(write(b, [filler(3), log4j("2.16.0")]));
+      await store.ingestSbom(write(c, [log4j("2.17.1")]));
+      const expected = [a, b, c].map(fields).sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+      for (const s of [store, replica]) {
+        for (const fieldsAsked of ["all", "impact"] as const) {
+          const hits = await s.findComponents({ purl: LOG4J_KEY }, { fields: fieldsAsked });
+          expect(hits.map((h) => h.sbom)).toEqual(expected);
+          // Each hit's SBOM is its own object: changing one changes no other answer.
+          hits[0]!.sbom.service = "changed";
+          expect((await s.findComponents({ nameLower: "log4j-core" }, { fields: fieldsAsked })).map((h) => h.sbom)).toEqual(expected);
+        }
+      }
     });
 
     it("is idempotent by id: a second ingest stores nothing and answers the stored SBOM", async () => {

@@ -273,6 +273,10 @@ export interface SqlIndexStoreParts {
 const COMPONENTS_PER_INSERT = 1000;
 /** Keys per lookup query (IN lists). */
 const KEYS_PER_QUERY = 500;
+/** SBOM seqs per query when findComponents fills its SBOM cache (one number each: SQLite allows 32,766 parameters). */
+const SEQS_PER_QUERY = 5000;
+/** findComponents' SBOM cache: at most this many SBOMs (~100 bytes each beside their strings: tens of MB). */
+const SBOM_REFS_MAX = 200_000;
 
 export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
   const { db } = parts;
@@ -389,42 +393,80 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     );
   }
 
+  /**
+   * The SBOM fields a component hit carries (id, service, version, digest), by `seq`: filled lazily from the hits'
+   * seqs, so that findComponents reads the component rows alone (at 3M rows on PostgreSQL the join with `sboms` was
+   * one index probe per hit, 8,905 for a popular package, and its four columns crossed the wire on every row).
+   * Safe without invalidation, in one process and across replicas: an `sboms` row never changes once inserted (this
+   * store has no update or delete of `sboms`; ingest is insert-or-nothing), and a seq is never reused. A component
+   * row is committed in the same transaction as its SBOM's row, so a seq read from a component row is always found.
+   * Bounded: emptied when it reaches SBOM_REFS_MAX entries (then refilled by the next lookups).
+   */
+  const sbomRefs = new Map<number, IndexComponentHit["sbom"]>();
+
+  async function sbomRefsOf(seqs: Iterable<number>): Promise<Map<number, IndexComponentHit["sbom"]>> {
+    const wanted = new Set(seqs);
+    const out = new Map<number, IndexComponentHit["sbom"]>();
+    const missing: number[] = [];
+    for (const seq of wanted) {
+      const ref = sbomRefs.get(seq);
+      if (ref === undefined) missing.push(seq);
+      else out.set(seq, ref);
+    }
+    if (missing.length > 0 && sbomRefs.size + missing.length > SBOM_REFS_MAX) sbomRefs.clear();
+    for (const part of chunks(missing, SEQS_PER_QUERY)) {
+      const rows = await reader.selectFrom("sboms").select(["seq", "id", "service", "version", "digest"]).where("seq", "in", part).execute();
+      for (const r of rows) {
+        const ref: IndexComponentHit["sbom"] = { id: r.id, service: r.service };
+        if (r.version !== null) ref.version = r.version;
+        if (r.digest !== null) ref.digest = r.digest;
+        const seq = Number(r.seq);
+        sbomRefs.set(seq, ref);
+        out.set(seq, ref);
+      }
+    }
+    return out;
+  }
+
   async function findComponents(lookup: IndexComponentLookup, options: { fields?: IndexComponentFields } = {}): Promise<IndexComponentHit[]> {
-    // "impact": only the columns the covering purl index holds (0002), so the purl lookup never reads the table.
-    const columns = options.fields === "impact" ? ([...IMPACT_COLUMNS, "purl_type", "purl_namespace", "purl_name"] as const).map((c) => `c.${c}` as const) : undefined;
+    const impact = options.fields === "impact";
     return guard("look up components", async () => {
-      const base = () => {
-        const q = reader
-          .selectFrom("sbom_components as c")
-          .innerJoin("sboms as s", "s.seq", "c.sbom_seq")
-          .select(["s.id as sbom_id", "s.service as sbom_service", "s.version as sbom_version", "s.digest as sbom_digest"]);
+      // "impact": only the columns the covering purl index holds (0002), so the purl lookup never reads the table;
+      // a purl lookup's key columns are the lookup's own, so they are not read back either.
+      const base = (keyColumns: boolean) => {
+        const q = reader.selectFrom("sbom_components");
+        if (!impact) return q.selectAll();
+        const columns = keyColumns ? [...IMPACT_COLUMNS, "purl_type", "purl_namespace", "purl_name"] as const : IMPACT_COLUMNS;
         // Typed as the full row; the columns not selected read as undefined and toComponent leaves them out.
-        return columns === undefined ? q.selectAll("c") : (q.select(columns) as unknown as ReturnType<typeof q.selectAll<"c">>);
+        return q.select(columns) as unknown as ReturnType<typeof q.selectAll>;
       };
       let rows: Awaited<ReturnType<ReturnType<typeof base>["execute"]>>;
       if ("purl" in lookup) {
         const k = lookup.purl;
-        rows = await base().where("c.purl_type", "=", k.type).where("c.purl_name", "=", k.name).where("c.purl_namespace", "=", k.namespace).execute();
+        rows = await base(!impact).where("purl_type", "=", k.type).where("purl_name", "=", k.name).where("purl_namespace", "=", k.namespace).execute();
+        if (impact) for (const r of rows) Object.assign(r, { purl_type: k.type, purl_namespace: k.namespace, purl_name: k.name });
       } else if ("nameLower" in lookup) {
-        rows = await base().where("c.name_lower", "=", lookup.nameLower).execute();
+        rows = await base(true).where("name_lower", "=", lookup.nameLower).execute();
       } else {
         rows = [];
         const unique = new Map(lookup.osv.map((k) => [`${k.ecosystem}\u0000${k.name}`, k]));
         for (const part of chunks([...unique.values()], KEYS_PER_QUERY)) {
           rows.push(
-            ...(await base()
-              .where((eb) => eb(eb.refTuple("c.osv_ecosystem", "c.osv_name"), "in", part.map((k) => eb.tuple(k.ecosystem, k.name))))
+            ...(await base(true)
+              .where((eb) => eb(eb.refTuple("osv_ecosystem", "osv_name"), "in", part.map((k) => eb.tuple(k.ecosystem, k.name))))
               .execute()),
           );
         }
       }
-      rows.sort((a, b) => byCodeUnits(a.sbom_id, b.sbom_id) || Number(a.position) - Number(b.position));
-      return rows.map((r) => {
-        const sbom: IndexComponentHit["sbom"] = { id: r.sbom_id, service: r.sbom_service };
-        if (r.sbom_version !== null) sbom.version = r.sbom_version;
-        if (r.sbom_digest !== null) sbom.digest = r.sbom_digest;
-        return { sbom, component: toComponent(r) };
+      const refs = await sbomRefsOf(rows.map((r) => Number(r.sbom_seq)));
+      const hits = rows.map((r) => {
+        const sbom = refs.get(Number(r.sbom_seq));
+        if (sbom === undefined) throw new VouchError("STORE_CORRUPT", `component rows of SBOM #${r.sbom_seq} have no SBOM row`);
+        return { sbom, position: Number(r.position), component: toComponent(r) };
       });
+      hits.sort((a, b) => byCodeUnits(a.sbom.id, b.sbom.id) || a.position - b.position);
+      // Each hit its own copy of the shared SBOM fields: callers own what they are given.
+      return hits.map((h) => ({ sbom: { ...h.sbom }, component: h.component }));
     });
   }
 
