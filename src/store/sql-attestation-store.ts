@@ -197,6 +197,8 @@ export interface SqlAttestationStoreParts {
   db: Kysely<AttestationDatabase>;
   /** A separate handle for reads (SQLite: a second connection). */
   reader?: Kysely<AttestationDatabase>;
+  /** The database's SQL (default "sqlite"): on PostgreSQL a digest list goes as one array parameter. */
+  flavor?: SqlFlavor;
   writeTransaction<T>(work: (trx: Kysely<AttestationDatabase>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -208,6 +210,12 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
   const { db } = parts;
   const reader = parts.reader ?? db;
   const { guard, close } = storeLifecycle("the attestation store", () => parts.close());
+  // The SLI summary asks signedDigests / provenanceFacts about every deployed digest (3,746 at portfolio scale). On
+  // PostgreSQL an IN list of 500 parameters per query made that 8 queries each, ~3.5 ms apiece even on empty
+  // tables (parameters bound, parsed and planned one by one); `= any($1::text[])` takes every digest in one query.
+  const postgres = parts.flavor === "postgres";
+  const digestsPerQuery = postgres ? Number.MAX_SAFE_INTEGER : KEYS_PER_QUERY;
+  const digestAmong = (part: readonly string[]) => (postgres ? sql<string>`any(${[...part]}::text[])` : part);
 
   async function ingest(write: AttestationWrite): Promise<{ record: AttestationRecord; created: boolean }> {
     const r = write.record;
@@ -330,13 +338,13 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
   async function signedDigests(digests: readonly string[]): Promise<Set<string>> {
     return guard("look up signed digests", async () => {
       const out = new Set<string>();
-      for (const part of chunks([...new Set(digests)], KEYS_PER_QUERY)) {
+      for (const part of chunks([...new Set(digests)], digestsPerQuery)) {
         const rows = await reader
           .selectFrom("attestation_subjects as s")
           .innerJoin("attestations as a", "a.seq", "s.attestation_seq")
           .select("s.digest")
           .distinct()
-          .where("s.digest", "in", part)
+          .where("s.digest", postgres ? "=" : "in", digestAmong(part))
           .where("a.verified", "=", 1)
           .execute();
         for (const r of rows) out.add(r.digest);
@@ -377,14 +385,14 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
   async function provenanceFacts(digests: readonly string[]): Promise<ProvenanceFactsRow[]> {
     return guard("look up provenance facts", async () => {
       const out: ProvenanceFactsRow[] = [];
-      for (const part of chunks([...new Set(digests)], KEYS_PER_QUERY)) {
+      for (const part of chunks([...new Set(digests)], digestsPerQuery)) {
         const rows = await reader
           .selectFrom("attestation_subjects as s")
           .innerJoin("attestations as a", "a.seq", "s.attestation_seq")
           .selectAll("a")
           .select("s.digest as subject_digest")
           .distinct()
-          .where("s.digest", "in", part)
+          .where("s.digest", postgres ? "=" : "in", digestAmong(part))
           .where("a.verified", "=", 1)
           .where("a.prov_complete", "is not", null)
           .execute();

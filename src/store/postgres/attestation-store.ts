@@ -23,6 +23,7 @@ export async function openPostgresAttestationStore(connection: string | pg.Pool)
   }
   return sqlAttestationStore({
     db,
+    flavor: "postgres",
     writeTransaction: (work) => db.transaction().execute(work),
     close: () => db.destroy(),
   });

@@ -31,6 +31,7 @@ export async function openPostgresIndexStore(connection: string | pg.Pool): Prom
   }
   return sqlIndexStore({
     db,
+    flavor: "postgres",
     writeTransaction: (work) => db.transaction().execute(work),
     close: () => db.destroy(),
   });
