@@ -378,8 +378,13 @@ async function counts(backend: Backend, dataDir: string, url: string | undefined
 }
 
 /** The store's impact lookup (findComponents with fields "impact", what the service's purl query runs). */
+/**
+ * The statement findComponents(…, { fields: "impact" }) runs for a purl (src/store/sql-index-store.ts): only the
+ * covering index's columns, no join (each hit's SBOM comes from the store's cache of immutable sboms rows). Keep it in
+ * step with the store, or the report's plan describes a query nobody runs.
+ */
 const LOOKUP_SQL = (p: (i: number) => string) =>
-  `select s.id, s.service, s.version, s.digest, c.sbom_seq, c.position, c.name, c.version, c.purl, c.purl_version, c.purl_type, c.purl_namespace, c.purl_name from sbom_components as c inner join sboms as s on s.seq = c.sbom_seq where c.purl_type = ${p(1)} and c.purl_name = ${p(2)} and c.purl_namespace = ${p(3)}`;
+  `select sbom_seq, position, name, version, purl, purl_version from sbom_components where purl_type = ${p(1)} and purl_name = ${p(2)} and purl_namespace = ${p(3)}`;
 
 async function queryPlan(backend: Backend, dataDir: string, url: string | undefined, purls: string[]): Promise<string[]> {
   const out: string[] = [];
