@@ -275,6 +275,7 @@ describe("supply-chain SLIs without an attestation store, and refused queries", 
     expect(await code(() => slis.report({ from: "2025-05-02T00:00:00Z", to: "2025-05-01T00:00:00Z" }))).toEqual(["INPUT_USAGE", expect.stringContaining("is after to")]);
     expect(await code(() => slis.report({ from: "2020-01-01T00:00:00Z", bucket: "hour" }))).toEqual(["INPUT_USAGE", expect.stringContaining(`at most ${MAX_BUCKETS}`)]);
     expect(await code(() => slis.report({ bucket: "fortnight" as "day" }))).toEqual(["INPUT_USAGE", expect.stringContaining("bucket is one of hour, day, week")]);
+    expect(await code(() => slis.report({ bucket: "constructor" as "day" }))).toEqual(["INPUT_USAGE", expect.stringContaining("bucket is one of hour, day, week")]);
     expect(await code(() => slis.report({ team: "nobody" }))).toEqual(["INPUT_NOT_FOUND", expect.stringContaining("teams: discovery, payments")]);
     expect(() => createSliService({ index, teams: { a: ["x"], b: ["x"] } })).toThrow(/service "x" is in two teams/);
     // A day's series by default: the 30 days up to now.

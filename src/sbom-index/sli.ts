@@ -377,7 +377,7 @@ function series(judged: readonly SliDeployment[], facts: Facts, window: Window):
 function seriesWindow(query: SliQuery, now: Date): Window | undefined {
   if (query.bucket === undefined && query.from === undefined && query.to === undefined) return undefined;
   const bucket = query.bucket ?? "day";
-  if (!(bucket in BUCKET_MS)) throw new VouchError("INPUT_USAGE", `bucket is one of ${Object.keys(BUCKET_MS).join(", ")}, not ${JSON.stringify(bucket)}`);
+  if (!Object.hasOwn(BUCKET_MS, bucket)) throw new VouchError("INPUT_USAGE", `bucket is one of ${Object.keys(BUCKET_MS).join(", ")}, not ${JSON.stringify(bucket)}`);
   const size = BUCKET_MS[bucket];
   const to = query.to === undefined ? now : instant(query.to, "to");
   const from = query.from === undefined ? new Date(to.getTime() - 29 * size) : instant(query.from, "from");

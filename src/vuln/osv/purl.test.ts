@@ -54,6 +54,8 @@ describe("mapPurl: language packages", () => {
     expect(refused("pkg:generic/openssl@3.0.0")).toBe('no OSV ecosystem for purl type "generic"');
     expect(refused("pkg:github/package-url/purl-spec@1.0")).toContain('"github"');
     expect(refused("not a purl")).toContain("not a package URL");
+    // A purl type is input: one that names an Object.prototype member is just another unknown type.
+    expect(refused("pkg:constructor/x@1")).toBe('no OSV ecosystem for purl type "constructor"');
   });
 });
 

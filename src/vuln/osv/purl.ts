@@ -84,7 +84,8 @@ export function mapPurl(purl: string, source?: SourceHint): PurlMapping {
   if (p.type === "deb") return mapDeb(p, source);
   if (p.type === "apk") return mapApk(p, source);
   if (p.type === "rpm") return mapRpm(p, source);
-  const ecosystem = LANGUAGE[p.type];
+  // Own keys only: a purl type is input, and `pkg:constructor/…` must not find Object.prototype's members.
+  const ecosystem = Object.hasOwn(LANGUAGE, p.type) ? LANGUAGE[p.type] : undefined;
   if (ecosystem === undefined) return { ok: false, reason: `no OSV ecosystem for purl type "${p.type}"` };
   return { ok: true, key: languageKey(ecosystem, p) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ecosystemName, schemeForEcosystem, semverSchemeForEcosystem, supportedEcosystems } from "./index.js";
+import { ecosystemName, purlTypesWithScheme, schemeForEcosystem, schemeForPurlType, semverSchemeForEcosystem, supportedEcosystems } from "./index.js";
 
 describe("schemeForEcosystem", () => {
   it("maps the language ecosystems to their schemes", () => {
@@ -45,5 +45,15 @@ describe("schemeForEcosystem", () => {
     expect(semverSchemeForEcosystem("Debian:12").name).toBe("semver");
     expect(semverSchemeForEcosystem("Go").name).toBe("go");
     expect(semverSchemeForEcosystem("Go").compare("1.21rc10", "1.21.0-rc.2")).toBeGreaterThan(0);
+  });
+});
+
+describe("schemeForPurlType", () => {
+  it("gives the matcher's scheme for a purl type, undefined for one without (an Object.prototype member included)", () => {
+    expect(schemeForPurlType("maven")).toBe(schemeForEcosystem("Maven"));
+    expect(schemeForPurlType("deb")).toBe(schemeForEcosystem("Debian"));
+    expect(schemeForPurlType("pub")).toBeUndefined();
+    expect(schemeForPurlType("constructor")).toBeUndefined();
+    expect(purlTypesWithScheme()).toEqual(["apk", "cargo", "composer", "deb", "gem", "golang", "hex", "maven", "npm", "nuget", "pypi", "rpm", "swift"]);
   });
 });

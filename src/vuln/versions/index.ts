@@ -114,7 +114,8 @@ const SCHEME_ECOSYSTEM: Readonly<Record<string, string>> = {
 
 /** The version scheme of a purl type, or undefined when vouch has none for it (then a range cannot be evaluated). */
 export function schemeForPurlType(type: string): VersionScheme | undefined {
-  const ecosystem = SCHEME_ECOSYSTEM[type];
+  // Own keys only: a purl type is input, and `constructor` must not find Object.prototype's members.
+  const ecosystem = Object.hasOwn(SCHEME_ECOSYSTEM, type) ? SCHEME_ECOSYSTEM[type] : undefined;
   return ecosystem === undefined ? undefined : schemeForEcosystem(ecosystem);
 }
 
