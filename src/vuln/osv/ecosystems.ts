@@ -11,6 +11,28 @@
 
 import { normalizePypiName } from "../../sbom/model/purl.js";
 
+/**
+ * Language purl types whose OSV ecosystem needs nothing but the type (OS package types need their distro: see
+ * osv/purl.ts). Shared by the purl → OSV mapping and the version scheme of a purl type (versions/index.ts).
+ */
+export const LANGUAGE_PURL_ECOSYSTEMS: Readonly<Record<string, string>> = {
+  npm: "npm",
+  pypi: "PyPI",
+  golang: "Go",
+  cargo: "crates.io",
+  gem: "RubyGems",
+  composer: "Packagist",
+  maven: "Maven",
+  nuget: "NuGet",
+  hex: "Hex",
+  pub: "Pub",
+  hackage: "Hackage",
+  cran: "CRAN",
+  conan: "ConanCenter",
+  swift: "SwiftURL",
+  bitnami: "Bitnami",
+};
+
 /** The ecosystem names osv-schema 1.7 defines (schema.json `ecosystemName`), plus `GIT` (ecosystem-less ranges). */
 export const OSV_ECOSYSTEMS = [
   "AlmaLinux",

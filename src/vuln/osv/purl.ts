@@ -1,5 +1,5 @@
 import { parsePurl, type ParsedPurl } from "../../sbom/model/purl.js";
-import { ecosystemString, normalizePackageName } from "./ecosystems.js";
+import { ecosystemString, LANGUAGE_PURL_ECOSYSTEMS, normalizePackageName } from "./ecosystems.js";
 
 /**
  * From a component's package URL to the (ecosystem, name, version) an OSV advisory speaks of.
@@ -49,24 +49,6 @@ export function keyEcosystem(key: Pick<OsvPackageKey, "ecosystem" | "release">):
   return ecosystemString(key.ecosystem, key.release);
 }
 
-/** Language purl types whose OSV ecosystem needs nothing but the type. */
-const LANGUAGE: Readonly<Record<string, string>> = {
-  npm: "npm",
-  pypi: "PyPI",
-  golang: "Go",
-  cargo: "crates.io",
-  gem: "RubyGems",
-  composer: "Packagist",
-  maven: "Maven",
-  nuget: "NuGet",
-  hex: "Hex",
-  pub: "Pub",
-  hackage: "Hackage",
-  cran: "CRAN",
-  conan: "ConanCenter",
-  swift: "SwiftURL",
-  bitnami: "Bitnami",
-};
 
 /**
  * Map a package URL to the OSV package it is. `source` names the source package when the SBOM records it
@@ -85,7 +67,7 @@ export function mapPurl(purl: string, source?: SourceHint): PurlMapping {
   if (p.type === "apk") return mapApk(p, source);
   if (p.type === "rpm") return mapRpm(p, source);
   // Own keys only: a purl type is input, and `pkg:constructor/…` must not find Object.prototype's members.
-  const ecosystem = Object.hasOwn(LANGUAGE, p.type) ? LANGUAGE[p.type] : undefined;
+  const ecosystem = Object.hasOwn(LANGUAGE_PURL_ECOSYSTEMS, p.type) ? LANGUAGE_PURL_ECOSYSTEMS[p.type] : undefined;
   if (ecosystem === undefined) return { ok: false, reason: `no OSV ecosystem for purl type "${p.type}"` };
   return { ok: true, key: languageKey(ecosystem, p) };
 }

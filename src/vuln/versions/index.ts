@@ -19,6 +19,7 @@ import { nuget } from "./nuget.js";
 import { pep440 } from "./pep440.js";
 import { semver } from "./semver.js";
 import type { VersionScheme } from "./types.js";
+import { LANGUAGE_PURL_ECOSYSTEMS } from "../osv/ecosystems.js";
 // OS and other language schemes (versions-B).
 import { apk } from "./apk.js";
 import { dpkg } from "./dpkg.js";
@@ -92,21 +93,13 @@ export function semverSchemeForEcosystem(ecosystem: string): VersionScheme {
 
 /**
  * The OSV ecosystem whose version scheme orders a purl type's versions: the matcher's orderings, so a range
- * (`<2.17.1` in an impact query, `vers:maven/…` in a VEX document) means the same as in an advisory. OS package
- * types map to their family's scheme (every deb
- * distribution orders versions as dpkg does, every rpm one as rpm does).
+ * (`<2.17.1` in an impact query, `vers:maven/…` in a VEX document) means the same as in an advisory. Language
+ * types are the OSV mapping's own (osv/ecosystems.ts); OS package types map to their family's scheme (every deb
+ * distribution orders versions as dpkg does, every rpm one as rpm does). A type whose ecosystem has no scheme here
+ * (pub, cran, …) has none.
  */
 const SCHEME_ECOSYSTEM: Readonly<Record<string, string>> = {
-  npm: "npm",
-  pypi: "PyPI",
-  golang: "Go",
-  cargo: "crates.io",
-  gem: "RubyGems",
-  composer: "Packagist",
-  maven: "Maven",
-  nuget: "NuGet",
-  hex: "Hex",
-  swift: "SwiftURL",
+  ...LANGUAGE_PURL_ECOSYSTEMS,
   deb: "Debian",
   apk: "Alpine",
   rpm: "Red Hat",
@@ -121,5 +114,7 @@ export function schemeForPurlType(type: string): VersionScheme | undefined {
 
 /** The purl types with a version scheme, sorted (for messages). */
 export function purlTypesWithScheme(): string[] {
-  return Object.keys(SCHEME_ECOSYSTEM).sort();
+  return Object.keys(SCHEME_ECOSYSTEM)
+    .filter((type) => schemeForPurlType(type) !== undefined)
+    .sort();
 }
