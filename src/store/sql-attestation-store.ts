@@ -11,7 +11,7 @@ import type {
   SignerIdentityRow,
 } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
-import { byCodeUnits, chunks, gunzipBytes, gzipBytes, storeLifecycle } from "./sql-common.js";
+import { byCodeUnits, chunks, gzipBytes, storedDocument, storeLifecycle } from "./sql-common.js";
 import { canonicalTimestamp } from "../core/time.js";
 import { presentTimestamp } from "./sql-index-store.js";
 
@@ -296,12 +296,7 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
   async function readDocument(id: string): Promise<Uint8Array | undefined> {
     return guard("read an attestation document", async () => {
       const row = await documentRow(id);
-      if (row === undefined) return undefined;
-      try {
-        return new Uint8Array(await gunzipBytes(row.gzip));
-      } catch (err) {
-        throw new VouchError("STORE_CORRUPT", `the stored document of attestation ${id} does not decompress`, { cause: err });
-      }
+      return row === undefined ? undefined : storedDocument(row.gzip, `attestation ${id}`);
     });
   }
 

@@ -45,4 +45,16 @@ export function byCodeUnits(a: string, b: string): number {
 
 /** Stored documents are gzip'd: SBOMs and bundles are repetitive JSON. */
 export const gzipBytes: (data: Uint8Array) => Promise<Buffer> = promisify(gzipCb);
-export const gunzipBytes: (data: Uint8Array) => Promise<Buffer> = promisify(gunzipCb);
+const gunzipBytes: (data: Uint8Array) => Promise<Buffer> = promisify(gunzipCb);
+
+/**
+ * A stored document's bytes. Stored bytes that do not decompress are damage (STORE_CORRUPT naming `what`, e.g.
+ * `SBOM sha256:…`), never handed out as a document.
+ */
+export async function storedDocument(gzip: Uint8Array, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await gunzipBytes(gzip));
+  } catch (err) {
+    throw new VouchError("STORE_CORRUPT", `the stored document of ${what} does not decompress`, { cause: err });
+  }
+}

@@ -16,7 +16,7 @@ import type {
   IndexStore,
 } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
-import { byCodeUnits, chunks, gunzipBytes, gzipBytes, storeLifecycle } from "./sql-common.js";
+import { byCodeUnits, chunks, gzipBytes, storedDocument, storeLifecycle } from "./sql-common.js";
 import { canonicalTimestamp } from "../core/time.js";
 
 
@@ -347,12 +347,7 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
         .select("d.gzip")
         .where("s.id", "=", id)
         .executeTakeFirst();
-      if (row === undefined) return undefined;
-      try {
-        return new Uint8Array(await gunzipBytes(row.gzip));
-      } catch (err) {
-        throw new VouchError("STORE_CORRUPT", `the stored document of SBOM ${id} does not decompress`, { cause: err });
-      }
+      return row === undefined ? undefined : storedDocument(row.gzip, `SBOM ${id}`);
     });
   }
 

@@ -2,7 +2,7 @@ import { sql, type ColumnType, type Kysely, type Selectable } from "kysely";
 import { VouchError } from "../core/errors.js";
 import type { ScanFinding, ScanRecord, ScanSeverity, ScanStore, ScanWrite } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
-import { gunzipBytes, gzipBytes, storeLifecycle } from "./sql-common.js";
+import { gzipBytes, storedDocument, storeLifecycle } from "./sql-common.js";
 import { canonicalTimestamp } from "../core/time.js";
 import { presentTimestamp } from "./sql-index-store.js";
 
@@ -206,12 +206,7 @@ export function sqlScanStore(parts: SqlScanStoreParts): ScanStore {
         .select("d.gzip")
         .where("s.id", "=", id)
         .executeTakeFirst();
-      if (row === undefined) return undefined;
-      try {
-        return new Uint8Array(await gunzipBytes(row.gzip));
-      } catch (err) {
-        throw new VouchError("STORE_CORRUPT", `the stored document of scan ${id} does not decompress`, { cause: err });
-      }
+      return row === undefined ? undefined : storedDocument(row.gzip, `scan ${id}`);
     });
   }
 
