@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { readdirSync, statSync, watch, type FSWatcher } from "node:fs";
-import { dirname, join } from "node:path";
+import { statSync, watch, type FSWatcher } from "node:fs";
+import { dirname } from "node:path";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Server as HttpsServer } from "node:https";
 import { VouchError } from "../core/errors.js";
@@ -63,29 +63,16 @@ function fingerprint(files: readonly string[]): string {
 }
 
 /**
- * What to load for a policy path: the file, or a directory's entries without its hidden ones. A ConfigMap mounted as
- * a directory holds each key twice more in hidden directories (`..data/` → `..2026_…/`, which kubelet swaps on an
- * update); reading those would define every policy three times.
+ * The policies of a file or directory, read as `vouch policy validate` reads them (policyFiles): `*.yaml` files,
+ * hidden entries skipped, so a ConfigMap mounted as a directory (kubelet's `..data/` copies) counts each policy once.
  */
-export function policyPaths(path: string): string[] {
-  if (!isDirectory(path)) return [path];
-  return readdirSync(path)
-    .filter((name) => !name.startsWith("."))
-    .map((name) => join(path, name))
-    .filter((child) => isDirectory(child) || /\.ya?ml$/.test(child))
-    .sort();
-}
-
-/** The policies of a file or directory (see policyPaths). */
 export function loadPolicyPath(path: string): ImagePolicy[] {
-  const paths = policyPaths(path);
-  if (paths.length === 0) throw new VouchError("INPUT_USAGE", `no policy found in ${path}`);
-  return loadPolicies(paths);
+  return loadPolicies([path]);
 }
 
 function policyFilesOrNone(path: string): string[] {
   try {
-    return policyFiles(policyPaths(path));
+    return policyFiles([path]);
   } catch {
     return [];
   }
