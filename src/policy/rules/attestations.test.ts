@@ -128,6 +128,22 @@ describe("attestations: slsa-verifier's cases as policies", () => {
     expect(d.reasons.join()).toMatch(/identity|subject/i);
   });
 
+  it("keyless identities are alternatives: the one that matches passes, and when none does each one's reason is given", () => {
+    const identities = (...subjects: string[]) =>
+      policyYaml("https://slsa.dev/provenance/v0.2", ["true"]).replace(
+        / {8}identities:\n[\s\S]*?(?= {2}attestations:)/,
+        `        identities:\n${subjects.map((re) => `          - issuer: https://token.actions.githubusercontent.com\n            subjectRegExp: "${re}"\n`).join("")}`,
+      );
+    const second = decide(generic, identities("^https://github\\\\.com/acme/.+$", "^https://github\\\\.com/slsa-framework/.+$"));
+    expect(second.allowed, second.reasons.join("\n")).toBe(true);
+    expect(second.images[0]!.policies[0]!.evidence.signers).toEqual([expect.objectContaining({ identity: expect.stringMatching(/^https:\/\/github\.com\/slsa-framework\//) as string })]);
+    const neither = decide(generic, identities("^https://github\\\\.com/acme/.+$", "^https://github\\\\.com/octo/.+$"));
+    expect(neither.allowed).toBe(false);
+    const reasons = neither.reasons.join("\n");
+    expect(reasons).toMatch(/acme/);
+    expect(reasons).toMatch(/octo/);
+  });
+
   it("fails when the image has no attestation of the predicate type", () => {
     const d = decide(generic, policyYaml("https://slsa.dev/provenance/v1", ["true"]));
     expect(d.reasons).toEqual([expect.stringMatching(/authorities: no signature found/), expect.stringMatching(/no attestation of type https:\/\/slsa\.dev\/provenance\/v1 found/)]);
