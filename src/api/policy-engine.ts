@@ -220,12 +220,13 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngineWi
     const unavailable = (reason: string) => run({ reference: image.reference, ...path, unavailable: reason, ...(hit !== undefined ? { cached: cachedResults(hit.value) } : {}) });
     if (resolved.stale !== undefined) return unavailable(resolved.stale);
     const decided = await deciding.run(verdictKey, async () => {
+      const covering = coveringPolicies(policies, resource, imageNames(image.reference, pinned));
       // Only the cosign tags the covering policies can use are asked for (each is a round trip per image).
-      const cosignSuffixes = cosignSuffixesFor(coveringPolicies(policies, resource, imageNames(image.reference, pinned)));
+      const cosignSuffixes = cosignSuffixesFor(covering);
       const gathered = await throughRegistry(image.reference, () => gathering.run(`${pinned}\u0000${cosignSuffixes.join(",")}`, () => gatherer.gather(pinned, { cosignSuffixes })));
       if ("unavailable" in gathered) return gathered;
       let evidence: ImageEvidence = { ...gathered.value, reference: image.reference, resolvedFromTag: digestOf(image.reference) === undefined, ...(options.vex !== undefined && options.vex.length > 0 ? { vex: options.vex } : {}) };
-      if (advisoryDatabase.available && coveringPolicies(policies, resource, imageNames(image.reference, pinned)).some((p) => p.vulnerabilities !== undefined)) {
+      if (advisoryDatabase.available && covering.some((p) => p.vulnerabilities !== undefined)) {
         const scanned = await throughBreaker("advisories", async () => scanEvidence(evidence, await advisoryDatabase.ready()));
         if ("unavailable" in scanned) return { unavailable: `the advisory database is unavailable (${scanned.unavailable})` };
         evidence = { ...evidence, ...(scanned.value.findings !== undefined ? { findings: scanned.value.findings } : {}), notes: [...evidence.notes, ...scanned.value.notes] };
