@@ -49,6 +49,8 @@ export interface VouchConfig {
   index?: IndexConfig;
   /** Kubernetes admission (issue 10): `vouch serve` mounts the webhooks when `policies` is set. */
   admission?: AdmissionConfig;
+  /** The dashboard (issue 11): `vouch serve` serves the built web app at `/` unless `enabled` is false. */
+  dashboard?: { enabled?: boolean };
 }
 
 /** The `admission:` section of vouch.yaml (`vouch serve`; `vouch admission serve` takes its flags first). */
@@ -199,6 +201,11 @@ export const CONFIG_SCHEMA = {
           },
         },
       },
+    },
+    dashboard: {
+      type: "object",
+      additionalProperties: false,
+      properties: { enabled: { type: "boolean" } },
     },
     log: {
       type: "object",

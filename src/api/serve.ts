@@ -42,6 +42,8 @@ export interface ServeOptions {
    * with it), and the policy path it keeps the engine's policies in step with.
    */
   admission?: { engine: PolicyEngine; policyPath: string };
+  /** The dashboard at `/` (`vouch serve` unless dashboard.enabled is false): the built web app (default dist/web). */
+  dashboard?: NonNullable<AppDeps["dashboard"]>;
 }
 
 export interface RunningServer {
@@ -94,6 +96,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       ...keyless?.deps,
       ...(options.index ? { index: options.index } : {}),
       ...(options.admission ? { admission: { engine: options.admission.engine } } : {}),
+      ...(options.dashboard ? { dashboard: options.dashboard } : {}),
     });
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {

@@ -24,6 +24,7 @@ import { ctRoutes } from "./routes/ct/index.js";
 import { tlogRoutes } from "./routes/tlog/index.js";
 import { tsaRoutes } from "./routes/tsa/index.js";
 import { admissionRoutes } from "./routes/admission/index.js";
+import { dashboardRoutes, type DashboardOptions } from "./routes/dashboard/index.js";
 
 /** What the server is built from: every domain is optional, so `vouch log serve` runs the log alone. */
 export interface AppDeps {
@@ -57,6 +58,8 @@ export interface AppDeps {
   };
   /** Kubernetes admission webhooks (issue 10): POST /admission/validate and /admission/mutate. */
   admission?: { engine: PolicyEngine; maxBodyBytes?: number };
+  /** The dashboard (issue 11, web/): the built app at `/` (`vouch serve` unless dashboard.enabled is false). */
+  dashboard?: DashboardOptions;
   /** Serve HTTPS with this PEM key and certificate chain (`vouch admission serve`: the API server calls webhooks over TLS only). */
   https?: { key: string | Buffer; cert: string | Buffer };
   /** Request metrics and the registry SLI gauges use (default: a new one per app). */
@@ -108,5 +111,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (slis) registerSliGauges(metrics.registry, slis);
   }
   if (deps.admission) await app.register(admissionRoutes, deps.admission);
+  if (deps.dashboard) await app.register(dashboardRoutes, deps.dashboard);
   return app;
 }

@@ -80,6 +80,8 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
           : undefined,
         index: index?.deps,
         admission: admission ? { engine: admission.engine, policyPath: admission.policyPath } : undefined,
+        // The dashboard belongs to `vouch serve` (the index it reads), not to `vouch log serve`.
+        dashboard: keyless && config.dashboard?.enabled !== false ? {} : undefined,
       }).catch(async (error: unknown) => {
         await store.close().catch(() => {});
         throw error;
@@ -104,6 +106,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
         out(`  SBOM index at ${server.url}/api/v1 (sboms, deployments, affected, attestations, artifacts/{digest}/provenance, provenance, slis, services/{service}/diff, scans, vulnerabilities), store: ${index.description}\n`);
         out(`  ${index.deps.anonymousRead === true ? "reads open to anonymous callers (index.anonymousRead)" : "tokens: vouch token create --scope ingest,read"}; OpenAPI at ${server.url}/openapi.json, metrics at ${server.url}/metrics\n`);
       }
+      if (keyless && config.dashboard?.enabled !== false) out(`  dashboard at ${server.url}/ (dashboard.enabled: false in vouch.yaml turns it off)\n`);
       if (admission) out(`  admission webhooks at ${server.url}/admission/validate and /admission/mutate: ${admission.engine.policies().length} policies from ${admission.policyPath} (reloaded when they change), no match: ${admission.noMatch}\n`);
       await untilSignal();
       err("vouch: shutting down\n");
