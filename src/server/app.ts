@@ -11,6 +11,8 @@ import type { ScanService } from "../sbom-index/scans.js";
 import type { ReleaseDiffer } from "../sbom-index/diff.js";
 import type { ProvenanceGraphService } from "../sbom-index/provenance.js";
 import type { SliService } from "../sbom-index/sli.js";
+import type { Catalog } from "../sbom-index/catalog.js";
+import type { DecisionLog } from "../sbom-index/decisions.js";
 import type { TokenStore } from "../store/ports.js";
 import { registerOpenApi } from "./openapi.js";
 import type { OidcAuth } from "./plugins/auth.js";
@@ -55,6 +57,10 @@ export interface AppDeps {
     provenance?: ProvenanceGraphService;
     /** Vulnerability scan results: POST /api/v1/scans, GET /api/v1/vulnerabilities. */
     scans?: ScanService;
+    /** Policy decision events, newest first: GET /api/v1/decisions. */
+    decisions?: DecisionLog;
+    /** Services and artifacts: GET /api/v1/services, GET /api/v1/artifacts/{digest}. */
+    catalog?: Catalog;
   };
   /** Kubernetes admission webhooks (issue 10): POST /admission/validate and /admission/mutate. */
   admission?: { engine: PolicyEngine; maxBodyBytes?: number };
@@ -106,8 +112,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.ct) await app.register(ctRoutes, { log: deps.ct });
   if (deps.tsa) await app.register(tsaRoutes, { authority: deps.tsa });
   if (deps.index) {
-    const { service, tokens, anonymousRead, maxSbomBytes, oidc, slis, releases, attestations, provenance, scans } = deps.index;
-    await app.register(indexRoutes, { service, auth: { tokens, anonymousRead, oidc }, maxSbomBytes, slis, releases, attestations, provenance, scans });
+    const { tokens, anonymousRead, oidc, ...routes } = deps.index;
+    const { slis } = routes;
+    await app.register(indexRoutes, { ...routes, auth: { tokens, anonymousRead, oidc } });
     if (slis) registerSliGauges(metrics.registry, slis);
   }
   if (deps.admission) await app.register(admissionRoutes, deps.admission);

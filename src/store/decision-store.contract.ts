@@ -128,6 +128,34 @@ export function describeDecisionStoreContract(driver: string, makeFixture: () =>
       await expect(store.list({ cursor: "not-a-cursor" })).rejects.toMatchObject({ code: "INPUT_MALFORMED" });
     });
 
+    it("lists newest first with order desc (instants, then id, descending), filters by source, and walks desc pages each once", async () => {
+      await store.record(event("b", { time: "2026-03-01T12:00:00+02:00" })); // 10:00Z
+      await store.record(event("a", { time: "2026-03-01T10:00:00Z", source: "cli" }));
+      await store.record(event("c", { time: "2026-03-01T09:59:59.999999999Z", allowed: false }));
+      await store.record(event("d", { time: "2026-03-01T11:00:00.5Z", source: "reconcile" }));
+      await store.record(event("e", { time: "2026-03-01T11:30:00Z", allowed: false }));
+      expect(ids((await store.list({ order: "desc" })).events)).toEqual(["e", "d", "b", "a", "c"]);
+      expect(ids((await store.list({ order: "desc", allowed: false })).events)).toEqual(["e", "c"]);
+      expect(ids((await store.list({ source: "admission" })).events)).toEqual(["c", "b", "e"]);
+      expect(ids((await store.list({ order: "desc", source: "cli" })).events)).toEqual(["a"]);
+      const first = await store.list({ order: "desc", limit: 2 });
+      expect(ids(first.events)).toEqual(["e", "d"]);
+      await store.record(event("late", { time: "2026-03-01T12:00:00Z" })); // newer than the cursor: not on this walk
+      await store.record(event("early", { time: "2026-03-01T09:00:00Z" })); // older: seen at the end
+      const seen = [...ids(first.events)];
+      let next = first.next;
+      while (next !== undefined) {
+        const page = await store.list({ order: "desc", limit: 2, cursor: next });
+        seen.push(...ids(page.events));
+        next = page.next;
+      }
+      expect(seen).toEqual(["e", "d", "b", "a", "c", "early"]);
+      // A cursor walks one order only: handed to the other it is refused, not misread.
+      await expect(store.list({ cursor: first.next! })).rejects.toMatchObject({ code: "INPUT_MALFORMED" });
+      const ascending = await store.list({ limit: 1 });
+      await expect(store.list({ order: "desc", cursor: ascending.next! })).rejects.toMatchObject({ code: "INPUT_MALFORMED" });
+    });
+
     it("markReconciled sets the outcome once and keeps the first; an unknown id answers undefined", async () => {
       await store.record(event("r", { needsReconciliation: true }));
       expect(await store.markReconciled("r", { at: "2026-03-02T00:00:00Z", by: "n1" })).toMatchObject({ reconciled: { at: "2026-03-02T00:00:00Z", by: "n1" } });

@@ -827,13 +827,17 @@ export interface DecisionFilter {
   /** time < until. */
   until?: string;
   allowed?: boolean;
+  /** Only events of this source. */
+  source?: DecisionSource;
   needsReconciliation?: boolean;
   /** true: only events that need reconciliation and are not reconciled yet; false: only the others. */
   pending?: boolean;
   /** Most events one page holds (default 100, at most 1000). */
   limit?: number;
-  /** The `next` of the previous page. */
+  /** The `next` of the previous page (of a list in the same order). */
   cursor?: string;
+  /** "asc" (default): oldest first; "desc": newest first (the on-call view's recent denies). */
+  order?: "asc" | "desc";
 }
 
 /** DecisionStore.counts over a window: the deny-rate SLI reads these. */
@@ -860,9 +864,10 @@ export interface DecisionCounts {
  *   storing nothing. Once it resolves, the stored events are seen by every later read.
  * - `find` MUST return the event exactly as recorded (the decision JSON deep-equal), with `reconciled` once set, or
  *   undefined.
- * - `list` MUST return the events the filter admits ordered by time (instants compared, not strings), then id, each
- *   exactly once across the pages a cursor walks, even when events are recorded between two pages; `next` is absent
- *   on the last page. A malformed cursor MUST be refused with INPUT_MALFORMED.
+ * - `list` MUST return the events the filter admits ordered by time (instants compared, not strings), then id
+ *   (both descending with `order: "desc"`), each exactly once across the pages a cursor walks, even when events are
+ *   recorded between two pages; `next` is absent on the last page. A malformed cursor, or one a list in the other
+ *   order gave, MUST be refused with INPUT_MALFORMED.
  * - `markReconciled` MUST set `reconciled` the first time and MUST NOT change it after (answering the event with the
  *   first one); an unknown id answers undefined and changes nothing.
  * - `counts` MUST count exactly the events with since <= time < until (and of `source`, when given).

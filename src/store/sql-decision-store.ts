@@ -144,17 +144,22 @@ export function sqlDecisionStore(parts: DecisionSqlParts): DecisionStore {
         if (filter.since !== undefined) query = query.where("at", ">=", canonicalTimestamp(filter.since, "since"));
         if (filter.until !== undefined) query = query.where("at", "<", canonicalTimestamp(filter.until, "until"));
         if (filter.allowed !== undefined) query = query.where("allowed", "=", filter.allowed ? 1 : 0);
+        if (filter.source !== undefined) query = query.where("source", "=", filter.source);
         if (filter.needsReconciliation !== undefined) query = query.where("needs_reconciliation", "=", filter.needsReconciliation ? 1 : 0);
         if (filter.pending === true) query = query.where("needs_reconciliation", "=", 1).where("reconciled_at", "is", null);
         if (filter.pending === false) query = query.where((eb) => eb.or([eb("needs_reconciliation", "=", 0), eb("reconciled_at", "is not", null)]));
+        const descending = filter.order === "desc";
+        const beyond = descending ? "<" : ">";
         if (filter.cursor !== undefined) {
-          const after = parseCursor(filter.cursor);
-          query = query.where((eb) => eb.or([eb("at", ">", after.at), eb.and([eb("at", "=", after.at), eb("id", ">", after.id)])]));
+          const after = parseCursor(filter.cursor, descending);
+          query = query.where((eb) => eb.or([eb("at", beyond, after.at), eb.and([eb("at", "=", after.at), eb("id", beyond, after.id)])]));
         }
-        const rows = await query.orderBy("at").orderBy("id").limit(limit + 1).execute();
+        // Both directions walk the (at, id) index, backwards for newest first.
+        const direction = descending ? "desc" : "asc";
+        const rows = await query.orderBy("at", direction).orderBy("id", direction).limit(limit + 1).execute();
         const page = rows.slice(0, limit);
         const last = page[page.length - 1];
-        return { events: page.map(toEvent), ...(rows.length > limit && last !== undefined ? { next: cursorOf(last) } : {}) };
+        return { events: page.map(toEvent), ...(rows.length > limit && last !== undefined ? { next: cursorOf(last, descending) } : {}) };
       }),
     markReconciled: (id, outcome) =>
       guard("mark a decision reconciled", () =>
@@ -242,15 +247,19 @@ function toEvent(row: DecisionTable): DecisionEvent {
   };
 }
 
-/** Opaque to callers: base64url of `at` NUL `id` (ids may hold any character but NUL). */
-function cursorOf(row: DecisionTable): string {
-  return Buffer.from(`${row.at}\u0000${row.id}`, "utf8").toString("base64url");
+/**
+ * Opaque to callers: base64url of `at` NUL `id` (ids may hold any character but NUL), then NUL `d` for a newest-first
+ * walk, so that a cursor of one direction is refused by the other instead of silently skipping or repeating events.
+ */
+function cursorOf(row: DecisionTable, descending: boolean): string {
+  return Buffer.from(`${row.at}\u0000${row.id}${descending ? "\u0000d" : ""}`, "utf8").toString("base64url");
 }
 
-function parseCursor(cursor: string): { at: string; id: string } {
+function parseCursor(cursor: string, descending: boolean): { at: string; id: string } {
   const text = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
-  const cut = text.indexOf("\u0000");
-  const at = cut > 0 ? text.slice(0, cut) : "";
-  if (cut < 0 || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/.test(at)) throw new VouchError("INPUT_MALFORMED", "the cursor is not one a decision list gave");
-  return { at, id: text.slice(cut + 1) };
+  const parts = text.split("\u0000");
+  const at = parts[0] ?? "";
+  const shape = descending ? parts.length === 3 && parts[2] === "d" : parts.length === 2;
+  if (!shape || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/.test(at)) throw new VouchError("INPUT_MALFORMED", "the cursor is not one a decision list in this order gave");
+  return { at, id: parts[1]! };
 }

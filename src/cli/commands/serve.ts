@@ -103,7 +103,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
         );
       }
       if (index) {
-        out(`  SBOM index at ${server.url}/api/v1 (sboms, deployments, affected, attestations, artifacts/{digest}/provenance, provenance, slis, services/{service}/diff, scans, vulnerabilities), store: ${index.description}\n`);
+        out(`  SBOM index at ${server.url}/api/v1 (sboms, deployments, affected, attestations, artifacts/{digest}, artifacts/{digest}/provenance, provenance, slis, services, services/{service}/diff, scans, vulnerabilities, decisions), store: ${index.description}\n`);
         out(`  ${index.deps.anonymousRead === true ? "reads open to anonymous callers (index.anonymousRead)" : "tokens: vouch token create --scope ingest,read"}; OpenAPI at ${server.url}/openapi.json, metrics at ${server.url}/metrics\n`);
       }
       if (keyless && config.dashboard?.enabled !== false) out(`  dashboard at ${server.url}/ (dashboard.enabled: false in vouch.yaml turns it off)\n`);
@@ -147,9 +147,25 @@ async function openIndex(config: VouchConfig, dataDir: string) {
     const deployment = { dataDir, logKeyFile: join(logDir(dataDir), "log-key.pem"), baseUrl: config.url ?? config.log?.url };
     const attestationService = createAttestationService({ store: attestations, trust: reloadingAttestationTrust({ ...trustFiles, deployment }) });
     const provenance = createProvenanceGraph({ attestations, index: store });
+    // The dashboard's reads (issue 11): decision events, services, artifacts.
+    const { createCatalog, createDecisionLog } = await import("../../public/index-client.js");
+    const catalog = createCatalog({ index: store, attestations, scans: scanStore, teams: config.index?.teams ?? {} });
     return {
       description,
-      deps: { service, tokens, anonymousRead: config.index?.anonymousRead, maxSbomBytes: config.index?.maxSbomBytes, oidc, slis, releases, attestations: attestationService, provenance, scans },
+      deps: {
+        service,
+        tokens,
+        anonymousRead: config.index?.anonymousRead,
+        maxSbomBytes: config.index?.maxSbomBytes,
+        oidc,
+        slis,
+        releases,
+        attestations: attestationService,
+        provenance,
+        scans,
+        decisions: createDecisionLog(decisions),
+        catalog,
+      },
     };
   } catch (error) {
     for (const s of opened.reverse()) await s.close().catch(() => {});

@@ -14,6 +14,9 @@ import type { ScanService } from "../../../sbom-index/scans.js";
 import { registerScanRoutes } from "./scans.js";
 import { sbomBodyParser } from "./sbom-body.js";
 import { registerSliRoutes } from "./sli.js";
+import type { Catalog } from "../../../sbom-index/catalog.js";
+import type { DecisionLog } from "../../../sbom-index/decisions.js";
+import { registerCatalogRoutes, registerDecisionRoutes } from "./views.js";
 import {
   affectedQuery,
   affectedResult,
@@ -41,6 +44,10 @@ export interface IndexRoutesOptions {
   provenance?: ProvenanceGraphService;
   /** Vulnerability scan results (`POST /api/v1/scans`, `GET /api/v1/vulnerabilities`). */
   scans?: ScanService;
+  /** Policy decision events, newest first (`GET /api/v1/decisions`). */
+  decisions?: DecisionLog;
+  /** Services and artifacts for navigation (`GET /api/v1/services`, `GET /api/v1/artifacts/{digest}`). */
+  catalog?: Catalog;
 }
 
 export const DEFAULT_MAX_SBOM_BYTES = 64 * 1024 * 1024;
@@ -121,6 +128,8 @@ export const indexRoutes: FastifyPluginAsync<IndexRoutesOptions> = async (app, o
   if (options.attestations) await registerAttestationRoutes(app, options.attestations);
   if (options.provenance) registerProvenanceRoutes(app, options.provenance);
   if (options.scans) await registerScanRoutes(app, options.scans);
+  if (options.decisions) registerDecisionRoutes(app, options.decisions);
+  if (options.catalog) registerCatalogRoutes(app, options.catalog);
 
   app.get<{ Querystring: AffectedQuery }>(
     "/api/v1/affected",

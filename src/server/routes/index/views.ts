@@ -1,0 +1,201 @@
+import type { FastifyInstance } from "fastify";
+import type { Catalog } from "../../../sbom-index/catalog.js";
+import type { DecisionLog } from "../../../sbom-index/decisions.js";
+import type { DecisionListQuery } from "../../../sbom-index/views.js";
+import { BEARER_SECURITY } from "../../plugins/auth.js";
+import { attestationRecordSchema } from "./attestations.js";
+import { digest, errorBody, errors } from "./schemas.js";
+
+/**
+ * The dashboard's read endpoints (issue 11; answer types in src/sbom-index/views.ts), inside the index plugin (read
+ * scope, its error handler): `GET /api/v1/decisions`, `GET /api/v1/services`, `GET /api/v1/artifacts/{digest}`.
+ * Response schemas list every field of the views' types: Fastify's serializer drops what a schema does not name.
+ */
+
+const timestamp = { type: "string", format: "date-time" } as const;
+/** What the store's list cursors are: base64url. */
+const cursor = { type: "string", minLength: 1, maxLength: 4096, pattern: "^[A-Za-z0-9_-]+$", description: "the `next` of the page before" } as const;
+/** An artifact digest as attestations name subjects (sha256, or sha384 / sha512 for npm provenance), lower case. */
+export const artifactDigest = {
+  type: "string",
+  pattern: "^(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$",
+  description: "sha256:<64 lower-case hex> (or sha384 / sha512)",
+} as const;
+
+const stringMap = { type: "object", additionalProperties: { type: "string" } } as const;
+
+export const decisionEventSchema = {
+  type: "object",
+  required: ["id", "time", "source", "resource", "allowed", "needsReconciliation", "decision"],
+  properties: {
+    id: { type: "string" },
+    time: { type: "string" },
+    source: { enum: ["admission", "cli", "reconcile"] },
+    resource: {
+      type: "object",
+      required: ["kind"],
+      properties: { kind: { type: "string" }, namespace: { type: "string" }, name: { type: "string" }, labels: stringMap },
+    },
+    uid: { type: "string" },
+    operation: { type: "string" },
+    allowed: { type: "boolean" },
+    needsReconciliation: { type: "boolean" },
+    decision: { type: "object", additionalProperties: true, description: "the Decision as recorded (policy/decision.ts), whole" },
+    reconciles: { type: "string" },
+    reconciled: { type: "object", required: ["at", "by"], properties: { at: { type: "string" }, by: { type: "string" } } },
+  },
+} as const;
+
+export const decisionQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    allowed: { type: "boolean", description: "false: only denies" },
+    pending: { type: "boolean", description: "true: only events decided by an outage action or in audit mode and not re-verified yet" },
+    source: { enum: ["admission", "cli", "reconcile"] },
+    since: { ...timestamp, description: "time >= since (RFC 3339)" },
+    until: { ...timestamp, description: "time < until (RFC 3339)" },
+    limit: { type: "integer", minimum: 1, maximum: 500, description: "events per page (default 50)" },
+    cursor,
+  },
+} as const;
+
+export const decisionPage = {
+  type: "object",
+  required: ["events"],
+  properties: { events: { type: "array", items: decisionEventSchema }, next: { type: "string", description: "the cursor of the next (older) page; absent on the last" } },
+} as const;
+
+const releaseProperties = {
+  sbomId: digest,
+  version: { type: "string" },
+  digest: { type: "string" },
+  format: { type: "string" },
+  components: { type: "integer" },
+  ingestedAt: { type: "string" },
+} as const;
+export const releaseSummary = { type: "object", required: ["sbomId", "format", "components", "ingestedAt"], properties: releaseProperties } as const;
+
+export const serviceList = {
+  type: "object",
+  required: ["services"],
+  properties: {
+    services: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["name", "releases", "deployments"],
+        properties: {
+          name: { type: "string" },
+          team: { type: "string" },
+          releases: { type: "array", items: releaseSummary, description: "newest ingest first" },
+          deployments: {
+            type: "array",
+            description: "the current deployment per environment",
+            items: { type: "object", required: ["environment", "digest", "at"], properties: { environment: { type: "string" }, digest: { type: "string" }, at: { type: "string" } } },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const scanFindingSchema = {
+  type: "object",
+  required: ["vulnerabilityId", "aliases", "purl", "name", "version", "severity", "fixedIn", "kev"],
+  properties: {
+    vulnerabilityId: { type: "string" },
+    aliases: { type: "array", items: { type: "string" } },
+    purl: { type: "string" },
+    name: { type: "string" },
+    version: { type: "string" },
+    severity: { type: "string" },
+    score: { type: "number" },
+    fixedIn: { type: "array", items: { type: "string" } },
+    kev: { type: "boolean" },
+    vexStatus: { enum: ["not_affected", "affected", "fixed", "under_investigation"] },
+  },
+} as const;
+
+export const artifactSummary = {
+  type: "object",
+  required: ["digest", "services", "sboms", "previous", "deployments", "attestations"],
+  properties: {
+    digest: { type: "string" },
+    services: { type: "array", items: { type: "string" } },
+    sboms: {
+      type: "array",
+      description: "SBOMs of this digest, newest ingest first",
+      items: { type: "object", required: ["sbomId", "format", "components", "ingestedAt", "service"], properties: { ...releaseProperties, service: { type: "string" } } },
+    },
+    previous: {
+      type: "array",
+      description: "per SBOM: the release of its service ingested just before it (diff against it)",
+      items: { type: "object", required: ["sbomId"], properties: { sbomId: { type: "string" }, previous: releaseSummary } },
+    },
+    deployments: {
+      type: "array",
+      description: "every deployment of the digest, newest first",
+      items: {
+        type: "object",
+        required: ["service", "environment", "at", "current"],
+        properties: { service: { type: "string" }, environment: { type: "string" }, at: { type: "string" }, current: { type: "boolean" }, source: { type: "string" } },
+      },
+    },
+    vulnerabilities: {
+      type: "object",
+      required: ["scanId", "ingestedAt", "findings"],
+      description: "the latest scan's findings; absent when the digest was never scanned",
+      properties: { scanId: { type: "string" }, ingestedAt: { type: "string" }, findings: { type: "array", items: scanFindingSchema } },
+    },
+    attestations: { type: "array", items: attestationRecordSchema, description: "attestations naming the digest (verified or not), newest ingest first" },
+  },
+} as const;
+
+export function registerDecisionRoutes(app: FastifyInstance, decisions: DecisionLog): void {
+  app.get<{ Querystring: DecisionListQuery }>(
+    "/api/v1/decisions",
+    {
+      config: { scope: "read" },
+      schema: {
+        summary: "Policy decision events (admission, CLI gates, reconciliations), newest first",
+        tags: ["index"],
+        security: BEARER_SECURITY,
+        querystring: decisionQuery,
+        response: { 200: decisionPage, ...errors },
+      },
+    },
+    async (request) => decisions.list(request.query),
+  );
+}
+
+export function registerCatalogRoutes(app: FastifyInstance, catalog: Catalog): void {
+  app.get(
+    "/api/v1/services",
+    {
+      config: { scope: "read" },
+      schema: {
+        summary: "Every service the index knows: its team, releases (newest first) and current deployments",
+        tags: ["index"],
+        security: BEARER_SECURITY,
+        response: { 200: serviceList, ...errors },
+      },
+    },
+    async () => catalog.services(),
+  );
+
+  app.get<{ Params: { digest: string } }>(
+    "/api/v1/artifacts/:digest",
+    {
+      config: { scope: "read" },
+      schema: {
+        summary: "One artifact: its SBOMs (each with the release before it), deployments, latest scan findings with VEX state, attestations",
+        tags: ["index"],
+        security: BEARER_SECURITY,
+        params: { type: "object", required: ["digest"], properties: { digest: artifactDigest } },
+        response: { 200: artifactSummary, 404: errorBody, ...errors },
+      },
+    },
+    async (request) => catalog.artifact(request.params.digest),
+  );
+}
