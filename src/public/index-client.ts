@@ -20,6 +20,8 @@ export { createCatalog } from "../sbom-index/catalog.js";
 export type { Catalog } from "../sbom-index/catalog.js";
 export { createDecisionLog } from "../sbom-index/decisions.js";
 export type { DecisionLog } from "../sbom-index/decisions.js";
+export { createComponentReader } from "../sbom-index/components.js";
+export type { ComponentReader, ComponentQuery } from "../sbom-index/components.js";
 export type { ProvenanceEdge, ProvenanceGraph, ProvenanceGraphService, ProvenanceNode } from "../sbom-index/provenance.js";
 export { loadAttestationTrust, reloadingAttestationTrust } from "../api/attestation-trust.js";
 export { pushAttestationFile, renderAttestationPush, renderProvenanceGraph } from "../api/attestation-push.js";

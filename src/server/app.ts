@@ -13,6 +13,7 @@ import type { ProvenanceGraphService } from "../sbom-index/provenance.js";
 import type { SliService } from "../sbom-index/sli.js";
 import type { Catalog } from "../sbom-index/catalog.js";
 import type { DecisionLog } from "../sbom-index/decisions.js";
+import type { ComponentReader } from "../sbom-index/components.js";
 import type { TokenStore } from "../store/ports.js";
 import { registerOpenApi } from "./openapi.js";
 import type { OidcAuth } from "./plugins/auth.js";
@@ -61,6 +62,8 @@ export interface AppDeps {
     decisions?: DecisionLog;
     /** Services and artifacts: GET /api/v1/services, GET /api/v1/artifacts/{digest}. */
     catalog?: Catalog;
+    /** An SBOM's components, searchable: GET /api/v1/sboms/{id}/components. */
+    components?: ComponentReader;
   };
   /** Kubernetes admission webhooks (issue 10): POST /admission/validate and /admission/mutate. */
   admission?: { engine: PolicyEngine; maxBodyBytes?: number };

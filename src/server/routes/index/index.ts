@@ -16,7 +16,8 @@ import { sbomBodyParser } from "./sbom-body.js";
 import { registerSliRoutes } from "./sli.js";
 import type { Catalog } from "../../../sbom-index/catalog.js";
 import type { DecisionLog } from "../../../sbom-index/decisions.js";
-import { registerCatalogRoutes, registerDecisionRoutes } from "./views.js";
+import type { ComponentReader } from "../../../sbom-index/components.js";
+import { registerCatalogRoutes, registerComponentRoutes, registerDecisionRoutes } from "./views.js";
 import {
   affectedQuery,
   affectedResult,
@@ -48,6 +49,8 @@ export interface IndexRoutesOptions {
   decisions?: DecisionLog;
   /** Services and artifacts for navigation (`GET /api/v1/services`, `GET /api/v1/artifacts/{digest}`). */
   catalog?: Catalog;
+  /** An SBOM's components, searchable (`GET /api/v1/sboms/{id}/components`). */
+  components?: ComponentReader;
 }
 
 export const DEFAULT_MAX_SBOM_BYTES = 64 * 1024 * 1024;
@@ -130,6 +133,7 @@ export const indexRoutes: FastifyPluginAsync<IndexRoutesOptions> = async (app, o
   if (options.scans) await registerScanRoutes(app, options.scans);
   if (options.decisions) registerDecisionRoutes(app, options.decisions);
   if (options.catalog) registerCatalogRoutes(app, options.catalog);
+  if (options.components) registerComponentRoutes(app, options.components);
 
   app.get<{ Querystring: AffectedQuery }>(
     "/api/v1/affected",

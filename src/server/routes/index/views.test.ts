@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createToken } from "../../../api/tokens.js";
 import { createCatalog } from "../../../sbom-index/catalog.js";
+import { createComponentReader } from "../../../sbom-index/components.js";
 import { createDecisionLog } from "../../../sbom-index/decisions.js";
 import { createIndexService } from "../../../sbom-index/service.js";
 import type { IndexService } from "../../../sbom-index/types.js";
@@ -61,6 +62,7 @@ async function harness(dir: string): Promise<Harness> {
       tokens,
       decisions: createDecisionLog(decisions),
       catalog: createCatalog({ index, attestations, scans, teams: { payments: ["checkout", "billing"] } }),
+      components: createComponentReader({ index, cacheSize: 2 }),
     },
   });
   return { app, index, service, attestations, scans, decisions, tokens, read, ingest, now };
@@ -315,10 +317,79 @@ describe("GET /api/v1/artifacts/{digest}", () => {
   });
 });
 
+/** A CycloneDX 1.6 document with `n` components: every third with a SHA-256, licences alternating id / expression / name. */
+function bigSbom(n: number): Uint8Array {
+  const components = Array.from({ length: n }, (_, i) => ({
+    type: i === 0 ? "framework" : "library",
+    "bom-ref": `c${i}`,
+    name: `pkg-${String(i).padStart(4, "0")}`,
+    version: `1.${i}.0`,
+    purl: `pkg:npm/pkg-${String(i).padStart(4, "0")}@1.${i}.0`,
+    licenses: i % 3 === 0 ? [{ license: { id: "MIT" } }] : i % 3 === 1 ? [{ expression: "Apache-2.0 OR GPL-2.0-only" }] : [{ license: { name: "Acme Proprietary" } }],
+    ...(i % 3 === 0 ? { hashes: [{ alg: "SHA-1", content: "0".repeat(40) }, { alg: "SHA-256", content: (i % 16).toString(16).repeat(64) }] } : {}),
+  }));
+  return new TextEncoder().encode(JSON.stringify({ bomFormat: "CycloneDX", specVersion: "1.6", version: 1, metadata: { component: { type: "application", name: "big", version: "1" } }, components }));
+}
+
+describe("GET /api/v1/sboms/{id}/components", () => {
+  it("pages an SBOM's components with every field (type, licences, sha256), total before paging", async () => {
+    const { id } = await h.service.ingestSbom({ bytes: bigSbom(250), service: "big", by: "t" });
+    const first = await get(`/api/v1/sboms/${id}/components`);
+    expect(first.statusCode, first.body).toBe(200);
+    const body = first.json();
+    expect(body.sbomId).toBe(id);
+    expect(body.total).toBe(250);
+    expect(body.offset).toBe(0);
+    expect(body.components).toHaveLength(100);
+    expect(body.components[0]).toEqual({ name: "pkg-0000", version: "1.0.0", purl: "pkg:npm/pkg-0000@1.0.0", type: "framework", licenses: ["MIT"], sha256: "0".repeat(64) });
+    expect(body.components[1]).toEqual({ name: "pkg-0001", version: "1.1.0", purl: "pkg:npm/pkg-0001@1.1.0", type: "library", licenses: ["Apache-2.0 OR GPL-2.0-only"] });
+    expect(body.components[2]).toEqual({ name: "pkg-0002", version: "1.2.0", purl: "pkg:npm/pkg-0002@1.2.0", type: "library", licenses: ["Acme Proprietary"] });
+    const last = (await get(`/api/v1/sboms/${id}/components?offset=200&limit=1000`)).json();
+    expect(last).toMatchObject({ total: 250, offset: 200 });
+    expect(last.components.map((c: { name: string }) => c.name)).toEqual(Array.from({ length: 50 }, (_, i) => `pkg-${String(200 + i).padStart(4, "0")}`));
+    expect((await get(`/api/v1/sboms/${id}/components?offset=250`)).json()).toEqual({ sbomId: id, total: 250, offset: 250, components: [] });
+  });
+
+  it("searches name, version, purl and licences case-insensitively", async () => {
+    const { id } = await h.service.ingestSbom({ bytes: bigSbom(250), service: "big", by: "t" });
+    const names = async (q: string, extra = "") => (await get(`/api/v1/sboms/${id}/components?q=${encodeURIComponent(q)}${extra}`)).json();
+    expect((await names("PKG-012")).components.map((c: { name: string }) => c.name)).toEqual(Array.from({ length: 10 }, (_, i) => `pkg-012${i}`));
+    expect((await names("1.249.0")).components.map((c: { name: string }) => c.name)).toEqual(["pkg-0249"]);
+    expect((await names("pkg:npm/pkg-0007@")).total).toBe(1);
+    expect((await names("acme proprietary")).total).toBe(83);
+    expect((await names("gpl-2.0", "&limit=5")).total).toBe(83);
+    expect((await names("gpl-2.0", "&limit=5")).components).toHaveLength(5);
+    expect((await names("mit")).total).toBe(84);
+    expect(await names("no such thing")).toEqual({ sbomId: id, total: 0, offset: 0, components: [] });
+  });
+
+  it("reads SPDX documents with the same reader (components without purl or version keep what they have)", async () => {
+    const { id } = await h.service.ingestSbom({ bytes: fixture("search-2.0.0-log4j-2.0-beta9.spdx.json"), service: "search", by: "t" });
+    const body = (await get(`/api/v1/sboms/${id}/components`)).json();
+    expect(body.total).toBeGreaterThan(0);
+    expect(body.components.some((c: { purl?: string }) => c.purl?.startsWith("pkg:maven/org.apache.logging.log4j/log4j-core@2.0-beta9"))).toBe(true);
+    for (const c of body.components) expect(Array.isArray(c.licenses)).toBe(true);
+  });
+
+  it("answers 404 for an SBOM the index does not hold; 400 for bad ids, offsets, limits and queries", async () => {
+    const { id } = await h.service.ingestSbom({ bytes: bigSbom(3), service: "big", by: "t" });
+    const missing = await get(`/api/v1/sboms/${digest("d")}/components`);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ code: 404, message: expect.stringContaining("no SBOM") });
+    for (const url of [`/api/v1/sboms/abc/components`, `/api/v1/sboms/${id}/components?offset=-1`, `/api/v1/sboms/${id}/components?limit=0`, `/api/v1/sboms/${id}/components?limit=1001`, `/api/v1/sboms/${id}/components?q=${"x".repeat(201)}`, `/api/v1/sboms/${id}/components?q=%01`]) {
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().code, url).toBe(400);
+    }
+    expect((await get(`/api/v1/sboms/${id}/components`, null)).statusCode).toBe(401);
+    expect((await get(`/api/v1/sboms/${id}/components`)).json().total).toBe(3);
+  });
+});
+
 describe("OpenAPI", () => {
   it("publishes the new read endpoints with their query and response schemas", async () => {
     const doc = (await h.app.inject({ url: "/openapi.json" })).json();
-    for (const path of ["/api/v1/decisions", "/api/v1/services", "/api/v1/artifacts/{digest}"]) {
+    for (const path of ["/api/v1/decisions", "/api/v1/services", "/api/v1/artifacts/{digest}", "/api/v1/sboms/{id}/components"]) {
       expect(doc.paths[path]?.get, path).toBeDefined();
       expect(doc.paths[path].get.responses["200"], path).toBeDefined();
     }

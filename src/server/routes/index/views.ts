@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Catalog } from "../../../sbom-index/catalog.js";
+import type { ComponentQuery, ComponentReader } from "../../../sbom-index/components.js";
 import type { DecisionLog } from "../../../sbom-index/decisions.js";
 import type { DecisionListQuery } from "../../../sbom-index/views.js";
 import { BEARER_SECURITY } from "../../plugins/auth.js";
@@ -197,5 +198,58 @@ export function registerCatalogRoutes(app: FastifyInstance, catalog: Catalog): v
       },
     },
     async (request) => catalog.artifact(request.params.digest),
+  );
+}
+
+export const componentQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    q: { type: "string", maxLength: 200, pattern: "^[^\\x00-\\x1f\\x7f]*$", description: "case-insensitive substring of name, version, purl or licence" },
+    offset: { type: "integer", minimum: 0, maximum: 100000000, description: "components to skip (default 0)" },
+    limit: { type: "integer", minimum: 1, maximum: 1000, description: "components per page (default 100)" },
+  },
+} as const;
+
+export const componentPage = {
+  type: "object",
+  required: ["sbomId", "total", "offset", "components"],
+  properties: {
+    sbomId: { type: "string" },
+    total: { type: "integer", description: "components matching q, before paging" },
+    offset: { type: "integer" },
+    components: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["name", "licenses"],
+        properties: {
+          name: { type: "string" },
+          version: { type: "string" },
+          purl: { type: "string" },
+          type: { type: "string" },
+          licenses: { type: "array", items: { type: "string" } },
+          sha256: { type: "string" },
+        },
+      },
+    },
+  },
+} as const;
+
+export function registerComponentRoutes(app: FastifyInstance, components: ComponentReader): void {
+  app.get<{ Params: { id: string }; Querystring: ComponentQuery }>(
+    "/api/v1/sboms/:id/components",
+    {
+      config: { scope: "read" },
+      schema: {
+        summary: "An SBOM's components, searchable and paged (the stored document, read with vouch's SBOM readers)",
+        tags: ["index"],
+        security: BEARER_SECURITY,
+        params: { type: "object", required: ["id"], properties: { id: { ...digest, description: "the SBOM's id: the sha256 of its bytes" } } },
+        querystring: componentQuery,
+        response: { 200: componentPage, 404: errorBody, ...errors },
+      },
+    },
+    async (request) => components.page(request.params.id, request.query),
   );
 }
