@@ -14,6 +14,7 @@ import type { SliService } from "../sbom-index/sli.js";
 import type { Catalog } from "../sbom-index/catalog.js";
 import type { DecisionLog } from "../sbom-index/decisions.js";
 import type { ComponentReader } from "../sbom-index/components.js";
+import type { AttestationViews } from "../sbom-index/attestation-views.js";
 import type { TokenStore } from "../store/ports.js";
 import { registerOpenApi } from "./openapi.js";
 import type { OidcAuth } from "./plugins/auth.js";
@@ -64,6 +65,10 @@ export interface AppDeps {
     catalog?: Catalog;
     /** An SBOM's components, searchable: GET /api/v1/sboms/{id}/components. */
     components?: ComponentReader;
+    /** Stored attestations with their log entries' proofs: GET /api/v1/attestations, GET /api/v1/attestations/{id}. */
+    attestationViews?: AttestationViews;
+    /** This server's transparency log id (lower-case hex); default: the id of `log`, when the app runs one. */
+    ownLogId?: string;
   };
   /** Kubernetes admission webhooks (issue 10): POST /admission/validate and /admission/mutate. */
   admission?: { engine: PolicyEngine; maxBodyBytes?: number };
@@ -117,7 +122,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.index) {
     const { tokens, anonymousRead, oidc, ...routes } = deps.index;
     const { slis } = routes;
-    await app.register(indexRoutes, { ...routes, auth: { tokens, anonymousRead, oidc } });
+    const ownLogId = routes.ownLogId ?? (deps.log ? Buffer.from(deps.log.signer.logId).toString("hex") : undefined);
+    await app.register(indexRoutes, { ...routes, ownLogId, auth: { tokens, anonymousRead, oidc } });
     if (slis) registerSliGauges(metrics.registry, slis);
   }
   if (deps.admission) await app.register(admissionRoutes, deps.admission);

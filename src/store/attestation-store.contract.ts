@@ -116,6 +116,42 @@ export function describeAttestationStoreContract(driver: string, fixture: () => 
       expect(found[0]!.ingestedAt).toBe("2024-12-31T23:00:00.5Z");
     });
 
+    it("lists newest ingest first (instants, then id, descending), filtered by verified and subject digest, walking pages each once", async () => {
+      const shared = sha("image listed");
+      const recs = [
+        record("l1", { ingestedAt: "2025-01-01T00:00:00Z" }),
+        record("l2", { ingestedAt: "2025-01-02T01:00:00+01:00", verified: false, reason: "VERIFY_SIGNATURE: bad", subjects: [{ name: "s", digest: shared }] }), // 00:00Z
+        record("l3", { ingestedAt: "2025-01-02T00:00:00Z", subjects: [{ name: "s", digest: shared }, { name: "t", digest: sha("image l3") }] }),
+        record("l4", { ingestedAt: "2025-01-03T00:00:00.000000001Z", verified: false, reason: "VERIFY_CHAIN: untrusted" }),
+        record("l5", { ingestedAt: "2025-01-02T12:00:00Z" }),
+      ];
+      for (const r of recs) await store.ingest(write(r));
+      // l2 and l3 share an instant: the greater id first.
+      const tie = [recs[1]!, recs[2]!].sort((a, b) => (a.id < b.id ? 1 : -1)).map((r) => r.id);
+      const ids = (page: { attestations: AttestationRecord[] }) => page.attestations.map((r) => r.id);
+      const all = await store.list();
+      expect(ids(all)).toEqual([recs[3]!.id, recs[4]!.id, ...tie, recs[0]!.id]);
+      expect(all.next).toBeUndefined();
+      expect(all.attestations[0]).toEqual({ ...recs[3]!, ingestedAt: "2025-01-03T00:00:00.000000001Z" });
+      expect(ids(await store.list({ verified: false }))).toEqual([recs[3]!.id, recs[1]!.id]);
+      expect(ids(await store.list({ digest: shared }))).toEqual(tie);
+      expect(ids(await store.list({ digest: shared, verified: true }))).toEqual([recs[2]!.id]);
+      expect(ids(await store.list({ digest: "sha256:%" }))).toEqual([]);
+      const first = await store.list({ limit: 2 });
+      expect(ids(first)).toEqual([recs[3]!.id, recs[4]!.id]);
+      await store.ingest(write(record("newer", { ingestedAt: "2025-02-01T00:00:00Z" }))); // before the cursor: not on this walk
+      await store.ingest(write(record("older", { ingestedAt: "2024-12-01T00:00:00Z" }))); // after it: seen at the end
+      const seen = ids(first);
+      let next = first.next;
+      while (next !== undefined) {
+        const page = await store.list({ limit: 2, cursor: next });
+        seen.push(...ids(page));
+        next = page.next;
+      }
+      expect(seen).toEqual([recs[3]!.id, recs[4]!.id, ...tie, recs[0]!.id, record("older").id]);
+      await expect(store.list({ cursor: "not-a-cursor" })).rejects.toMatchObject({ code: "INPUT_MALFORMED" });
+    });
+
     it("signedDigests counts verified attestations only", async () => {
       const a = record("a");
       const b = record("b", { verified: false, reason: "VERIFY_SIGNATURE: bad" });
@@ -207,7 +243,7 @@ export function describeAttestationStoreContract(driver: string, fixture: () => 
       await store.close();
       // Back to migration 0001's schema, as a database in the field has it; one predicate corrupt on disk.
       await fx.sql(
-        `alter table attestations drop column byproducts; delete from vouch_attestation_migration where name <> '0001_attestations';` +
+        `drop index attestations_ingested; alter table attestations drop column byproducts; delete from vouch_attestation_migration where name <> '0001_attestations';` +
           `update attestation_documents set predicate = '{"runDetails": [' where attestation_seq = (select seq from attestations where id = '${broken.id}')`,
       );
       store = await fx.open();

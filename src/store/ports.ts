@@ -675,6 +675,17 @@ export interface ProvenanceFactsRow extends ProvenanceFacts {
   attestationId: string;
 }
 
+/** AttestationStore.list: each given field narrows the answer. */
+export interface AttestationListFilter {
+  verified?: boolean;
+  /** Only attestations with this subject digest. */
+  digest?: string;
+  /** Most records one page holds (default 50, at most 500). */
+  limit?: number;
+  /** The `next` of the previous page. */
+  cursor?: string;
+}
+
 /**
  * Attestations: Sigstore bundles and DSSE envelopes, verified on ingest above the store (the verifier decides; the
  * store keeps what it was told), for the provenance graph and the supply-chain SLIs.
@@ -699,6 +710,10 @@ export interface ProvenanceFactsRow extends ProvenanceFacts {
  * - `bySourceCommit` / `bySigner` MUST return the VERIFIED attestations whose provenance names that commit (exact,
  *   lower-case hex; a prefix of at least 7 hex characters also matches) / whose signer identity equals it (and the
  *   issuer, when given), sorted by ingestedAt then id.
+ * - `list` MUST return the records the filter admits (`verified` equal, a subject equal to `digest`) newest ingest
+ *   first (ingestedAt descending, instants compared, then id descending), each exactly once across the pages a cursor
+ *   walks, even when attestations are ingested between two pages; `next` is absent on the last page. A malformed
+ *   cursor MUST be refused with INPUT_MALFORMED.
  * - Values are data: SQL-significant characters (`'`, `%`, `_`, `\`, `;`) MUST match only themselves.
  * - Reads MUST see a write whole or not at all.
  */
@@ -713,6 +728,8 @@ export interface AttestationStore {
   provenanceFacts(digests: readonly string[]): Promise<ProvenanceFactsRow[]>;
   bySourceCommit(commit: string): Promise<AttestationRecord[]>;
   bySigner(identity: string, issuer?: string): Promise<AttestationRecord[]>;
+  /** Stored attestations, newest ingest first, a page at a time (the dashboard's verification failures). */
+  list(filter?: AttestationListFilter): Promise<{ attestations: AttestationRecord[]; next?: string }>;
   /** Resolves when the store answers a trivial query (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import { sql, type ColumnType, type Kysely, type Selectable } from "kysely";
 import { VouchError } from "../core/errors.js";
 import type {
+  AttestationListFilter,
   AttestationLogEntry,
   AttestationRecord,
   AttestationStore,
@@ -86,6 +87,7 @@ export interface AttestationDatabase {
 const ATTESTATION_MIGRATIONS: readonly NamedMigration[] = [
   { name: "0001_attestations", up: createAttestationTables },
   { name: "0002_provenance_byproducts", up: addProvenanceByproducts },
+  { name: "0003_ingested_order", up: addIngestedOrder },
 ];
 
 export const ATTESTATION_MIGRATION_NAMES: readonly string[] = ATTESTATION_MIGRATIONS.map((m) => m.name);
@@ -138,6 +140,11 @@ async function createAttestationTables(db: Kysely<unknown>, flavor: SqlFlavor): 
     .addColumn("gzip", bytes, (c) => c.notNull())
     .addColumn("predicate", "text")
     .execute();
+}
+
+/** `list` walks attestations newest ingest first: backwards along this index, never a sort of the whole table. */
+async function addIngestedOrder(db: Kysely<unknown>): Promise<void> {
+  await db.schema.createIndex("attestations_ingested").on("attestations").columns(["ingested_at", "id"]).execute();
 }
 
 const SLSA_V1 = "https://slsa.dev/provenance/v1";
@@ -419,6 +426,25 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
     });
   }
 
+  async function list(filter: AttestationListFilter = {}): Promise<{ attestations: AttestationRecord[]; next?: string }> {
+    const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT)), MAX_LIST_LIMIT);
+    const after = filter.cursor === undefined ? undefined : parseListCursor(filter.cursor);
+    return guard("list attestations", async () => {
+      let q = reader.selectFrom("attestations as a").selectAll("a");
+      if (filter.verified !== undefined) q = q.where("a.verified", "=", filter.verified ? 1 : 0);
+      if (filter.digest !== undefined) {
+        const wanted = filter.digest;
+        q = q.where((eb) => eb.exists(eb.selectFrom("attestation_subjects as s").select("s.attestation_seq").whereRef("s.attestation_seq", "=", "a.seq").where("s.digest", "=", wanted)));
+      }
+      if (after !== undefined) q = q.where((eb) => eb.or([eb("a.ingested_at", "<", after.at), eb.and([eb("a.ingested_at", "=", after.at), eb("a.id", "<", after.id)])]));
+      const rows = await q.orderBy("a.ingested_at", "desc").orderBy("a.id", "desc").limit(limit + 1).execute();
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const attestations = await withSubjects(reader, page);
+      return rows.length > limit && last !== undefined ? { attestations, next: listCursorOf(last.ingested_at, last.id) } : { attestations };
+    });
+  }
+
   async function ping(): Promise<void> {
     await guard("reach the attestation store", async () => {
       await sql`select 1`.execute(reader);
@@ -436,9 +462,25 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
     provenanceFacts,
     bySourceCommit,
     bySigner,
+    list,
     ping,
     close,
   };
+}
+
+const DEFAULT_LIST_LIMIT = 50;
+const MAX_LIST_LIMIT = 500;
+
+/** Opaque to callers: base64url of the canonical ingest time, NUL, the id (a sha256 digest: never holds NUL). */
+function listCursorOf(at: string, id: string): string {
+  return Buffer.from(`${at}\u0000${id}`, "utf8").toString("base64url");
+}
+
+function parseListCursor(cursor: string): { at: string; id: string } {
+  const text = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
+  const parts = text.split("\u0000");
+  if (parts.length !== 2 || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/.test(parts[0]!)) throw new VouchError("INPUT_MALFORMED", "the cursor is not one an attestation list gave");
+  return { at: parts[0]!, id: parts[1]! };
 }
 
 async function withSubjects(db: Kysely<AttestationDatabase>, rows: readonly Selectable<AttestationTable>[]): Promise<AttestationRecord[]> {

@@ -148,7 +148,7 @@ async function openIndex(config: VouchConfig, dataDir: string) {
     const attestationService = createAttestationService({ store: attestations, trust: reloadingAttestationTrust({ ...trustFiles, deployment }) });
     const provenance = createProvenanceGraph({ attestations, index: store });
     // The dashboard's reads (issue 11): decision events, services, artifacts.
-    const { createCatalog, createDecisionLog, createComponentReader } = await import("../../public/index-client.js");
+    const { createCatalog, createDecisionLog, createComponentReader, createAttestationViews } = await import("../../public/index-client.js");
     const catalog = createCatalog({ index: store, attestations, scans: scanStore, teams: config.index?.teams ?? {} });
     return {
       description,
@@ -166,6 +166,7 @@ async function openIndex(config: VouchConfig, dataDir: string) {
         decisions: createDecisionLog(decisions),
         catalog,
         components: createComponentReader({ index: store }),
+        attestationViews: createAttestationViews(attestations),
       },
     };
   } catch (error) {

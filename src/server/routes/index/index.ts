@@ -17,7 +17,8 @@ import { registerSliRoutes } from "./sli.js";
 import type { Catalog } from "../../../sbom-index/catalog.js";
 import type { DecisionLog } from "../../../sbom-index/decisions.js";
 import type { ComponentReader } from "../../../sbom-index/components.js";
-import { registerCatalogRoutes, registerComponentRoutes, registerDecisionRoutes } from "./views.js";
+import type { AttestationViews } from "../../../sbom-index/attestation-views.js";
+import { registerAttestationViewRoutes, registerCatalogRoutes, registerComponentRoutes, registerDecisionRoutes } from "./views.js";
 import {
   affectedQuery,
   affectedResult,
@@ -51,6 +52,10 @@ export interface IndexRoutesOptions {
   catalog?: Catalog;
   /** An SBOM's components, searchable (`GET /api/v1/sboms/{id}/components`). */
   components?: ComponentReader;
+  /** Stored attestations and their log entries' proofs (`GET /api/v1/attestations`, `GET /api/v1/attestations/{id}`). */
+  attestationViews?: AttestationViews;
+  /** This server's transparency log id (lower-case hex), when it runs one: an attestation's entry in it is `ownLog`. */
+  ownLogId?: string;
 }
 
 export const DEFAULT_MAX_SBOM_BYTES = 64 * 1024 * 1024;
@@ -134,6 +139,7 @@ export const indexRoutes: FastifyPluginAsync<IndexRoutesOptions> = async (app, o
   if (options.decisions) registerDecisionRoutes(app, options.decisions);
   if (options.catalog) registerCatalogRoutes(app, options.catalog);
   if (options.components) registerComponentRoutes(app, options.components);
+  if (options.attestationViews) registerAttestationViewRoutes(app, options.attestationViews, options.ownLogId);
 
   app.get<{ Querystring: AffectedQuery }>(
     "/api/v1/affected",

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createToken } from "../../../api/tokens.js";
+import { createAttestationService } from "../../../sbom-index/attestations.js";
+import { createAttestationViews } from "../../../sbom-index/attestation-views.js";
 import { createCatalog } from "../../../sbom-index/catalog.js";
 import { createComponentReader } from "../../../sbom-index/components.js";
 import { createDecisionLog } from "../../../sbom-index/decisions.js";
@@ -23,6 +25,15 @@ import { buildApp } from "../../app.js";
  * keeps them: every field of the views' types arrives (Fastify drops what a response schema does not name), values as
  * seeded, bad input refused with a coded 400, unknown ids 404, reads need the read scope.
  */
+
+/** A public-good Rekor bundle (sigstore-js's test data): one intoto entry with an inclusion proof and checkpoint. */
+const BUNDLE_FILE = join(import.meta.dirname, "..", "..", "..", "..", "test", "fixtures", "sigstore", "sigstore-js", "tests", "bundles", "bundleV03-intoto.sigstore");
+const BUNDLE_TEXT = readFileSync(BUNDLE_FILE, "utf8");
+const BUNDLE = JSON.parse(BUNDLE_TEXT) as { verificationMaterial: { tlogEntries: { logIndex: string; logId: { keyId: string }; canonicalizedBody: string; inclusionProof: { logIndex: string; treeSize: string; rootHash: string; hashes: string[]; checkpoint: { envelope: string } } }[] } };
+const TLOG = BUNDLE.verificationMaterial.tlogEntries[0]!;
+const b64hex = (b64: string) => Buffer.from(b64, "base64").toString("hex");
+/** What this test's server claims as its own log: the public-good log, so the fixture's entry is `ownLog`. */
+const PUBLIC_GOOD_LOG_ID = b64hex(TLOG.logId.keyId);
 
 const FIXTURES = join(import.meta.dirname, "..", "..", "..", "sbom-index", "fixtures");
 const fixture = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, name)));
@@ -63,6 +74,9 @@ async function harness(dir: string): Promise<Harness> {
       decisions: createDecisionLog(decisions),
       catalog: createCatalog({ index, attestations, scans, teams: { payments: ["checkout", "billing"] } }),
       components: createComponentReader({ index, cacheSize: 2 }),
+      attestations: createAttestationService({ store: attestations, trust: { roots: [], keys: [] } }),
+      attestationViews: createAttestationViews(attestations),
+      ownLogId: PUBLIC_GOOD_LOG_ID,
     },
   });
   return { app, index, service, attestations, scans, decisions, tokens, read, ingest, now };
@@ -386,13 +400,84 @@ describe("GET /api/v1/sboms/{id}/components", () => {
   });
 });
 
+describe("GET /api/v1/attestations and /api/v1/attestations/{id}", () => {
+  const pushBundle = () => h.app.inject({ method: "POST", url: "/api/v1/attestations", payload: BUNDLE_TEXT, headers: { "content-type": "application/json", authorization: `Bearer ${h.ingest}` } });
+
+  it("lists newest ingest first with every record field, filtered by verified and digest, in pages", async () => {
+    await seed(h);
+    const pushed = await pushBundle();
+    expect(pushed.statusCode, pushed.body).toBe(201);
+    const stored = pushed.json().attestation;
+    const all = await get("/api/v1/attestations");
+    expect(all.statusCode, all.body).toBe(200);
+    expect(all.json()).toEqual({ attestations: [stored, UNVERIFIED, ATTESTATION] });
+    expect((await get("/api/v1/attestations?verified=false")).json()).toEqual({ attestations: [stored, UNVERIFIED] });
+    expect((await get("/api/v1/attestations?verified=true")).json()).toEqual({ attestations: [ATTESTATION] });
+    expect((await get(`/api/v1/attestations?digest=${digest("b")}&verified=false`)).json()).toEqual({ attestations: [UNVERIFIED] });
+    const first = (await get("/api/v1/attestations?limit=2")).json();
+    expect(first.attestations).toEqual([stored, UNVERIFIED]);
+    expect((await get(`/api/v1/attestations?limit=2&cursor=${first.next}`)).json()).toEqual({ attestations: [ATTESTATION] });
+  });
+
+  it("answers one attestation with each log entry's kind, leaf hash, inclusion proof and checkpoint from the stored bundle", async () => {
+    const pushed = (await pushBundle()).json().attestation;
+    const res = await get(`/api/v1/attestations/${pushed.id}`);
+    expect(res.statusCode, res.body).toBe(200);
+    const leaf = createHash("sha256").update(Buffer.from([0])).update(Buffer.from(TLOG.canonicalizedBody, "base64")).digest("hex");
+    expect(res.json()).toEqual({
+      record: pushed,
+      logEntries: [
+        {
+          logId: b64hex(TLOG.logId.keyId),
+          logIndex: TLOG.logIndex,
+          integratedTime: pushed.logEntries[0].integratedTime,
+          kind: "intoto 0.0.2",
+          leafHash: leaf,
+          inclusionProof: {
+            logIndex: TLOG.inclusionProof.logIndex,
+            treeSize: TLOG.inclusionProof.treeSize,
+            rootHash: b64hex(TLOG.inclusionProof.rootHash),
+            hashes: TLOG.inclusionProof.hashes.map(b64hex),
+            checkpoint: TLOG.inclusionProof.checkpoint.envelope,
+          },
+          ownLog: true,
+        },
+      ],
+    });
+    expect(res.json().logEntries[0].inclusionProof.hashes.length).toBeGreaterThan(0);
+  });
+
+  it("an entry of another log is not ownLog; a record without log entries answers none", async () => {
+    await seed(h);
+    const other = await get(`/api/v1/attestations/${ATTESTATION.id}`);
+    // Its entry is on a log this server is not; the stored document is not a bundle, so nothing more is known of it.
+    expect(other.json()).toEqual({ record: ATTESTATION, logEntries: [{ logId: "c".repeat(64), logIndex: "12", integratedTime: "2025-05-31T00:00:00Z", ownLog: false }] });
+    expect((await get(`/api/v1/attestations/${UNVERIFIED.id}`)).json()).toEqual({ record: UNVERIFIED, logEntries: [] });
+  });
+
+  it("answers 404 for an unknown id, 400 for bad parameters; reads need the read scope", async () => {
+    const missing = await get(`/api/v1/attestations/${digest("f")}`);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ code: 404, message: expect.stringContaining("no attestation") });
+    for (const url of ["/api/v1/attestations/not-an-id", "/api/v1/attestations?verified=perhaps", "/api/v1/attestations?digest=sha256:short", "/api/v1/attestations?limit=0", "/api/v1/attestations?limit=501", "/api/v1/attestations?cursor=%2F%2F", "/api/v1/attestations?cursor=Zm9v"]) {
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().code, url).toBe(400);
+    }
+    expect((await get("/api/v1/attestations", null)).statusCode).toBe(401);
+    expect((await get(`/api/v1/attestations/${digest("f")}`, h.ingest)).statusCode).toBe(403);
+  });
+});
+
 describe("OpenAPI", () => {
   it("publishes the new read endpoints with their query and response schemas", async () => {
     const doc = (await h.app.inject({ url: "/openapi.json" })).json();
-    for (const path of ["/api/v1/decisions", "/api/v1/services", "/api/v1/artifacts/{digest}", "/api/v1/sboms/{id}/components"]) {
+    for (const path of ["/api/v1/decisions", "/api/v1/services", "/api/v1/artifacts/{digest}", "/api/v1/sboms/{id}/components", "/api/v1/attestations/{id}"]) {
       expect(doc.paths[path]?.get, path).toBeDefined();
       expect(doc.paths[path].get.responses["200"], path).toBeDefined();
     }
+    expect(doc.paths["/api/v1/attestations"].get.responses["200"]).toBeDefined();
+    expect(doc.paths["/api/v1/attestations"].post).toBeDefined();
     expect(doc.paths["/api/v1/decisions"].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(["allowed", "cursor", "limit", "pending", "since", "source", "until"]);
   });
 });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import type { AttestationListQuery, AttestationViews } from "../../../sbom-index/attestation-views.js";
 import type { Catalog } from "../../../sbom-index/catalog.js";
 import type { ComponentQuery, ComponentReader } from "../../../sbom-index/components.js";
 import type { DecisionLog } from "../../../sbom-index/decisions.js";
@@ -251,5 +252,91 @@ export function registerComponentRoutes(app: FastifyInstance, components: Compon
       },
     },
     async (request) => components.page(request.params.id, request.query),
+  );
+}
+
+export const attestationQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    verified: { type: "boolean", description: "false: only attestations that failed verification" },
+    digest: { ...artifactDigest, description: "only attestations with this subject digest" },
+    limit: { type: "integer", minimum: 1, maximum: 500, description: "attestations per page (default 50)" },
+    cursor,
+  },
+} as const;
+
+export const attestationPage = {
+  type: "object",
+  required: ["attestations"],
+  properties: { attestations: { type: "array", items: attestationRecordSchema }, next: { type: "string", description: "the cursor of the next (older) page; absent on the last" } },
+} as const;
+
+const hexString = { type: "string", pattern: "^[0-9a-f]*$" } as const;
+
+export const attestationDetail = {
+  type: "object",
+  required: ["record", "logEntries"],
+  properties: {
+    record: attestationRecordSchema,
+    logEntries: {
+      type: "array",
+      description: "one per record.logEntries, same order",
+      items: {
+        type: "object",
+        required: ["logId", "logIndex", "ownLog"],
+        properties: {
+          logId: { type: "string" },
+          logIndex: { type: "string" },
+          integratedTime: { type: "string" },
+          kind: { type: "string", description: "the entry's kind and version (hashedrekord 0.0.1, dsse 0.0.1)" },
+          leafHash: { ...hexString, description: "RFC 6962 leaf hash of the canonicalized body" },
+          inclusionProof: {
+            type: "object",
+            required: ["logIndex", "treeSize", "rootHash", "hashes"],
+            properties: {
+              logIndex: { type: "string" },
+              treeSize: { type: "string" },
+              rootHash: hexString,
+              hashes: { type: "array", items: hexString, description: "leaf to root" },
+              checkpoint: { type: "string", description: "the signed checkpoint (C2SP signed note) the proof is against" },
+            },
+          },
+          ownLog: { type: "boolean", description: "the entry is in this server's own log (GET /api/v1/log/entries?logIndex= answers it)" },
+        },
+      },
+    },
+  },
+} as const;
+
+export function registerAttestationViewRoutes(app: FastifyInstance, views: AttestationViews, ownLogId: string | undefined): void {
+  app.get<{ Querystring: AttestationListQuery }>(
+    "/api/v1/attestations",
+    {
+      config: { scope: "read" },
+      schema: {
+        summary: "Stored attestations, newest ingest first (verified=false: the verification failures)",
+        tags: ["index"],
+        security: BEARER_SECURITY,
+        querystring: attestationQuery,
+        response: { 200: attestationPage, ...errors },
+      },
+    },
+    async (request) => views.list(request.query),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/api/v1/attestations/:id",
+    {
+      config: { scope: "read" },
+      schema: {
+        summary: "One attestation with its log entries' leaf hashes, inclusion proofs and checkpoints as the bundle carries them",
+        tags: ["index"],
+        security: BEARER_SECURITY,
+        params: { type: "object", required: ["id"], properties: { id: { ...digest, description: "the attestation's id: the sha256 of the ingested document" } } },
+        response: { 200: attestationDetail, 404: errorBody, ...errors },
+      },
+    },
+    async (request) => views.detail(request.params.id, ownLogId),
   );
 }
