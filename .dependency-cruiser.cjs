@@ -63,6 +63,29 @@ module.exports = {
       },
     },
     {
+      name: "web-imports-types-only",
+      comment:
+        "the dashboard talks to the HTTP API only and shares vouch's types (ARCHITECTURE.md): from src/ it imports " +
+        "`import type` / `export type` only, so nothing of the server is bundled into the browser (its tests may " +
+        "use src/core helpers to build real inputs, e.g. a Merkle tree)",
+      severity: "error",
+      from: { path: "^web/", pathNot: "\\.test\\.ts$" },
+      to: { path: "^src/", dependencyTypesNot: ["type-only"] },
+    },
+    {
+      name: "web-uses-no-node-modules",
+      comment: "the dashboard runs in a browser: Node's builtins are not there (its config and tests run in node)",
+      severity: "error",
+      from: { path: "^web/src/", pathNot: "\\.test\\.ts$" },
+      to: { dependencyTypes: ["core"] },
+    },
+    {
+      name: "src-never-imports-web",
+      severity: "error",
+      from: { path: "^src/" },
+      to: { path: "^web/" },
+    },
+    {
       name: "no-tests-or-fixtures-in-src",
       severity: "error",
       from: { path: "^src/", pathNot: "\\.test\\.ts$" },

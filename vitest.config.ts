@@ -2,7 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // web/: the dashboard's pure modules (no DOM), run in node like the rest.
+    include: ["src/**/*.test.ts", "test/**/*.test.ts", "web/**/*.test.ts"],
     // Real test images (scripts/setup/images.sh) are built under test/.images: their rootfs trees (with /proc mounted
     // while debootstrap runs) must never be searched for tests.
     exclude: ["**/node_modules/**", "test/.images/**", "bench/.work/**"],
