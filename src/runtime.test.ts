@@ -38,6 +38,27 @@ describe("config", () => {
   });
 });
 
+describe("index.slo and index.keys (the dashboard's SLO lines and key health)", () => {
+  it("accepts ratios in [0, 1] and whole days; refuses anything else naming the field", () => {
+    const file = join(dir, "slo.yaml");
+    writeFileSync(file, "index:\n  slo:\n    signedDeploymentRatio: 0.99\n    denyRate: 0\n  keys:\n    rotateAfterDays: 30\n    warnBeforeDays: 7\n");
+    expect(loadConfig(file, {}).index).toEqual({ slo: { signedDeploymentRatio: 0.99, denyRate: 0 }, keys: { rotateAfterDays: 30, warnBeforeDays: 7 } });
+    for (const [yaml, path] of [
+      ["index:\n  slo:\n    sbomCoverage: 1.5\n", "/index/slo/sbomCoverage"],
+      ["index:\n  slo:\n    denyRate: -0.1\n", "/index/slo/denyRate"],
+      ["index:\n  slo:\n    provenanceCompleteness: high\n", "/index/slo/provenanceCompleteness"],
+      ["index:\n  slo:\n    uptime: 0.9\n", "/index/slo"],
+      ["index:\n  keys:\n    rotateAfterDays: 0\n", "/index/keys/rotateAfterDays"],
+      ["index:\n  keys:\n    warnBeforeDays: 1.5\n", "/index/keys/warnBeforeDays"],
+    ] as const) {
+      writeFileSync(file, yaml);
+      const e = catchError(() => loadConfig(file, {}));
+      expect(e.code, yaml).toBe("INPUT_MALFORMED");
+      expect(e.message, yaml).toContain(path);
+    }
+  });
+});
+
 describe("keyless config", () => {
   it("accepts issue 5's ca.issuers example as written", () => {
     const file = join(dir, "ca.yaml");

@@ -92,6 +92,10 @@ export interface IndexConfig {
    * (when it runs them): a trusted_root.json (e.g. Sigstore's public-good root) and PEM public keys (keyed signing).
    */
   trust?: { trustedRoot?: string; keys?: string[] };
+  /** SLO targets drawn on the dashboard's SLI charts (ratios in [0, 1]; denyRate a ceiling). Defaults 0.95, 0.9, 0.9, 0.8, 0.05. */
+  slo?: { signedDeploymentRatio?: number; sbomCoverage?: number; sbomAlignment?: number; provenanceCompleteness?: number; denyRate?: number };
+  /** Key health (GET /api/v1/keys): a signing key is due for rotation after rotateAfterDays (default 90), flagged warnBeforeDays (14) before. */
+  keys?: { rotateAfterDays?: number; warnBeforeDays?: number };
 }
 
 /** The `log:` section of vouch.yaml: the transparency log `vouch serve` and `vouch log serve` run. */
@@ -153,6 +157,21 @@ export const CONFIG_SCHEMA = {
           },
         },
         maxSbomBytes: { type: "integer", minimum: 1024, maximum: 4294967296 },
+        slo: {
+          type: "object",
+          additionalProperties: false,
+          properties: Object.fromEntries(
+            ["signedDeploymentRatio", "sbomCoverage", "sbomAlignment", "provenanceCompleteness", "denyRate"].map((k) => [k, { type: "number", minimum: 0, maximum: 1 }]),
+          ),
+        },
+        keys: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            rotateAfterDays: { type: "integer", minimum: 1, maximum: 36500 },
+            warnBeforeDays: { type: "integer", minimum: 0, maximum: 36500 },
+          },
+        },
         maxComponents: { type: "integer", minimum: 1, maximum: 100000000 },
         teams: {
           type: "object",

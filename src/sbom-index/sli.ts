@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import { VouchError } from "../core/errors.js";
 import type { AttestationStore, DecisionStore, IndexDeploymentSbomFacts, IndexStore } from "../store/ports.js";
 import { canonicalTimestamp } from "../core/time.js";
+import type { SloTargets } from "./views.js";
 
 /**
  * Supply-chain SLIs over the index (issue 9): what runs where, and how much of it is signed, described by an SBOM,
@@ -132,6 +133,8 @@ export interface SliReport {
   /** With `bucket` (or from / to): the deployments made in each bucket. */
   series?: SliBucket[];
   signers: { anomalies: SignerAnomaly[]; keyUsage: KeyUsage[] } | SliAbsent;
+  /** The SLO targets (index.slo in vouch.yaml): what the dashboard draws the SLIs against. */
+  targets: SloTargets;
   /** Milliseconds (reported, never asserted). */
   tookMs: number;
 }
@@ -164,7 +167,34 @@ export interface SliServiceOptions {
   decisions?: Pick<DecisionStore, "counts">;
   /** index.teams in vouch.yaml: team → its services. A service belongs to one team at most. */
   teams?: Record<string, readonly string[]>;
+  /** index.slo in vouch.yaml; each target not given takes its DEFAULT_SLO_TARGETS value. */
+  targets?: Partial<SloTargets>;
   clock?: () => Date;
+}
+
+/**
+ * Defaults a Grafana SLO panel user would start from: nearly every deployment signed, most described by an SBOM and
+ * built with complete provenance, and admission denying at most 1 request in 20 (more means a broken pipeline or an
+ * attack, either worth a page).
+ */
+export const DEFAULT_SLO_TARGETS: Readonly<SloTargets> = Object.freeze({
+  signedDeploymentRatio: 0.95,
+  sbomCoverage: 0.9,
+  sbomAlignment: 0.9,
+  provenanceCompleteness: 0.8,
+  denyRate: 0.05,
+});
+
+/** The targets with defaults filled in; INPUT_USAGE for a ratio outside [0, 1] (vouch.yaml is checked by schema too). */
+export function sloTargets(given: Partial<SloTargets> = {}): SloTargets {
+  const out: SloTargets = { ...DEFAULT_SLO_TARGETS };
+  for (const key of Object.keys(DEFAULT_SLO_TARGETS) as (keyof SloTargets)[]) {
+    const value = given[key];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !(value >= 0 && value <= 1)) throw new VouchError("INPUT_USAGE", `index.slo.${key} is a ratio from 0 to 1, not ${String(value)}`);
+    out[key] = value;
+  }
+  return out;
 }
 
 const BUCKET_MS: Record<SliBucketSize, number> = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 };
@@ -186,6 +216,7 @@ export function createSliService(options: SliServiceOptions): SliService {
   const { index, attestations } = options;
   const clock = options.clock ?? (() => new Date());
   const teamOf = teamMap(options.teams ?? {});
+  const targets = sloTargets(options.targets);
 
   async function report(query: SliQuery = {}): Promise<SliReport> {
     const started = performance.now();
@@ -220,6 +251,7 @@ export function createSliService(options: SliServiceOptions): SliService {
       byTeam: rollup(judged, facts, (d) => (d.team === undefined ? [] : [d.team])),
       deployments: judged,
       signers: attestations === undefined ? { absent: true, reason: NO_ATTESTATIONS } : await signers(attestations, inScope, window),
+      targets: { ...targets },
       tookMs: 0,
     };
     if (window !== undefined) {

@@ -142,7 +142,7 @@ async function openIndex(config: VouchConfig, dataDir: string) {
     const indexService = createIndexService({ store, advisories, ...(config.index?.maxComponents !== undefined ? { maxComponents: config.index.maxComponents } : {}) });
     // The server closes the index service: it closes the attestation store with it.
     const service = { ...indexService, close: async () => { await indexService.close(); await attestations.close(); await scanStore.close(); await decisions.close(); } };
-    const slis = createSliService({ index: store, attestations, decisions, teams: config.index?.teams ?? {} });
+    const slis = createSliService({ index: store, attestations, decisions, teams: config.index?.teams ?? {}, targets: config.index?.slo ?? {} });
     const releases = createReleaseDiffer(store);
     const deployment = { dataDir, logKeyFile: join(logDir(dataDir), "log-key.pem"), baseUrl: config.url ?? config.log?.url };
     const attestationService = createAttestationService({ store: attestations, trust: reloadingAttestationTrust({ ...trustFiles, deployment }) });

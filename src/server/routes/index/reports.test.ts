@@ -9,6 +9,7 @@ import { createReleaseDiffer } from "../../../sbom-index/diff.js";
 import { createIndexService } from "../../../sbom-index/service.js";
 import { createSliService, type SliService } from "../../../sbom-index/sli.js";
 import type { IndexService } from "../../../sbom-index/types.js";
+import type { SloTargets } from "../../../sbom-index/views.js";
 import type { AttestationStore, IndexStore, TokenStore } from "../../../store/ports.js";
 import { openSqliteAttestationStore } from "../../../store/sqlite/attestation-store.js";
 import { openSqliteIndexStore } from "../../../store/sqlite/index-store.js";
@@ -35,13 +36,13 @@ interface Harness {
   read: string;
 }
 
-async function harness(dir: string, slisOverride?: SliService): Promise<Harness> {
+async function harness(dir: string, slisOverride?: SliService, targets?: Partial<SloTargets>): Promise<Harness> {
   const file = join(dir, "index.sqlite");
   const index = await openSqliteIndexStore(file);
   const attestations = await openSqliteAttestationStore(file);
   const tokens = await openSqliteTokenStore(file);
   const service = createIndexService({ store: index, clock: CLOCK });
-  const slis = slisOverride ?? createSliService({ index, attestations, teams: { payments: ["checkout", "billing"] }, clock: CLOCK });
+  const slis = slisOverride ?? createSliService({ index, attestations, teams: { payments: ["checkout", "billing"] }, clock: CLOCK, ...(targets === undefined ? {} : { targets }) });
   const read = (await createToken(tokens, { scopes: ["read"] })).token;
   const app = await buildApp({ index: { service, tokens, slis, releases: createReleaseDiffer(index) } });
   return { app, index, service, attestations, tokens, read };
@@ -97,6 +98,8 @@ describe("SLI and SBOM diff routes, and the SLI gauges", () => {
     expect(body.overall.signedDeploymentRatio).toEqual({ numerator: 2, denominator: 3, value: 0.667 });
     expect(body.overall.provenanceCompleteness).toEqual({ numerator: 2, denominator: 3, value: 0.667 });
     expect(body.overall.sbomAlignment.value).toBe(1);
+    // No index.slo given: the defaults, every one of them answered.
+    expect(body.targets).toEqual({ signedDeploymentRatio: 0.95, sbomCoverage: 0.9, sbomAlignment: 0.9, provenanceCompleteness: 0.8, denyRate: 0.05 });
     expect(body.overall.denyRate).toMatchObject({ absent: true });
     expect(body.overall.denyRate.reason).toContain("no policy decision store");
     expect(body.byTeam.map((g: { key: string }) => g.key)).toEqual(["payments"]);
@@ -107,6 +110,22 @@ describe("SLI and SBOM diff routes, and the SLI gauges", () => {
     expect((await get("/api/v1/slis?environment=prod", h.read)).json().overall.signedDeploymentRatio.value).toBe(0.5);
     expect((await get("/api/v1/slis?bucket=day&from=2025-05-31T00:00:00Z&to=2025-06-01T00:00:00Z", h.read)).json().series.map((b: { values: { deployments: number } }) => b.values.deployments)).toEqual([0, 3]);
     expect((await get("/api/v1/slis")).statusCode).toBe(401);
+  });
+
+  it("answers the configured SLO targets (index.slo), defaults for those not given", async () => {
+    const otherDir = mkdtempSync(join(tmpdir(), "vouch-index-slo-"));
+    const other = await harness(otherDir, undefined, { sbomCoverage: 0.75, denyRate: 0.01 });
+    try {
+      const res = await other.app.inject({ url: "/api/v1/slis?bucket=day", headers: { authorization: `Bearer ${other.read}` } });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().targets).toEqual({ signedDeploymentRatio: 0.95, sbomCoverage: 0.75, sbomAlignment: 0.9, provenanceCompleteness: 0.8, denyRate: 0.01 });
+    } finally {
+      await other.app.close();
+      for (const s of [other.index, other.attestations, other.tokens]) await s.close();
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+    expect(() => createSliService({ index: h.index, targets: { sbomCoverage: 2 } })).toThrow(expect.objectContaining({ code: "INPUT_USAGE", message: expect.stringContaining("index.slo.sbomCoverage") }));
+    expect(() => createSliService({ index: h.index, targets: { denyRate: Number.NaN } })).toThrow(expect.objectContaining({ code: "INPUT_USAGE" }));
   });
 
   it("refuses bad SLI queries with 4xx and a reason; SQL-significant characters are data", async () => {

@@ -64,7 +64,7 @@ export const sliQuery = {
 
 export const sliReport = {
   type: "object",
-  required: ["at", "query", "overall", "byService", "byEnvironment", "byTeam", "signers", "tookMs"],
+  required: ["at", "query", "overall", "byService", "byEnvironment", "byTeam", "signers", "targets", "tookMs"],
   properties: {
     at: { type: "string" },
     query: sliQuery,
@@ -124,6 +124,18 @@ export const sliReport = {
             },
           },
         },
+      },
+    },
+    targets: {
+      type: "object",
+      description: "the SLO targets (index.slo in vouch.yaml): ratios the SLIs should meet; denyRate is a ceiling",
+      required: ["signedDeploymentRatio", "sbomCoverage", "sbomAlignment", "provenanceCompleteness", "denyRate"],
+      properties: {
+        signedDeploymentRatio: { type: "number" },
+        sbomCoverage: { type: "number" },
+        sbomAlignment: { type: "number" },
+        provenanceCompleteness: { type: "number" },
+        denyRate: { type: "number" },
       },
     },
     tookMs: { type: "number" },
