@@ -39,7 +39,7 @@ describe("provenance graph layout", () => {
     expect(layout.columns.map((c) => c.key)).toEqual(COLUMNS.map((c) => c.key));
     const column = (id: string) => at(id).column;
     expect(column("source:abc")).toBe(0);
-    expect(column("builder:gh")).toBe(1);
+    expect(column("builder:gh")).toBe(0);
     expect(column("run:1")).toBe(1);
     expect(column(`artifact:${art}`)).toBe(2);
     expect(column("sbom:s1")).toBe(3);
@@ -51,8 +51,10 @@ describe("provenance graph layout", () => {
   });
 
   it("orders a column by type, then by parents' rows, then by id", () => {
-    expect(at("builder:gh").row).toBe(0);
-    expect(at("run:1").row).toBe(1);
+    // Sources before builders in their shared column.
+    expect(at("source:abc").row).toBe(0);
+    expect(at("builder:gh").row).toBe(1);
+    expect(at("run:1").row).toBe(0);
     expect(at("attestation:a").row).toBe(0);
     expect(at("attestation:b").row).toBe(1);
     // Log entries before signers in their shared column.
@@ -102,7 +104,8 @@ describe("provenance graph layout", () => {
 
   it("labels nodes briefly", () => {
     expect(nodeLabel(nodes[2]!)).toEqual(["abc1234def", "github.com/o/r"]);
-    expect(nodeLabel(nodes[7]!)[0]).toBe("NOT verified");
+    expect(nodeLabel(nodes[7]!)).toEqual(["NOT verified", "bundle"]);
+    expect(nodeLabel(nodes[8]!)).toEqual(["verified", "SLSA provenance v1"]);
     expect(nodeLabel(nodes[10]!)[0]).toBe("log #9");
   });
 });

@@ -7,8 +7,9 @@ import type { ProvenanceEdge, ProvenanceNode } from "../api/types";
  * the same for the same answer. Pure; the SVG component only draws what this returns.
  */
 export const COLUMNS = [
-  { key: "commit", title: "Commit", types: ["source"] },
-  { key: "build", title: "Build", types: ["builder", "run"] },
+  // The builder sits beside the commit, both feeding the run (no edge runs inside a column).
+  { key: "commit", title: "Commit · builder", types: ["source", "builder"] },
+  { key: "build", title: "Build run", types: ["run"] },
   { key: "artifact", title: "Artifact", types: ["artifact"] },
   { key: "sbom", title: "SBOM", types: ["sbom"] },
   { key: "attestation", title: "Attestations", types: ["attestation"] },
@@ -29,7 +30,7 @@ export interface LayoutOptions {
   left: number;
 }
 
-export const DEFAULT_LAYOUT: LayoutOptions = { nodeWidth: 150, nodeHeight: 44, columnGap: 40, rowGap: 12, top: 28, left: 4 };
+export const DEFAULT_LAYOUT: LayoutOptions = { nodeWidth: 150, nodeHeight: 44, columnGap: 32, rowGap: 12, top: 28, left: 4 };
 
 export interface PlacedNode {
   node: ProvenanceNode;
@@ -149,7 +150,7 @@ export function nodeLabel(node: ProvenanceNode): [string, string] {
     case "sbom":
       return [`${node.service}${node.version === undefined ? "" : ` ${node.version}`}`, node.format];
     case "attestation":
-      return [node.verified ? "verified" : "NOT verified", lastPart(node.predicateType ?? node.kind)];
+      return [node.verified ? "verified" : "NOT verified", predicateName(node.predicateType) ?? node.kind];
     case "signer":
       return [node.kind === "key" ? "key" : "signer", node.identity];
     case "logEntry":
@@ -157,6 +158,18 @@ export function nodeLabel(node: ProvenanceNode): [string, string] {
     case "deployment":
       return [node.environment, `${node.service}${node.current ? " · current" : ""}`];
   }
+}
+
+/** In-toto predicate types people recognize, by name; others by their last path parts. */
+export function predicateName(type: string | undefined): string | undefined {
+  if (type === undefined) return undefined;
+  if (/^https:\/\/slsa\.dev\/provenance\//.test(type)) return `SLSA provenance ${type.split("/").at(-1) ?? ""}`.trim();
+  if (/cyclonedx/i.test(type)) return "CycloneDX SBOM";
+  if (/spdx/i.test(type)) return "SPDX SBOM";
+  if (/openvex/i.test(type)) return "OpenVEX";
+  if (/vuln/i.test(type)) return "vulnerability scan";
+  const parts = type.replace(/^https?:\/\//, "").split("/").filter((p) => p !== "");
+  return parts.slice(-2).join("/") || type;
 }
 
 function short(digest: string): string {

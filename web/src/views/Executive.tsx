@@ -1,4 +1,3 @@
-import { useMemo } from "react";
 import type { KeyHealthReport, SliAbsent, SliAnswer, SliGroup, SliName, SliRatio, SliValues } from "../api/types";
 import { SLI_NAMES } from "../api/types";
 import { settled, useApi } from "../api/useApi";
@@ -16,21 +15,13 @@ export const SLI_TITLES: Record<SliName, string> = {
   denyRate: "Deny rate",
 };
 
-const DAY_MS = 86_400_000;
-
 function ratioOf(v: SliRatio | SliAbsent): { value: number | null; ratio?: SliRatio; reason?: string } {
   return "absent" in v ? { value: null, reason: v.reason } : { value: v.value, ratio: v };
 }
 
-/** The series window: the last 30 whole UTC days, today included (stable keys: the request is not re-made each render). */
-function window30(now: Date): { from: string; to: string } {
-  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  return { from: new Date(today - 29 * DAY_MS).toISOString(), to: new Date(today + DAY_MS).toISOString() };
-}
-
 export function Executive({ keysOnly = false }: { keysOnly?: boolean }) {
-  const range = useMemo(() => window30(new Date()), []);
-  const slis = useApi<SliAnswer>(keysOnly ? undefined : "/api/v1/slis", { bucket: "day", ...range });
+  // bucket=day without from/to: the server's default series, the 30 days ending now (src/sbom-index/sli.ts).
+  const slis = useApi<SliAnswer>(keysOnly ? undefined : "/api/v1/slis", { bucket: "day" });
   const keys = useApi<KeyHealthReport>("/api/v1/keys");
   const loaded = settled(slis, keys);
   return (

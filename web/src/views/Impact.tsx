@@ -90,14 +90,15 @@ function ImpactResult({ answer, query, params }: { answer: AffectedResult; query
       </EmptyState>
     );
   }
-  const deployed = rows.filter((row) => row.environment !== "");
+  const deployedRows = rows.filter((row) => row.environment !== "");
+  const idle = rows.filter((row) => row.environment === "");
   const now = () => new Date();
   return (
     <>
       <div className="result-head">
         <p>
           <strong>{answer.services.length}</strong> service{answer.services.length === 1 ? "" : "s"} running it in <strong>{answer.environments.length}</strong> environment
-          {answer.environments.length === 1 ? "" : "s"} · {answer.total} artifact{answer.total === 1 ? "" : "s"} · {deployed.length} deployment{deployed.length === 1 ? "" : "s"}
+          {answer.environments.length === 1 ? "" : "s"} · {answer.total} artifact{answer.total === 1 ? "" : "s"} · {deployedRows.length} deployment{deployedRows.length === 1 ? "" : "s"}
         </p>
         <div className="buttons">
           <button type="button" data-testid="impact-export-csv" onClick={() => download(exportFileName(query, "csv", now()), "text/csv;charset=utf-8", toCsv(rows))}>
@@ -114,34 +115,53 @@ function ImpactResult({ answer, query, params }: { answer: AffectedResult; query
         </p>
       ))}
       {answer.next !== undefined && <p className="note">The answer is paged: this is the first page of {answer.total} artifacts.</p>}
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th>Service</th>
-              <th>Environment</th>
-              <th>Artifact</th>
-              <th>Version</th>
-              <th>Matching components</th>
-              <th>Deployed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {groupRows(rows).flatMap((service) =>
-              service.environments.flatMap((env, ei) =>
-                env.rows.map((row, ri) => <Row key={`${row.service}\n${row.environment}\n${row.digest}\n${row.sbom}`} row={row} first={ei === 0 && ri === 0} firstInEnv={ri === 0} />),
-              ),
-            )}
-          </tbody>
-        </table>
-      </div>
+      {deployedRows.length === 0 ? (
+        <p className="note">No affected artifact is deployed now.</p>
+      ) : (
+        <ImpactTable rows={deployedRows} testid="impact-row" />
+      )}
+      {idle.length > 0 && (
+        <>
+          <h2>In the index, not running now</h2>
+          <p className="note">Affected releases with no current deployment (a rollback or a new environment could bring them back).</p>
+          <ImpactTable rows={idle} testid="impact-undeployed-row" />
+        </>
+      )}
     </>
   );
 }
 
-function Row({ row, first, firstInEnv }: { row: ImpactRow; first: boolean; firstInEnv: boolean }) {
+function ImpactTable({ rows, testid }: { rows: ImpactRow[]; testid: string }) {
   return (
-    <tr data-testid="impact-row" data-service={row.service} data-environment={row.environment} data-digest={row.digest} className={first ? "group-start" : ""}>
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th>Service</th>
+            <th>Environment</th>
+            <th>Artifact</th>
+            <th>Version</th>
+            <th>Matching components</th>
+            <th>Deployed</th>
+          </tr>
+        </thead>
+        <tbody>
+          {groupRows(rows).flatMap((service) =>
+            service.environments.flatMap((env, ei) =>
+              env.rows.map((row, ri) => (
+                <Row key={`${row.service}\n${row.environment}\n${row.digest}\n${row.sbom}`} row={row} testid={testid} first={ei === 0 && ri === 0} firstInEnv={ri === 0} />
+              )),
+            ),
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Row({ row, testid, first, firstInEnv }: { row: ImpactRow; testid: string; first: boolean; firstInEnv: boolean }) {
+  return (
+    <tr data-testid={testid} data-service={row.service} data-environment={row.environment} data-digest={row.digest} className={first ? "group-start" : ""}>
       <td>{first ? <strong>{row.service}</strong> : ""}</td>
       <td>{firstInEnv ? row.environment === "" ? <span className="muted">not deployed</span> : row.environment : ""}</td>
       <td className="mono">{row.digest === "" ? <span className="muted">no digest</span> : <Link to={artifactPath(row.digest)} title={row.digest}>{shortDigest(row.digest)}</Link>}</td>
