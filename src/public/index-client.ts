@@ -24,6 +24,8 @@ export { createComponentReader } from "../sbom-index/components.js";
 export type { ComponentReader, ComponentQuery } from "../sbom-index/components.js";
 export { createAttestationViews } from "../sbom-index/attestation-views.js";
 export type { AttestationViews, AttestationListQuery } from "../sbom-index/attestation-views.js";
+export { createKeyHealth } from "../sbom-index/key-health.js";
+export type { KeyHealthService, KeyRevocation } from "../sbom-index/key-health.js";
 export type { ProvenanceEdge, ProvenanceGraph, ProvenanceGraphService, ProvenanceNode } from "../sbom-index/provenance.js";
 export { loadAttestationTrust, reloadingAttestationTrust } from "../api/attestation-trust.js";
 export { pushAttestationFile, renderAttestationPush, renderProvenanceGraph } from "../api/attestation-push.js";

@@ -15,6 +15,7 @@ import type { Catalog } from "../sbom-index/catalog.js";
 import type { DecisionLog } from "../sbom-index/decisions.js";
 import type { ComponentReader } from "../sbom-index/components.js";
 import type { AttestationViews } from "../sbom-index/attestation-views.js";
+import type { KeyHealthService } from "../sbom-index/key-health.js";
 import type { TokenStore } from "../store/ports.js";
 import { registerOpenApi } from "./openapi.js";
 import type { OidcAuth } from "./plugins/auth.js";
@@ -69,6 +70,8 @@ export interface AppDeps {
     attestationViews?: AttestationViews;
     /** This server's transparency log id (lower-case hex); default: the id of `log`, when the app runs one. */
     ownLogId?: string;
+    /** Key-management health: GET /api/v1/keys. */
+    keys?: KeyHealthService;
   };
   /** Kubernetes admission webhooks (issue 10): POST /admission/validate and /admission/mutate. */
   admission?: { engine: PolicyEngine; maxBodyBytes?: number };

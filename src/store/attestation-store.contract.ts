@@ -152,6 +152,22 @@ export function describeAttestationStoreContract(driver: string, fixture: () => 
       await expect(store.list({ cursor: "not-a-cursor" })).rejects.toMatchObject({ code: "INPUT_MALFORMED" });
     });
 
+    it("signers: one row per signer over verified attestations, first and last seen (signedAt, else ingestedAt), each attestation counted once", async () => {
+      const key = { kind: "key" as const, identity: "sha256:abc" };
+      await store.ingest(write(record("k1", { signer: key, signedAt: "2025-01-05T00:00:00+01:00", subjects: [{ name: "a", digest: sha("image x") }, { name: "b", digest: sha("image y") }] })));
+      await store.ingest(write(record("k2", { signer: key, signedAt: undefined as never, ingestedAt: "2025-03-01T00:00:00Z" })));
+      await store.ingest(write(record("k3", { signer: key, signedAt: "2025-01-01T00:00:00Z" })));
+      await store.ingest(write(record("k-bad", { signer: key, verified: false, reason: "VERIFY_SIGNATURE: bad", signedAt: "2024-01-01T00:00:00Z" })));
+      await store.ingest(write(record("cert")));
+      await store.ingest(write(record("cert2", { signer: { kind: "certificate", identity: "sha256:abc", issuer: "https://issuer.example" }, signedAt: "2025-02-01T00:00:00Z" })));
+      await store.ingest(write(record("anon", { signer: undefined as never })));
+      expect(await store.signers()).toEqual([
+        { kind: "certificate", identity: record("cert").signer!.identity, issuer: record("cert").signer!.issuer, firstSeen: "2025-01-02T03:04:05Z", lastSeen: "2025-01-02T03:04:05Z", signatures: 1 },
+        { kind: "key", identity: "sha256:abc", firstSeen: "2025-01-01T00:00:00Z", lastSeen: "2025-03-01T00:00:00Z", signatures: 3 },
+        { kind: "certificate", identity: "sha256:abc", issuer: "https://issuer.example", firstSeen: "2025-02-01T00:00:00Z", lastSeen: "2025-02-01T00:00:00Z", signatures: 1 },
+      ]);
+    });
+
     it("signedDigests counts verified attestations only", async () => {
       const a = record("a");
       const b = record("b", { verified: false, reason: "VERIFY_SIGNATURE: bad" });

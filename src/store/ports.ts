@@ -668,6 +668,18 @@ export interface SignerIdentityRow {
   signatures: number;
 }
 
+/** A verified signer over all it signed (AttestationStore.signers): key health. */
+export interface SignerRow {
+  kind: "certificate" | "key";
+  identity: string;
+  issuer?: string;
+  /** RFC 3339: the earliest / latest signedAt (else ingestedAt) of a verified attestation by this signer. */
+  firstSeen: string;
+  lastSeen: string;
+  /** Verified attestations by this signer (each once, however many subjects it has). */
+  signatures: number;
+}
+
 /** Verified provenance facts about one subject digest (AttestationStore.provenanceFacts). */
 export interface ProvenanceFactsRow extends ProvenanceFacts {
   digest: string;
@@ -703,6 +715,8 @@ export interface AttestationListFilter {
  *   signature. Unverified ones MUST NOT count.
  * - `signerIdentities` MUST return one row per (subject digest, identity, issuer) over VERIFIED attestations only,
  *   sorted by digest, identity, issuer; with `since`, only rows whose firstSeen is at or after it (instants compared).
+ * - `signers` MUST return one row per (kind, identity, issuer) over VERIFIED attestations with a signer only, sorted
+ *   by identity, issuer, kind, with the first and last signedAt (else ingestedAt; instants compared) and the count.
  * - `provenanceFacts` MUST return the facts of every VERIFIED attestation carrying provenance with a subject among
  *   the digests, one row per (digest, attestation), sorted by digest then attestation id.
  * - A database made before a migration MUST be upgraded in place on open: every record stays, and facts a new
@@ -725,6 +739,7 @@ export interface AttestationStore {
   forDigests(digests: readonly string[]): Promise<AttestationRecord[]>;
   signedDigests(digests: readonly string[]): Promise<Set<string>>;
   signerIdentities(filter?: { since?: string }): Promise<SignerIdentityRow[]>;
+  signers(): Promise<SignerRow[]>;
   provenanceFacts(digests: readonly string[]): Promise<ProvenanceFactsRow[]>;
   bySourceCommit(commit: string): Promise<AttestationRecord[]>;
   bySigner(identity: string, issuer?: string): Promise<AttestationRecord[]>;

@@ -10,6 +10,7 @@ import type {
   ProvenanceByproduct,
   ProvenanceFactsRow,
   SignerIdentityRow,
+  SignerRow,
 } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
 import { byCodeUnits, chunks, gzipBytes, storedDocument, storeLifecycle } from "./sql-common.js";
@@ -384,6 +385,30 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
     });
   }
 
+  async function signers(): Promise<SignerRow[]> {
+    return guard("list signers", async () => {
+      const seen = sql<string>`coalesce(signed_at, ingested_at)`;
+      const rows = await reader
+        .selectFrom("attestations")
+        .select((eb) => ["signer_kind", "signer_identity", "signer_issuer", eb.fn.min(seen).as("first_seen"), eb.fn.max(seen).as("last_seen"), eb.fn.countAll<number | string>().as("signatures")])
+        .where("verified", "=", 1)
+        .where("signer_identity", "is not", null)
+        .where("signer_kind", "is not", null)
+        .groupBy(["signer_kind", "signer_identity", "signer_issuer"])
+        .execute();
+      return rows
+        .map((r): SignerRow => ({
+          kind: r.signer_kind as SignerRow["kind"],
+          identity: r.signer_identity!,
+          ...(r.signer_issuer === null ? {} : { issuer: r.signer_issuer }),
+          firstSeen: presentTimestamp(String(r.first_seen)),
+          lastSeen: presentTimestamp(String(r.last_seen)),
+          signatures: Number(r.signatures),
+        }))
+        .sort((a, b) => byCodeUnits(a.identity, b.identity) || byCodeUnits(a.issuer ?? "", b.issuer ?? "") || byCodeUnits(a.kind, b.kind));
+    });
+  }
+
   async function provenanceFacts(digests: readonly string[]): Promise<ProvenanceFactsRow[]> {
     return guard("look up provenance facts", async () => {
       const out: ProvenanceFactsRow[] = [];
@@ -459,6 +484,7 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
     forDigests,
     signedDigests,
     signerIdentities,
+    signers,
     provenanceFacts,
     bySourceCommit,
     bySigner,

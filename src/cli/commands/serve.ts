@@ -103,7 +103,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
         );
       }
       if (index) {
-        out(`  SBOM index at ${server.url}/api/v1 (sboms, deployments, affected, attestations, artifacts/{digest}, artifacts/{digest}/provenance, provenance, slis, services, services/{service}/diff, sboms/{id}/components, scans, vulnerabilities, decisions), store: ${index.description}\n`);
+        out(`  SBOM index at ${server.url}/api/v1 (sboms, deployments, affected, attestations, artifacts/{digest}, artifacts/{digest}/provenance, provenance, slis, services, services/{service}/diff, sboms/{id}/components, scans, vulnerabilities, decisions, keys), store: ${index.description}\n`);
         out(`  ${index.deps.anonymousRead === true ? "reads open to anonymous callers (index.anonymousRead)" : "tokens: vouch token create --scope ingest,read"}; OpenAPI at ${server.url}/openapi.json, metrics at ${server.url}/metrics\n`);
       }
       if (keyless && config.dashboard?.enabled !== false) out(`  dashboard at ${server.url}/ (dashboard.enabled: false in vouch.yaml turns it off)\n`);
@@ -148,7 +148,16 @@ async function openIndex(config: VouchConfig, dataDir: string) {
     const attestationService = createAttestationService({ store: attestations, trust: reloadingAttestationTrust({ ...trustFiles, deployment }) });
     const provenance = createProvenanceGraph({ attestations, index: store });
     // The dashboard's reads (issue 11): decision events, services, artifacts.
-    const { createCatalog, createDecisionLog, createComponentReader, createAttestationViews } = await import("../../public/index-client.js");
+    const { createCatalog, createDecisionLog, createComponentReader, createAttestationViews, createKeyHealth } = await import("../../public/index-client.js");
+    const { revocationsForVerification } = await import("../../public/revocation.js");
+    // The data directory's revocation list, verified against its key and re-read when it changes (as `vouch verify` reads it).
+    const keys = createKeyHealth({
+      attestations,
+      index: store,
+      revocations: () => revocationsForVerification({ dataDir })?.list.revocations ?? [],
+      ...(config.index?.keys?.rotateAfterDays === undefined ? {} : { rotateAfterDays: config.index.keys.rotateAfterDays }),
+      ...(config.index?.keys?.warnBeforeDays === undefined ? {} : { warnBeforeDays: config.index.keys.warnBeforeDays }),
+    });
     const catalog = createCatalog({ index: store, attestations, scans: scanStore, teams: config.index?.teams ?? {} });
     return {
       description,
@@ -167,6 +176,7 @@ async function openIndex(config: VouchConfig, dataDir: string) {
         catalog,
         components: createComponentReader({ index: store }),
         attestationViews: createAttestationViews(attestations),
+        keys,
       },
     };
   } catch (error) {

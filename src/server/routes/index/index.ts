@@ -18,7 +18,8 @@ import type { Catalog } from "../../../sbom-index/catalog.js";
 import type { DecisionLog } from "../../../sbom-index/decisions.js";
 import type { ComponentReader } from "../../../sbom-index/components.js";
 import type { AttestationViews } from "../../../sbom-index/attestation-views.js";
-import { registerAttestationViewRoutes, registerCatalogRoutes, registerComponentRoutes, registerDecisionRoutes } from "./views.js";
+import type { KeyHealthService } from "../../../sbom-index/key-health.js";
+import { registerAttestationViewRoutes, registerCatalogRoutes, registerComponentRoutes, registerDecisionRoutes, registerKeyRoutes } from "./views.js";
 import {
   affectedQuery,
   affectedResult,
@@ -56,6 +57,8 @@ export interface IndexRoutesOptions {
   attestationViews?: AttestationViews;
   /** This server's transparency log id (lower-case hex), when it runs one: an attestation's entry in it is `ownLog`. */
   ownLogId?: string;
+  /** Key-management health (`GET /api/v1/keys`). */
+  keys?: KeyHealthService;
 }
 
 export const DEFAULT_MAX_SBOM_BYTES = 64 * 1024 * 1024;
@@ -140,6 +143,7 @@ export const indexRoutes: FastifyPluginAsync<IndexRoutesOptions> = async (app, o
   if (options.catalog) registerCatalogRoutes(app, options.catalog);
   if (options.components) registerComponentRoutes(app, options.components);
   if (options.attestationViews) registerAttestationViewRoutes(app, options.attestationViews, options.ownLogId);
+  if (options.keys) registerKeyRoutes(app, options.keys);
 
   app.get<{ Querystring: AffectedQuery }>(
     "/api/v1/affected",

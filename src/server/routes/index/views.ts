@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { AttestationListQuery, AttestationViews } from "../../../sbom-index/attestation-views.js";
 import type { Catalog } from "../../../sbom-index/catalog.js";
+import type { KeyHealthService } from "../../../sbom-index/key-health.js";
 import type { ComponentQuery, ComponentReader } from "../../../sbom-index/components.js";
 import type { DecisionLog } from "../../../sbom-index/decisions.js";
 import type { DecisionListQuery } from "../../../sbom-index/views.js";
@@ -338,5 +339,67 @@ export function registerAttestationViewRoutes(app: FastifyInstance, views: Attes
       },
     },
     async (request) => views.detail(request.params.id, ownLogId),
+  );
+}
+
+export const keyHealthReport = {
+  type: "object",
+  required: ["at", "rotateAfterDays", "warnBeforeDays", "keys"],
+  properties: {
+    at: { type: "string" },
+    rotateAfterDays: { type: "integer" },
+    warnBeforeDays: { type: "integer" },
+    keys: {
+      type: "array",
+      description: "worst first: revoked, rotate-now, rotate-soon, ok",
+      items: {
+        type: "object",
+        required: ["identity", "kind", "firstSeen", "lastSeen", "signatures", "artifacts", "services", "status", "inUse"],
+        properties: {
+          identity: { type: "string", description: "keyed: sha256:<hex> of the SPKI; keyless: the certificate identity" },
+          issuer: { type: "string" },
+          kind: { enum: ["key", "certificate"] },
+          firstSeen: { type: "string" },
+          lastSeen: { type: "string" },
+          signatures: { type: "integer" },
+          artifacts: { type: "integer" },
+          services: { type: "array", items: { type: "string" } },
+          ageDays: { type: "integer", description: "keys only: whole days since firstSeen" },
+          status: { enum: ["ok", "rotate-soon", "rotate-now", "revoked"] },
+          revoked: { type: "object", required: ["compromisedAt", "reason"], properties: { compromisedAt: { type: "string" }, reason: { type: "string" } } },
+          inUse: {
+            type: "array",
+            description: "revoked keys: current deployments whose digest carries a verified signature by the key",
+            items: {
+              type: "object",
+              required: ["service", "environment", "digest", "afterCompromise"],
+              properties: {
+                service: { type: "string" },
+                environment: { type: "string" },
+                digest: { type: "string" },
+                signedAt: { type: "string" },
+                afterCompromise: { type: "boolean", description: "no signature by the key over the digest has a trusted time before the compromise" },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export function registerKeyRoutes(app: FastifyInstance, keys: KeyHealthService): void {
+  app.get(
+    "/api/v1/keys",
+    {
+      config: { scope: "read" },
+      schema: {
+        summary: "Key-management health: signers seen, keys due for rotation, revoked keys still in use",
+        tags: ["index"],
+        security: BEARER_SECURITY,
+        response: { 200: keyHealthReport, ...errors },
+      },
+    },
+    async () => keys.report(),
   );
 }
