@@ -36,11 +36,17 @@ export function summarizeDecision(event: DecisionEvent): DenySummary {
     .flatMap((p) => array(p.rules).filter(isObject))
     .filter((r) => r.outcome !== "pass")
     .flatMap((r) => strings(r.reasons))[0];
+  // An outage action decided instead of the rules (what a pending re-verification is waiting on).
+  const degraded = images
+    .flatMap((img) => array(img.policies).filter(isObject))
+    .map((p) => (isObject(p.degraded) ? p.degraded : undefined))
+    .find((d) => d !== undefined);
+  const degradedReason = degraded === undefined ? undefined : [str(degraded.action), str(degraded.reason)].filter((x) => x !== undefined).join(": ") || undefined;
   const signers = policies.flatMap((p) => (isObject(p.evidence) ? array(p.evidence.signers).filter(isObject) : [])).map((s) => str(s.identity));
   const reference = image === undefined ? undefined : str(image.reference);
   const digest = image === undefined ? undefined : (str(image.digest) ?? str(image.pinned) ?? reference)?.match(DIGEST)?.[0];
   const summary: DenySummary = {
-    reason: reasons[0] ?? firstRuleReason ?? (image?.unmatched === true ? "no policy covers the image" : "—"),
+    reason: reasons[0] ?? firstRuleReason ?? degradedReason ?? strings(decision.warnings)[0] ?? (image?.unmatched === true ? "no policy covers the image" : "—"),
     policy: policyNames.length > 0 ? [...new Set(policyNames)].join(", ") : image?.unmatched === true ? "(no matching policy)" : "—",
     image: reference ?? event.resource.name ?? "—",
     signer: signers.find((s): s is string => s !== undefined) ?? "—",

@@ -88,4 +88,20 @@ describe("deny summaries from recorded decisions", () => {
     expect(unmatched).toMatchObject({ reason: "no policy covers the image", policy: "(no matching policy)", image: "registry/app:1" });
     expect(unmatched.digest).toBeUndefined();
   });
+
+  it("says which outage action decided an admission awaiting re-verification", () => {
+    const s = summarizeDecision({
+      ...base,
+      allowed: true,
+      needsReconciliation: true,
+      decision: {
+        allowed: true,
+        reasons: [],
+        warnings: [],
+        images: [{ reference: "registry/ledger:0.9", unmatched: false, policies: [{ policy: "p", passed: true, rules: [], degraded: { action: "allow-and-record", reason: "registry unavailable" } }] }],
+      },
+    });
+    expect(s.reason).toBe("allow-and-record: registry unavailable");
+    expect(s.policy).toBe("—");
+  });
 });
