@@ -15,7 +15,9 @@
  *    last --http-sboms SBOMs POSTed by --clients (8) concurrent clients (keep-alive connections from this process);
  * 3. impact queries through HTTP on that server (GET /api/v1/affected?purl=&range=): the issue's log4j-core <2.17.1
  *    (its answer checked: the Java services' releases with 2.14.1 and 2.16.0) and --queries drawn by occurrence
- *    ("popular": a random component of a random SBOM) and --queries drawn uniformly over the packages;
+ *    ("popular": a random component of a random SBOM) and --queries drawn uniformly over the packages, each asked
+ *    twice: as the route answers by default (the first 1,000 artifacts; total, services and environments over the
+ *    whole answer) and whole in one page (limit=10000); "artifacts" in the report is the whole answer's total;
  * 4. the same queries in process after the server stops (PostgreSQL: once autovacuum has caught up with the HTTP
  *    ingest's rows, at most 3 minutes): the service's `affected`, and the store's `findComponents`
  *    alone with the columns the service reads (fields "impact"; the floor: the indexed lookup and its rows, no
@@ -155,6 +157,8 @@ interface BackendResult {
   deployments: Timed;
   httpIngest?: Timed;
   httpQueries?: QueryStats;
+  /** The same queries asking for the whole answer in one page (limit=10000). */
+  httpWholeQueries?: QueryStats;
   /** Other read routes over HTTP when this build serves them (the SLI summary, the provenance graph). */
   probes: Probe[];
   serviceQueries: QueryStats;
@@ -505,6 +509,7 @@ async function runBackend(o: Options, backend: Backend, portfolio: Portfolio, qu
 
     let httpIngest: Timed | undefined;
     let httpQueries: QueryStats | undefined;
+    let httpWholeQueries: QueryStats | undefined;
     const probes: Probe[] = [];
     if (o.httpSboms > 0) {
       const token = cli(["token", "create", "--scope", "ingest,read", "--name", "bench"], env).trim();
@@ -513,12 +518,16 @@ async function runBackend(o: Options, backend: Backend, portfolio: Portfolio, qu
         log(`${backend}: ingest ${o.httpSboms} SBOMs over HTTP, ${o.clients} clients (${server.url})`);
         httpIngest = await ingestHttp(server, token, portfolio, inProcess, o.clients);
         log(`${backend}: ${(httpIngest.count / httpIngest.seconds).toFixed(1)} SBOMs/s over HTTP; queries over HTTP`);
-        httpQueries = await runQueries(queries, o.rounds, async (q) => {
-          const res = await fetch(`${server.url}/api/v1/affected?${new URLSearchParams({ purl: q.purl, range: q.range })}`, { headers: { authorization: `Bearer ${token}` } });
+        // As a client asks: the default page (1,000 artifacts; total, services and environments over the whole
+        // answer), and the whole answer in one page (limit=10000), the most the route gives at once.
+        const ask = (extra: Record<string, string>) => async (q: ImpactQuery) => {
+          const res = await fetch(`${server.url}/api/v1/affected?${new URLSearchParams({ purl: q.purl, range: q.range, ...extra })}`, { headers: { authorization: `Bearer ${token}` } });
           const body = (await res.json()) as AffectedResult;
           if (res.status !== 200) throw new Error(`GET affected ${q.purl} ${q.range}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-          return { rows: body.artifacts.reduce((a, x) => a + x.components.length, 0), artifacts: body.artifacts.length };
-        });
+          return { rows: body.artifacts.reduce((a, x) => a + x.components.length, 0), artifacts: body.total };
+        };
+        httpQueries = await runQueries(queries, o.rounds, ask({}));
+        httpWholeQueries = await runQueries(queries, o.rounds, ask({ limit: "10000" }));
         probes.push(...(await probeRoutes(server, token, portfolio, o.rounds)));
       } finally {
         await server.stop();
@@ -557,7 +566,7 @@ async function runBackend(o: Options, backend: Backend, portfolio: Portfolio, qu
       const widest = queries.filter((q) => q.kind !== "anchor").sort((a, b) => (occurrences.get(b.purl) ?? 0) - (occurrences.get(a.purl) ?? 0))[0];
       const plan = await queryPlan(backend, dataDir, url, [LOG4J_CORE, ...(widest === undefined ? [] : [widest.purl])]);
       const storeBytes = backend === "sqlite" ? dirBytes(dataDir) : await pgDatabaseSize(url!);
-      return { backend, store: storeDescription, serviceIngest, deployments, httpIngest, httpQueries, probes, serviceQueries, floorQueries, anchor, counts: c, storeBytes, plan };
+      return { backend, store: storeDescription, serviceIngest, deployments, httpIngest, httpQueries, httpWholeQueries, probes, serviceQueries, floorQueries, anchor, counts: c, storeBytes, plan };
     } catch (err) {
       await opened.service.close().catch(() => undefined);
       throw err;
@@ -600,7 +609,8 @@ function report(o: Options, portfolio: Portfolio, results: BackendResult[], star
   lines.push("| store | path | queries | p50 ms | p99 ms | median artifacts / rows | goal | load avg |", "|---|---|---|--:|--:|--:|---|--:|");
   for (const r of results) {
     const paths: [string, QueryStats | undefined][] = [
-      ["HTTP GET /api/v1/affected", r.httpQueries],
+      ["HTTP GET /api/v1/affected (default page: 1,000 artifacts)", r.httpQueries],
+      ["HTTP GET /api/v1/affected?limit=10000 (whole answer)", r.httpWholeQueries],
       ["service `affected`, in process", r.serviceQueries],
       ["floor: store `findComponents` alone", r.floorQueries],
     ];

@@ -12,6 +12,9 @@ import type {
 import type { ReleaseDiff, ReleaseDiffQuery } from "../sbom-index/diff.js";
 import type { SliQuery, SliReport } from "../sbom-index/sli.js";
 
+/** Artifacts per page when IndexClient.affected walks every page (the route's most). */
+const AFFECTED_PAGE = 10_000;
+
 /** GET /api/v1/slis: the report, with the per-deployment rows only when asked for (`deployments: true`). */
 export type SliSummary = Omit<SliReport, "deployments"> & { deployments?: SliReport["deployments"] };
 
@@ -30,6 +33,8 @@ export interface IndexClientOptions {
   token?: string;
   /** Default: the global fetch. */
   fetch?: typeof fetch;
+  /** Artifacts per page when `affected` walks every page (default 10,000, the server's most). */
+  affectedPageSize?: number;
 }
 
 export interface PushSbomOptions {
@@ -50,11 +55,13 @@ export class IndexClient {
   readonly server: string;
   private readonly token: string | undefined;
   private readonly fetch: typeof fetch;
+  private readonly affectedPageSize: number;
 
   constructor(options: IndexClientOptions) {
     this.server = serverUrl(options.server);
     this.token = options.token === undefined || options.token === "" ? undefined : options.token;
     this.fetch = options.fetch ?? fetch;
+    this.affectedPageSize = options.affectedPageSize ?? AFFECTED_PAGE;
   }
 
   /** POST /api/v1/sboms: the document's bytes as they are (the index's id is their sha256). */
@@ -71,7 +78,10 @@ export class IndexClient {
     return this.request<IngestDeploymentResult>("POST", "/api/v1/deployments", new TextEncoder().encode(JSON.stringify(body)), "application/json");
   }
 
-  /** GET /api/v1/affected */
+  /**
+   * GET /api/v1/affected. With `limit`, that one page; without, every artifact: the server pages its answers (1,000
+   * artifacts by default), so this walks the pages, 10,000 artifacts each, and joins them into one answer.
+   */
   async affected(query: AffectedQuery): Promise<AffectedResult> {
     const params = new URLSearchParams();
     for (const key of ["purl", "name", "range", "advisory"] as const) {
@@ -79,7 +89,29 @@ export class IndexClient {
       if (value !== undefined) params.set(key, value);
     }
     if (query.deployedOnly === true) params.set("deployedOnly", "true");
-    return this.request<AffectedResult>("GET", `/api/v1/affected?${params}`);
+    if (query.limit !== undefined || query.cursor !== undefined) {
+      if (query.limit !== undefined) params.set("limit", String(query.limit));
+      if (query.cursor !== undefined) params.set("cursor", query.cursor);
+      return this.request<AffectedResult>("GET", `/api/v1/affected?${params}`);
+    }
+    params.set("limit", String(this.affectedPageSize));
+    const first = await this.request<AffectedResult>("GET", `/api/v1/affected?${params}`);
+    const artifacts = [...first.artifacts];
+    let next = first.next;
+    let tookMs = first.tookMs;
+    while (next !== undefined) {
+      params.set("cursor", next);
+      const page = await this.request<AffectedResult>("GET", `/api/v1/affected?${params}`);
+      // A page that does not move the cursor would loop forever: a broken or hostile server.
+      if (page.next === next || (page.artifacts.length === 0 && page.next !== undefined)) throw new VouchError("INPUT_MALFORMED", "the server's affected pages do not advance");
+      artifacts.push(...page.artifacts);
+      tookMs += page.tookMs;
+      next = page.next;
+    }
+    const whole: AffectedResult = { ...first, query: { ...first.query }, artifacts, tookMs };
+    delete whole.next;
+    delete whole.query.limit;
+    return whole;
   }
 
   /** GET /api/v1/slis */

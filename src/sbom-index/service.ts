@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { VouchError } from "../core/errors.js";
 import { readSbom } from "../sbom/read/index.js";
-import type { AdvisoryStore, IndexComponent, IndexComponentHit, IndexCurrentDeployment, IndexStore } from "../store/ports.js";
+import type { AdvisoryStore, IndexComponent, IndexComponentHit, IndexStore } from "../store/ports.js";
 import { canonicalTimestamp } from "../core/time.js";
 import type { OsvRecord } from "../vuln/osv/parse.js";
 import { matchRecord } from "../vuln/match.js";
@@ -171,11 +171,11 @@ export function createIndexService(options: IndexServiceOptions): IndexService {
     if (version === undefined && range === undefined) return hits;
     const compare = scheme === undefined ? undefined : (a: string, b: string) => scheme.compare(a, b);
     const exact = version === undefined ? undefined : parseRange(`=${version}`);
-    return filterVersions(hits, (v) => {
+    return filterVersions(hits, memoByVersion((v) => {
       // Without a scheme an exact version is compared as text: the purl spec's own equality.
       if (compare === undefined) return v === version;
       return inRange((range ?? exact)!, v, compare);
-    }, notes);
+    }), notes);
   }
 
   async function byName(name: string, range: VersionRange | undefined, notes: string[]): Promise<IndexComponentHit[]> {
@@ -185,13 +185,17 @@ export function createIndexService(options: IndexServiceOptions): IndexService {
     if (range === undefined) return hits;
     // A name spans ecosystems: each component is compared in its own purl type's order; without one it cannot be.
     let unordered = 0;
+    const inRangeOf = new Map<string, (version: string) => boolean>();
     const kept = filterVersions(hits, (v, hit) => {
-      const scheme = hit.component.purlKey === undefined ? undefined : schemeForPurlType(hit.component.purlKey.type);
-      if (scheme === undefined) {
+      const type = hit.component.purlKey?.type;
+      const scheme = type === undefined ? undefined : schemeForPurlType(type);
+      if (type === undefined || scheme === undefined) {
         unordered++;
         return false;
       }
-      return inRange(range, v, (a, b) => scheme.compare(a, b));
+      let keep = inRangeOf.get(type);
+      if (keep === undefined) inRangeOf.set(type, (keep = memoByVersion((version) => inRange(range, version, (a, b) => scheme.compare(a, b)))));
+      return keep(v);
     }, notes);
     if (unordered > 0) notes.push(`${unordered} component${unordered === 1 ? "" : "s"} named so left out: no purl type with a version order to evaluate the range in`);
     return kept;
@@ -241,14 +245,34 @@ export function createIndexService(options: IndexServiceOptions): IndexService {
     const artifacts = [...bySbom.values()];
     const digests = artifacts.flatMap((a) => (a.digest === undefined ? [] : [a.digest]));
     const current = digests.length === 0 ? [] : await store.currentDeployments(digests);
-    const byDigest = new Map<string, IndexCurrentDeployment[]>();
-    for (const d of current) byDigest.set(d.digest, [...(byDigest.get(d.digest) ?? []), d]);
-    for (const a of artifacts) {
-      a.deployments = (a.digest === undefined ? [] : (byDigest.get(a.digest) ?? [])).map((d) => ({ service: d.service, environment: d.environment, deployedAt: d.deployedAt }));
+    const byDigest = new Map<string, AffectedArtifact["deployments"]>();
+    for (const d of current) {
+      const deployment = { service: d.service, environment: d.environment, deployedAt: d.deployedAt };
+      const list = byDigest.get(d.digest);
+      if (list === undefined) byDigest.set(d.digest, [deployment]);
+      else list.push(deployment);
     }
-    return artifacts
-      .filter((a) => !deployedOnly || a.deployments.length > 0)
-      .sort((x, y) => byCodeUnits(x.service, y.service) || byCodeUnits(x.version ?? "", y.version ?? "") || byCodeUnits(x.sbom, y.sbom));
+    const byService = new Map<string, AffectedArtifact[]>();
+    for (const a of artifacts) {
+      const deployments = a.digest === undefined ? undefined : byDigest.get(a.digest);
+      // Each artifact its own copies: two SBOMs of one digest share deployments, and callers own what they get.
+      a.deployments = deployments === undefined ? [] : deployments.map((d) => ({ ...d }));
+      if (deployedOnly && a.deployments.length === 0) continue;
+      const group = byService.get(a.service);
+      if (group === undefined) byService.set(a.service, [a]);
+      else group.push(a);
+    }
+    // Ordered by (service, version, SBOM id). A popular package's answer has thousands of artifacts (8,905 at 3M rows)
+    // and one sort over all of them with a three-key string comparator cost more than the store's lookup; instead the
+    // services are sorted once, and within a service the artifacts, already in SBOM id order (findComponents' order,
+    // kept by bySbom's insertion order), are sorted stably (Array.prototype.sort is stable) by version alone.
+    const out: AffectedArtifact[] = [];
+    for (const service of [...byService.keys()].sort(byCodeUnits)) {
+      const group = byService.get(service)!;
+      if (group.length > 1) group.sort((x, y) => byCodeUnits(x.version ?? "", y.version ?? ""));
+      for (const a of group) out.push(a);
+    }
+    return out;
   }
 
   return {
@@ -295,6 +319,28 @@ function filterVersions(hits: IndexComponentHit[], keep: (version: string, hit: 
   if (noVersion > 0) notes.push(`${noVersion} matching component${noVersion === 1 ? "" : "s"} without a version left out`);
   if (unreadable > 0) notes.push(`${unreadable} matching component${unreadable === 1 ? "" : "s"} whose version the ecosystem's scheme cannot read left out`);
   return out;
+}
+
+/**
+ * `keep` remembered per version string, throws included: a popular package's thousands of hits share a few dozen
+ * versions, and each range check parses both versions in the ecosystem's scheme (Maven's is the costly one).
+ */
+function memoByVersion(keep: (version: string) => boolean): (version: string) => boolean {
+  const seen = new Map<string, boolean | VouchError>();
+  return (version) => {
+    let answer = seen.get(version);
+    if (answer === undefined) {
+      try {
+        answer = keep(version);
+      } catch (err) {
+        if (!(err instanceof VouchError)) throw err;
+        answer = err;
+      }
+      seen.set(version, answer);
+    }
+    if (answer instanceof VouchError) throw answer;
+    return answer;
+  };
 }
 
 /** Whether an advisory affects a component: the matcher on the component's OSV package and version. */

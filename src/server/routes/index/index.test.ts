@@ -194,14 +194,15 @@ describe("SBOM index routes", () => {
     const res = await h.app.inject({ url: `/api/v1/affected?purl=${encodeURIComponent("pkg:maven/org.apache.logging.log4j/log4j-core")}&range=${encodeURIComponent("<2.17.1")}`, headers: bearer(h.read) });
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body.query).toEqual({ purl: "pkg:maven/org.apache.logging.log4j/log4j-core", range: "<2.17.1" });
-    expect(h.service.queries.at(-1)).toEqual({ purl: "pkg:maven/org.apache.logging.log4j/log4j-core", range: "<2.17.1" });
+    // No limit asked: the route pages by default (1,000 artifacts), and the answer says so in its query.
+    expect(body.query).toEqual({ purl: "pkg:maven/org.apache.logging.log4j/log4j-core", range: "<2.17.1", limit: 1000 });
+    expect(h.service.queries.at(-1)).toEqual({ purl: "pkg:maven/org.apache.logging.log4j/log4j-core", range: "<2.17.1", limit: 1000 });
     expect(body.services).toEqual(["payments"]);
     expect(body.environments).toEqual(["prod"]);
     expect(body.artifacts.find((a: { service: string }) => a.service === "payments")).toMatchObject({ version: "1.0.0", digest: DIGEST_A, deployments: [{ environment: "prod" }] });
     const byName = await h.app.inject({ url: "/api/v1/affected?name=LOG4J-CORE&deployedOnly=true", headers: bearer(h.read) });
     expect(byName.json().artifacts).toHaveLength(1);
-    expect(h.service.queries.at(-1)).toEqual({ name: "LOG4J-CORE", deployedOnly: true });
+    expect(h.service.queries.at(-1)).toEqual({ name: "LOG4J-CORE", deployedOnly: true, limit: 1000 });
   });
 
   it("passes SQL-significant and odd characters in query values through unchanged, and refuses ambiguous questions", async () => {
@@ -209,11 +210,11 @@ describe("SBOM index routes", () => {
     for (const purl of values) {
       const res = await h.app.inject({ url: `/api/v1/affected?purl=${encodeURIComponent(purl)}&range=${encodeURIComponent("<1.0' OR 1=1 --")}`, headers: bearer(h.read) });
       expect(res.statusCode, purl).toBe(200);
-      expect(h.service.queries.at(-1)).toEqual({ purl, range: "<1.0' OR 1=1 --" });
+      expect(h.service.queries.at(-1)).toEqual({ purl, range: "<1.0' OR 1=1 --", limit: 1000 });
     }
     const name = await h.app.inject({ url: `/api/v1/affected?name=${encodeURIComponent("O'Brien%_\"; --")}`, headers: bearer(h.read) });
     expect(name.statusCode).toBe(200);
-    expect(h.service.queries.at(-1)).toEqual({ name: "O'Brien%_\"; --" });
+    expect(h.service.queries.at(-1)).toEqual({ name: "O'Brien%_\"; --", limit: 1000 });
     // A page: limit and cursor reach the service as given (numbers as numbers).
     expect((await h.app.inject({ url: "/api/v1/affected?name=a&limit=50&cursor=WyJhIl0", headers: bearer(h.read) })).statusCode).toBe(200);
     expect(h.service.queries.at(-1)).toEqual({ name: "a", limit: 50, cursor: "WyJhIl0" });

@@ -96,7 +96,7 @@ export const affectedQuery = {
     range: { type: "string", minLength: 1, maxLength: 512, pattern: "^[^\\x00-\\x1f\\x7f]+$", description: "a version range in the ecosystem's semantics: <2.17.1, >=2.0 <2.17.1" },
     advisory: { type: "string", minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$", description: "an OSV id, CVE or GHSA" },
     deployedOnly: { type: "boolean", description: "only artifacts currently deployed" },
-    limit: { type: "integer", minimum: 1, maximum: 10000, description: "artifacts per page (default: every artifact in one answer)" },
+    limit: { type: "integer", minimum: 1, maximum: 10000, description: "artifacts per page (default 1,000; `total`, `services` and `environments` always cover every page)" },
     cursor: { type: "string", minLength: 1, maxLength: 4096, pattern: "^[A-Za-z0-9_-]+$", description: "the `next` of the page before" },
   },
 } as const;
@@ -145,7 +145,7 @@ export const affectedResult = {
     },
     artifacts: { type: "array", items: affectedArtifact },
     total: { type: "integer", description: "artifacts in the whole answer (every page)" },
-    next: { type: "string", description: "with limit, when more artifacts follow: the cursor of the next page" },
+    next: { type: "string", description: "when more artifacts follow: the cursor of the next page" },
     services: { type: "array", items: { type: "string" } },
     environments: { type: "array", items: { type: "string" } },
     tookMs: { type: "number" },
