@@ -2,7 +2,7 @@ import { useContext, useEffect, useState } from "react";
 import { apiGet } from "../api/client";
 import { ReloadContext } from "../api/reload";
 import type { ArtifactSummary, AttestationDetail, AttestationRecord, ComponentPage, ProvenanceGraph, ReleaseDiff, ScanFinding } from "../api/types";
-import { settled, useApi, type Load } from "../api/useApi";
+import { isApiError, settled, useApi, type Load } from "../api/useApi";
 import { ProvenanceGraphView } from "../components/ProvenanceGraphView";
 import { EmptyState, Section } from "../components/states";
 import { formatTime, shortDigest } from "../lib/format";
@@ -26,6 +26,16 @@ export function Artifact({ digest }: { digest: string }) {
 
   const loaded = settled(summary, graph, diff) && proofs.state !== "loading" && (summary.state !== "ok" || sbom === undefined || componentsSettled);
 
+  if (summary.state === "error" && isApiError(summary.error, 404) && graph.state !== "ok") {
+    return (
+      <section className="view" data-testid="view-artifact" data-loaded={loaded ? "true" : "false"}>
+        <h1 className="mono wrap">{digest}</h1>
+        <EmptyState title="This index knows nothing about this digest: no SBOM, attestation or deployment names it." command={`vouch push sbom FILE --server URL --token T --service NAME --digest ${digest}`}>
+          <p className="note">{summary.error.message}</p>
+        </EmptyState>
+      </section>
+    );
+  }
   return (
     <section className="view" data-testid="view-artifact" data-loaded={loaded ? "true" : "false"}>
       <h1 className="mono wrap">{digest}</h1>

@@ -69,7 +69,7 @@ export function OnCall() {
       <Section load={failures} what="verification failures (/api/v1/attestations)">
         {(page) =>
           page.attestations.length === 0 ? (
-            <EmptyState title="Every stored attestation verified." command="vouch push attestation BUNDLE --server URL --token T" />
+            <EmptyState title="No stored attestation failed verification." command="vouch push attestation BUNDLE --server URL --token T" />
           ) : (
             <div className="table-wrap">
               <table>
