@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { VouchError } from "../core/errors.js";
 import { readSbom } from "../sbom/read/index.js";
-import type { AdvisoryStore, IndexComponent, IndexComponentHit, IndexStore } from "../store/ports.js";
+import type { AdvisoryStore, IndexComponent, IndexComponentHit, IndexCurrentDeployment, IndexStore } from "../store/ports.js";
 import { canonicalTimestamp } from "../core/time.js";
 import type { OsvRecord } from "../vuln/osv/parse.js";
 import { matchRecord } from "../vuln/match.js";
@@ -132,28 +132,28 @@ export function createIndexService(options: IndexServiceOptions): IndexService {
       hits = await byAdvisory(query.advisory!);
     }
     const page = pageOf(query);
-    const artifacts = await withDeployments(hits, query.deployedOnly === true);
+    const found = await withDeployments(hits, query.deployedOnly === true);
     const services = new Set<string>();
     const environments = new Set<string>();
-    for (const a of artifacts) {
-      for (const d of a.deployments) {
-        services.add(d.service ?? a.service);
+    for (const f of found) {
+      for (const d of f.deployments) {
+        services.add(d.service);
         environments.add(d.environment);
       }
     }
-    // Artifacts are in (service, version, SBOM id) order, a total order: a page starts after the cursor's key.
-    const start = page.after === undefined ? 0 : artifacts.findIndex((a) => compareArtifactKeys(artifactKey(a), page.after!) > 0);
-    const from = start < 0 ? artifacts.length : start;
-    const shown = page.limit === undefined ? artifacts.slice(from) : artifacts.slice(from, from + page.limit);
+    // Found artifacts are in (service, version, SBOM id) order, a total order: a page starts after the cursor's key.
+    const start = page.after === undefined ? 0 : found.findIndex((f) => compareArtifactKeys(foundKey(f), page.after!) > 0);
+    const from = start < 0 ? found.length : start;
+    const shown = page.limit === undefined ? found.slice(from) : found.slice(from, from + page.limit);
     const result: AffectedResult = {
       query,
-      artifacts: shown,
-      total: artifacts.length,
+      artifacts: shown.map(toArtifact),
+      total: found.length,
       services: [...services].sort(byCodeUnits),
       environments: [...environments].sort(byCodeUnits),
       tookMs: Math.round((performance.now() - started) * 100) / 100,
     };
-    if (page.limit !== undefined && from + shown.length < artifacts.length) result.next = encodeCursor(artifactKey(shown.at(-1)!));
+    if (page.limit !== undefined && from + shown.length < found.length) result.next = encodeCursor(foundKey(shown.at(-1)!));
     if (notes.length > 0) result.notes = notes;
     return result;
   }
@@ -227,50 +227,43 @@ export function createIndexService(options: IndexServiceOptions): IndexService {
     }
   }
 
-  async function withDeployments(hits: IndexComponentHit[], deployedOnly: boolean): Promise<AffectedArtifact[]> {
-    const bySbom = new Map<string, AffectedArtifact>();
+  /**
+   * The hits grouped by SBOM, each with the current deployments of its digest, in (service, version, SBOM id) order.
+   * Only the page asked for becomes answer objects (toArtifact): a popular package's answer has thousands of
+   * artifacts (8,905 at 3M rows) and building every one of them cost more than the store's lookup.
+   */
+  async function withDeployments(hits: IndexComponentHit[], deployedOnly: boolean): Promise<FoundArtifact[]> {
+    const bySbom = new Map<string, FoundArtifact>();
     for (const hit of hits) {
-      let artifact = bySbom.get(hit.sbom.id);
-      if (artifact === undefined) {
-        artifact = { service: hit.sbom.service, sbom: hit.sbom.id as Digest, components: [], deployments: [] };
-        if (hit.sbom.version !== undefined) artifact.version = hit.sbom.version;
-        if (hit.sbom.digest !== undefined) artifact.digest = hit.sbom.digest as Digest;
-        bySbom.set(hit.sbom.id, artifact);
-      }
-      const c: AffectedArtifact["components"][number] = { name: hit.component.name };
-      if (hit.component.purl !== undefined) c.purl = hit.component.purl;
-      if (hit.component.version !== undefined) c.version = hit.component.version;
-      artifact.components.push(c);
+      const f = bySbom.get(hit.sbom.id);
+      if (f === undefined) bySbom.set(hit.sbom.id, { sbom: hit.sbom, hits: [hit], deployments: NO_DEPLOYMENTS });
+      else f.hits.push(hit);
     }
-    const artifacts = [...bySbom.values()];
-    const digests = artifacts.flatMap((a) => (a.digest === undefined ? [] : [a.digest]));
+    const digests: string[] = [];
+    for (const f of bySbom.values()) if (f.sbom.digest !== undefined) digests.push(f.sbom.digest);
     const current = digests.length === 0 ? [] : await store.currentDeployments(digests);
-    const byDigest = new Map<string, AffectedArtifact["deployments"]>();
+    const byDigest = new Map<string, IndexCurrentDeployment[]>();
     for (const d of current) {
-      const deployment = { service: d.service, environment: d.environment, deployedAt: d.deployedAt };
       const list = byDigest.get(d.digest);
-      if (list === undefined) byDigest.set(d.digest, [deployment]);
-      else list.push(deployment);
+      if (list === undefined) byDigest.set(d.digest, [d]);
+      else list.push(d);
     }
-    const byService = new Map<string, AffectedArtifact[]>();
-    for (const a of artifacts) {
-      const deployments = a.digest === undefined ? undefined : byDigest.get(a.digest);
-      // Each artifact its own copies: two SBOMs of one digest share deployments, and callers own what they get.
-      a.deployments = deployments === undefined ? [] : deployments.map((d) => ({ ...d }));
-      if (deployedOnly && a.deployments.length === 0) continue;
-      const group = byService.get(a.service);
-      if (group === undefined) byService.set(a.service, [a]);
-      else group.push(a);
+    const byService = new Map<string, FoundArtifact[]>();
+    for (const f of bySbom.values()) {
+      if (f.sbom.digest !== undefined) f.deployments = byDigest.get(f.sbom.digest) ?? NO_DEPLOYMENTS;
+      if (deployedOnly && f.deployments.length === 0) continue;
+      const group = byService.get(f.sbom.service);
+      if (group === undefined) byService.set(f.sbom.service, [f]);
+      else group.push(f);
     }
-    // Ordered by (service, version, SBOM id). A popular package's answer has thousands of artifacts (8,905 at 3M rows)
-    // and one sort over all of them with a three-key string comparator cost more than the store's lookup; instead the
-    // services are sorted once, and within a service the artifacts, already in SBOM id order (findComponents' order,
-    // kept by bySbom's insertion order), are sorted stably (Array.prototype.sort is stable) by version alone.
-    const out: AffectedArtifact[] = [];
+    // Ordered by (service, version, SBOM id): the services sorted once, and within a service the artifacts, already
+    // in SBOM id order (findComponents' order, kept by bySbom's insertion order), sorted stably (Array.prototype.sort
+    // is stable) by version alone; one sort of every artifact with a three-key string comparator cost several times more.
+    const out: FoundArtifact[] = [];
     for (const service of [...byService.keys()].sort(byCodeUnits)) {
       const group = byService.get(service)!;
-      if (group.length > 1) group.sort((x, y) => byCodeUnits(x.version ?? "", y.version ?? ""));
-      for (const a of group) out.push(a);
+      if (group.length > 1) group.sort((x, y) => byCodeUnits(x.sbom.version ?? "", y.sbom.version ?? ""));
+      for (const f of group) out.push(f);
     }
     return out;
   }
@@ -373,8 +366,33 @@ export const MAX_AFFECTED_LIMIT = 10_000;
 
 type ArtifactKey = [service: string, version: string, sbom: string];
 
-function artifactKey(a: AffectedArtifact): ArtifactKey {
-  return [a.service, a.version ?? "", a.sbom];
+/** An artifact of an impact answer before it is shaped for the answer: its SBOM, its hits, its current deployments. */
+interface FoundArtifact {
+  sbom: IndexComponentHit["sbom"];
+  hits: IndexComponentHit[];
+  /** Shared with other SBOMs of the same digest: copied by toArtifact, never changed. */
+  deployments: readonly IndexCurrentDeployment[];
+}
+
+const NO_DEPLOYMENTS: readonly IndexCurrentDeployment[] = [];
+
+/** The answer's shape of a found artifact: fresh objects (callers own what they are given). */
+function toArtifact(f: FoundArtifact): AffectedArtifact {
+  const a: AffectedArtifact = { service: f.sbom.service, sbom: f.sbom.id as Digest, components: [], deployments: [] };
+  if (f.sbom.version !== undefined) a.version = f.sbom.version;
+  if (f.sbom.digest !== undefined) a.digest = f.sbom.digest as Digest;
+  for (const hit of f.hits) {
+    const c: AffectedArtifact["components"][number] = { name: hit.component.name };
+    if (hit.component.purl !== undefined) c.purl = hit.component.purl;
+    if (hit.component.version !== undefined) c.version = hit.component.version;
+    a.components.push(c);
+  }
+  for (const d of f.deployments) a.deployments.push({ service: d.service, environment: d.environment, deployedAt: d.deployedAt });
+  return a;
+}
+
+function foundKey(f: FoundArtifact): ArtifactKey {
+  return [f.sbom.service, f.sbom.version ?? "", f.sbom.id];
 }
 
 function compareArtifactKeys(x: ArtifactKey, y: ArtifactKey): number {
