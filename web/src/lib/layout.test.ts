@@ -85,6 +85,26 @@ describe("provenance graph layout", () => {
     expect(e.path.endsWith(` ${artifact.x},${artifact.y + artifact.height / 2}`)).toBe(true);
   });
 
+  it("runs an edge that skips columns through lanes under the crossed columns' nodes, never behind a node", () => {
+    const deployed = layout.edges.find((x) => x.edge.to === "deployment:1")!;
+    // artifact (2) → deployment (6) crosses the SBOM, attestation and log columns: entry and exit in each.
+    expect(deployed.points).toHaveLength(2 + 2 * 3);
+    for (const e of layout.edges) {
+      for (let i = 1; i + 1 < e.points.length; i += 2) {
+        const [p, q] = [e.points[i]!, e.points[i + 1]!];
+        expect(p.y).toBe(q.y);
+        for (const n of layout.nodes) {
+          const crosses = n.x < q.x && p.x < n.x + n.width && p.y >= n.y && p.y <= n.y + n.height;
+          expect(crosses, `${e.edge.from} → ${e.edge.to} runs behind ${n.node.id}`).toBe(false);
+        }
+        expect(p.y).toBeLessThanOrEqual(layout.height);
+      }
+    }
+    // Two lanes through the same column never share a y.
+    const lanes = layout.edges.flatMap((e) => e.points.slice(1, -1).filter((_, i) => i % 2 === 0).map((p) => `${p.x},${p.y}`));
+    expect(new Set(lanes).size).toBe(lanes.length);
+  });
+
   it("drops empty columns and is the same for the same answer in any order", () => {
     const small = layoutGraph(
       nodes.filter((n) => n.type === "artifact" || n.type === "deployment"),
