@@ -82,9 +82,9 @@ function titleOf(route: Route): string {
 function View({ route }: { route: Route }) {
   switch (route.name) {
     case "executive":
-      return <Executive />;
+      return <Executive filter={route.filter} />;
     case "keys":
-      return <Executive keysOnly />;
+      return <Executive filter={{}} keysOnly />;
     case "oncall":
       return <OnCall />;
     case "impact":

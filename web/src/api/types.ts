@@ -26,6 +26,7 @@ export type {
   KeyHealthReport,
   KeyHealth,
   ReleaseSummary,
+  ServiceList,
 } from "../../../src/sbom-index/views.js";
 export type { DecisionEvent, AttestationRecord, ScanFinding } from "../../../src/store/ports.js";
 

@@ -16,7 +16,22 @@ export interface RatioPoint {
  * One SLI over time: a line through the buckets that have a value (a bucket without deployments is a gap), dots on
  * each, and the SLO target as a dashed line (a floor, or for the deny rate a ceiling).
  */
-export function RatioChart({ name, title, points, target, ceiling }: { name: string; title: string; points: RatioPoint[]; target?: number; ceiling?: boolean }) {
+export function RatioChart({
+  name,
+  title,
+  points,
+  target,
+  ceiling,
+  emptyText = "no deployments in this window",
+}: {
+  name: string;
+  title: string;
+  points: RatioPoint[];
+  target?: number;
+  ceiling?: boolean;
+  /** What an all-gaps chart says (the deny rate is not measured per service or environment, for one). */
+  emptyText?: string;
+}) {
   const y = linearScale([0, 1], Y);
   const xy = points.map((p, i) => (p.value === null ? null : { x: bandCenter(i, points.length, X), y: y(p.value) }));
   const drawn = points.filter((p) => p.value !== null).length;
@@ -60,7 +75,7 @@ export function RatioChart({ name, title, points, target, ceiling }: { name: str
         )}
         {drawn === 0 && (
           <text className="no-data" x={(X[0] + X[1]) / 2} y={(Y[0] + Y[1]) / 2} textAnchor="middle">
-            no deployments in this window
+            {emptyText}
           </text>
         )}
       </svg>

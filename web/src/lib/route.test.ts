@@ -1,14 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { DecisionEvent } from "../api/types";
 import { summarizeDecision } from "./decision";
-import { artifactPath, digestFromInput, parseRoute } from "./route";
+import { artifactPath, digestFromInput, executivePath, parseRoute } from "./route";
 import { tokenFromFragment } from "./token";
 
 const digest = `sha256:${"c".repeat(64)}`;
 
 describe("routes", () => {
   it("parses the dashboard's paths", () => {
-    expect(parseRoute("/")).toEqual({ name: "executive" });
+    expect(parseRoute("/")).toEqual({ name: "executive", filter: {} });
+    expect(parseRoute("/", "?environment=prod&team=&x=1")).toEqual({ name: "executive", filter: { environment: "prod" } });
+    expect(parseRoute("/", `?${new URLSearchParams({ service: "a&b", team: "t" })}`)).toEqual({ name: "executive", filter: { service: "a&b", team: "t" } });
     expect(parseRoute("/oncall/")).toEqual({ name: "oncall" });
     expect(parseRoute("/keys")).toEqual({ name: "keys" });
     expect(parseRoute("/impact", "?q=log4j-core&range=%3C2.17.1")).toEqual({ name: "impact", query: "log4j-core", range: "<2.17.1" });
@@ -16,6 +18,12 @@ describe("routes", () => {
     expect(parseRoute(`/artifacts/sha256%3A${"c".repeat(64)}`)).toEqual({ name: "artifact", digest });
     expect(parseRoute("/artifacts/%E0%A4%A")).toEqual({ name: "not-found", path: "/artifacts/%E0%A4%A" });
     expect(parseRoute("/nope")).toEqual({ name: "not-found", path: "/nope" });
+  });
+
+  it("writes the executive scope into a path the router reads back", () => {
+    expect(executivePath({})).toBe("/");
+    expect(executivePath({ environment: "prod", service: "" })).toBe("/?environment=prod");
+    expect(parseRoute("/", executivePath({ team: "payments", service: "a b" }).slice(1))).toEqual({ name: "executive", filter: { team: "payments", service: "a b" } });
   });
 
   it("links an artifact by a path the router reads back", () => {

@@ -2,8 +2,15 @@
  * The dashboard's routes (History API paths; the server falls back to index.html for exactly these, issue 11 brief).
  * Pure so it is tested in node; the React side (router.tsx) only listens to popstate and renders.
  */
+/** The executive view's scope (Grafana's variables): one team, environment or service, in the address. */
+export interface SliFilter {
+  team?: string;
+  environment?: string;
+  service?: string;
+}
+
 export type Route =
-  | { name: "executive" }
+  | { name: "executive"; filter: SliFilter }
   | { name: "oncall" }
   | { name: "impact"; query: string; range: string }
   | { name: "artifact"; digest: string }
@@ -14,7 +21,15 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 export function parseRoute(pathname: string, search = ""): Route {
   const path = pathname.replace(/\/+$/, "") || "/";
-  if (path === "/") return { name: "executive" };
+  if (path === "/") {
+    const params = new URLSearchParams(search);
+    const filter: SliFilter = {};
+    for (const k of ["team", "environment", "service"] as const) {
+      const v = params.get(k);
+      if (v !== null && v !== "") filter[k] = v;
+    }
+    return { name: "executive", filter };
+  }
   if (path === "/oncall") return { name: "oncall" };
   if (path === "/keys") return { name: "keys" };
   if (path === "/impact") {
@@ -32,6 +47,13 @@ export function parseRoute(pathname: string, search = ""): Route {
     return { name: "artifact", digest };
   }
   return { name: "not-found", path };
+}
+
+export function executivePath(filter: SliFilter): string {
+  const params = new URLSearchParams();
+  for (const k of ["team", "environment", "service"] as const) if (filter[k] !== undefined && filter[k] !== "") params.set(k, filter[k]!);
+  const qs = params.toString();
+  return qs === "" ? "/" : `/?${qs}`;
 }
 
 export function artifactPath(digest: string): string {

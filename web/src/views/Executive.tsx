@@ -1,11 +1,11 @@
-import type { KeyHealthReport, SliAbsent, SliAnswer, SliGroup, SliName, SliRatio, SliValues } from "../api/types";
+import type { KeyHealthReport, ServiceList, SliAbsent, SliAnswer, SliGroup, SliName, SliRatio, SliValues } from "../api/types";
 import { SLI_NAMES } from "../api/types";
 import { settled, useApi } from "../api/useApi";
 import { CountChart, RatioChart } from "../components/charts";
-import { Link } from "../components/router";
+import { Link, navigate } from "../components/router";
 import { EmptyState, Section } from "../components/states";
 import { dataValue, formatPercent, formatTime, plural, shortDigest } from "../lib/format";
-import { artifactPath } from "../lib/route";
+import { artifactPath, executivePath, type SliFilter } from "../lib/route";
 
 export const SLI_TITLES: Record<SliName, string> = {
   signedDeploymentRatio: "Signed deployments",
@@ -19,17 +19,22 @@ function ratioOf(v: SliRatio | SliAbsent): { value: number | null; ratio?: SliRa
   return "absent" in v ? { value: null, reason: v.reason } : { value: v.value, ratio: v };
 }
 
-export function Executive({ keysOnly = false }: { keysOnly?: boolean }) {
+export function Executive({ filter, keysOnly = false }: { filter: SliFilter; keysOnly?: boolean }) {
   // bucket=day without from/to: the server's default series, the 30 days ending now (src/sbom-index/sli.ts).
-  const slis = useApi<SliAnswer>(keysOnly ? undefined : "/api/v1/slis", { bucket: "day" });
+  const slis = useApi<SliAnswer>(keysOnly ? undefined : "/api/v1/slis", { bucket: "day", ...filter });
   const keys = useApi<KeyHealthReport>("/api/v1/keys");
-  const loaded = settled(slis, keys);
+  // The filters' choices: every service the index knows, its team and environments (not only the filtered report's).
+  const services = useApi<ServiceList>(keysOnly ? undefined : "/api/v1/services");
+  const loaded = settled(slis, keys, services);
   return (
     <section className="view" data-testid="view-executive" data-loaded={loaded ? "true" : "false"}>
-      <h1>{keysOnly ? "Key management" : "Supply-chain health"}</h1>
+      <div className="title-row">
+        <h1>{keysOnly ? "Key management" : "Supply-chain health"}</h1>
+        {!keysOnly && <Filters filter={filter} services={services.state === "ok" ? services.data : undefined} report={slis.state === "ok" ? slis.data : undefined} />}
+      </div>
       {!keysOnly && (
         <Section load={slis} what="the SLIs (/api/v1/slis)">
-          {(report) => <SliReportView report={report} />}
+          {(report) => <SliReportView report={report} scoped={Object.keys(filter).length > 0} />}
         </Section>
       )}
       <h2>Key management</h2>
@@ -40,10 +45,56 @@ export function Executive({ keysOnly = false }: { keysOnly?: boolean }) {
   );
 }
 
-function SliReportView({ report }: { report: SliAnswer }) {
+function Filters({ filter, services, report }: { filter: SliFilter; services: ServiceList | undefined; report: SliAnswer | undefined }) {
+  const options = (k: keyof SliFilter): string[] => {
+    const set = new Set<string>();
+    for (const s of services?.services ?? []) {
+      if (k === "service") set.add(s.name);
+      if (k === "team" && s.team !== undefined) set.add(s.team);
+      if (k === "environment") for (const d of s.deployments) set.add(d.environment);
+    }
+    const groups = k === "team" ? report?.byTeam : k === "environment" ? report?.byEnvironment : report?.byService;
+    for (const g of groups ?? []) set.add(g.key);
+    if (filter[k] !== undefined) set.add(filter[k]!);
+    return [...set].sort();
+  };
+  return (
+    <form className="filters" aria-label="scope" onSubmit={(e) => e.preventDefault()}>
+      {(["team", "environment", "service"] as const).map((k) => {
+        const values = options(k);
+        if (values.length === 0) return null;
+        return (
+          <label key={k}>
+            {k}{" "}
+            <select data-testid={`filter-${k}`} value={filter[k] ?? ""} onChange={(e) => navigate(executivePath({ ...filter, [k]: e.target.value }))}>
+              <option value="">all</option>
+              {values.map((v) => (
+                <option key={v} value={v}>
+                  {v}
+                </option>
+              ))}
+            </select>
+          </label>
+        );
+      })}
+      {Object.keys(filter).length > 0 && (
+        <button type="button" className="ghost" onClick={() => navigate("/")}>
+          Clear
+        </button>
+      )}
+    </form>
+  );
+}
+
+function SliReportView({ report, scoped }: { report: SliAnswer; scoped: boolean }) {
   const series = report.series ?? [];
   const madeInWindow = series.reduce((n, b) => n + b.values.deployments, 0);
   const anomalies = "absent" in report.signers ? undefined : report.signers.anomalies;
+  if (report.overall.deployments === 0 && madeInWindow === 0 && scoped) {
+    return (
+      <EmptyState title="Nothing runs in this scope: no current deployment and none in the last 30 days." command="vouch push deployment --server URL --token T --service NAME --environment ENV --digest sha256:…" />
+    );
+  }
   if (report.overall.deployments === 0 && madeInWindow === 0) {
     return (
       <EmptyState title="No deployments recorded yet: the SLIs are measured over what runs where." command="vouch push deployment --server URL --token T --service NAME --environment prod --digest sha256:…">
@@ -84,6 +135,7 @@ function SliReportView({ report }: { report: SliAnswer }) {
         <RatioChart
           name="denyRate"
           title={SLI_TITLES.denyRate}
+          emptyText={series.some((b) => "absent" in b.values.denyRate) ? "not measured in this scope" : "no admission decisions in this window"}
           points={series.map((b) => ({ start: b.start, value: ratioOf(b.values.denyRate).value }))}
           ceiling
           {...(report.targets === undefined ? {} : { target: report.targets.denyRate })}
