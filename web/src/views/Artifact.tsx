@@ -6,6 +6,7 @@ import { isApiError, settled, useApi, type Load } from "../api/useApi";
 import { ProvenanceGraphView } from "../components/ProvenanceGraphView";
 import { EmptyState, Section } from "../components/states";
 import { formatTime, shortDigest } from "../lib/format";
+import { predicateName } from "../lib/layout";
 import { checkLogEntryProof, type ProofResult } from "../lib/proof";
 
 const enc = encodeURIComponent;
@@ -94,6 +95,37 @@ export function Artifact({ digest }: { digest: string }) {
             )}
             <h2>Vulnerabilities</h2>
             <Vulnerabilities scan={s.vulnerabilities} digest={digest} />
+            <h2>Attestations</h2>
+            <AttestationTable attestations={s.attestations} />
+            <h2>Deployments</h2>
+            {s.deployments.length === 0 ? (
+              <EmptyState title="This digest was never recorded as deployed." command={`vouch push deployment --server URL --token T --service NAME --environment ENV --digest ${digest}`} />
+            ) : (
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th>Service</th>
+                      <th>Environment</th>
+                      <th>Deployed</th>
+                      <th>Now</th>
+                      <th>Recorded by</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {s.deployments.map((d) => (
+                      <tr key={`${d.service}\n${d.environment}\n${d.at}`} data-testid="deployment-row" data-current={d.current ? "true" : "false"}>
+                        <td>{d.service}</td>
+                        <td>{d.environment}</td>
+                        <td>{formatTime(d.at)}</td>
+                        <td>{d.current ? <span className="badge status-ok">running</span> : <span className="muted">replaced</span>}</td>
+                        <td>{d.source ?? "—"}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
             <h2>Transparency log entries</h2>
             <LogEntries attestations={s.attestations} proofs={proofs} />
           </>
@@ -270,6 +302,42 @@ function Vulnerabilities({ scan, digest }: { scan: ArtifactSummary["vulnerabilit
               </td>
               <td>{f.fixedIn.join(", ") || "—"}</td>
               <td>{f.vexStatus === undefined ? "—" : <span className={`badge vex-${f.vexStatus}`}>{f.vexStatus.replaceAll("_", " ")}</span>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function AttestationTable({ attestations }: { attestations: AttestationRecord[] }) {
+  if (attestations.length === 0) {
+    return <EmptyState title="No signature or attestation names this digest." command="vouch push attestation BUNDLE --server URL --token T" />;
+  }
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th>Verified</th>
+            <th>Predicate</th>
+            <th>Signer</th>
+            <th>Signed</th>
+            <th>Ingested</th>
+          </tr>
+        </thead>
+        <tbody>
+          {attestations.map((a) => (
+            <tr key={a.id} data-testid="attestation-row" data-id={a.id} data-verified={a.verified ? "true" : "false"}>
+              <td className="wrap">{a.verified ? <span className="badge status-ok">verified</span> : <><span className="badge status-revoked">not verified</span> {a.reason}</>}</td>
+              <td title={a.predicateType ?? a.payloadType ?? a.kind}>{predicateName(a.predicateType) ?? (a.kind === "bundle" ? "signature" : a.kind)}</td>
+              <td className="mono wrap" title={a.signer?.issuer}>
+                {a.signer?.identity ?? "—"}
+              </td>
+              <td>{formatTime(a.signedAt)}</td>
+              <td>
+                {formatTime(a.ingestedAt)} <span className="sub">by {a.ingestedBy}</span>
+              </td>
             </tr>
           ))}
         </tbody>
