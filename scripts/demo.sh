@@ -13,7 +13,10 @@
 #   6. the SBOM index: create a token, push vouch's own SBOMs (and its signature bundles when `vouch push attestation`
 #      exists), sample services' SBOMs and deployments (two environments, one unsigned artifact), then ask which
 #      deployments run log4j-core <2.17.1 and print the supply-chain SLIs;
-#   7. keep serving until Ctrl-C (browse /api/v1/log, /checkpoint, /ct/v1/get-sth, /api/v2/configuration, /api/v1/slis).
+#      With the registry, two Pods go through vouch serve's /admission/validate (the signed image admitted, an unsigned
+#      one denied), so the dashboard's on-call view has decisions;
+#   7. keep serving until Ctrl-C, printing the dashboard's URL with a read token (http://127.0.0.1:8080/#token=…; the
+#      app stores it and drops it from the address bar) and the API's (/api/v1/log, /checkpoint, /api/v1/slis...).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$VOUCH_ROOT"
@@ -54,6 +57,19 @@ index:
   teams:
     platform: [vouch]
     shop: [checkout, billing]
+admission:
+  policies: $VOUCH_ROOT/$DEMO/admission
+YAML
+# The webhook's policies: a placeholder until step 5 has an image and the trust material to check it against (the
+# server reloads the directory when a file changes; the first load must find a policy).
+rm -rf "$DEMO/admission" && mkdir -p "$DEMO/admission"
+cat > "$DEMO/admission/placeholder.yaml" <<YAML
+apiVersion: vouch.dev/v1
+kind: ImagePolicy
+metadata: { name: demo-placeholder }
+spec:
+  images: [ { glob: "demo.invalid/**" } ]
+  authorities: [ { static: pass } ]
 YAML
 # Started directly (not through the vouch function) so that $! is the server itself and the trap stops it.
 node "$VOUCH_ROOT/dist/cli/main.js" --config "$DEMO/vouch.yaml" serve --port "$PORT" &
@@ -142,6 +158,39 @@ if command -v docker-registry >/dev/null 2>&1; then
   done
   # The same gate, with everything read from the registry (referrers): what the admission webhook does per image.
   vouch policy eval "$IMAGE" --policy "$DEMO/policy.yaml" --trusted-root "$DEMO/trust/trusted_root.json"
+
+  echo "== 5b. admission: a signed and an unsigned image through vouch serve's /admission/validate" >&2
+  # The webhook's policy, now that the trust material exists (vouch serve reloads the directory within a second).
+  cat > "$DEMO/admission/release.yaml" <<YAML
+apiVersion: vouch.dev/v1
+kind: ImagePolicy
+metadata: { name: signed-by-release-workflow }
+spec:
+  mode: enforce
+  images: [ { glob: "127.0.0.1:*/**" } ]
+  authorities:
+    - keyless:
+        identities:
+          - issuer: http://127.0.0.1:$ISSUER_PORT
+            subject: $IDENTITY
+      trustedRoot: { path: $VOUCH_ROOT/$DEMO/trust/trusted_root.json }
+YAML
+  tar czf "$DEMO/unsigned.tgz" -C "$DEMO" vouch.cdx.json
+  UNSIGNED=$(node scripts/demo-image.mjs "127.0.0.1:$REGISTRY_PORT" vouch-unsigned "$(node -p "require('./package.json').version")" "$DEMO/unsigned.tgz")
+  sleep 1
+  # As the Kubernetes API server sends them: an AdmissionReview per Pod, the decision recorded for the on-call view.
+  admit() {
+    node -e '
+const [url, uid, image] = process.argv.slice(1);
+const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: uid, namespace: "shop" }, spec: { containers: [{ name: "app", image }] } };
+const review = { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid, kind: { group: "", version: "v1", kind: "Pod" }, resource: { group: "", version: "v1", resource: "pods" }, namespace: "shop", operation: "CREATE", userInfo: { username: "demo" }, object: pod, oldObject: null, dryRun: false } };
+fetch(`${url}/admission/validate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(review) })
+  .then((r) => r.json())
+  .then(({ response }) => console.log(`   ${image}: ${response.allowed ? "allowed" : `denied: ${response.status?.message ?? ""}`}`));
+' "$URL" "$1" "$2"
+  }
+  admit "demo-signed-$(date +%s)" "$IMAGE"
+  admit "demo-unsigned-$(date +%s)" "$UNSIGNED"
 else
   echo "   skipped: docker-registry is not installed (scripts/setup/registry.sh installs it as root)" >&2
 fi
@@ -175,7 +224,11 @@ vouch query affected --purl pkg:maven/org.apache.logging.log4j/log4j-core --rang
 vouch query slis
 vouch query provenance "$PACKAGE_DIGEST"
 
-echo "== 7. serving on $URL (Ctrl-C to stop): $URL/api/v1/log, $URL/checkpoint, $URL/ct/v1/get-sth, $URL/api/v2/configuration," >&2
+# The dashboard reads with its own token (read scope only): the URL fragment is never sent to the server.
+DASHBOARD_TOKEN=$(vouch token create --scope read --name dashboard)
+echo "== 7. the dashboard: $URL/#token=$DASHBOARD_TOKEN" >&2
+[ -f dist/web/index.html ] || echo "   (not built: npm run build builds dist/web)" >&2
+echo "   serving on $URL (Ctrl-C to stop): $URL/api/v1/log, $URL/checkpoint, $URL/ct/v1/get-sth, $URL/api/v2/configuration," >&2
 echo "   the SBOM index at $URL/api/v1 ($URL/openapi.json, $URL/metrics). In another shell:" >&2
 echo "     export VOUCH_SERVER=$URL VOUCH_TOKEN=$TOKEN" >&2
 echo "     node dist/cli/main.js query affected --purl pkg:maven/org.apache.logging.log4j/log4j-core --range '<2.17.1'" >&2
