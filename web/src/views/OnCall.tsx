@@ -1,3 +1,5 @@
+import { useState } from "react";
+import { apiGet } from "../api/client";
 import type { AttestationPage, DecisionEvent, DecisionPage, SliAnswer } from "../api/types";
 import { settled, useApi } from "../api/useApi";
 import { Link } from "../components/router";
@@ -22,7 +24,7 @@ export function OnCall() {
               <p>Denies appear here once the admission webhook (or vouch policy evaluate with a server) records decisions.</p>
             </EmptyState>
           ) : (
-            <DenyTable events={page.events} more={page.next !== undefined} />
+            <DenyTable first={page} />
           )
         }
       </Section>
@@ -153,7 +155,18 @@ function resourceName(e: DecisionEvent): string {
   return `${r.kind} ${r.namespace === undefined ? "" : `${r.namespace}/`}${r.name ?? ""}`.trim();
 }
 
-function DenyTable({ events, more }: { events: DecisionEvent[]; more: boolean }) {
+/** The newest page, then older pages on demand (the API's cursor), appended in order. */
+function DenyTable({ first }: { first: DecisionPage }) {
+  const [older, setOlder] = useState<{ events: DecisionEvent[]; next?: string; error?: string; loading: boolean }>({ events: [], loading: false, ...(first.next === undefined ? {} : { next: first.next }) });
+  const events = [...first.events, ...older.events];
+  const loadOlder = () => {
+    if (older.next === undefined) return;
+    setOlder({ ...older, loading: true });
+    apiGet<DecisionPage>("/api/v1/decisions", { allowed: false, limit: 100, cursor: older.next }).then(
+      (page) => setOlder({ events: [...older.events, ...page.events], loading: false, ...(page.next === undefined ? {} : { next: page.next }) }),
+      (error: unknown) => setOlder({ ...older, loading: false, error: error instanceof Error ? error.message : String(error) }),
+    );
+  };
   return (
     <div className="table-wrap">
       <table>
@@ -195,7 +208,15 @@ function DenyTable({ events, more }: { events: DecisionEvent[]; more: boolean })
           })}
         </tbody>
       </table>
-      {more && <p className="note">Showing the newest {events.length}; older denies: GET /api/v1/decisions?allowed=false&cursor=…</p>}
+      {older.next !== undefined && (
+        <p className="note">
+          Showing the newest {events.length}.{" "}
+          <button type="button" className="ghost" data-testid="deny-load-older" onClick={loadOlder} disabled={older.loading}>
+            {older.loading ? "Loading…" : "Load older"}
+          </button>
+        </p>
+      )}
+      {older.error !== undefined && <p className="error-banner">Could not load older denies: {older.error}</p>}
     </div>
   );
 }
