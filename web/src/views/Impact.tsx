@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import type { AffectedResult } from "../api/types";
+import { affectedWhole } from "../api/affected";
 import { useApi } from "../api/useApi";
 import { Link, navigate } from "../components/router";
 import { EmptyState, Section } from "../components/states";
@@ -77,6 +78,8 @@ function download(name: string, type: string, text: string): void {
 }
 
 function ImpactResult({ answer, query, params }: { answer: AffectedResult; query: string; params: Record<string, string> }) {
+  const [exporting, setExporting] = useState(false);
+  const [exportError, setExportError] = useState<string | undefined>(undefined);
   const rows = impactRows(answer);
   if (rows.length === 0) {
     return (
@@ -90,6 +93,16 @@ function ImpactResult({ answer, query, params }: { answer: AffectedResult; query
       </EmptyState>
     );
   }
+  // An export holds the whole answer: the rows shown when this page is all of it, else every page fetched first.
+  const exportAll = (write: (all: ImpactRow[]) => void) => {
+    if (answer.next === undefined) return write(rows);
+    setExporting(true);
+    setExportError(undefined);
+    affectedWhole(params)
+      .then((whole) => write(impactRows(whole)))
+      .catch((error: unknown) => setExportError(error instanceof Error ? error.message : String(error)))
+      .finally(() => setExporting(false));
+  };
   const deployedRows = rows.filter((row) => row.environment !== "");
   const idle = rows.filter((row) => row.environment === "");
   const now = () => new Date();
@@ -101,10 +114,10 @@ function ImpactResult({ answer, query, params }: { answer: AffectedResult; query
           {answer.environments.length === 1 ? "" : "s"} · {answer.total} artifact{answer.total === 1 ? "" : "s"} · {deployedRows.length} deployment{deployedRows.length === 1 ? "" : "s"}
         </p>
         <div className="buttons">
-          <button type="button" data-testid="impact-export-csv" onClick={() => download(exportFileName(query, "csv", now()), "text/csv;charset=utf-8", toCsv(rows))}>
+          <button type="button" data-testid="impact-export-csv" disabled={exporting} onClick={() => exportAll((all) => download(exportFileName(query, "csv", now()), "text/csv;charset=utf-8", toCsv(all)))}>
             Export CSV
           </button>
-          <button type="button" data-testid="impact-export-json" onClick={() => download(exportFileName(query, "json", now()), "application/json", toJson(params, rows, now()))}>
+          <button type="button" data-testid="impact-export-json" disabled={exporting} onClick={() => exportAll((all) => download(exportFileName(query, "json", now()), "application/json", toJson(params, all, now())))}>
             Export JSON
           </button>
         </div>
@@ -114,7 +127,12 @@ function ImpactResult({ answer, query, params }: { answer: AffectedResult; query
           {n}
         </p>
       ))}
-      {answer.next !== undefined && <p className="note">The answer is paged: this is the first page of {answer.total} artifacts.</p>}
+      {answer.next !== undefined && <p className="note">The list shows the first {answer.artifacts.length} of {answer.total} artifacts; the services and environments above, and the exports, cover all of them.</p>}
+      {exportError !== undefined && (
+        <p className="error-banner" data-testid="error-banner" role="alert">
+          The export failed: {exportError}
+        </p>
+      )}
       {deployedRows.length === 0 ? (
         <p className="note">No affected artifact is deployed now.</p>
       ) : (
