@@ -21,8 +21,6 @@ if (skipReason !== undefined) console.warn(`[dashboard] browser end-to-end tests
 /** The view's text for a ratio: one decimal percent, as the executive view shows it. */
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 const SLIS = ["signedDeploymentRatio", "sbomCoverage", "sbomAlignment", "provenanceCompleteness", "denyRate"] as const;
-/** The SLO targets when vouch.yaml sets none (src/sbom-index/views.ts SloTargets). */
-const DEFAULT_TARGETS = { signedDeploymentRatio: 0.95, sbomCoverage: 0.9, sbomAlignment: 0.9, provenanceCompleteness: 0.8, denyRate: 0.05 };
 
 const tid = (id: string) => `[data-testid="${id}"]`;
 
@@ -81,12 +79,12 @@ describe.skipIf(skipReason !== undefined)("the dashboard in Chromium against a s
     // ledger belongs to no team: no team row for it, and no team row beyond the two configured.
     expect(await page.locator(`${tid("group-row")}[data-group="team"]`).count()).toBe(Object.keys(seed.teams).length);
 
-    // "Last 30 days", one bucket a day; the SLO line at the default targets (vouch.yaml sets none).
+    // "Last 30 days", one bucket a day; the SLO line at the targets the seed's vouch.yaml sets (index.slo).
     for (const name of SLIS) {
       const chart = page.locator(tid(`chart-${name}`));
       expect(await chart.evaluate((el) => el.tagName.toLowerCase()), name).toBe("svg");
       expect(Number(await chart.getAttribute("data-points")), name).toBe(30);
-      expect(Number(await attr(page, tid(`slo-${name}`), "data-target")), name).toBe(DEFAULT_TARGETS[name]);
+      expect(Number(await attr(page, tid(`slo-${name}`), "data-target")), name).toBe(seed.targets[name]);
     }
 
     for (const k of seed.expected.keyStatus) {

@@ -1,5 +1,6 @@
 import { createHash, createPublicKey } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateProvenance } from "../../src/api/attest.js";
@@ -32,7 +33,7 @@ import { buildTestImage, pushTestImage, registryUnavailable, startRegistry, type
  * key; a CycloneDX VDR for checkout 1.5.0 says CVE-2021-45105 affects it and CVE-2021-44832 does not (VEX
  * not_affected); the advisory database holds GHSA-jfh8-c2jp-5v3q (Log4Shell, CVE-2021-44228). Three Pods are
  * admitted or not: checkout 1.5.0 (signed: allowed), search 2.0.0 (unsigned: denied by signed-by-release-key), and
- * ledger 0.9 from a registry that does not answer (allowed by allow-and-record, awaiting reconciliation).
+ * ledger 0.9 from a registry that refuses connections (allowed by allow-and-record, awaiting reconciliation).
  */
 
 const REPO = join(import.meta.dirname, "..", "..");
@@ -72,6 +73,8 @@ export interface DashboardSeed {
   images: { checkout15: string; search: string; ledger: string };
   deployments: SeededDeployment[];
   teams: Record<string, string[]>;
+  /** The SLO targets the seed's vouch.yaml sets (index.slo), none of them the defaults: the charts' SLO lines. */
+  targets: { signedDeploymentRatio: number; sbomCoverage: number; sbomAlignment: number; provenanceCompleteness: number; denyRate: number };
   /** `sha256:<hex of the SPKI>`: how the index names a key signer. */
   keys: { release: string; oldCi: string; rogue: string };
   attestations: { failedId: string };
@@ -102,6 +105,15 @@ export interface DashboardSeed {
 /** Why the seed cannot run here (it needs Debian's docker-registry for the admission part), or undefined. */
 export function dashboardSeedUnavailable(): string | undefined {
   return registryUnavailable();
+}
+
+/** A loopback port that was free a moment ago and has nothing listening on it now. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 const ratio = (n: number, d: number) => Math.round((n / d) * 1000) / 1000;
@@ -167,7 +179,9 @@ export async function seedDashboard(options: { port?: number } = {}): Promise<Da
       billingRc: sha256Of("billing 3.3.0-rc1 image"),
       ledger: sha256Of("ledger 0.9 image"),
     };
-    const images = { checkout15: `${reg}/shop/checkout:1.5.0`, search: `${reg}/shop/search:2.0.0`, ledger: "127.0.0.1:1/legacy/ledger:0.9" };
+    // ledger's registry is down: a loopback port nothing listens on (connections refused), as an outage looks.
+    const downRegistry = `127.0.0.1:${await closedPort()}`;
+    const images = { checkout15: `${reg}/shop/checkout:1.5.0`, search: `${reg}/shop/search:2.0.0`, ledger: `${downRegistry}/legacy/ledger:0.9` };
 
     // Keys, the advisory database, tokens: before the server starts (the CLI writes the data directory).
     await Promise.all(["release", "old-ci", "rogue"].map((k) => cli(["key", "generate", "--out", join(work, k)], `key generate ${k}`)));
@@ -178,8 +192,10 @@ export async function seedDashboard(options: { port?: number } = {}): Promise<Da
     const token = (await cli(["token", "create", "--scope", "read", "--name", "dashboard"], "token create")).trim();
 
     const teams = { payments: ["checkout", "billing"], discovery: ["search"] };
+    const targets = { signedDeploymentRatio: 0.9, sbomCoverage: 0.85, sbomAlignment: 0.8, provenanceCompleteness: 0.6, denyRate: 0.1 };
     const indexYaml = [
       "index:",
+      `  slo: ${JSON.stringify(targets)}`,
       "  teams:",
       ...Object.entries(teams).map(([team, services]) => `    ${team}: [${services.join(", ")}]`),
       "  trust:",
@@ -304,7 +320,7 @@ kind: ImagePolicy
 metadata: { name: legacy-fail-open }
 spec:
   mode: enforce
-  images: [ { glob: "127.0.0.1:1/legacy/**" } ]
+  images: [ { glob: "${downRegistry}/legacy/**" } ]
   authorities:
     - key: { path: ${join(work, "policies-release.pub")} }
   onVerificationUnavailable: allow-and-record
@@ -364,6 +380,7 @@ spec:
       images,
       deployments,
       teams,
+      targets,
       keys,
       attestations: { failedId: aSearch.id },
       expected: {
