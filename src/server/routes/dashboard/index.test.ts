@@ -117,6 +117,9 @@ describe("dashboard routes", () => {
       const res = await app.inject({ method: "GET", url, headers: { accept: "application/json" } });
       expect(res.statusCode).toBe(404);
       expect(res.json()).toMatchObject({ code: 404 });
+      expect(res.headers.vary).toBe("accept");
+      const page = await app.inject({ method: "GET", url, headers: { accept: "text/html" } });
+      expect([page.statusCode, page.headers.vary]).toEqual([200, "accept"]);
     });
 
     it.each(["/settings", "/oncall/extra", "/artifacts", "/index.html/x"])("does not fall back for %s, which is not an app route", async (url) => {

@@ -111,7 +111,9 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
   await app.register(fastifyStatic, { root, serve: false, index: false, dotfiles: "deny" });
 
   const sendIndex = async (request: FastifyRequest, reply: FastifyReply) => {
-    // Only a browser navigation gets the app's page: an API client that mistypes a path keeps getting JSON.
+    // Only a browser navigation gets the app's page: an API client that mistypes a path keeps getting JSON. The
+    // answer depends on Accept, so a shared cache must not hand one client's answer to the other.
+    if (request.routeOptions.url !== "/") void reply.header("vary", "accept");
     if (request.routeOptions.url !== "/" && !acceptsHtml(request)) return notFound(request, reply);
     return reply.header("cache-control", "no-cache").sendFile("index.html", root, REVALIDATE);
   };
