@@ -44,7 +44,17 @@ export interface ServeOptions {
   admission?: { engine: PolicyEngine; policyPath: string };
   /** The dashboard at `/` (`vouch serve` unless dashboard.enabled is false): the built web app (default dist/web). */
   dashboard?: NonNullable<AppDeps["dashboard"]>;
+  /** How long close waits for requests in flight before it cuts their connections (default 10 s). */
+  drainMs?: number;
 }
+
+/**
+ * A client that stops reading an answer, or never finishes sending a body, keeps its request in flight; without a
+ * deadline, SIGTERM would wait for Node's request timeout (5 minutes), and an orchestrator would SIGKILL the server
+ * first, losing the batch the sequencer has in flight. After the deadline those connections are cut and the rest of
+ * the shutdown (sequencer, stores) runs.
+ */
+const DEFAULT_DRAIN_MS = 10_000;
 
 export interface RunningServer {
   url: string;
@@ -117,7 +127,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     keyless,
     close: async () => {
       policyWatch?.close();
-      await app.close();
+      const deadline = setTimeout(() => app.server.closeAllConnections(), options.drainMs ?? DEFAULT_DRAIN_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(deadline);
+      }
       await options.admission?.engine.close().catch(() => undefined);
       await keyless?.close();
       await closeIndex(options.index);
