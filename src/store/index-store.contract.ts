@@ -184,6 +184,23 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
       expect(await store.findComponents({ purl: { ...LOG4J_KEY, namespace: "" } }, { fields: "impact" })).toEqual([]);
     });
 
+    it("fields \"impact\": one version in many SBOMs (twice in one) gives every hit in order, each with its own objects", async () => {
+      const store = await open();
+      const records = [1, 2, 3, 4, 5].map((n) => sbomRecord(`shared version ${n}`));
+      for (const [i, r] of records.entries()) await store.ingestSbom(write(r, i === 2 ? [log4j("2.14.1"), filler(2), log4j("2.14.1")] : [filler(i), log4j("2.14.1")]));
+      const all = await store.findComponents({ purl: LOG4J_KEY });
+      const narrow = await store.findComponents({ purl: LOG4J_KEY }, { fields: "impact" });
+      expect(narrow).toHaveLength(6);
+      expect(narrow.map((h) => h.sbom)).toEqual(all.map((h) => h.sbom));
+      expect(narrow.map((h) => h.sbom.id)).toEqual([...narrow.map((h) => h.sbom.id)].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+      // Callers own what they are given: changing one hit changes no other hit and no later answer.
+      narrow[0]!.component.name = "changed";
+      narrow[0]!.component.purlKey!.name = "changed";
+      narrow[0]!.sbom.service = "changed";
+      expect(narrow.slice(1).every((h) => h.component.name === "log4j-core" && h.component.purlKey!.name === "log4j-core" && h.sbom.service !== "changed")).toBe(true);
+      expect((await store.findComponents({ purl: LOG4J_KEY }, { fields: "impact" }))[0]!.component.name).toBe("log4j-core");
+    });
+
     it("hits after later ingests, by this store and by a second store on the same data (a replica), each carry their own SBOM", async () => {
       const [store, replica] = [await open(), await open()];
       const [a, b, c] = [sbomRecord("later a"), sbomRecord("later b", { version: "2.0.0" }), sbomRecord("later c")];

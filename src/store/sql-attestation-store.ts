@@ -13,7 +13,7 @@ import type {
   SignerRow,
 } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
-import { byCodeUnits, chunks, gzipBytes, storedDocument, storeLifecycle } from "./sql-common.js";
+import { amongTexts, byCodeUnits, chunks, gzipBytes, storedDocument, storeLifecycle } from "./sql-common.js";
 import { canonicalTimestamp } from "../core/time.js";
 import { presentTimestamp } from "./sql-index-store.js";
 
@@ -220,10 +220,11 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
   const { guard, close } = storeLifecycle("the attestation store", () => parts.close());
   // The SLI summary asks signedDigests / provenanceFacts about every deployed digest (3,746 at portfolio scale). On
   // PostgreSQL an IN list of 500 parameters per query made that 8 queries each, ~3.5 ms apiece even on empty
-  // tables (parameters bound, parsed and planned one by one); `= any($1::text[])` takes every digest in one query.
+  // tables (parameters bound, parsed and planned one by one); one array parameter takes every digest in one query
+  // (amongTexts: unnested, since `= any(array)` is planned element by element).
   const postgres = parts.flavor === "postgres";
   const digestsPerQuery = postgres ? Number.MAX_SAFE_INTEGER : KEYS_PER_QUERY;
-  const digestAmong = (part: readonly string[]) => (postgres ? sql<string>`any(${[...part]}::text[])` : part);
+  const digestAmong = (part: readonly string[]) => (postgres ? amongTexts(part) : part);
 
   async function ingest(write: AttestationWrite): Promise<{ record: AttestationRecord; created: boolean }> {
     const r = write.record;
@@ -347,7 +348,7 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
           .innerJoin("attestations as a", "a.seq", "s.attestation_seq")
           .select("s.digest")
           .distinct()
-          .where("s.digest", postgres ? "=" : "in", digestAmong(part))
+          .where("s.digest", "in", digestAmong(part))
           .where("a.verified", "=", 1)
           .execute();
         for (const r of rows) out.add(r.digest);
@@ -419,7 +420,7 @@ export function sqlAttestationStore(parts: SqlAttestationStoreParts): Attestatio
           .selectAll("a")
           .select("s.digest as subject_digest")
           .distinct()
-          .where("s.digest", postgres ? "=" : "in", digestAmong(part))
+          .where("s.digest", "in", digestAmong(part))
           .where("a.verified", "=", 1)
           .where("a.prov_complete", "is not", null)
           .execute();

@@ -1,5 +1,6 @@
 import { promisify } from "node:util";
 import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
+import { sql, type RawBuilder } from "kysely";
 import { VouchError } from "../core/errors.js";
 import { storeFailure } from "./log-common.js";
 
@@ -29,6 +30,16 @@ export function storeLifecycle(what: string, closeParts: () => Promise<void>): S
     },
     close: () => (closing ??= closeParts()),
   };
+}
+
+/**
+ * PostgreSQL: the right side of `column in …` for many text values, as one array parameter unnested in a subquery.
+ * `column = any($1::text[])` looked the same and ran in 3 ms, but the planner estimates its selectivity element by
+ * element: 34 ms of planning for the 9,218 digests of a popular package's impact answer. The semi-join on `unnest` is
+ * planned once, whatever the array's length (0.2 ms), and executes as a hash join.
+ */
+export function amongTexts(values: readonly string[]): RawBuilder<string> {
+  return sql<string>`(select unnest(${[...values]}::text[]))`;
 }
 
 /** Consecutive slices of at most `size` items: IN lists and multi-row INSERTs stay under the parameter limits. */

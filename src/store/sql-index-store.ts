@@ -5,6 +5,7 @@ import type {
   IndexComponentFields,
   IndexComponentHit,
   IndexComponentLookup,
+  IndexPurlKey,
   IndexCurrentDeployment,
   IndexDeployment,
   IndexDeploymentFactsFilter,
@@ -16,7 +17,7 @@ import type {
   IndexStore,
 } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
-import { byCodeUnits, chunks, gzipBytes, storedDocument, storeLifecycle } from "./sql-common.js";
+import { amongTexts, byCodeUnits, chunks, gzipBytes, storedDocument, storeLifecycle } from "./sql-common.js";
 import { canonicalTimestamp } from "../core/time.js";
 
 
@@ -401,6 +402,8 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
    * Bounded: emptied when it reaches SBOM_REFS_MAX entries (then refilled by the next lookups).
    */
   const sbomRefs = new Map<number, IndexComponentHit["sbom"]>();
+  /** `ordered`'s numeric sort key of each cached SBOM's id, by seq (emptied with sbomRefs). */
+  const sbomSortKeys = new Map<number, number>();
 
   async function sbomRefsOf(seqs: Iterable<number>): Promise<Map<number, IndexComponentHit["sbom"]>> {
     const wanted = new Set(seqs);
@@ -411,7 +414,10 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
       if (ref === undefined) missing.push(seq);
       else out.set(seq, ref);
     }
-    if (missing.length > 0 && sbomRefs.size + missing.length > SBOM_REFS_MAX) sbomRefs.clear();
+    if (missing.length > 0 && sbomRefs.size + missing.length > SBOM_REFS_MAX) {
+      sbomRefs.clear();
+      sbomSortKeys.clear();
+    }
     for (const part of chunks(missing, SEQS_PER_QUERY)) {
       const rows = await reader.selectFrom("sboms").select(["seq", "id", "service", "version", "digest"]).where("seq", "in", part).execute();
       for (const r of rows) {
@@ -439,6 +445,7 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
         return q.select(columns) as unknown as ReturnType<typeof q.selectAll>;
       };
       let rows: Awaited<ReturnType<ReturnType<typeof base>["execute"]>>;
+      if ("purl" in lookup && impact && postgres) return await purlImpactGrouped(lookup.purl);
       if ("purl" in lookup) {
         const k = lookup.purl;
         rows = await base(!impact).where("purl_type", "=", k.type).where("purl_name", "=", k.name).where("purl_namespace", "=", k.namespace).execute();
@@ -458,26 +465,88 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
       }
       const refs = await sbomRefsOf(rows.map((r) => Number(r.sbom_seq)));
       const hits = rows.map((r) => {
-        const sbom = refs.get(Number(r.sbom_seq));
+        const seq = Number(r.sbom_seq);
+        const sbom = refs.get(seq);
         if (sbom === undefined) throw new VouchError("STORE_CORRUPT", `component rows of SBOM #${r.sbom_seq} have no SBOM row`);
-        return { sbom, position: Number(r.position), component: toComponent(r) };
+        return { sbom, seq, position: Number(r.position), component: toComponent(r) };
       });
-      sortBySbomIdThenPosition(hits);
-      // Each hit its own copy of the shared SBOM fields: callers own what they are given.
-      return hits.map((h) => ({ sbom: { ...h.sbom }, component: h.component }));
+      return ordered(hits);
     });
+  }
+
+  /**
+   * The purl lookup of an impact query on PostgreSQL, one row per distinct (name, version, purl, purl version) with the
+   * SBOM seqs and positions holding it as arrays. A popular package is in thousands of SBOMs (8,905 at 3M rows) with a
+   * few dozen versions: row by row, the wire carried and pg parsed 8,905 rows of four strings each, the largest
+   * share of the query's time over HTTP; grouped, the same index-only scan is aggregated in the server and the
+   * answer is a few dozen rows of two integer arrays. Same hits, same order (the contract's), as the row-wise lookup.
+   */
+  async function purlImpactGrouped(k: IndexPurlKey): Promise<IndexComponentHit[]> {
+    const groups = await reader
+      .selectFrom("sbom_components")
+      .select(["name", "version", "purl", "purl_version"])
+      .select((eb) => [sql<number[]>`array_agg(${eb.ref("sbom_seq")})`.as("seqs"), sql<number[]>`array_agg(${eb.ref("position")})`.as("positions")])
+      .where("purl_type", "=", k.type)
+      .where("purl_name", "=", k.name)
+      .where("purl_namespace", "=", k.namespace)
+      .groupBy(["name", "version", "purl", "purl_version"])
+      .execute();
+    const refs = await sbomRefsOf(groups.flatMap((g) => g.seqs));
+    const hits: OrderedHit[] = [];
+    for (const g of groups) {
+      const shared = toComponent({ ...g, purl_type: k.type, purl_namespace: k.namespace, purl_name: k.name } as unknown as SbomComponentTable);
+      // Both aggregates read the group's rows in one order (one scan, one grouping), so seqs[i] and positions[i] are one row.
+      for (let i = 0; i < g.seqs.length; i++) {
+        const seq = g.seqs[i]!;
+        const sbom = refs.get(seq);
+        if (sbom === undefined) throw new VouchError("STORE_CORRUPT", `component rows of SBOM #${seq} have no SBOM row`);
+        hits.push({ sbom, seq, position: g.positions[i]!, component: { ...shared, ...(shared.purlKey === undefined ? {} : { purlKey: { ...shared.purlKey } }) } });
+      }
+    }
+    return ordered(hits);
+  }
+
+  /**
+   * The contract's order (SBOM id, then position), each hit with its own copy of the shared SBOM fields (callers own
+   * what they are given). SBOM ids are `sha256:` + 64 lower-case hex digits, and for those the first 13 hex digits
+   * read as a number (52 bits, exact in a double) order them as their text does: the comparator compares numbers
+   * (each SBOM's computed once, when its row enters the cache) and the text only on a tie. A popular package's
+   * thousands of hits made a string comparator cost milliseconds. Any other id sorts the whole answer by text.
+   */
+  function ordered(hits: OrderedHit[]): IndexComponentHit[] {
+    let numeric = true;
+    for (const h of hits) {
+      if (Number.isNaN(sortKeyOf(h.seq, h.sbom.id))) {
+        numeric = false;
+        break;
+      }
+    }
+    if (numeric) hits.sort((a, b) => sbomSortKeys.get(a.seq)! - sbomSortKeys.get(b.seq)! || byCodeUnits(a.sbom.id, b.sbom.id) || a.position - b.position);
+    else hits.sort((a, b) => byCodeUnits(a.sbom.id, b.sbom.id) || a.position - b.position);
+    return hits.map((h) => ({ sbom: { ...h.sbom }, component: h.component }));
+  }
+
+  /** The numeric sort key of an SBOM id (see `ordered`), kept beside the SBOM cache; NaN for an id of another form. */
+  function sortKeyOf(seq: number, id: string): number {
+    let key = sbomSortKeys.get(seq);
+    if (key === undefined) {
+      key = SHA256_ID.test(id) ? Number.parseInt(id.slice(7, 20), 16) : Number.NaN;
+      sbomSortKeys.set(seq, key);
+    }
+    return key;
   }
 
   async function currentDeployments(digests: readonly string[]): Promise<IndexCurrentDeployment[]> {
     return guard("look up current deployments", async () => {
       const out: IndexCurrentDeployment[] = [];
       // PostgreSQL: every digest as one array parameter, one query. A popular package's impact answer asks about
-      // thousands of digests (8,905 hits), and IN lists of 500 made that 18 queries, each parameter bound and planned.
+      // thousands of digests (8,905 hits), and IN lists of 500 made that 18 queries, each parameter bound and planned
+      // (amongTexts: unnested, since `= any(array)` is planned element by element).
       for (const part of chunks([...new Set(digests)], postgres ? Number.MAX_SAFE_INTEGER : KEYS_PER_QUERY)) {
         const rows = await reader
           .selectFrom("current_deployments")
           .selectAll()
-          .where("digest", postgres ? "=" : "in", postgres ? sql<string>`any(${part}::text[])` : part)
+          .where("digest", "in", postgres ? amongTexts(part) : part)
           .execute();
         for (const r of rows) {
           out.push({ service: r.service, environment: r.environment, digest: r.digest, deployedAt: presentTimestamp(r.deployed_at), deploymentId: r.deployment_id });
@@ -661,28 +730,15 @@ function componentRow(seq: number, position: number, c: IndexComponent): SbomCom
   };
 }
 
+/** An SBOM id as vouch makes them (the sha256 of the document's bytes): what `ordered`'s numeric sort key needs. */
 const SHA256_ID = /^sha256:[0-9a-f]{64}$/;
 
-/**
- * Sorts hits by SBOM id, then position. A popular package's lookup returns thousands of hits (8,905 at 3M rows), and
- * a string comparator over them cost milliseconds; SBOM ids are `sha256:` + 64 lower-case hex digits, and for those
- * the first 13 hex digits read as a number (52 bits, exact in a double) order them as their text does, so the
- * comparator compares numbers and falls back to the text only on a tie. Any other id (none is stored by vouch, but a
- * driver must not depend on it) sorts the whole answer by text.
- */
-function sortBySbomIdThenPosition(hits: { sbom: { id: string }; position: number }[]): void {
-  const keyOf = new Map<string, number>();
-  for (const h of hits) {
-    if (keyOf.has(h.sbom.id)) continue;
-    if (!SHA256_ID.test(h.sbom.id)) {
-      hits.sort((a, b) => byCodeUnits(a.sbom.id, b.sbom.id) || a.position - b.position);
-      return;
-    }
-    keyOf.set(h.sbom.id, Number.parseInt(h.sbom.id.slice(7, 20), 16));
-  }
-  const keyed = hits.map((h) => ({ hit: h, key: keyOf.get(h.sbom.id)! }));
-  keyed.sort((a, b) => a.key - b.key || byCodeUnits(a.hit.sbom.id, b.hit.sbom.id) || a.hit.position - b.hit.position);
-  for (let i = 0; i < keyed.length; i++) hits[i] = keyed[i]!.hit;
+/** A hit before `ordered` puts it in the contract's order: its SBOM's seq keys the numeric sort key. */
+interface OrderedHit {
+  sbom: IndexComponentHit["sbom"];
+  seq: number;
+  position: number;
+  component: IndexComponent;
 }
 
 /** A stored row as a component; a column not selected (undefined, fields "impact") is left out as a null is. */
