@@ -1,6 +1,7 @@
 import { isVouchError, VouchError } from "../core/errors.js";
 import type { AttestationStore, IndexStore, SignerRow } from "../store/ports.js";
 import type { KeyHealth, KeyHealthReport } from "./views.js";
+import { servicesOfDigests } from "./digest-services.js";
 
 /**
  * Key-management health (`GET /api/v1/keys`, the executive view's "keys near rotation, revoked keys still in use"):
@@ -130,14 +131,7 @@ export function createKeyHealth(options: KeyHealthOptions): KeyHealthService {
     }
     const digests = [...new Set(rows.map((r) => r.digest))];
     // A digest belongs to the services that deployed it or pushed an SBOM for it (as the SLIs' key usage counts).
-    const [deployed, described] = digests.length === 0 ? [[], []] : await Promise.all([index.listDeployments({ digests }), index.listSboms({ digests })]);
-    const servicesOf = new Map<string, Set<string>>();
-    for (const x of [...deployed, ...described]) {
-      if (x.digest === undefined) continue;
-      const set = servicesOf.get(x.digest) ?? new Set<string>();
-      set.add(x.service);
-      servicesOf.set(x.digest, set);
-    }
+    const servicesOf = await servicesOfDigests(index, digests);
     const keys: KeyHealth[] = [];
     for (const signer of signers) {
       const signed = digestsOf.get(signerKey(signer.identity, signer.issuer)) ?? new Set<string>();

@@ -3,6 +3,7 @@ import { VouchError } from "../core/errors.js";
 import type { AttestationStore, DecisionStore, IndexDeploymentSbomFacts, IndexStore } from "../store/ports.js";
 import { canonicalTimestamp } from "../core/time.js";
 import type { SloTargets } from "./views.js";
+import { servicesOfDigests } from "./digest-services.js";
 
 /**
  * Supply-chain SLIs over the index (issue 9): what runs where, and how much of it is signed, described by an SBOM,
@@ -274,14 +275,7 @@ export function createSliService(options: SliServiceOptions): SliService {
     if (rows.length === 0) return { anomalies: [], keyUsage: [] };
     const digests = [...new Set(rows.map((r) => r.digest))];
     // A digest belongs to the services that deployed it or pushed an SBOM for it.
-    const [deployed, described] = await Promise.all([index.listDeployments({ digests }), index.listSboms({ digests })]);
-    const servicesOf = new Map<string, Set<string>>();
-    for (const x of [...deployed, ...described]) {
-      if (x.digest === undefined) continue;
-      const set = servicesOf.get(x.digest) ?? new Set<string>();
-      set.add(x.service);
-      servicesOf.set(x.digest, set);
-    }
+    const servicesOf = await servicesOfDigests(index, digests);
     const usage = new Map<string, KeyUsage & { digests: Set<string>; serviceSet: Set<string> }>();
     // Per service, in order of first signature: the first signer is the baseline, every later new one an event.
     const seen = new Map<string, Set<string>>();
