@@ -64,9 +64,11 @@ export function registerAdmission(program: Command, globals: () => GlobalOptions
       await opened.closeStore().catch(() => {});
       throw error;
     });
+    // Signal handlers before the first line a caller may wait for: a SIGTERM right after it must drain, not kill.
+    const stopped = untilSignal();
     out(`vouch admission webhooks serving on ${server.url} (/admission/validate, /admission/mutate)\n`);
     out(`  ${server.engine.policies().length} policies from ${opened.policyPath} (reloaded when they change); no match: ${opened.noMatch}; decisions: ${opened.storeDescription}\n`);
-    await untilSignal();
+    await stopped;
     err("vouch: shutting down\n");
     await server.close();
   });

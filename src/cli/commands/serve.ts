@@ -86,6 +86,8 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
         await store.close().catch(() => {});
         throw error;
       });
+      // Signal handlers before the first line a caller may wait for: a SIGTERM right after it must drain, not kill.
+      const stopped = untilSignal();
       const signer = server.logService.log.signer;
       out(`vouch serving on ${server.url}\n`);
       out(`  transparency log ${signer.origin} (Rekor v1 API at ${server.url}/api/v1/log, tiles at ${server.url}/checkpoint)\n`);
@@ -108,7 +110,7 @@ export function registerServe(parent: Command, globals: () => GlobalOptions, nam
       }
       if (keyless && config.dashboard?.enabled !== false) out(`  dashboard at ${server.url}/ (dashboard.enabled: false in vouch.yaml turns it off)\n`);
       if (admission) out(`  admission webhooks at ${server.url}/admission/validate and /admission/mutate: ${admission.engine.policies().length} policies from ${admission.policyPath} (reloaded when they change), no match: ${admission.noMatch}\n`);
-      await untilSignal();
+      await stopped;
       err("vouch: shutting down\n");
       await server.close();
     });
@@ -226,9 +228,10 @@ export function registerWitness(parent: Command, globals: () => GlobalOptions): 
       const dataDir = resolveDataDir(globals().dataDir);
       const { startWitnessServer } = await import("../../public/log.js");
       const witness = await startWitnessServer({ host: flags.host, port, dir: join(dataDir, "witness"), name: flags.name, logs: flags.log });
+      const stopped = untilSignal();
       out(`vouch witness serving on ${witness.url}\n`);
       out(`  witness verifier key: ${witness.vkey}\n`);
-      await untilSignal();
+      await stopped;
       err("vouch: shutting down\n");
       await witness.close();
     });
