@@ -6,7 +6,7 @@ import { attestFiles, generateProvenance } from "../../src/api/attest.js";
 import { generateKeyPair, keyId, publicKeyPem } from "../../src/core/crypto/keys.js";
 import { KeySigner } from "../../src/sign/key-signer.js";
 import { spawnVouch, vouchAsync, type RunningVouch } from "../support/cli.js";
-import { startKeylessDeployment, WORKFLOW_IDENTITY, type KeylessDeployment } from "../support/keyless-deployment.js";
+import { GITHUB_RUN_ENV as GITHUB, startKeylessDeployment, WORKFLOW_IDENTITY, type KeylessDeployment } from "../support/keyless-deployment.js";
 
 /**
  * The index's attestation trust end to end: a keyless attestation whose certificate comes from the deployment's own
@@ -15,17 +15,6 @@ import { startKeylessDeployment, WORKFLOW_IDENTITY, type KeylessDeployment } fro
  */
 const REPO = join(import.meta.dirname, "..", "..");
 const SBOM = join(REPO, "src", "sbom-index", "fixtures", "checkout-1.4.0-log4j-2.14.1.cdx.json");
-const GITHUB = {
-  GITHUB_ACTIONS: "true",
-  GITHUB_SERVER_URL: "https://github.com",
-  GITHUB_REPOSITORY: "octo-org/octo-automation",
-  GITHUB_RUN_ID: "7",
-  GITHUB_RUN_ATTEMPT: "1",
-  GITHUB_REF: "refs/heads/main",
-  GITHUB_SHA: "0123456789abcdef0123456789abcdef01234567",
-  GITHUB_WORKFLOW_REF: "octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main",
-  GITHUB_EVENT_NAME: "push",
-};
 
 interface Pushed {
   created: boolean;

@@ -5,7 +5,7 @@ import { generateProvenance } from "../../src/api/attest.js";
 import { leafHash } from "../../src/core/merkle/hash.js";
 import { verifyInclusion } from "../../src/core/merkle/inclusion.js";
 import { vouchAsync } from "../support/cli.js";
-import { startKeylessDeployment, WORKFLOW_IDENTITY, type KeylessDeployment } from "../support/keyless-deployment.js";
+import { GITHUB_RUN_ENV as GITHUB, startKeylessDeployment, WORKFLOW_IDENTITY, type KeylessDeployment } from "../support/keyless-deployment.js";
 
 /**
  * The dashboard's read endpoints (issue 11) in a real `vouch serve` (own CA, log and index, a loopback OIDC issuer),
@@ -16,17 +16,6 @@ import { startKeylessDeployment, WORKFLOW_IDENTITY, type KeylessDeployment } fro
  */
 const REPO = join(import.meta.dirname, "..", "..");
 const SBOM = join(REPO, "src", "sbom-index", "fixtures", "checkout-1.4.0-log4j-2.14.1.cdx.json");
-const GITHUB = {
-  GITHUB_ACTIONS: "true",
-  GITHUB_SERVER_URL: "https://github.com",
-  GITHUB_REPOSITORY: "octo-org/octo-automation",
-  GITHUB_RUN_ID: "7",
-  GITHUB_RUN_ATTEMPT: "1",
-  GITHUB_REF: "refs/heads/main",
-  GITHUB_SHA: "0123456789abcdef0123456789abcdef01234567",
-  GITHUB_WORKFLOW_REF: "octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main",
-  GITHUB_EVENT_NAME: "push",
-};
 const hexBytes = (hex: string) => new Uint8Array(Buffer.from(hex, "hex"));
 
 describe("vouch serve answers the dashboard's reads", () => {

@@ -27,6 +27,19 @@ export interface KeylessDeployment {
 /** The SAN of the loopback issuer's GitHub tokens: Fulcio's github-workflow SAN is the job workflow, not the caller. */
 export const WORKFLOW_IDENTITY = "https://github.com/octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main";
 
+/** A GitHub Actions run of that workflow, as `vouch provenance` reads it from the environment. */
+export const GITHUB_RUN_ENV = {
+  GITHUB_ACTIONS: "true",
+  GITHUB_SERVER_URL: "https://github.com",
+  GITHUB_REPOSITORY: "octo-org/octo-automation",
+  GITHUB_RUN_ID: "7",
+  GITHUB_RUN_ATTEMPT: "1",
+  GITHUB_REF: "refs/heads/main",
+  GITHUB_SHA: "0123456789abcdef0123456789abcdef01234567",
+  GITHUB_WORKFLOW_REF: "octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main",
+  GITHUB_EVENT_NAME: "push",
+} as const;
+
 /**
  * @param extraIssuerYaml more `ca.issuers` entries to configure before the loopback one (the YAML list items, indented
  *   as in the issue's example), e.g. the real GitHub issuer, which the tests never contact.
