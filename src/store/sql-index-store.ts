@@ -515,13 +515,12 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
    */
   function ordered(hits: OrderedHit[]): IndexComponentHit[] {
     let numeric = true;
+    // Each hit's key looked up once, here, not twice per comparison inside the sort.
     for (const h of hits) {
-      if (Number.isNaN(sortKeyOf(h.seq, h.sbom.id))) {
-        numeric = false;
-        break;
-      }
+      h.key = sortKeyOf(h.seq, h.sbom.id);
+      if (Number.isNaN(h.key)) numeric = false;
     }
-    if (numeric) hits.sort((a, b) => sbomSortKeys.get(a.seq)! - sbomSortKeys.get(b.seq)! || byCodeUnits(a.sbom.id, b.sbom.id) || a.position - b.position);
+    if (numeric) hits.sort((a, b) => a.key! - b.key! || byCodeUnits(a.sbom.id, b.sbom.id) || a.position - b.position);
     else hits.sort((a, b) => byCodeUnits(a.sbom.id, b.sbom.id) || a.position - b.position);
     return hits.map((h) => ({ sbom: { ...h.sbom }, component: h.component }));
   }
@@ -739,6 +738,8 @@ interface OrderedHit {
   seq: number;
   position: number;
   component: IndexComponent;
+  /** Set by `ordered`: its SBOM's numeric sort key. */
+  key?: number;
 }
 
 /** A stored row as a component; a column not selected (undefined, fields "impact") is left out as a null is. */
