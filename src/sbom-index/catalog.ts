@@ -1,6 +1,7 @@
 import { VouchError } from "../core/errors.js";
 import type { AttestationStore, IndexSbom, IndexStore, ScanStore } from "../store/ports.js";
 import type { ArtifactSummary, ReleaseSummary, ServiceList, ServiceSummary } from "./views.js";
+import { byCodeUnits } from "./order.js";
 
 /**
  * What the index knows, for navigation (issue 11's dashboard): every service with its releases and where it runs
@@ -111,8 +112,4 @@ function release(sbom: IndexSbom): ReleaseSummary {
     components: sbom.components,
     ingestedAt: sbom.ingestedAt,
   };
-}
-
-function byCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

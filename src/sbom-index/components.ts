@@ -2,6 +2,7 @@ import { VouchError } from "../core/errors.js";
 import { readSbom } from "../sbom/read/index.js";
 import type { IndexStore } from "../store/ports.js";
 import type { ComponentPage, ComponentRow } from "./views.js";
+import { byCodeUnits } from "./order.js";
 
 /**
  * `GET /api/v1/sboms/{id}/components?q=&offset=&limit=`: an SBOM's components as the dashboard's searchable table
@@ -94,8 +95,4 @@ export function createComponentReader(options: ComponentReaderOptions): Componen
       return { sbomId, total: matching.length, offset, components: matching.slice(offset, offset + limit).map((r) => r.row) };
     },
   };
-}
-
-function byCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

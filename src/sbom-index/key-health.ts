@@ -2,6 +2,7 @@ import { isVouchError, VouchError } from "../core/errors.js";
 import type { AttestationStore, IndexStore, SignerRow } from "../store/ports.js";
 import type { KeyHealth, KeyHealthReport } from "./views.js";
 import { servicesOfDigests } from "./digest-services.js";
+import { byCodeUnits } from "./order.js";
 
 /**
  * Key-management health (`GET /api/v1/keys`, the executive view's "keys near rotation, revoked keys still in use"):
@@ -171,8 +172,4 @@ export function createKeyHealth(options: KeyHealthOptions): KeyHealthService {
 
 function signerKey(identity: string, issuer: string | undefined): string {
   return `${identity}\u0000${issuer ?? ""}`;
-}
-
-function byCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

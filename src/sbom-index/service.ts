@@ -19,6 +19,7 @@ import type {
   IngestSbomRequest,
   IngestSbomResult,
 } from "./types.js";
+import { byCodeUnits } from "./order.js";
 
 /**
  * The SBOM index service (types.ts IndexService) over an IndexStore and, for advisory queries, the advisory store.
@@ -429,8 +430,4 @@ function utf8(bytes: Uint8Array): string {
   } catch (err) {
     throw new VouchError("INPUT_MALFORMED", "the SBOM is not UTF-8 text", { cause: err });
   }
-}
-
-function byCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

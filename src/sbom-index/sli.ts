@@ -4,6 +4,7 @@ import type { AttestationStore, DecisionStore, IndexDeploymentSbomFacts, IndexSt
 import { canonicalTimestamp } from "../core/time.js";
 import type { SloTargets } from "./views.js";
 import { servicesOfDigests } from "./digest-services.js";
+import { byCodeUnits } from "./order.js";
 
 /**
  * Supply-chain SLIs over the index (issue 9): what runs where, and how much of it is signed, described by an SBOM,
@@ -449,8 +450,4 @@ function teamMap(teams: Record<string, readonly string[]>): Map<string, string> 
 function median(sorted: readonly number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : Math.round((sorted[mid - 1]! + sorted[mid]!) / 2);
-}
-
-function byCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
