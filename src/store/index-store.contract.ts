@@ -78,6 +78,18 @@ async function rejectedVouchError(run: () => Promise<unknown>): Promise<VouchErr
   throw new Error("expected a VouchError");
 }
 
+/** Every deployment's facts (current and history) are the ones computed from `listSboms` (what the SLIs did before the store kept them). */
+async function expectFactsAsListed(store: IndexStore): Promise<void> {
+  const sboms = await store.listSboms();
+  const ms = (t: string) => Date.parse(t);
+  const first = (xs: string[]) => xs.sort((x, y) => ms(x) - ms(y))[0];
+  for (const d of [...(await store.deploymentSbomFacts()), ...(await store.deploymentSbomFacts({ history: {} }))]) {
+    const own = sboms.filter((s) => s.digest === d.digest).map((s) => s.ingestedAt);
+    const atDeploy = own.filter((t) => ms(t) <= ms(d.deployedAt)).sort((x, y) => ms(y) - ms(x))[0];
+    expect([d.deploymentId, d.digestFirstSbomAt, d.digestSbomAtDeploy, d.serviceFirstSbomAt]).toEqual([d.deploymentId, first(own), atDeploy, first(sboms.filter((s) => s.service === d.service).map((s) => s.ingestedAt))]);
+  }
+}
+
 async function* throwingAfter<T>(items: T[], error: Error): AsyncGenerator<T> {
   for (const item of items) yield item;
   throw error;
@@ -400,16 +412,62 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
         { service: "late", environment: "prod", digest: sha("image late"), deployedAt: "2025-03-01T00:00:00Z", deploymentId: "d-late", digestFirstSbomAt: "2025-03-01T00:00:00.001Z", serviceFirstSbomAt: "2025-03-01T00:00:00.001Z" },
       ]);
 
-      // The same facts as computed from the lists (what the SLIs did before the store aggregated them).
-      const sboms = await store.listSboms();
-      const ms = (t: string) => Date.parse(t);
-      const first = (xs: string[]) => xs.sort((x, y) => ms(x) - ms(y))[0];
-      for (const d of [...(await store.deploymentSbomFacts()), ...(await store.deploymentSbomFacts({ history: {} }))]) {
-        const own = sboms.filter((s) => s.digest === d.digest).map((s) => s.ingestedAt);
-        const atDeploy = own.filter((t) => ms(t) <= ms(d.deployedAt)).sort((x, y) => ms(y) - ms(x))[0];
-        expect([d.digestFirstSbomAt, d.digestSbomAtDeploy, d.serviceFirstSbomAt]).toEqual([first(own), atDeploy, first(sboms.filter((s) => s.service === d.service).map((s) => s.ingestedAt))]);
-      }
+      await expectFactsAsListed(store);
       expect((await rejectedVouchError(() => store.deploymentSbomFacts({ history: { since: "last week" } }))).code).toBe("INPUT_MALFORMED");
+    });
+
+    it("deploymentSbomFacts: SBOMs ingested after the deployments move their facts, in any order of ingest times", async () => {
+      const store = await open();
+      const [a, b] = [sha("image a"), sha("image b")];
+      await store.ingestDeployment(deployment({ id: "d-a-old", service: "checkout", digest: a, deployedAt: "2025-02-01T00:00:00Z" }));
+      await store.ingestDeployment(deployment({ id: "d-a", service: "checkout", environment: "dev", digest: a, deployedAt: "2025-03-01T00:00:00Z" }));
+      await store.ingestDeployment(deployment({ id: "d-b", service: "billing", digest: b, deployedAt: "2025-02-01T00:00:00Z" }));
+      expect((await store.deploymentSbomFacts()).map((d) => [d.deploymentId, d.digestFirstSbomAt, d.serviceFirstSbomAt])).toEqual([
+        ["d-b", undefined, undefined],
+        ["d-a", undefined, undefined],
+        ["d-a-old", undefined, undefined],
+      ]);
+      const sbom = (seed: string, service: string, digest: string | undefined, ingestedAt: string) =>
+        store.ingestSbom(write(sbomRecord(seed, { service, ...(digest === undefined ? {} : { digest }), ingestedAt }), []));
+      // Latest first, then earlier ones: each moves the first back, and the at-deploy forward where it is not after the deploy.
+      await sbom("a-late", "checkout", a, "2025-04-01T00:00:00Z");
+      await expectFactsAsListed(store);
+      await sbom("a-mid", "checkout", a, "2025-02-15T00:00:00Z");
+      await expectFactsAsListed(store);
+      await sbom("a-early", "checkout", a, "2025-01-15T00:00:00Z");
+      await sbom("a-earliest", "checkout", a, "2025-01-01T00:00:00Z");
+      // An SBOM of the service without a digest moves only the service's first.
+      await sbom("checkout-nodigest", "checkout", undefined, "2024-12-01T00:00:00Z");
+      // Another service's SBOM of the same digest moves the digest's facts, not checkout's service first.
+      await sbom("b-as-a", "billing", a, "2024-11-01T00:00:00Z");
+      // The same SBOM again changes nothing.
+      await sbom("a-mid", "checkout", a, "2025-02-15T00:00:00Z");
+      await expectFactsAsListed(store);
+      const facts = await store.deploymentSbomFacts({ history: {} });
+      expect(facts.map((d) => [d.deploymentId, d.digestFirstSbomAt, d.digestSbomAtDeploy, d.serviceFirstSbomAt])).toEqual([
+        ["d-a-old", "2024-11-01T00:00:00Z", "2025-01-15T00:00:00Z", "2024-12-01T00:00:00Z"],
+        ["d-b", undefined, undefined, "2024-11-01T00:00:00Z"],
+        ["d-a", "2024-11-01T00:00:00Z", "2025-02-15T00:00:00Z", "2024-12-01T00:00:00Z"],
+      ]);
+      // A deployment after them all takes its facts from what is stored, and so does the current row it replaces.
+      await store.ingestDeployment(deployment({ id: "d-a-new", service: "checkout", digest: a, deployedAt: "2025-05-01T00:00:00Z" }));
+      expect((await store.deploymentSbomFacts({ service: "checkout", environment: "prod" }))[0]).toMatchObject({ deploymentId: "d-a-new", digestSbomAtDeploy: "2025-04-01T00:00:00Z" });
+      await expectFactsAsListed(store);
+    });
+
+    it("deploymentSbomFacts: concurrent SBOM and deployment ingests leave the facts the lists give", async () => {
+      const store = await open();
+      const digests = Array.from({ length: 4 }, (_, i) => sha(`image race ${i}`));
+      const work: Promise<unknown>[] = [];
+      for (let round = 0; round < 6; round++) {
+        for (const [i, digest] of digests.entries()) {
+          const day = String(10 + round).padStart(2, "0");
+          work.push(store.ingestDeployment(deployment({ id: `race-${round}-${i}`, service: `race-${i % 2}`, environment: `env-${round % 3}`, digest, deployedAt: `2025-03-${day}T12:00:00Z` })));
+          work.push(store.ingestSbom(write(sbomRecord(`race ${round} ${i}`, { service: `race-${i % 2}`, digest, ingestedAt: `2025-03-${String(15 - round).padStart(2, "0")}T00:00:00Z` }), [])));
+        }
+      }
+      await Promise.all(work);
+      await expectFactsAsListed(store);
     });
 
     it("treats SQL-significant characters as data in every value", async () => {

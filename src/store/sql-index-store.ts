@@ -19,6 +19,7 @@ import type {
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
 import { amongTexts, byCodeUnits, chunks, gzipBytes, storedDocument, storeLifecycle } from "./sql-common.js";
 import { canonicalTimestamp } from "../core/time.js";
+import { addDeploymentSbomFacts, factsOfDeployment, lockFacts, spreadDigestFacts, spreadServiceFacts, type SbomFactColumns } from "./sql-sbom-facts.js";
 
 
 /**
@@ -90,6 +91,10 @@ export interface DeploymentTable {
   source: string;
   by: string;
   recorded_at: string;
+  /** The SBOM facts of this event (0005): kept by both ingests, see `SbomFactColumns`. */
+  digest_first_sbom_at: string | null;
+  digest_sbom_at_deploy: string | null;
+  service_first_sbom_at: string | null;
 }
 
 export interface CurrentDeploymentTable {
@@ -98,6 +103,9 @@ export interface CurrentDeploymentTable {
   deployment_id: string;
   digest: string;
   deployed_at: string;
+  digest_first_sbom_at: string | null;
+  digest_sbom_at_deploy: string | null;
+  service_first_sbom_at: string | null;
 }
 
 export interface IndexDatabase {
@@ -115,6 +123,7 @@ const INDEX_MIGRATIONS: readonly NamedMigration[] = [
   { name: "0002_components_purl_covering", up: coverPurlLookup },
   { name: "0003_sbom_times", up: indexSbomTimes },
   { name: "0004_components_vacuum_after_inserts", up: vacuumComponentsAfterInserts },
+  { name: "0005_deployment_sbom_facts", up: addDeploymentSbomFacts },
 ];
 
 /** Names of the index migrations, for the drivers' tests. */
@@ -328,6 +337,12 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
           }
         }
         if (batch.length > 0) await trx.insertInto("sbom_components").values(batch).execute();
+        // The deployments' SBOM facts (sql-sbom-facts.ts) move with the SBOM, in its transaction.
+        await lockFacts(trx, parts.flavor ?? "sqlite", { service: sbom.service, ...(sbom.digest === undefined ? {} : { digest: sbom.digest }) });
+        for (const table of ["deployments", "current_deployments"] as const) {
+          if (sbom.digest !== undefined) await spreadDigestFacts(trx, table, sbom.digest, ingestedAt);
+          await spreadServiceFacts(trx, table, sbom.service, ingestedAt);
+        }
         return { sbom: { ...sbom, ingestedAt: presentTimestamp(ingestedAt) }, created: true };
       }),
     );
@@ -357,16 +372,18 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     const recordedAt = canonicalTimestamp(d.recordedAt, "recordedAt");
     return guard("record the deployment", () =>
       parts.writeTransaction(async (trx) => {
+        await lockFacts(trx, parts.flavor ?? "sqlite", { service: d.service, digest: d.digest });
+        const facts: SbomFactColumns = await factsOfDeployment(trx, { service: d.service, digest: d.digest, deployedAt });
         const inserted = await trx
           .insertInto("deployments")
-          .values({ id: d.id, service: d.service, environment: d.environment, digest: d.digest, deployed_at: deployedAt, source: d.source, by: d.by, recorded_at: recordedAt })
+          .values({ id: d.id, service: d.service, environment: d.environment, digest: d.digest, deployed_at: deployedAt, source: d.source, by: d.by, recorded_at: recordedAt, ...facts })
           .onConflict((oc) => oc.column("id").doNothing())
           .returning("id")
           .executeTakeFirst();
         if (inserted === undefined) return { created: false };
         await trx
           .insertInto("current_deployments")
-          .values({ service: d.service, environment: d.environment, deployment_id: d.id, digest: d.digest, deployed_at: deployedAt })
+          .values({ service: d.service, environment: d.environment, deployment_id: d.id, digest: d.digest, deployed_at: deployedAt, ...facts })
           .onConflict((oc) =>
             oc
               .columns(["service", "environment"])
@@ -374,6 +391,9 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
                 deployment_id: eb.ref("excluded.deployment_id"),
                 digest: eb.ref("excluded.digest"),
                 deployed_at: eb.ref("excluded.deployed_at"),
+                digest_first_sbom_at: eb.ref("excluded.digest_first_sbom_at"),
+                digest_sbom_at_deploy: eb.ref("excluded.digest_sbom_at_deploy"),
+                service_first_sbom_at: eb.ref("excluded.service_first_sbom_at"),
               }))
               // Only a later event (ties: the greater id) becomes current, so arrival order never matters.
               .where((eb) =>
@@ -625,51 +645,18 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
   async function deploymentSbomFacts(filter: IndexDeploymentFactsFilter = {}): Promise<IndexDeploymentSbomFacts[]> {
     const since = filter.history?.since === undefined ? undefined : canonicalTimestamp(filter.history.since, "since");
     const until = filter.history?.until === undefined ? undefined : canonicalTimestamp(filter.history.until, "until");
-    // Instants are compared to the millisecond (the canonical text's first 23 characters), as the SLIs compared Date
-    // values before.
-    const atDeploy = sql`substr(s.ingested_at, 1, 23) <= substr(d.deployed_at, 1, 23)`;
-    // SQLite: correlated aggregates over sboms, each a min/max of one range of 0003's indexes (in process, each
-    // probe is cheap). PostgreSQL: one join and group instead. There the three correlated subqueries ran once per
-    // deployment (15,000 index probes for 5,000 current deployments, 83 ms at portfolio scale); a hash join of the
-    // deployments with sboms by digest, and with each service's first ingest aggregated once, reads sboms twice.
-    // Same answer: the join multiplies a deployment's row by its digest's SBOMs only, and min/max ignore that.
-    const joined = postgres;
-    const facts = joined
-      ? [
-          sql<string | null>`min(s.ingested_at)`.as("digest_first"),
-          sql<string | null>`max(s.ingested_at) filter (where ${atDeploy})`.as("digest_at_deploy"),
-          sql<string | null>`min(sf.service_first)`.as("service_first"),
-        ]
-      : [
-          sql<string | null>`(select min(s.ingested_at) from sboms s where s.digest = d.digest)`.as("digest_first"),
-          sql<string | null>`(select max(s.ingested_at) from sboms s where s.digest = d.digest and ${atDeploy})`.as("digest_at_deploy"),
-          sql<string | null>`(select min(s.ingested_at) from sboms s where s.service = d.service)`.as("service_first"),
-        ];
-    // The join and grouping of the PostgreSQL shape, on a query over `d` (current_deployments or deployments) whose
-    // row key is `idColumn`; the other columns are functionally dependent on it.
-    const joinFacts = (idColumn: "d.deployment_id" | "d.id") =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the join adds tables only the raw facts read
-      (qb: SelectQueryBuilder<any, any, any>) =>
-        qb
-          .leftJoin("sboms as s", "s.digest", "d.digest")
-          .leftJoin(reader.selectFrom("sboms").select(["service", sql<string>`min(ingested_at)`.as("service_first")]).groupBy("service").as("sf"), "sf.service", "d.service")
-          .groupBy([sql.ref("d.service"), sql.ref("d.environment"), sql.ref("d.digest"), sql.ref("d.deployed_at"), sql.ref(idColumn)]);
+    const factColumns = ["d.digest_first_sbom_at", "d.digest_sbom_at_deploy", "d.service_first_sbom_at"] as const;
     return guard("read deployment SBOM facts", async () => {
-      let rows: { service: string; environment: string; digest: string; deployed_at: string; id: string; digest_first: string | null; digest_at_deploy: string | null; service_first: string | null }[];
+      // The facts are kept on the rows by both ingests (sql-sbom-facts.ts): one table read, no join with `sboms`.
+      let rows: ({ service: string; environment: string; digest: string; deployed_at: string; id: string } & SbomFactColumns)[];
       if (filter.history === undefined) {
-        let q = reader
-          .selectFrom("current_deployments as d")
-          .select(["d.service", "d.environment", "d.digest", "d.deployed_at", "d.deployment_id as id", ...facts])
-          .$if(joined, joinFacts("d.deployment_id"));
+        let q = reader.selectFrom("current_deployments as d").select(["d.service", "d.environment", "d.digest", "d.deployed_at", "d.deployment_id as id", ...factColumns]);
         if (filter.service !== undefined) q = q.where("d.service", "=", filter.service);
         if (filter.environment !== undefined) q = q.where("d.environment", "=", filter.environment);
         rows = await q.execute();
         rows.sort((a, b) => byCodeUnits(a.service, b.service) || byCodeUnits(a.environment, b.environment));
       } else {
-        let q = reader
-          .selectFrom("deployments as d")
-          .select(["d.service", "d.environment", "d.digest", "d.deployed_at", "d.id", ...facts])
-          .$if(joined, joinFacts("d.id"));
+        let q = reader.selectFrom("deployments as d").select(["d.service", "d.environment", "d.digest", "d.deployed_at", "d.id", ...factColumns]);
         if (filter.service !== undefined) q = q.where("d.service", "=", filter.service);
         if (filter.environment !== undefined) q = q.where("d.environment", "=", filter.environment);
         if (since !== undefined) q = q.where("d.deployed_at", ">=", since);
@@ -679,9 +666,9 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
       }
       return rows.map((r) => {
         const out: IndexDeploymentSbomFacts = { service: r.service, environment: r.environment, digest: r.digest, deployedAt: presentTimestamp(r.deployed_at), deploymentId: r.id };
-        if (r.digest_first !== null) out.digestFirstSbomAt = presentTimestamp(r.digest_first);
-        if (r.digest_at_deploy !== null) out.digestSbomAtDeploy = presentTimestamp(r.digest_at_deploy);
-        if (r.service_first !== null) out.serviceFirstSbomAt = presentTimestamp(r.service_first);
+        if (r.digest_first_sbom_at !== null) out.digestFirstSbomAt = presentTimestamp(r.digest_first_sbom_at);
+        if (r.digest_sbom_at_deploy !== null) out.digestSbomAtDeploy = presentTimestamp(r.digest_sbom_at_deploy);
+        if (r.service_first_sbom_at !== null) out.serviceFirstSbomAt = presentTimestamp(r.service_first_sbom_at);
         return out;
       });
     });

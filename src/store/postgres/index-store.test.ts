@@ -95,6 +95,46 @@ describe.skipIf(unavailable !== undefined)("PostgreSQL index store", () => {
     }
   });
 
+  it("upgrades a database made at 0004 with deployments in it: 0005 fills their SBOM facts from the stored SBOMs", async () => {
+    const database = await createTestDatabase();
+    try {
+      const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+      const old = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+      await migrateIndexUpTo(old, "postgres", "0004_components_vacuum_after_inserts");
+      await old.destroy();
+      const [a, b] = [`sha256:${"a".repeat(64)}`, `sha256:${"b".repeat(64)}`];
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const sbom = "insert into sboms (id, service, version, digest, format, spec_version, component_count, without_purl, ingested_at, ingested_by) values ($1, $2, '1', $3, 'cyclonedx', '1.5', 0, 0, $4, 'token-a')";
+        await client.query(sbom, [`sha256:${"1".repeat(64)}`, "checkout", a, "2025-01-01T00:00:00.000000000Z"]);
+        await client.query(sbom, [`sha256:${"2".repeat(64)}`, "checkout", a, "2025-03-01T00:00:00.000000000Z"]);
+        await client.query(sbom, [`sha256:${"3".repeat(64)}`, "checkout", null, "2024-12-01T00:00:00.000000000Z"]);
+        const event = "insert into deployments (id, service, environment, digest, deployed_at, source, by, recorded_at) values ($1, $2, 'prod', $3, $4, 'push', 'token-a', $4)";
+        await client.query(event, ["d-a", "checkout", a, "2025-02-01T00:00:00.000000000Z"]);
+        await client.query(event, ["d-b", "billing", b, "2025-02-01T00:00:00.000000000Z"]);
+        const current = "insert into current_deployments (service, environment, deployment_id, digest, deployed_at) values ($1, 'prod', $2, $3, $4)";
+        await client.query(current, ["checkout", "d-a", a, "2025-02-01T00:00:00.000000000Z"]);
+        await client.query(current, ["billing", "d-b", b, "2025-02-01T00:00:00.000000000Z"]);
+      } finally {
+        await client.end();
+      }
+      const store = await openPostgresIndexStore(database.url);
+      try {
+        const expected = [
+          { service: "checkout", environment: "prod", digest: a, deployedAt: "2025-02-01T00:00:00Z", deploymentId: "d-a", digestFirstSbomAt: "2025-01-01T00:00:00Z", digestSbomAtDeploy: "2025-01-01T00:00:00Z", serviceFirstSbomAt: "2024-12-01T00:00:00Z" },
+          { service: "billing", environment: "prod", digest: b, deployedAt: "2025-02-01T00:00:00Z", deploymentId: "d-b" },
+        ];
+        expect(await store.deploymentSbomFacts()).toEqual([expected[1], expected[0]]);
+        expect(await store.deploymentSbomFacts({ history: {} })).toEqual(expected);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+
   it("runs its migrations once when two stores open a new database at the same time", async () => {
     const database = await createTestDatabase();
     try {

@@ -9,10 +9,11 @@ import { migrateIndexToLatest, sqlIndexStore, type IndexDatabase } from "../sql-
  * `deployments`…) beside the log's and the advisories' in the connection's schema, with their own migration
  * bookkeeping (`vouch_index_migration`).
  *
- * One ingest is one READ COMMITTED transaction and needs no lock of its own: two ingests of one SBOM meet on the
- * unique `sboms.id` (the second waits for the first's row, then finds it committed and stores nothing), and the
- * current deployment per (service, environment) is one upsert whose condition PostgreSQL re-checks on the latest row
- * version. Readers never wait (MVCC) and see an ingest whole or not at all.
+ * One ingest is one READ COMMITTED transaction: two ingests of one SBOM meet on the unique `sboms.id` (the second
+ * waits for the first's row, then finds it committed and stores nothing), and the current deployment per (service,
+ * environment) is one upsert whose condition PostgreSQL re-checks on the latest row version. The deployments' SBOM
+ * facts, which both ingests keep, take transaction-scoped advisory locks per digest and service (sql-sbom-facts.ts).
+ * Readers never wait (MVCC) and see an ingest whole or not at all.
  *
  * Given a connection string, the store owns its pool and ends it on close; given a pg.Pool, it borrows it.
  */

@@ -88,6 +88,35 @@ describe("SQLite index store", () => {
     db.close();
   });
 
+  it("upgrades a database made at 0004 with deployments in it: 0005 fills their SBOM facts from the stored SBOMs", async () => {
+    const file = join(tempDir(), "index.sqlite");
+    const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(file) }) });
+    await migrateIndexUpTo(old, "sqlite", "0004_components_vacuum_after_inserts");
+    await old.destroy();
+    const raw = new Database(file);
+    const [a, b] = [`sha256:${"a".repeat(64)}`, `sha256:${"b".repeat(64)}`];
+    const sbom = raw.prepare("insert into sboms (id, service, version, digest, format, spec_version, component_count, without_purl, ingested_at, ingested_by) values (?, ?, '1', ?, 'cyclonedx', '1.5', 0, 0, ?, 'token-a')");
+    sbom.run(`sha256:${"1".repeat(64)}`, "checkout", a, "2025-01-01T00:00:00.000000000Z");
+    sbom.run(`sha256:${"2".repeat(64)}`, "checkout", a, "2025-03-01T00:00:00.000000000Z");
+    sbom.run(`sha256:${"3".repeat(64)}`, "checkout", null, "2024-12-01T00:00:00.000000000Z");
+    const event = raw.prepare("insert into deployments (id, service, environment, digest, deployed_at, source, by, recorded_at) values (?, ?, 'prod', ?, ?, 'push', 'token-a', ?)");
+    event.run("d-a", "checkout", a, "2025-02-01T00:00:00.000000000Z", "2025-02-01T00:00:00.000000000Z");
+    event.run("d-b", "billing", b, "2025-02-01T00:00:00.000000000Z", "2025-02-01T00:00:00.000000000Z");
+    const current = raw.prepare("insert into current_deployments (service, environment, deployment_id, digest, deployed_at) values (?, 'prod', ?, ?, ?)");
+    current.run("checkout", "d-a", a, "2025-02-01T00:00:00.000000000Z");
+    current.run("billing", "d-b", b, "2025-02-01T00:00:00.000000000Z");
+    raw.close();
+
+    const store = await openSqliteIndexStore(file);
+    const expected = [
+      { service: "checkout", environment: "prod", digest: a, deployedAt: "2025-02-01T00:00:00Z", deploymentId: "d-a", digestFirstSbomAt: "2025-01-01T00:00:00Z", digestSbomAtDeploy: "2025-01-01T00:00:00Z", serviceFirstSbomAt: "2024-12-01T00:00:00Z" },
+      { service: "billing", environment: "prod", digest: b, deployedAt: "2025-02-01T00:00:00Z", deploymentId: "d-b" },
+    ];
+    expect(await store.deploymentSbomFacts()).toEqual([expected[1], expected[0]]);
+    expect(await store.deploymentSbomFacts({ history: {} })).toEqual(expected);
+    await store.close();
+  });
+
   it("opens one new file from two stores at once", async () => {
     const file = join(tempDir(), "index.sqlite");
     const [a, b] = await Promise.all([openSqliteIndexStore(file), openSqliteIndexStore(file)]);
