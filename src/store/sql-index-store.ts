@@ -1,4 +1,4 @@
-import { sql, type ColumnType, type Kysely, type Selectable, type SelectQueryBuilder } from "kysely";
+import { sql, type ColumnType, type Kysely, type Selectable } from "kysely";
 import { VouchError } from "../core/errors.js";
 import type {
   IndexComponent,
