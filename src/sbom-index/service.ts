@@ -133,25 +133,28 @@ export function createIndexService(options: IndexServiceOptions): IndexService {
       hits = await byAdvisory(query.advisory!);
     }
     const page = pageOf(query);
-    const found = await withDeployments(hits, query.deployedOnly === true);
-    const services = new Set<string>();
-    const environments = new Set<string>();
-    for (const f of found) {
-      for (const d of f.deployments) {
-        services.add(d.service);
-        environments.add(d.environment);
-      }
-    }
+    const grouped = groupBySbom(hits);
+    const digests = digestsOf(grouped);
+    // Every artifact's deployments when the answer needs them all (deployedOnly filters on them) or the page holds
+    // them all anyway (one query); else where the answer runs is asked of the store without the rows, and the rows
+    // are read for the page's artifacts only.
+    const whole = query.deployedOnly === true || page.limit === undefined || digests.length <= page.limit;
+    let scopes: { services: string[]; environments: string[] } | undefined;
+    if (whole) await attachDeployments(grouped);
+    else scopes = digests.length === 0 ? { services: [], environments: [] } : await store.currentDeploymentScopes(digests);
+    const found = inAnswerOrder(grouped, query.deployedOnly === true);
     // Found artifacts are in (service, version, SBOM id) order, a total order: a page starts after the cursor's key.
     const start = page.after === undefined ? 0 : found.findIndex((f) => compareArtifactKeys(foundKey(f), page.after!) > 0);
     const from = start < 0 ? found.length : start;
     const shown = page.limit === undefined ? found.slice(from) : found.slice(from, from + page.limit);
+    if (!whole) await attachDeployments(shown);
+    scopes ??= scopesOf(found);
     const result: AffectedResult = {
       query,
       artifacts: shown.map(toArtifact),
       total: found.length,
-      services: [...services].sort(byCodeUnits),
-      environments: [...environments].sort(byCodeUnits),
+      services: scopes.services,
+      environments: scopes.environments,
       tookMs: Math.round((performance.now() - started) * 100) / 100,
     };
     if (page.limit !== undefined && from + shown.length < found.length) result.next = encodeCursor(foundKey(shown.at(-1)!));
@@ -228,45 +231,17 @@ export function createIndexService(options: IndexServiceOptions): IndexService {
     }
   }
 
-  /**
-   * The hits grouped by SBOM, each with the current deployments of its digest, in (service, version, SBOM id) order.
-   * Only the page asked for becomes answer objects (toArtifact): a popular package's answer has thousands of
-   * artifacts (8,905 at 3M rows) and building every one of them cost more than the store's lookup.
-   */
-  async function withDeployments(hits: IndexComponentHit[], deployedOnly: boolean): Promise<FoundArtifact[]> {
-    const bySbom = new Map<string, FoundArtifact>();
-    for (const hit of hits) {
-      const f = bySbom.get(hit.sbom.id);
-      if (f === undefined) bySbom.set(hit.sbom.id, { sbom: hit.sbom, hits: [hit], deployments: NO_DEPLOYMENTS });
-      else f.hits.push(hit);
-    }
-    const digests: string[] = [];
-    for (const f of bySbom.values()) if (f.sbom.digest !== undefined) digests.push(f.sbom.digest);
-    const current = digests.length === 0 ? [] : await store.currentDeployments(digests);
+  /** Each artifact's current deployments (those of its SBOM's digest), read in one query for all of them. */
+  async function attachDeployments(artifacts: readonly FoundArtifact[]): Promise<void> {
+    const digests = digestsOf(artifacts);
+    if (digests.length === 0) return;
     const byDigest = new Map<string, IndexCurrentDeployment[]>();
-    for (const d of current) {
+    for (const d of await store.currentDeployments(digests)) {
       const list = byDigest.get(d.digest);
       if (list === undefined) byDigest.set(d.digest, [d]);
       else list.push(d);
     }
-    const byService = new Map<string, FoundArtifact[]>();
-    for (const f of bySbom.values()) {
-      if (f.sbom.digest !== undefined) f.deployments = byDigest.get(f.sbom.digest) ?? NO_DEPLOYMENTS;
-      if (deployedOnly && f.deployments.length === 0) continue;
-      const group = byService.get(f.sbom.service);
-      if (group === undefined) byService.set(f.sbom.service, [f]);
-      else group.push(f);
-    }
-    // Ordered by (service, version, SBOM id): the services sorted once, and within a service the artifacts, already
-    // in SBOM id order (findComponents' order, kept by bySbom's insertion order), sorted stably (Array.prototype.sort
-    // is stable) by version alone; one sort of every artifact with a three-key string comparator cost several times more.
-    const out: FoundArtifact[] = [];
-    for (const service of [...byService.keys()].sort(byCodeUnits)) {
-      const group = byService.get(service)!;
-      if (group.length > 1) group.sort((x, y) => byCodeUnits(x.sbom.version ?? "", y.sbom.version ?? ""));
-      for (const f of group) out.push(f);
-    }
-    return out;
+    for (const f of artifacts) if (f.sbom.digest !== undefined) f.deployments = byDigest.get(f.sbom.digest) ?? NO_DEPLOYMENTS;
   }
 
   return {
@@ -376,6 +351,61 @@ interface FoundArtifact {
 }
 
 const NO_DEPLOYMENTS: readonly IndexCurrentDeployment[] = [];
+
+/** The hits grouped by SBOM (an artifact each), in findComponents' order (SBOM id), none with deployments yet. */
+function groupBySbom(hits: readonly IndexComponentHit[]): FoundArtifact[] {
+  const bySbom = new Map<string, FoundArtifact>();
+  for (const hit of hits) {
+    const f = bySbom.get(hit.sbom.id);
+    if (f === undefined) bySbom.set(hit.sbom.id, { sbom: hit.sbom, hits: [hit], deployments: NO_DEPLOYMENTS });
+    else f.hits.push(hit);
+  }
+  return [...bySbom.values()];
+}
+
+/** The distinct artifact digests of these artifacts (SBOMs without one have none). */
+function digestsOf(artifacts: readonly FoundArtifact[]): string[] {
+  const out = new Set<string>();
+  for (const f of artifacts) if (f.sbom.digest !== undefined) out.add(f.sbom.digest);
+  return [...out];
+}
+
+/**
+ * The artifacts in (service, version, SBOM id) order (with `deployedOnly`, those deployed somewhere only). Only the
+ * page asked for becomes answer objects (toArtifact): a popular package's answer has thousands of artifacts (8,905 at
+ * 3M rows) and building every one of them cost more than the store's lookup. The services are sorted once, and
+ * within a service the artifacts, already in SBOM id order (groupBySbom's), sorted stably (Array.prototype.sort is
+ * stable) by version alone; one sort of every artifact with a three-key string comparator cost several times more.
+ */
+function inAnswerOrder(artifacts: readonly FoundArtifact[], deployedOnly: boolean): FoundArtifact[] {
+  const byService = new Map<string, FoundArtifact[]>();
+  for (const f of artifacts) {
+    if (deployedOnly && f.deployments.length === 0) continue;
+    const group = byService.get(f.sbom.service);
+    if (group === undefined) byService.set(f.sbom.service, [f]);
+    else group.push(f);
+  }
+  const out: FoundArtifact[] = [];
+  for (const service of [...byService.keys()].sort(byCodeUnits)) {
+    const group = byService.get(service)!;
+    if (group.length > 1) group.sort((x, y) => byCodeUnits(x.sbom.version ?? "", y.sbom.version ?? ""));
+    for (const f of group) out.push(f);
+  }
+  return out;
+}
+
+/** The services and environments the artifacts' deployments name, each sorted. */
+function scopesOf(artifacts: readonly FoundArtifact[]): { services: string[]; environments: string[] } {
+  const services = new Set<string>();
+  const environments = new Set<string>();
+  for (const f of artifacts) {
+    for (const d of f.deployments) {
+      services.add(d.service);
+      environments.add(d.environment);
+    }
+  }
+  return { services: [...services].sort(byCodeUnits), environments: [...environments].sort(byCodeUnits) };
+}
 
 /** The answer's shape of a found artifact: fresh objects (callers own what they are given). */
 function toArtifact(f: FoundArtifact): AffectedArtifact {

@@ -353,6 +353,25 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
       expect((await rejectedVouchError(() => store.ingestSbom(write(sbomRecord("t", { ingestedAt: "01/02/2025" }), [])))).code).toBe("INPUT_MALFORMED");
     });
 
+    it("currentDeploymentScopes: the distinct services and environments of what currentDeployments returns, for any number of digests", async () => {
+      const store = await open();
+      const digests = Array.from({ length: 1100 }, (_, i) => sha(`scopes ${i}`));
+      for (const [i, digest] of digests.entries()) {
+        if (i % 50 === 0) await store.ingestDeployment(deployment({ id: `s${i}`, service: `svc-${i % 300}`, environment: `env-${i % 7}`, digest }));
+      }
+      // An older event of a (service, environment) is not where the digest runs now.
+      await store.ingestDeployment(deployment({ id: "s-old", service: "svc-0", environment: "env-0", digest: digests[1]!, deployedAt: "2024-01-01T00:00:00Z" }));
+      const rows = await store.currentDeployments(digests);
+      const scopes = await store.currentDeploymentScopes([...digests, ...digests]);
+      expect(scopes).toEqual({
+        services: [...new Set(rows.map((d) => d.service))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+        environments: [...new Set(rows.map((d) => d.environment))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+      });
+      expect(scopes.services).toEqual(["svc-0", "svc-100", "svc-150", "svc-200", "svc-250", "svc-50"]);
+      expect(await store.currentDeploymentScopes([digests[1]!])).toEqual({ services: [], environments: [] });
+      expect(await store.currentDeploymentScopes([])).toEqual({ services: [], environments: [] });
+    });
+
     it("answers current deployments for more digests than one query holds", async () => {
       const store = await open();
       const digests = Array.from({ length: 1100 }, (_, i) => sha(`many ${i}`));

@@ -468,6 +468,8 @@ export interface IndexDeploymentSbomFacts {
  *   it has), the same hits in the same order.
  * - `currentDeployments` MUST return the current deployment of every (service, environment) whose current
  *   deployment names one of the digests given, sorted by service, environment.
+ * - `currentDeploymentScopes` MUST return the distinct services and the distinct environments of those same current
+ *   deployments (what `currentDeployments` returns for the digests), each list sorted by code units.
  * - `listSboms` MUST return every stored SBOM the filter admits (each given field narrows: service among `services`,
  *   `version` equal, digest among `digests`, id among `ids`; an empty list admits nothing), sorted by ingestedAt
  *   (instants) then id.
@@ -490,6 +492,8 @@ export interface IndexStore {
   ingestDeployment(deployment: IndexDeployment): Promise<{ created: boolean }>;
   findComponents(lookup: IndexComponentLookup, options?: { fields?: IndexComponentFields }): Promise<IndexComponentHit[]>;
   currentDeployments(digests: readonly string[]): Promise<IndexCurrentDeployment[]>;
+  /** Where the digests run, without the rows: an impact answer's services and environments over every hit. */
+  currentDeploymentScopes(digests: readonly string[]): Promise<{ services: string[]; environments: string[] }>;
   /** SBOMs by service / release / artifact digest, without their documents (SLIs, SBOM diff between releases). */
   listSboms(filter?: IndexSbomFilter): Promise<IndexSbom[]>;
   /** Deployment history (SLIs over time, the provenance graph). */

@@ -575,6 +575,31 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     });
   }
 
+  /**
+   * The distinct (service, environment) pairs of the digests' current deployments, split. A popular package's
+   * answer covers thousands of digests (9,218 at 3M rows) deployed 4,567 times; its services and environments are a
+   * few dozen pairs, and reading the 4,567 rows to find them cost more than the lookup (26 ms, mostly parsing rows).
+   */
+  async function currentDeploymentScopes(digests: readonly string[]): Promise<{ services: string[]; environments: string[] }> {
+    return guard("look up where digests run", async () => {
+      const services = new Set<string>();
+      const environments = new Set<string>();
+      for (const part of chunks([...new Set(digests)], postgres ? Number.MAX_SAFE_INTEGER : KEYS_PER_QUERY)) {
+        const rows = await reader
+          .selectFrom("current_deployments")
+          .select(["service", "environment"])
+          .distinct()
+          .where("digest", "in", postgres ? amongTexts(part) : part)
+          .execute();
+        for (const r of rows) {
+          services.add(r.service);
+          environments.add(r.environment);
+        }
+      }
+      return { services: [...services].sort(byCodeUnits), environments: [...environments].sort(byCodeUnits) };
+    });
+  }
+
   async function listSboms(filter: IndexSbomFilter = {}): Promise<IndexSbom[]> {
     return guard("list SBOMs", async () => {
       if (filter.services?.length === 0 || filter.digests?.length === 0 || filter.ids?.length === 0) return [];
@@ -687,6 +712,7 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     ingestDeployment,
     findComponents,
     currentDeployments,
+    currentDeploymentScopes,
     listSboms,
     listDeployments,
     listCurrentDeployments,
