@@ -234,16 +234,48 @@ const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" 
 /** utime + stime of a process (and, with children, of its live children and reaped ones), in ms. */
 function cpuMs(pid: number | undefined, withChildren = false): number {
   if (pid === undefined) return Number.NaN;
-  const fields = (p: number): string[] | undefined => {
+  return statCpuMs(`/proc/${pid}`, pid, withChildren);
+}
+
+/**
+ * utime + stime of a process's threads by kind, in ms: its main thread (the serial part of the server: HTTP, the
+ * Sequencer, the answers, which sets its ceiling once the entry checks run on worker threads), its worker_threads
+ * (Node names them "WorkerThread"), and the rest (V8's GC and compiler helpers, libuv's pool).
+ */
+function threadCpuMs(pid: number | undefined): { main: number; workers: number } {
+  if (pid === undefined) return { main: Number.NaN, workers: Number.NaN };
+  let main = Number.NaN;
+  let workers = 0;
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return { main, workers: Number.NaN };
+  }
+  for (const tid of tasks) {
+    let comm: string;
     try {
-      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+    } catch {
+      continue; // the thread ended between the listing and the read
+    }
+    if (Number(tid) === pid) main = statCpuMs(`/proc/${pid}/task/${tid}`, pid, false);
+    else if (comm === "WorkerThread") workers += statCpuMs(`/proc/${pid}/task/${tid}`, pid, false) || 0;
+  }
+  return { main, workers };
+}
+
+function statCpuMs(path: string, pid: number, withChildren: boolean): number {
+  const fields = (p: number | string): string[] | undefined => {
+    try {
+      const stat = readFileSync(typeof p === "string" ? `${p}/stat` : `/proc/${p}/stat`, "utf8");
       return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     } catch {
       return undefined;
     }
   };
   // After ")": state is field 3, so field N of proc(5) is index N - 3.
-  const own = fields(pid);
+  const own = fields(path);
   if (own === undefined) return Number.NaN;
   let ticks = Number(own[14 - 3]) + Number(own[15 - 3]);
   if (withChildren) {
@@ -352,6 +384,9 @@ interface LoadOutcome {
 interface CpuWatch {
   /** Server CPU ms over the timed phase. */
   server: number;
+  /** The server's main thread's CPU ms over the timed phase, and its worker threads' (a worker that ended is not counted). */
+  serverMain: number;
+  serverWorkers: number;
   /** PostgreSQL (postmaster, backends) CPU ms over the timed phase; NaN when not PostgreSQL. */
   postgres: number;
 }
@@ -363,8 +398,11 @@ function runLoad(args: string[], serverPid: number | undefined, postgresPid: num
     let stdout = "";
     let stderr = "";
     let pending = "";
-    const marks: { server: number; postgres: number }[] = [];
-    const sample = () => ({ server: cpuMs(serverPid), postgres: postgresPid === undefined ? Number.NaN : cpuMs(postgresPid, true) });
+    const marks: { server: number; serverMain: number; serverWorkers: number; postgres: number }[] = [];
+    const sample = () => {
+      const threads = threadCpuMs(serverPid);
+      return { server: cpuMs(serverPid), serverMain: threads.main, serverWorkers: threads.workers, postgres: postgresPid === undefined ? Number.NaN : cpuMs(postgresPid, true) };
+    };
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       pending += chunk;
@@ -384,7 +422,12 @@ function runLoad(args: string[], serverPid: number | undefined, postgresPid: num
       const [start, end] = marks;
       resolveLoad({
         outcome: JSON.parse(stdout.trim().split("\n").at(-1)!) as LoadOutcome,
-        cpu: { server: start && end ? end.server - start.server : Number.NaN, postgres: start && end ? end.postgres - start.postgres : Number.NaN },
+        cpu: {
+          server: start && end ? end.server - start.server : Number.NaN,
+          serverMain: start && end ? end.serverMain - start.serverMain : Number.NaN,
+          serverWorkers: start && end ? end.serverWorkers - start.serverWorkers : Number.NaN,
+          postgres: start && end ? end.postgres - start.postgres : Number.NaN,
+        },
       });
     });
   });
@@ -459,6 +502,9 @@ interface AppendRun {
   timedOut: boolean;
   /** CPU ms over the timed phase. */
   serverCpuMs: number;
+  /** The server's main thread alone, and its worker threads. */
+  serverMainCpuMs: number;
+  serverWorkersCpuMs: number;
   clientCpuMs: number;
   postgresCpuMs: number;
   wallMs: number;
@@ -522,6 +568,8 @@ async function appendRun(cfg: AppendConfig, options: Options, proposalsFiles: Re
       treeSize,
       timedOut: outcome.timedOut,
       serverCpuMs: cpu.server,
+      serverMainCpuMs: cpu.serverMain,
+      serverWorkersCpuMs: cpu.serverWorkers,
       clientCpuMs: outcome.cpuMs.user + outcome.cpuMs.system,
       postgresCpuMs: cpu.postgres,
       wallMs: outcome.wallMs,
@@ -556,7 +604,8 @@ async function appends(options: Options, proposalsFiles: Record<ProposalKind, st
       const run = await appendRun(cfg, options, proposalsFiles, postgres);
       results.get(configKey(cfg))!.push(run);
       log(
-        `append run ${r + 1}/${options.runs} ${configKey(cfg)}: ${Math.round(run.entriesPerS)} entries/s, p50 ${run.p50.toFixed(1)} ms, p99 ${run.p99.toFixed(1)} ms` +
+        `append run ${r + 1}/${options.runs} ${configKey(cfg)}: ${Math.round(run.entriesPerS)} entries/s, p50 ${run.p50.toFixed(1)} ms, p99 ${run.p99.toFixed(1)} ms, ` +
+          `server ${Math.round((1000 * run.serverCpuMs) / run.ok)} µs/entry (main thread ${Math.round((1000 * run.serverMainCpuMs) / run.ok)}, workers ${Math.round((1000 * run.serverWorkersCpuMs) / run.ok)})` +
           `${run.timedOut ? " (DEADLINE)" : ""}${Object.keys(run.statuses).some((s) => s !== "201") ? ` statuses ${JSON.stringify(run.statuses)} ${run.errors[0] ?? ""}` : ""}`,
       );
     }
@@ -667,7 +716,7 @@ async function readProfile(options: Options, postgres: BenchPostgres | undefined
     const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
     if (!file) throw new Error(`no .cpuprofile in ${dir}`);
     log(`read profile ${kind}: ${Math.round(perS)} entries?logIndex/s under --cpu-prof → ${join(dir, file)}`);
-    const placeholder: AppendRun = { entriesPerS: perS, p50: 0, p99: 0, max: 0, ok: 0, statuses: {}, treeSize: 0, timedOut: false, serverCpuMs: 0, clientCpuMs: 0, postgresCpuMs: 0, wallMs: 0, errors: [], gc };
+    const placeholder: AppendRun = { entriesPerS: perS, p50: 0, p99: 0, max: 0, ok: 0, statuses: {}, treeSize: 0, timedOut: false, serverCpuMs: 0, serverMainCpuMs: 0, serverWorkersCpuMs: 0, clientCpuMs: 0, postgresCpuMs: 0, wallMs: 0, errors: [], gc };
     return { store: kind, kind: "hashedrekord", run: placeholder, summary: summarizeProfile(join(dir, file), READ_PROFILE_BUCKETS, 25, REPO), file: join(dir, file), perS };
   } finally {
     await store.dispose();
@@ -995,8 +1044,8 @@ function renderReport(
         "ends only once the entry's batch is durably committed (time to durable inclusion); p50 and p99 of each run, median over runs. " +
         "Batch: vouch.yaml `log.maxBatch / log.maxDelayMs`.",
       "",
-      "| store | entries | in flight | batch | entries/s | p50 ms | p99 ms | server CPU µs / entry | server cores | generator cores | generator CPU µs / request | PostgreSQL cores |",
-      "|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+      "| store | entries | in flight | batch | entries/s | p50 ms | p99 ms | server CPU µs / entry | main thread µs / entry | server cores | generator cores | generator CPU µs / request | PostgreSQL cores |",
+      "|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     );
     for (const cfg of configs) {
       const runs = appendResults.get(configKey(cfg)) ?? [];
@@ -1007,7 +1056,7 @@ function renderReport(
       const failed = runs.some((r) => Object.keys(r.statuses).some((s) => s !== "201")) ? ` (non-201: ${JSON.stringify(runs.map((r) => r.statuses))})` : "";
       lines.push(
         `| ${STORE_LABELS[cfg.store]} | ${cfg.kind}${cfg.client === "http" ? ", node:http client" : ""} | ${cfg.concurrency} | ${batchLabel(cfg.batch)} | **${fmtInt(median(rates))}** (${fmtInt(Math.min(...rates))}–${fmtInt(Math.max(...rates))})${deadline}${failed} | ` +
-          `${fmtMs(m((r) => r.p50))} | ${fmtMs(m((r) => r.p99))} | ${fmtInt(m((r) => (1000 * r.serverCpuMs) / r.ok))} | ${m((r) => r.serverCpuMs / r.wallMs).toFixed(2)} | ` +
+          `${fmtMs(m((r) => r.p50))} | ${fmtMs(m((r) => r.p99))} | ${fmtInt(m((r) => (1000 * r.serverCpuMs) / r.ok))} | ${fmtInt(m((r) => (1000 * r.serverMainCpuMs) / r.ok))} | ${m((r) => r.serverCpuMs / r.wallMs).toFixed(2)} | ` +
           `${m((r) => r.clientCpuMs / r.wallMs).toFixed(2)} | ${fmtInt(m((r) => (1000 * r.clientCpuMs) / r.ok))} | ${cfg.store === "postgres" ? m((r) => r.postgresCpuMs / r.wallMs).toFixed(2) : "–"} |`,
       );
     }
