@@ -287,8 +287,23 @@ export function spawnEntryCheckWorker(): Worker {
   const fromSource = import.meta.url.endsWith(".ts");
   const entry = new URL(fromSource ? "./entry-check-worker.ts" : "./entry-check-worker.js", import.meta.url);
   const inherited = process.execArgv.filter((arg) => !arg.startsWith("--input-type"));
-  const options: WorkerOptions = { execArgv: fromSource ? [...inherited, "--import", tsxLoaderUrl()] : inherited };
-  return new Worker(entry, options);
+  const execArgv = fromSource ? [...inherited, "--import", tsxLoaderUrl()] : inherited;
+  try {
+    return new Worker(entry, { execArgv } satisfies WorkerOptions);
+  } catch (error) {
+    // A process started with V8 flags (--max-old-space-size, --trace-gc) cannot pass them to a worker, which refuses
+    // them by name; they are process-wide anyway. Without this, such a server silently checked every entry inline.
+    const refused = refusedExecArgv(error);
+    if (refused === undefined) throw error;
+    return new Worker(entry, { execArgv: execArgv.filter((arg) => !refused.has(arg)) } satisfies WorkerOptions);
+  }
+}
+
+/** The flags named by Node's ERR_WORKER_INVALID_EXEC_ARGV ("…invalid execArgv flags: --a, --b"), else undefined. */
+function refusedExecArgv(error: unknown): Set<string> | undefined {
+  if (!(error instanceof Error) || (error as NodeJS.ErrnoException).code !== "ERR_WORKER_INVALID_EXEC_ARGV") return undefined;
+  const at = error.message.indexOf(": ");
+  return at < 0 ? undefined : new Set(error.message.slice(at + 2).split(", "));
 }
 
 let tsxLoader: string | undefined;
