@@ -245,6 +245,25 @@ describe("hashedrekord 0.0.1", () => {
         },
         /^is not a public key$/,
       ],
+      [
+        // The point is checked without OpenSSL; a coordinate ≥ p must be refused as OpenSSL refuses it.
+        "P-256 prefix, x = p (a coordinate outside the field)",
+        () => {
+          const spki = Buffer.from(P256.spki);
+          Buffer.from("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff", "hex").copy(spki, 27);
+          return spki;
+        },
+        /^is not a public key$/,
+      ],
+      [
+        "P-521 prefix, point off the curve",
+        () => {
+          const spki = Buffer.from(P521.spki);
+          spki[157]! ^= 1;
+          return spki;
+        },
+        /^is not a public key$/,
+      ],
     ])("refuses %s", (_name, spki, expected) => {
       const message = reason(() => canonicalizeProposedEntry(v1(P256, "sha256", { key: b64(pem(spki())) })));
       expect(message.startsWith(`${keyPath} `)).toBe(true);

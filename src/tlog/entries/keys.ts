@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
+import { isEcdsaPoint } from "../../core/crypto/ecdsa-digest.js";
 import { encodePem } from "../../core/crypto/keys.js";
 import { decodeBase64Strict } from "../../core/note/index.js";
 import { bytesEqual, parseCertificate, type Certificate } from "../../core/x509/index.js";
@@ -41,7 +42,8 @@ export interface EntryVerifier {
   keyType: KeyType;
   /**
    * An EC key's uncompressed point 0x04 || X || Y, when its SPKI is the canonical DER (then the point is those
-   * bytes, validated by OpenSSL when `key` was made): the digest check reads it here instead of exporting the key.
+   * bytes, checked against the curve as OpenSSL would, and `key` is only made when read): the digest check reads it
+   * here instead of importing and exporting the key.
    */
   ecPoint?: Uint8Array;
   signer: SignerIdentity;
@@ -82,20 +84,37 @@ export function canonicalPem(verifier: EntryVerifier): string {
 }
 
 function publicKeyVerifier(der: Uint8Array, path: string): EntryVerifier {
-  const key = importSpki(der, path);
-  const ec = canonicalEcSpki(der);
   // Go re-marshals the key it parsed; OpenSSL's export is the same DER for the supported types. Requiring the input
   // to be that DER already gives each key one spelling (no compressed points, no missing RSA NULL parameters), so
   // an entry cannot be logged twice under two encodings of one key.
-  if (ec !== undefined) return { kind: "publicKey", der, key, keyType: ec.keyType, ecPoint: ec.point, signer: { publicKey: der } };
+  const ec = canonicalEcSpki(der, path);
+  if (ec !== undefined) return withLazyKey({ kind: "publicKey", der, keyType: ec.keyType, ecPoint: ec.point, signer: { publicKey: der } }, der, path);
+  const key = importSpki(der, path);
   if (!bytesEqual(canonicalSpki(key), der)) throw invalid(`${path} is not a DER-canonical SubjectPublicKeyInfo`);
   return { kind: "publicKey", der, key, keyType: keyType(key, path), signer: { publicKey: der } };
 }
 
 /**
+ * The verifier of a canonical EC key, whose KeyObject is made only if something asks for it (a dsse signature over a
+ * whole message, a key without its point). A hashedrekord's digest check reads the point alone, and importing the
+ * key cost about a sixth of a check's CPU (mostly node:crypto's argument checks, not parsing); the point was already
+ * validated as OpenSSL would (canonicalEcSpki), so the import cannot fail later.
+ */
+function withLazyKey(fields: Omit<EntryVerifier, "key">, spki: Uint8Array, path: string): EntryVerifier {
+  let key: KeyObject | undefined;
+  return {
+    ...fields,
+    get key(): KeyObject {
+      key ??= importSpki(spki, path);
+      return key;
+    },
+  };
+}
+
+/**
  * The exact DER Go writes for an EC key on a NIST curve: this prefix (SEQUENCE, AlgorithmIdentifier id-ecPublicKey
  * with the named curve, BIT STRING header) and then the uncompressed point 0x04 || X || Y. Such an input is already
- * canonical once OpenSSL has read it (it checks the point is on the curve), which spares the JWK round trip of
+ * canonical once its point is on the curve (what OpenSSL would check on import), which spares the JWK round trip of
  * canonicalSpki, and the curve and the point come from the bytes instead of from the KeyObject (each read of a
  * KeyObject's details or export crosses into OpenSSL). Every other encoding of these keys (a compressed or hybrid
  * point, explicit curve parameters, a longer length form) misses the prefix and goes through canonicalSpki.
@@ -106,10 +125,13 @@ const CANONICAL_EC_SPKI: readonly { prefix: Buffer; curve: "P-256" | "P-384" | "
   { prefix: Buffer.from("30819b301006072a8648ce3d020106052b8104002303818600", "hex"), curve: "P-521", length: 158 },
 ];
 
-function canonicalEcSpki(der: Uint8Array): { keyType: KeyType; point: Uint8Array } | undefined {
+function canonicalEcSpki(der: Uint8Array, path: string): { keyType: KeyType & { type: "ecdsa" }; point: Uint8Array } | undefined {
   for (const { prefix, curve, length } of CANONICAL_EC_SPKI) {
     if (der.length === length && der[prefix.length] === 0x04 && Buffer.from(der.buffer, der.byteOffset, prefix.length).equals(prefix)) {
-      return { keyType: { type: "ecdsa", curve }, point: der.subarray(prefix.length) };
+      const point = der.subarray(prefix.length);
+      // What createPublicKey would refuse in such bytes (coordinates ≥ p, a point off the curve), with its error.
+      if (!isEcdsaPoint(curve, point)) throw invalid(`${path} is not a public key`);
+      return { keyType: { type: "ecdsa", curve }, point };
     }
   }
   return undefined;
@@ -131,16 +153,13 @@ function certificateVerifier(der: Uint8Array, path: string): EntryVerifier {
   } catch (error) {
     throw invalid(`${path} is not an X.509 certificate: ${error instanceof Error ? error.message : String(error)}`, error);
   }
-  const key = importSpki(cert.publicKeyDer, `${path} subject public key`);
-  const ec = canonicalEcSpki(cert.publicKeyDer);
+  const keyPath = `${path} subject public key`;
+  const ec = canonicalEcSpki(cert.publicKeyDer, keyPath);
   const names = cert.subjectAltNames.flatMap((san) => ("value" in san && san.value !== undefined ? [san.value] : []));
   const issuer = cert.fulcio.issuer ?? cert.fulcio.issuerV1;
-  return {
-    kind: "certificate",
+  const fields = {
+    kind: "certificate" as const,
     der: cert.der,
-    key,
-    keyType: ec?.keyType ?? keyType(key, `${path} subject public key`),
-    ...(ec === undefined ? {} : { ecPoint: ec.point }),
     signer: {
       certificate: cert.der,
       publicKey: cert.publicKeyDer,
@@ -148,6 +167,9 @@ function certificateVerifier(der: Uint8Array, path: string): EntryVerifier {
       ...(issuer === undefined ? {} : { issuer }),
     },
   };
+  if (ec !== undefined) return withLazyKey({ ...fields, keyType: ec.keyType, ecPoint: ec.point }, cert.publicKeyDer, keyPath);
+  const key = importSpki(cert.publicKeyDer, keyPath);
+  return { ...fields, key, keyType: keyType(key, keyPath) };
 }
 
 function importSpki(der: Uint8Array, path: string): KeyObject {

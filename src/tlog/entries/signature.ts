@@ -42,12 +42,13 @@ export function hashedRekordHash(keyType: KeyType): HashName {
  */
 export function verifyDigest(verifier: EntryVerifier, hash: HashName, digest: Uint8Array, signature: Uint8Array): boolean {
   if (digest.length !== DIGEST_BYTES[hash]) return false;
-  const { key, keyType } = verifier;
+  // `verifier.key` is read only where needed: for a canonical EC key it is made on first read (keys.ts withLazyKey).
+  const { keyType } = verifier;
   switch (keyType.type) {
     case "ecdsa":
       if (keyType.curve === "P-521") return verifyP521(verifier, digest, signature);
-      // The point from the canonical SPKI when there is one (no export of the key to read it back).
-      return verifier.ecPoint === undefined ? verifyPrehashed(key, hash, digest, signature) : verifyPrehashedWithPoint(keyType.curve, verifier.ecPoint, hash, digest, signature);
+      // The point from the canonical SPKI when there is one (no KeyObject, no export of the key to read it back).
+      return verifier.ecPoint === undefined ? verifyPrehashed(verifier.key, hash, digest, signature) : verifyPrehashedWithPoint(keyType.curve, verifier.ecPoint, hash, digest, signature);
     case "rsa":
       return verifyRsaDigest(verifier, hash, digest, signature);
     case "ed25519":
