@@ -102,6 +102,8 @@ interface Options {
   dsse: boolean;
   /** Wait up to this long for the 1-minute load average to drop below 1 before measuring (a shared machine). */
   waitIdleMinutes: number;
+  /** A vouch build to benchmark instead of this checkout's dist/ (another commit's, for a before/after pair). */
+  dist: string | undefined;
 }
 
 function log(message: string): void {
@@ -126,6 +128,7 @@ function parseOptions(): Options {
       "no-dsse": { type: "boolean", default: false },
       "wait-idle": { type: "string" },
       "deadline-s": { type: "string" },
+      dist: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -133,7 +136,7 @@ function parseOptions(): Options {
     console.log(
       "usage: npx tsx bench/log-throughput.ts [--quick] [--runs N] [--stores filesystem,sqlite,postgres] [--concurrency 16,64,256]\n" +
         "         [--count N] [--warmup N] [--batches MAXBATCH:MAXDELAYMS,...] [--log-size N] [--read-requests N]\n" +
-        "         [--verify-runs N] [--verify-passes N] [--profile] [--no-dsse] [--deadline-s S] [--wait-idle MINUTES]\n" +
+        "         [--verify-runs N] [--verify-passes N] [--profile] [--no-dsse] [--deadline-s S] [--wait-idle MINUTES] [--dist DIR]\n" +
         "  --quick: one run of each store at 256 in flight, a 5,000-entry log, one verification run (under a minute)\n" +
         "  --no-dsse: without the dsse and node:http-client append rows\n" +
         "  --log-size 0 skips the reads and the verification; --count 0 skips the appends; --runs 0 skips the append matrix (--profile still runs)",
@@ -175,6 +178,7 @@ function parseOptions(): Options {
     deadlineS: whole("deadline-s", values["deadline-s"], quick ? 10 : 40, 1),
     dsse: !quick && !values["no-dsse"],
     waitIdleMinutes: whole("wait-idle", values["wait-idle"], 0, 0),
+    dist: values.dist === undefined ? undefined : resolve(values.dist),
   };
 }
 
@@ -1170,9 +1174,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   const options = parseOptions();
   mkdirSync(LOG_WORK, { recursive: true });
-  ensureVouchBuilt(REPO, ["dist/cli/main.js", "dist/public/log.js", "dist/core/merkle/index.js", "dist/runtime.js"], log);
+  if (options.dist === undefined) ensureVouchBuilt(REPO, ["dist/cli/main.js", "dist/public/log.js", "dist/core/merkle/index.js", "dist/runtime.js"], log);
+  else log(`benchmarking the build in ${options.dist} (--dist), not this checkout's dist/`);
   rmSync(DIST, { recursive: true, force: true });
-  cpSync(join(REPO, "dist"), DIST, { recursive: true });
+  cpSync(options.dist ?? join(REPO, "dist"), DIST, { recursive: true });
   const machine = machineInfo();
   const disk = describeDisk(LOG_WORK);
   log(`disk: ${disk.description}, fsync ${disk.fsyncMs.toFixed(2)} ms`);
