@@ -290,8 +290,8 @@ export class TransparencyLog {
   /** A reader of the newest head: the sequencer's own, or the store's (re-read after headTtlMs on a replica). */
   /** `minSize`: a replica re-reads a cached head smaller than this (an entry it just saw committed must be in it). */
   async #currentReader(minSize = 0): Promise<LogReader> {
-    const sequencerHead = this.#sequencer?.head;
-    let head: LogHead | undefined = sequencerHead;
+    const sequencer = this.#sequencer;
+    let head: LogHead | undefined = sequencer?.head;
     if (head === undefined) {
       const fresh = Date.now() - this.#headReadAt < this.#headTtlMs && (this.#readerHead?.size ?? 0) >= minSize;
       if (this.#reader && fresh) return this.#reader;
@@ -300,7 +300,8 @@ export class TransparencyLog {
       if (head === undefined) throw new VouchError("LOG_UNAVAILABLE", "the log has no checkpoint yet");
     }
     if (this.#readerHead !== head) {
-      this.#reader = new LogReader(this.#store, head, this.#tiles);
+      // The sequencer's head comes with the right edge it holds in memory (head and edge change together).
+      this.#reader = new LogReader(this.#store, head, this.#tiles, sequencer?.head === head ? sequencer.edge : undefined);
       this.#readerHead = head;
     }
     return this.#reader!;

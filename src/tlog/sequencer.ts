@@ -79,6 +79,11 @@ export class Sequencer {
     return this.#head!;
   }
 
+  /** The right edge of `head`, as this sequencer integrated it (or read and checked it at start): never re-read. */
+  get edge(): RightEdge {
+    return this.#edge;
+  }
+
   /**
    * Adds a canonical entry body (the Merkle leaf) and resolves once it is committed, with its index and time.
    * @throws VouchError LOG_ENTRY_TOO_LARGE (does not fit a tile entry), LOG_UNAVAILABLE (stopped).

@@ -86,11 +86,23 @@ export class LogReader {
   /** Full tiles being read and checked right now (see #fullTile). */
   readonly #checking = new Map<string, Promise<Uint8Array[]>>();
 
+  /**
+   * @param edge the right edge of `head`, when the caller holds it in memory: the Sequencer's own, integrated as it
+   *   committed that head. It is used as is, not read back from the store and checked: what the store holds can be
+   *   tampered with, what this process computed cannot, and reading it back for every batch (the partial tiles, the
+   *   partial bundle and a leaf hash per entry in it) cost the append path about a tenth of its main thread's time.
+   */
   constructor(
     private readonly store: TileSource,
     readonly head: Head,
     private readonly cache: FullTileCache = new FullTileCache(),
-  ) {}
+    edge?: RightEdge,
+  ) {
+    if (edge !== undefined) {
+      if (edge.size !== head.size) throw new RangeError(`a right edge of size ${edge.size} is not the edge of a head of size ${head.size}`);
+      this.#edge = Promise.resolve(edge);
+    }
+  }
 
   /**
    * The first `width` hashes of tile (level, index) as of this head, checked.
