@@ -19,7 +19,7 @@ import type {
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
 import { amongTexts, byCodeUnits, chunks, gzipBytes, storedDocument, storeLifecycle } from "./sql-common.js";
 import { canonicalTimestamp } from "../core/time.js";
-import { addDeploymentSbomFacts, factsOfDeployment, lockFacts, spreadDigestFacts, spreadServiceFacts, type SbomFactColumns } from "./sql-sbom-facts.js";
+import { addDeploymentSbomFacts, factsOfDeployment, lockFacts, spreadSbomFacts, type SbomFactColumns } from "./sql-sbom-facts.js";
 
 
 /**
@@ -340,8 +340,7 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
         // The deployments' SBOM facts (sql-sbom-facts.ts) move with the SBOM, in its transaction.
         await lockFacts(trx, parts.flavor ?? "sqlite", { service: sbom.service, ...(sbom.digest === undefined ? {} : { digest: sbom.digest }) });
         for (const table of ["deployments", "current_deployments"] as const) {
-          if (sbom.digest !== undefined) await spreadDigestFacts(trx, table, sbom.digest, ingestedAt);
-          await spreadServiceFacts(trx, table, sbom.service, ingestedAt);
+          await spreadSbomFacts(trx, table, { service: sbom.service, ...(sbom.digest === undefined ? {} : { digest: sbom.digest }), at: ingestedAt });
         }
         return { sbom: { ...sbom, ingestedAt: presentTimestamp(ingestedAt) }, created: true };
       }),
@@ -373,14 +372,15 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     return guard("record the deployment", () =>
       parts.writeTransaction(async (trx) => {
         await lockFacts(trx, parts.flavor ?? "sqlite", { service: d.service, digest: d.digest });
-        const facts: SbomFactColumns = await factsOfDeployment(trx, { service: d.service, digest: d.digest, deployedAt });
+        // The facts are computed by the insert itself, after the lock: the current row takes them from its answer.
         const inserted = await trx
           .insertInto("deployments")
-          .values({ id: d.id, service: d.service, environment: d.environment, digest: d.digest, deployed_at: deployedAt, source: d.source, by: d.by, recorded_at: recordedAt, ...facts })
+          .values({ id: d.id, service: d.service, environment: d.environment, digest: d.digest, deployed_at: deployedAt, source: d.source, by: d.by, recorded_at: recordedAt, ...factsOfDeployment({ service: d.service, digest: d.digest, deployedAt }) })
           .onConflict((oc) => oc.column("id").doNothing())
-          .returning("id")
+          .returning(["digest_first_sbom_at", "digest_sbom_at_deploy", "service_first_sbom_at"])
           .executeTakeFirst();
         if (inserted === undefined) return { created: false };
+        const facts: SbomFactColumns = inserted;
         await trx
           .insertInto("current_deployments")
           .values({ service: d.service, environment: d.environment, deployment_id: d.id, digest: d.digest, deployed_at: deployedAt, ...facts })

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { SqlFlavor } from "./schema.js";
 
 /**
@@ -21,22 +21,24 @@ import type { SqlFlavor } from "./schema.js";
  * are fixed-width, so text order is instant order and min / max over text are min / max over instants.
  */
 
-/** The rows of `table` whose facts an SBOM of `digest` ingested at `at` (canonical) changes, changed. */
-export async function spreadDigestFacts<DB>(db: Kysely<DB>, table: "deployments" | "current_deployments", digest: string, at: string): Promise<void> {
+/**
+ * The rows of `table` whose facts an SBOM ingested at `at` (canonical) changes, changed: those deploying its digest
+ * (the first and the at-deploy) and those of its service (the service's first). One statement per table: an ingest
+ * is a few round trips, and these were four more.
+ */
+export async function spreadSbomFacts<DB>(db: Kysely<DB>, table: "deployments" | "current_deployments", sbom: { service: string; digest?: string; at: string }): Promise<void> {
+  const { at } = sbom;
   const atMs = at.slice(0, 23);
   // Each column moves only toward its aggregate: an earlier first, a later at-deploy that is not after the deploy.
-  const earlierFirst = sql`(digest_first_sbom_at is null or digest_first_sbom_at > ${at})`;
-  const laterAtDeploy = sql`(${atMs} <= substr(deployed_at, 1, 23) and (digest_sbom_at_deploy is null or digest_sbom_at_deploy < ${at}))`;
+  const ofDigest = sbom.digest === undefined ? sql`false` : sql`digest = ${sbom.digest}`;
+  const earlierFirst = sql`(${ofDigest} and (digest_first_sbom_at is null or digest_first_sbom_at > ${at}))`;
+  const laterAtDeploy = sql`(${ofDigest} and ${atMs} <= substr(deployed_at, 1, 23) and (digest_sbom_at_deploy is null or digest_sbom_at_deploy < ${at}))`;
+  const earlierServiceFirst = sql`(service = ${sbom.service} and (service_first_sbom_at is null or service_first_sbom_at > ${at}))`;
   await sql`update ${sql.table(table)}
     set digest_first_sbom_at = case when ${earlierFirst} then ${at} else digest_first_sbom_at end,
-        digest_sbom_at_deploy = case when ${laterAtDeploy} then ${at} else digest_sbom_at_deploy end
-    where digest = ${digest} and (${earlierFirst} or ${laterAtDeploy})`.execute(db);
-}
-
-/** The rows of `table` of `service` whose first SBOM is later than `at` (or none yet), given `at`. */
-export async function spreadServiceFacts<DB>(db: Kysely<DB>, table: "deployments" | "current_deployments", service: string, at: string): Promise<void> {
-  await sql`update ${sql.table(table)} set service_first_sbom_at = ${at}
-    where service = ${service} and (service_first_sbom_at is null or service_first_sbom_at > ${at})`.execute(db);
+        digest_sbom_at_deploy = case when ${laterAtDeploy} then ${at} else digest_sbom_at_deploy end,
+        service_first_sbom_at = case when ${earlierServiceFirst} then ${at} else service_first_sbom_at end
+    where ${earlierFirst} or ${laterAtDeploy} or ${earlierServiceFirst}`.execute(db);
 }
 
 export interface SbomFactColumns {
@@ -45,14 +47,16 @@ export interface SbomFactColumns {
   service_first_sbom_at: string | null;
 }
 
-/** A new deployment's facts, from the SBOMs stored now (each a min / max over one range of 0003's indexes). */
-export async function factsOfDeployment<DB>(db: Kysely<DB>, d: { service: string; digest: string; deployedAt: string }): Promise<SbomFactColumns> {
-  const { rows } = await sql<SbomFactColumns>`select
-      (select min(ingested_at) from sboms where digest = ${d.digest}) as digest_first_sbom_at,
-      (select max(ingested_at) from sboms where digest = ${d.digest} and substr(ingested_at, 1, 23) <= ${d.deployedAt.slice(0, 23)}) as digest_sbom_at_deploy,
-      (select min(ingested_at) from sboms where service = ${d.service}) as service_first_sbom_at`.execute(db);
-  const row = rows[0]!;
-  return { digest_first_sbom_at: row.digest_first_sbom_at ?? null, digest_sbom_at_deploy: row.digest_sbom_at_deploy ?? null, service_first_sbom_at: row.service_first_sbom_at ?? null };
+/**
+ * A new deployment's facts, from the SBOMs stored when the statement runs (each a min / max over one range of 0003's
+ * indexes), as values of the deployment's own INSERT: no round trip of their own.
+ */
+export function factsOfDeployment(d: { service: string; digest: string; deployedAt: string }): { [K in keyof SbomFactColumns]: RawBuilder<string | null> } {
+  return {
+    digest_first_sbom_at: sql`(select min(ingested_at) from sboms where digest = ${d.digest})`,
+    digest_sbom_at_deploy: sql`(select max(ingested_at) from sboms where digest = ${d.digest} and substr(ingested_at, 1, 23) <= ${d.deployedAt.slice(0, 23)})`,
+    service_first_sbom_at: sql`(select min(ingested_at) from sboms where service = ${d.service})`,
+  };
 }
 
 /**
@@ -68,8 +72,8 @@ export async function lockFacts<DB>(db: Kysely<DB>, flavor: SqlFlavor, keys: { d
   if (flavor !== "postgres") return;
   const locks = [lockKey("service", keys.service)];
   if (keys.digest !== undefined) locks.push(lockKey("digest", keys.digest));
-  locks.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const key of locks) await sql`select pg_advisory_xact_lock(${key.toString()}::bigint)`.execute(db);
+  // One statement: PostgreSQL evaluates volatile functions in the select list after ORDER BY (9.6 and later).
+  await sql`select pg_advisory_xact_lock(k) from unnest(${`{${locks.join(",")}}`}::bigint[]) as k order by k`.execute(db);
 }
 
 /** A 64-bit lock key per (kind, value), derived from a name to stay clear of other applications' advisory locks. */
