@@ -146,6 +146,25 @@ describe("EntryCheckPool", () => {
     expect(flaky.active).toBe(true);
   });
 
+  it("a worker that dies on a message of several fails only the submission that killed it, once each is posted alone", async () => {
+    // A stand-in worker: answers every request with the same entry, and exits on a message holding the poison.
+    let spawned = 0;
+    const stub = `const { parentPort } = require("node:worker_threads"); parentPort.postMessage({ ready: true });
+      parentPort.on("message", (requests) => {
+        if (requests.some((r) => String(r.input).includes("poison"))) process.exit(3);
+        parentPort.postMessage(requests.map((r) => ({ id: r.id, entry: { kind: "hashedrekord", apiVersion: "0.0.1", body: new Uint8Array([r.id % 256]), signers: [] } })));
+      });`;
+    const flaky = pool({ workers: 1, spawn: () => (spawned++, new Worker(stub, { eval: true })) });
+    // 16 go out one per message (nothing waits), the last 4 wait for room and go together, poison among them.
+    const inputs = Array.from({ length: 20 }, (_, i) => JSON.stringify({ n: i, ...(i === 17 ? { poison: true } : {}) }));
+    const outcomes = await Promise.all(inputs.map((input) => flaky.check("v1", input, 128 * 1024).then(() => "ok", (e: Error) => e.message)));
+    expect(outcomes.filter((o) => o !== "ok")).toEqual(["the entry check worker exited unexpectedly (exit code 3)"]);
+    expect(outcomes[17]).not.toBe("ok");
+    // The worker that died on the message of four, and the one that died on the poison alone, were replaced.
+    expect(spawned).toBe(3);
+    expect(flaky.active).toBe(true);
+  });
+
   it("after close(), submissions are refused with LOG_UNAVAILABLE, as by a log shutting down", async () => {
     const closing = pool({ workers: 1 });
     const pending = Array.from({ length: 20 }, (_, i) => closing.check("v1", hashedRekordProposal(key, `closing ${i}`), 128 * 1024).then(() => "ok", (e: VouchError) => e.code));
