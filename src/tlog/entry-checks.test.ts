@@ -125,6 +125,22 @@ describe("EntryCheckPool", () => {
     expect(broken.active).toBe(false);
   });
 
+  it("a process started with V8 flags a worker refuses (--max-semi-space-size) still checks on its workers", async () => {
+    // The flags are read when a worker is spawned: give this process one for the spawn, as `node --max-semi-space-size=16
+    // dist/cli/main.js serve` would have, and take it back.
+    const spawnWithFlag = () => {
+      process.execArgv.push("--max-semi-space-size=16");
+      try {
+        return spawnEntryCheckWorker();
+      } finally {
+        process.execArgv.pop();
+      }
+    };
+    const flagged = pool({ workers: 1, spawn: spawnWithFlag });
+    expect(await poolOutcome(flagged, "v1", good, 128 * 1024)).toEqual(inlineOutcome("v1", good, 128 * 1024));
+    expect(flagged.active).toBe(true);
+  });
+
   it("a spawn that throws turns the pool off too", async () => {
     const broken = pool({ workers: 1, spawn: () => { throw new Error("no threads"); } }); // prettier-ignore
     expect(await poolOutcome(broken, "v1", good, 128 * 1024)).toEqual(inlineOutcome("v1", good, 128 * 1024));
