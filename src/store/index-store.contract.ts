@@ -369,6 +369,13 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
       });
       expect(scopes.services).toEqual(["svc-0", "svc-100", "svc-150", "svc-200", "svc-250", "svc-50"]);
       expect(await store.currentDeploymentScopes([digests[1]!])).toEqual({ services: [], environments: [] });
+      // Digest lists travel joined by commas where they can (PostgreSQL): a value holding one, or an empty one, is data.
+      await store.ingestDeployment(deployment({ id: "comma", service: "svc-comma", environment: "env-comma", digest: "a,b" }));
+      await store.ingestDeployment(deployment({ id: "empty", service: "svc-empty", environment: "env-empty", digest: "" }));
+      expect((await store.currentDeployments(["a,b"])).map((d) => d.deploymentId)).toEqual(["comma"]);
+      expect(await store.currentDeployments(["a", "b"])).toEqual([]);
+      expect((await store.currentDeployments(["", digests[0]!])).map((d) => d.deploymentId)).toEqual(["s0", "empty"]);
+      expect(await store.currentDeploymentScopes(["a", "b", digests[0]!])).toEqual({ services: ["svc-0"], environments: ["env-0"] });
       expect(await store.currentDeploymentScopes([])).toEqual({ services: [], environments: [] });
     });
 

@@ -39,6 +39,10 @@ export function storeLifecycle(what: string, closeParts: () => Promise<void>): S
  * planned once, whatever the array's length (0.2 ms), and executes as a hash join.
  */
 export function amongTexts(values: readonly string[]): RawBuilder<string> {
+  // Values that are neither empty nor hold a comma (digests, `sha256:<hex>`, always) go as one comma-joined text that
+  // the server splits: pg builds an array parameter by escaping and quoting every element in JavaScript, 7 ms of
+  // CPU for those 9,218 digests, where a join is one copy. Any other list goes as an array, exactly.
+  if (values.every((v) => v !== "" && !v.includes(","))) return sql<string>`(select unnest(string_to_array(${values.join(",")}::text, ',')))`;
   return sql<string>`(select unnest(${[...values]}::text[]))`;
 }
 
