@@ -90,7 +90,7 @@ export class LogReader {
    * @param edge the right edge of `head`, when the caller holds it in memory: the Sequencer's own, integrated as it
    *   committed that head. It is used as is, not read back from the store and checked: what the store holds can be
    *   tampered with, what this process computed cannot, and reading it back for every batch (the partial tiles, the
-   *   partial bundle and a leaf hash per entry in it) cost the append path about a tenth of its main thread's time.
+   *   partial bundle and a leaf hash per entry in it) cost the append path's main thread several percent of its time.
    */
   constructor(
     private readonly store: TileSource,
