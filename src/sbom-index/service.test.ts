@@ -405,6 +405,12 @@ describe("IndexService input", () => {
     expect(err.message.split("\n")).toHaveLength(1);
   });
 
+  it("refuses a store answer out of SBOM id order (STORE_CORRUPT) instead of splitting an artifact in two", async () => {
+    const hit = (id: string) => ({ sbom: { id: `sha256:${id.repeat(64)}`, service: "s", digest: digestOf("d") }, component: { name: "log4j-core", version: "2.14.1" } });
+    const store = { findComponents: async () => [hit("a"), hit("b"), hit("a")], currentDeployments: async () => [] } as unknown as IndexStore;
+    expect((await rejectedVouchError(() => createIndexService({ store }).affected({ purl: LOG4J }))).code).toBe("STORE_CORRUPT");
+  });
+
   it("reports readiness from the store", async () => {
     expect(await service.ready()).toBe(true);
     await service.close();

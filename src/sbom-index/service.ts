@@ -352,22 +352,31 @@ interface FoundArtifact {
 
 const NO_DEPLOYMENTS: readonly IndexCurrentDeployment[] = [];
 
-/** The hits grouped by SBOM (an artifact each), in findComponents' order (SBOM id), none with deployments yet. */
+/**
+ * The hits grouped by SBOM (an artifact each), in findComponents' order (SBOM id), none with deployments yet. That
+ * order puts one SBOM's hits next to each other, so grouping is one pass without a map (a popular package's answer
+ * has thousands of SBOMs); an answer out of that order is the store's fault, refused rather than answered wrong.
+ */
 function groupBySbom(hits: readonly IndexComponentHit[]): FoundArtifact[] {
-  const bySbom = new Map<string, FoundArtifact>();
+  const out: FoundArtifact[] = [];
+  let last: FoundArtifact | undefined;
   for (const hit of hits) {
-    const f = bySbom.get(hit.sbom.id);
-    if (f === undefined) bySbom.set(hit.sbom.id, { sbom: hit.sbom, hits: [hit], deployments: NO_DEPLOYMENTS });
-    else f.hits.push(hit);
+    if (last !== undefined && hit.sbom.id === last.sbom.id) {
+      last.hits.push(hit);
+      continue;
+    }
+    if (last !== undefined && byCodeUnits(last.sbom.id, hit.sbom.id) > 0) throw new VouchError("STORE_CORRUPT", "the index store answered component hits out of SBOM id order");
+    last = { sbom: hit.sbom, hits: [hit], deployments: NO_DEPLOYMENTS };
+    out.push(last);
   }
-  return [...bySbom.values()];
+  return out;
 }
 
-/** The distinct artifact digests of these artifacts (SBOMs without one have none). */
+/** The artifact digests of these artifacts (SBOMs without one have none); the store takes repeats as one. */
 function digestsOf(artifacts: readonly FoundArtifact[]): string[] {
-  const out = new Set<string>();
-  for (const f of artifacts) if (f.sbom.digest !== undefined) out.add(f.sbom.digest);
-  return [...out];
+  const out: string[] = [];
+  for (const f of artifacts) if (f.sbom.digest !== undefined) out.push(f.sbom.digest);
+  return out;
 }
 
 /**

@@ -196,7 +196,7 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
       expect(await store.findComponents({ purl: { ...LOG4J_KEY, namespace: "" } }, { fields: "impact" })).toEqual([]);
     });
 
-    it("fields \"impact\": one version in many SBOMs (twice in one) gives every hit in order, each with its own objects", async () => {
+    it("fields \"impact\": one version in many SBOMs (twice in one) gives every hit in order, read-only", async () => {
       const store = await open();
       const records = [1, 2, 3, 4, 5].map((n) => sbomRecord(`shared version ${n}`));
       for (const [i, r] of records.entries()) await store.ingestSbom(write(r, i === 2 ? [log4j("2.14.1"), filler(2), log4j("2.14.1")] : [filler(i), log4j("2.14.1")]));
@@ -205,11 +205,14 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
       expect(narrow).toHaveLength(6);
       expect(narrow.map((h) => h.sbom)).toEqual(all.map((h) => h.sbom));
       expect(narrow.map((h) => h.sbom.id)).toEqual([...narrow.map((h) => h.sbom.id)].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
-      // Callers own what they are given: changing one hit changes no other hit and no later answer.
-      narrow[0]!.component.name = "changed";
-      narrow[0]!.component.purlKey!.name = "changed";
-      narrow[0]!.sbom.service = "changed";
-      expect(narrow.slice(1).every((h) => h.component.name === "log4j-core" && h.component.purlKey!.name === "log4j-core" && h.sbom.service !== "changed")).toBe(true);
+      // Hits may share their objects, so they are frozen: a change throws and changes no other hit and no later answer.
+      for (const hits of [narrow, all]) {
+        expect(() => (hits[0]!.component.name = "changed")).toThrow(TypeError);
+        expect(() => (hits[0]!.component.purlKey!.name = "changed")).toThrow(TypeError);
+        expect(() => (hits[0]!.sbom.service = "changed")).toThrow(TypeError);
+      }
+      expect(() => (all[0]!.component.osvKey!.name = "changed")).toThrow(TypeError);
+      expect(narrow.every((h) => h.component.name === "log4j-core" && h.component.purlKey!.name === "log4j-core" && h.sbom.service !== "changed")).toBe(true);
       expect((await store.findComponents({ purl: LOG4J_KEY }, { fields: "impact" }))[0]!.component.name).toBe("log4j-core");
     });
 
@@ -227,8 +230,8 @@ export function describeIndexStoreContract(name: string, makeFixture: () => Prom
         for (const fieldsAsked of ["all", "impact"] as const) {
           const hits = await s.findComponents({ purl: LOG4J_KEY }, { fields: fieldsAsked });
           expect(hits.map((h) => h.sbom)).toEqual(expected);
-          // Each hit's SBOM is its own object: changing one changes no other answer.
-          hits[0]!.sbom.service = "changed";
+          // Each hit's SBOM is read-only: a change throws and no later answer sees it.
+          expect(() => (hits[0]!.sbom.service = "changed")).toThrow(TypeError);
           expect((await s.findComponents({ nameLower: "log4j-core" }, { fields: fieldsAsked })).map((h) => h.sbom)).toEqual(expected);
         }
       }

@@ -465,7 +465,9 @@ export interface IndexDeploymentSbomFacts {
  *   name of any key given), with its SBOM, ordered by SBOM id then position in the SBOM. Values are data: SQL-
  *   significant characters (`'`, `%`, `_`, `\`, `;`) MUST match only themselves.
  *   With `fields: "impact"` each component MUST carry exactly its name, version, purl, purlVersion and purlKey (those
- *   it has), the same hits in the same order.
+ *   it has), the same hits in the same order. Hits are read-only: their `sbom` and `component` objects MAY be shared
+ *   between hits and between answers (a popular package's thousands of hits share a few SBOM and version records), so
+ *   a driver MUST freeze them (with their purlKey / osvKey) and callers MUST NOT change them.
  * - `currentDeployments` MUST return the current deployment of every (service, environment) whose current
  *   deployment names one of the digests given, sorted by service, environment.
  * - `currentDeploymentScopes` MUST return the distinct services and the distinct environments of those same current

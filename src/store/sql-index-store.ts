@@ -445,6 +445,8 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
         if (r.version !== null) ref.version = r.version;
         if (r.digest !== null) ref.digest = r.digest;
         const seq = Number(r.seq);
+        // Handed to every hit of this SBOM, in this answer and later ones: read-only (the contract's).
+        Object.freeze(ref);
         sbomRefs.set(seq, ref);
         out.set(seq, ref);
       }
@@ -488,7 +490,7 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
         const seq = Number(r.sbom_seq);
         const sbom = refs.get(seq);
         if (sbom === undefined) throw new VouchError("STORE_CORRUPT", `component rows of SBOM #${r.sbom_seq} have no SBOM row`);
-        return { sbom, seq, position: Number(r.position), component: toComponent(r) };
+        return { sbom, seq, position: Number(r.position), component: frozenComponent(toComponent(r)) };
       });
       return ordered(hits);
     });
@@ -514,21 +516,22 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     const refs = await sbomRefsOf(groups.flatMap((g) => g.seqs));
     const hits: OrderedHit[] = [];
     for (const g of groups) {
-      const shared = toComponent({ ...g, purl_type: k.type, purl_namespace: k.namespace, purl_name: k.name } as unknown as SbomComponentTable);
+      // One frozen component for the group's hits: a popular package's thousands of hits share a few dozen versions.
+      const shared = frozenComponent(toComponent({ ...g, purl_type: k.type, purl_namespace: k.namespace, purl_name: k.name } as unknown as SbomComponentTable));
       // Both aggregates read the group's rows in one order (one scan, one grouping), so seqs[i] and positions[i] are one row.
       for (let i = 0; i < g.seqs.length; i++) {
         const seq = g.seqs[i]!;
         const sbom = refs.get(seq);
         if (sbom === undefined) throw new VouchError("STORE_CORRUPT", `component rows of SBOM #${seq} have no SBOM row`);
-        hits.push({ sbom, seq, position: g.positions[i]!, component: { ...shared, ...(shared.purlKey === undefined ? {} : { purlKey: { ...shared.purlKey } }) } });
+        hits.push({ sbom, seq, position: g.positions[i]!, component: shared });
       }
     }
     return ordered(hits);
   }
 
   /**
-   * The contract's order (SBOM id, then position), each hit with its own copy of the shared SBOM fields (callers own
-   * what they are given). SBOM ids are `sha256:` + 64 lower-case hex digits, and for those the first 13 hex digits
+   * The contract's order (SBOM id, then position); each hit shares its SBOM's frozen fields from the cache (copies of
+   * them for every one of a popular package's thousands of hits were a share of the answer's time). SBOM ids are `sha256:` + 64 lower-case hex digits, and for those the first 13 hex digits
    * read as a number (52 bits, exact in a double) order them as their text does: the comparator compares numbers
    * (each SBOM's computed once, when its row enters the cache) and the text only on a tie. A popular package's
    * thousands of hits made a string comparator cost milliseconds. Any other id sorts the whole answer by text.
@@ -542,7 +545,7 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     }
     if (numeric) hits.sort((a, b) => a.key! - b.key! || byCodeUnits(a.sbom.id, b.sbom.id) || a.position - b.position);
     else hits.sort((a, b) => byCodeUnits(a.sbom.id, b.sbom.id) || a.position - b.position);
-    return hits.map((h) => ({ sbom: { ...h.sbom }, component: h.component }));
+    return hits.map((h) => ({ sbom: h.sbom, component: h.component }));
   }
 
   /** The numeric sort key of an SBOM id (see `ordered`), kept beside the SBOM cache; NaN for an id of another form. */
@@ -561,7 +564,8 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
       // PostgreSQL: every digest as one array parameter, one query. A popular package's impact answer asks about
       // thousands of digests (8,905 hits), and IN lists of 500 made that 18 queries, each parameter bound and planned
       // (amongTexts: unnested, since `= any(array)` is planned element by element).
-      for (const part of chunks([...new Set(digests)], postgres ? Number.MAX_SAFE_INTEGER : KEYS_PER_QUERY)) {
+      // Repeats are dropped for SQLite's IN lists; PostgreSQL's semi-join takes them as one.
+      for (const part of postgres ? [digests] : chunks([...new Set(digests)], KEYS_PER_QUERY)) {
         const rows = await reader
           .selectFrom("current_deployments")
           .selectAll()
@@ -584,7 +588,7 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     return guard("look up where digests run", async () => {
       const services = new Set<string>();
       const environments = new Set<string>();
-      for (const part of chunks([...new Set(digests)], postgres ? Number.MAX_SAFE_INTEGER : KEYS_PER_QUERY)) {
+      for (const part of postgres ? [digests] : chunks([...new Set(digests)], KEYS_PER_QUERY)) {
         const rows = await reader
           .selectFrom("current_deployments")
           .select(["service", "environment"])
@@ -753,6 +757,16 @@ interface OrderedHit {
   component: IndexComponent;
   /** Set by `ordered`: its SBOM's numeric sort key. */
   key?: number;
+}
+
+/**
+ * A hit's component, read-only: hits MAY share one (ports.ts), so a caller that changed one would change others; frozen,
+ * such a change throws (ES modules are strict) instead.
+ */
+function frozenComponent(c: IndexComponent): IndexComponent {
+  if (c.purlKey !== undefined) Object.freeze(c.purlKey);
+  if (c.osvKey !== undefined) Object.freeze(c.osvKey);
+  return Object.freeze(c);
 }
 
 /** A stored row as a component; a column not selected (undefined, fields "impact") is left out as a null is. */
