@@ -425,33 +425,36 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
   /** `ordered`'s numeric sort key of each cached SBOM's id, by seq (emptied with sbomRefs). */
   const sbomSortKeys = new Map<number, number>();
 
-  async function sbomRefsOf(seqs: Iterable<number>): Promise<Map<number, IndexComponentHit["sbom"]>> {
-    const wanted = new Set(seqs);
-    const out = new Map<number, IndexComponentHit["sbom"]>();
-    const missing: number[] = [];
-    for (const seq of wanted) {
-      const ref = sbomRefs.get(seq);
-      if (ref === undefined) missing.push(seq);
-      else out.set(seq, ref);
-    }
-    if (missing.length > 0 && sbomRefs.size + missing.length > SBOM_REFS_MAX) {
+  /**
+   * Makes sure every one of `seqs` is in sbomRefs, with one query for those that are not; read them there after.
+   * A popular package's answer names thousands of seqs, nearly all cached: the common case is one map probe each.
+   */
+  async function cacheSbomRefs(seqs: readonly number[]): Promise<void> {
+    let missing: readonly number[] = seqs.filter((seq) => !sbomRefs.has(seq));
+    if (missing.length === 0) return;
+    if (sbomRefs.size + missing.length > SBOM_REFS_MAX) {
+      // Emptied whole (see sbomRefs); then every seq of this answer is missing.
       sbomRefs.clear();
       sbomSortKeys.clear();
+      missing = seqs;
     }
-    for (const part of chunks(missing, SEQS_PER_QUERY)) {
+    for (const part of chunks([...new Set(missing)], SEQS_PER_QUERY)) {
       const rows = await reader.selectFrom("sboms").select(["seq", "id", "service", "version", "digest"]).where("seq", "in", part).execute();
       for (const r of rows) {
         const ref: IndexComponentHit["sbom"] = { id: r.id, service: r.service };
         if (r.version !== null) ref.version = r.version;
         if (r.digest !== null) ref.digest = r.digest;
-        const seq = Number(r.seq);
         // Handed to every hit of this SBOM, in this answer and later ones: read-only (the contract's).
-        Object.freeze(ref);
-        sbomRefs.set(seq, ref);
-        out.set(seq, ref);
+        sbomRefs.set(Number(r.seq), Object.freeze(ref));
       }
     }
-    return out;
+  }
+
+  /** The cached SBOM fields of a seq that cacheSbomRefs has just made sure of. */
+  function sbomRef(seq: number): IndexComponentHit["sbom"] {
+    const sbom = sbomRefs.get(seq);
+    if (sbom === undefined) throw new VouchError("STORE_CORRUPT", `component rows of SBOM #${seq} have no SBOM row`);
+    return sbom;
   }
 
   async function findComponents(lookup: IndexComponentLookup, options: { fields?: IndexComponentFields } = {}): Promise<IndexComponentHit[]> {
@@ -485,12 +488,10 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
           );
         }
       }
-      const refs = await sbomRefsOf(rows.map((r) => Number(r.sbom_seq)));
+      await cacheSbomRefs(rows.map((r) => Number(r.sbom_seq)));
       const hits = rows.map((r) => {
         const seq = Number(r.sbom_seq);
-        const sbom = refs.get(seq);
-        if (sbom === undefined) throw new VouchError("STORE_CORRUPT", `component rows of SBOM #${r.sbom_seq} have no SBOM row`);
-        return { sbom, seq, position: Number(r.position), component: frozenComponent(toComponent(r)) };
+        return { sbom: sbomRef(seq), seq, position: Number(r.position), component: frozenComponent(toComponent(r)) };
       });
       return ordered(hits);
     });
@@ -513,7 +514,7 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
       .where("purl_namespace", "=", k.namespace)
       .groupBy(["name", "version", "purl", "purl_version"])
       .execute();
-    const refs = await sbomRefsOf(groups.flatMap((g) => g.seqs));
+    await cacheSbomRefs(groups.flatMap((g) => g.seqs));
     const hits: OrderedHit[] = [];
     for (const g of groups) {
       // One frozen component for the group's hits: a popular package's thousands of hits share a few dozen versions.
@@ -521,9 +522,7 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
       // Both aggregates read the group's rows in one order (one scan, one grouping), so seqs[i] and positions[i] are one row.
       for (let i = 0; i < g.seqs.length; i++) {
         const seq = g.seqs[i]!;
-        const sbom = refs.get(seq);
-        if (sbom === undefined) throw new VouchError("STORE_CORRUPT", `component rows of SBOM #${seq} have no SBOM row`);
-        hits.push({ sbom, seq, position: g.positions[i]!, component: shared });
+        hits.push({ sbom: sbomRef(seq), seq, position: g.positions[i]!, component: shared });
       }
     }
     return ordered(hits);
