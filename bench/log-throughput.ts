@@ -1064,14 +1064,17 @@ function renderReport(
           `${m((r) => r.clientCpuMs / r.wallMs).toFixed(2)} | ${fmtInt(m((r) => (1000 * r.clientCpuMs) / r.ok))} | ${cfg.store === "postgres" ? m((r) => r.postgresCpuMs / r.wallMs).toFixed(2) : "–"} |`,
       );
     }
-    const best = Object.fromEntries(
-      options.stores.map((s) => [s, Math.max(...configs.filter((c) => c.store === s && c.kind === "hashedrekord" && c.client === "fetch").map((c) => median((appendResults.get(configKey(c)) ?? []).map((r) => r.entriesPerS))))]),
-    );
+    // The generator shares the 2 cores with the server, so its own CPU per request lowers the rate it can measure:
+    // fetch (undici) costs 2.5-3x node:http's per request. The server's capacity is the rate beside the lighter
+    // generator (what wrk or hey would be on a separate machine); the fetch rows are reported beside it.
+    const bestOf = (s: string, client: "fetch" | "http") =>
+      Math.max(...configs.filter((c) => c.store === s && c.kind === "hashedrekord" && c.client === client).map((c) => median((appendResults.get(configKey(c)) ?? []).map((r) => r.entriesPerS))));
+    const verdict = (client: "fetch" | "http") =>
+      options.stores.map((s) => `${STORE_LABELS[s]} ${fmtInt(bestOf(s, client))} → **${bestOf(s, client) >= TARGET_APPENDS_PER_S ? "PASS" : "FAIL"}**`).join("; ");
     lines.push(
       "",
-      `Check, ≥ ${fmtInt(TARGET_APPENDS_PER_S)} entries/s on ${ctx.machine.nproc} cores (best hashedrekord row with fetch per store): ` +
-        options.stores.map((s) => `${STORE_LABELS[s]} ${fmtInt(best[s]!)} → **${best[s]! >= TARGET_APPENDS_PER_S ? "PASS" : "FAIL"}**`).join("; ") +
-        ".",
+      `Check, ≥ ${fmtInt(TARGET_APPENDS_PER_S)} entries/s on ${ctx.machine.nproc} cores (best hashedrekord row per store, median of runs): ` +
+        `with the node:http generator ${verdict("http")}; with the fetch generator ${verdict("fetch")}.`,
       "",
     );
   }
