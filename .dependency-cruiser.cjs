@@ -52,13 +52,13 @@ module.exports = {
         "better-sqlite3 and node builtins: services hold ports, and only runtime.ts picks a driver (ARCHITECTURE.md)",
       severity: "error",
       from: {
-        path: "^src/store/((fs|sqlite|postgres)/|(schema|lockfile|log-common|sql-log-store|sql-advisory-store|sql-token-store|sql-index-store|sql-attestation-store|sql-scan-store|sql-decision-store|sql-common|record-cache)\\.ts$)",
+        path: "^src/store/((fs|sqlite|postgres)/|(schema|lockfile|log-common|sql-log-store|sql-advisory-store|sql-token-store|sql-index-store|sql-sbom-facts|sql-attestation-store|sql-scan-store|sql-decision-store|sql-common|record-cache)\\.ts$)",
         pathNot: "\\.test\\.ts$",
       },
       to: {
         dependencyTypesNot: ["core"],
         pathNot:
-          "^(src/store/(ports|schema|lockfile|log-common|sql-log-store|sql-advisory-store|sql-token-store|sql-index-store|sql-attestation-store|sql-scan-store|sql-decision-store|sql-common|record-cache)\\.ts$|src/store/$2/|src/core/(errors|time)\\.ts$|" +
+          "^(src/store/(ports|schema|lockfile|log-common|sql-log-store|sql-advisory-store|sql-token-store|sql-index-store|sql-sbom-facts|sql-attestation-store|sql-scan-store|sql-decision-store|sql-common|record-cache)\\.ts$|src/store/$2/|src/core/(errors|time)\\.ts$|" +
           "(node_modules/)?(kysely|pg|better-sqlite3|@types/(pg|better-sqlite3))(/|$))",
       },
     },
