@@ -1069,8 +1069,14 @@ function renderReport(
     // generator (what wrk or hey would be on a separate machine); the fetch rows are reported beside it.
     const bestOf = (s: string, client: "fetch" | "http") =>
       Math.max(...configs.filter((c) => c.store === s && c.kind === "hashedrekord" && c.client === client).map((c) => median((appendResults.get(configKey(c)) ?? []).map((r) => r.entriesPerS))));
+    // A generator with no row for a store (--no-dsse drops the node:http row) is "not run", not a FAIL at -∞.
     const verdict = (client: "fetch" | "http") =>
-      options.stores.map((s) => `${STORE_LABELS[s]} ${fmtInt(bestOf(s, client))} → **${bestOf(s, client) >= TARGET_APPENDS_PER_S ? "PASS" : "FAIL"}**`).join("; ");
+      options.stores
+        .map((s) => {
+          const best = bestOf(s, client);
+          return Number.isFinite(best) ? `${STORE_LABELS[s]} ${fmtInt(best)} → **${best >= TARGET_APPENDS_PER_S ? "PASS" : "FAIL"}**` : `${STORE_LABELS[s]} not run`;
+        })
+        .join("; ");
     lines.push(
       "",
       `Check, ≥ ${fmtInt(TARGET_APPENDS_PER_S)} entries/s on ${ctx.machine.nproc} cores (best hashedrekord row per store, median of runs): ` +

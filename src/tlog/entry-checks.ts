@@ -75,17 +75,20 @@ export function fromWireError(wire: WireError): unknown {
 }
 
 /**
- * Submissions posted ahead to one worker. A check takes about a quarter of a millisecond; the main thread, busy with
- * HTTP, may take longer than that to read a reply and post the next request, so each worker holds a few to stay busy.
+ * Submissions posted ahead to one worker. A check takes about a quarter of a millisecond, but the main thread reads a
+ * worker's reply (and posts more) only once per turn of its event loop, which under load takes 5-50 ms: the pool
+ * moves at most PIPELINE_DEPTH per worker per turn. At 16, with 256 submissions in flight on the SQLite store, ~190
+ * of them waited on this thread while the sequencer sat idle between batches; at 128 the queue waits on the worker
+ * instead, which drains it at its own pace (issue 4, docs/benchmarks.md).
  */
-const PIPELINE_DEPTH = 16;
+const PIPELINE_DEPTH = 128;
 
 /**
  * Most submissions in one message. Each message costs both threads a fixed amount (an event, a MessageEvent, a
- * structured clone) on top of its contents; under load one message carries several. Half the pipeline, so that the
- * worker has the next message waiting while it answers this one.
+ * structured clone) on top of its contents; under load one message carries several. Small next to the pipeline, so
+ * that the worker has the next messages waiting while it answers this one, and a message does not wait long for room.
  */
-const MESSAGE_BATCH = 8;
+const MESSAGE_BATCH = 16;
 
 interface Job {
   form: EntryForm;
