@@ -76,19 +76,20 @@ export function fromWireError(wire: WireError): unknown {
 
 /**
  * Submissions posted ahead to one worker. A check takes about a quarter of a millisecond, but the main thread reads a
- * worker's reply (and posts more) only once per turn of its event loop, which under load takes 5-50 ms: the pool
- * moves at most PIPELINE_DEPTH per worker per turn. At 16, with 256 submissions in flight on the SQLite store, ~190
- * of them waited on this thread while the sequencer sat idle between batches; at 128 the queue waits on the worker
- * instead, which drains it at its own pace (issue 4, docs/benchmarks.md).
+ * worker's reply (and posts more) only once per turn of its event loop, which under load takes 5-20 ms: the pool
+ * moves at most PIPELINE_DEPTH per worker per turn. At 16, with 256 submissions in flight, ~130 of them waited on
+ * this thread (about 90 ms of each one's ~130) while the sequencer's batches stayed small. 64 lets the worker
+ * drain them at its own pace. 128 with 16 per message cost 10-150 µs more server CPU per entry in the bench, and its
+ * fetch rows were slower (issue 4, docs/benchmarks.md).
  */
-const PIPELINE_DEPTH = 128;
+const PIPELINE_DEPTH = 64;
 
 /**
  * Most submissions in one message. Each message costs both threads a fixed amount (an event, a MessageEvent, a
  * structured clone) on top of its contents; under load one message carries several. Small next to the pipeline, so
  * that the worker has the next messages waiting while it answers this one, and a message does not wait long for room.
  */
-const MESSAGE_BATCH = 16;
+const MESSAGE_BATCH = 8;
 
 interface Job {
   form: EntryForm;
