@@ -42,6 +42,43 @@ export function decodeEntryBundle(data: Uint8Array): Uint8Array[] {
   return entries;
 }
 
+/**
+ * A stored bundle split without a view per entry: the end offset of each entry in `data` (entry i is
+ * data[ends[i-1] + 2, ends[i])). What the read cache keeps: one buffer and one small array per bundle, not 256
+ * objects for the garbage collector to trace. Same checks as decodeEntryBundle.
+ */
+export class IndexedEntryBundle {
+  private constructor(
+    readonly data: Uint8Array,
+    private readonly ends: Uint32Array,
+  ) {}
+
+  static of(data: Uint8Array): IndexedEntryBundle {
+    const ends: number[] = [];
+    let offset = 0;
+    while (offset < data.length) {
+      if (offset + 2 > data.length) throw corrupt(`a length prefix is cut off at byte ${offset}`);
+      const length = (data[offset]! << 8) | data[offset + 1]!;
+      const end = offset + 2 + length;
+      if (end > data.length) throw corrupt(`entry ${ends.length} claims ${length} bytes past the end of the bundle`);
+      ends.push(end);
+      offset = end;
+    }
+    return new IndexedEntryBundle(data, Uint32Array.from(ends));
+  }
+
+  get count(): number {
+    return this.ends.length;
+  }
+
+  /** Entry i (a view into the bundle), or undefined past the last one. */
+  entry(i: number): Uint8Array | undefined {
+    if (i < 0 || i >= this.ends.length) return undefined;
+    const start = i === 0 ? 2 : this.ends[i - 1]! + 2;
+    return this.data.subarray(start, this.ends[i]);
+  }
+}
+
 function corrupt(message: string): VouchError {
   return new VouchError("STORE_CORRUPT", `entry bundle: ${message}`);
 }

@@ -13,7 +13,7 @@ import {
   type ProofElement,
 } from "../../core/merkle/index.js";
 import type { LogStore } from "../../store/ports.js";
-import { decodeEntryBundle } from "./bundle.js";
+import { decodeEntryBundle, IndexedEntryBundle } from "./bundle.js";
 import { rootOfEdge, splitHashes, type RightEdge } from "./integrate.js";
 import { TILE_HEIGHT, TILE_WIDTH } from "./path.js";
 
@@ -35,10 +35,16 @@ export interface Head {
   rootHash: Uint8Array;
 }
 
+/** Default bytes of full entry bundles a FullTileCache keeps: 128 MiB, about 550 bundles (140,000 entries) of ~1 KiB entries. */
+export const DEFAULT_BUNDLE_CACHE_BYTES = 128 * 1024 * 1024;
+
 /** Checked full tiles, shared by every reader of one log (they hold for every later head of an append-only log). */
 export class FullTileCache {
   readonly #tiles = new Map<string, Uint8Array[]>();
-  constructor(readonly capacity = 4096) {}
+  constructor(
+    readonly capacity = 4096,
+    readonly bundleBytes = DEFAULT_BUNDLE_CACHE_BYTES,
+  ) {}
 
   get(level: number, index: number): Uint8Array[] | undefined {
     const key = `${level}/${index}`;
@@ -57,11 +63,12 @@ export class FullTileCache {
   }
 
   /**
-   * Decoded full entry bundles (a full bundle never changes), so that reading one entry does not read and copy its
-   * whole bundle (~230 KiB) again: that copying drove the read path's GC pauses. Entries are still hashed against
-   * their checked leaf on every read; this only saves the I/O and the decoding. Kept to `bundleCapacity` bundles.
+   * Full entry bundles (a full bundle never changes), split once and kept, so that reading one entry does not read
+   * and copy its whole bundle (~230 KiB) again: that copying drove the read path's GC pauses, and on PostgreSQL the
+   * bytea transfer was most of a read. Entries are still hashed against their checked leaf on every read; this only
+   * saves the I/O and the decoding. Least recently used first out, kept to `bundleBytes` bytes of bundle data.
    */
-  getBundle(index: number): Uint8Array[] | undefined {
+  getBundle(index: number): IndexedEntryBundle | undefined {
     const hit = this.#bundles.get(index);
     if (hit !== undefined) {
       this.#bundles.delete(index);
@@ -70,13 +77,24 @@ export class FullTileCache {
     return hit;
   }
 
-  setBundle(index: number, entries: Uint8Array[]): void {
-    this.#bundles.set(index, entries);
-    if (this.#bundles.size > this.bundleCapacity) this.#bundles.delete(this.#bundles.keys().next().value!);
+  setBundle(index: number, bundle: IndexedEntryBundle): void {
+    if (bundle.data.length > this.bundleBytes) return;
+    const old = this.#bundles.get(index);
+    if (old !== undefined) {
+      this.#bundles.delete(index);
+      this.#bundleBytesHeld -= old.data.length;
+    }
+    this.#bundles.set(index, bundle);
+    this.#bundleBytesHeld += bundle.data.length;
+    while (this.#bundleBytesHeld > this.bundleBytes) {
+      const [oldest, evicted] = this.#bundles.entries().next().value!;
+      this.#bundles.delete(oldest);
+      this.#bundleBytesHeld -= evicted.data.length;
+    }
   }
 
-  readonly #bundles = new Map<number, Uint8Array[]>();
-  readonly bundleCapacity = 64;
+  readonly #bundles = new Map<number, IndexedEntryBundle>();
+  #bundleBytesHeld = 0;
 }
 
 export class LogReader {
@@ -161,11 +179,11 @@ export class LogReader {
     if (entries === undefined) {
       const data = await this.store.readEntryBundle(bundle);
       if (data === undefined) throw corrupt(`entry bundle ${bundle} is missing`);
-      entries = decodeEntryBundle(data);
-      if (full && entries.length === TILE_WIDTH) this.cache.setBundle(bundle, entries);
+      entries = IndexedEntryBundle.of(data);
+      if (full && entries.count === TILE_WIDTH) this.cache.setBundle(bundle, entries);
     }
-    const entry = entries[position];
-    if (entry === undefined) throw corrupt(`entry bundle ${bundle} has ${entries.length} entries, the tree has ${position + 1}`);
+    const entry = entries.entry(position);
+    if (entry === undefined) throw corrupt(`entry bundle ${bundle} has ${entries.count} entries, the tree has ${position + 1}`);
     if (!bytesEqual(leafHash(entry), hashes[position]!)) throw corrupt(`entry ${logIndex} does not hash to its leaf`);
     return entry;
   }

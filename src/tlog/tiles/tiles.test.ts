@@ -216,4 +216,23 @@ describe("full entry bundles", () => {
     store.bundles.delete(2);
     expect((await rejectedVouchError(() => new LogReader(store, store.head!, cache).entry(599))).code).toBe("STORE_CORRUPT");
   });
+
+  it("are kept to the cache's byte budget, least recently used out first", async () => {
+    const { store } = grow([1000]);
+    const bundleBytes = store.bundles.get(1)!.length;
+    const cache = new FullTileCache(4096, bundleBytes * 2);
+    const reader = new LogReader(store, store.head!, cache);
+    await reader.entry(1); // bundle 0
+    await reader.entry(257); // bundle 1
+    await reader.entry(2); // bundle 0 again: now the most recently used
+    await reader.entry(513); // bundle 2: bundle 1 goes
+    expect(cache.getBundle(0)).toBeDefined();
+    expect(cache.getBundle(1)).toBeUndefined();
+    expect(cache.getBundle(2)).toBeDefined();
+    // A tampered bundle read after its eviction is read again, and caught.
+    const tampered = Uint8Array.from(store.bundles.get(1)!);
+    tampered[5]! ^= 1;
+    store.bundles.set(1, tampered);
+    expect((await rejectedVouchError(() => reader.entry(256))).code).toBe("STORE_CORRUPT");
+  });
 });
