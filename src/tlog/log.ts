@@ -1,6 +1,6 @@
 import { VouchError } from "../core/errors.js";
 import { leafHash } from "../core/merkle/index.js";
-import type { LogHead, LogStore } from "../store/ports.js";
+import type { LogEntryRecord, LogHead, LogStore } from "../store/ports.js";
 import { canonicalizeProposedEntry, type CanonicalEntry } from "./entries/index.js";
 import { checkEntry, type EntryChecker, type EntryForm } from "./entry-checks.js";
 import type { LogSigner } from "./log-signer.js";
@@ -75,6 +75,9 @@ export interface TransparencyLogOptions {
 
 export const DEFAULT_MAX_ENTRY_BYTES = 128 * 1024;
 
+/** Bundles whose records #record keeps: 10 KiB each (256 leaf hashes and times), so 40 MiB at most. */
+const RECORD_CACHE_BUNDLES = 4096;
+
 export class TransparencyLog {
   readonly #store: LogStore;
   readonly #signer: LogSigner;
@@ -88,6 +91,8 @@ export class TransparencyLog {
   readonly #witnessing: CheckpointWitnessing | undefined;
   #witnessedReader: LogReader | undefined;
   readonly #checker: EntryChecker | undefined;
+  /** Records of full bundles, by bundle index (see #record); oldest first out. */
+  readonly #records = new Map<number, { leafHashes: Uint8Array; times: Float64Array }>();
 
   constructor(options: TransparencyLogOptions) {
     this.#store = options.store;
@@ -180,13 +185,40 @@ export class TransparencyLog {
   async entryByIndex(logIndex: number): Promise<{ uuid: string; entry: RekorEntry }> {
     const current = await this.#current();
     const body = await current.reader.entry(logIndex);
-    const [record] = await this.#store.readEntries(logIndex, 1);
+    const record = await this.#record(logIndex, current.head.size);
     if (record === undefined) throw new VouchError("STORE_CORRUPT", `log storage is damaged: entry ${logIndex} has no record`);
     // The record names the entry (its UUID): it must be the leaf hash of the body the tiles vouch for.
     if (!Buffer.from(record.leafHash).equals(Buffer.from(leafHash(body)))) {
       throw new VouchError("STORE_CORRUPT", `log storage is damaged: the record of entry ${logIndex} does not match its body`);
     }
     return { uuid: Buffer.from(record.leafHash).toString("hex"), entry: await this.#rekorEntry(current, logIndex, body, record.integratedTime) };
+  }
+
+  /**
+   * The record of a committed entry. Records of a full bundle's 256 entries are read together and kept (a committed
+   * record never changes), so that a read does not cost a store round trip (on PostgreSQL, most of what was left of
+   * a read once the bundles were cached). The leaf hash is still checked against the entry's body on every read.
+   */
+  async #record(logIndex: number, size: number): Promise<LogEntryRecord | undefined> {
+    const bundle = Math.floor(logIndex / TILE_WIDTH);
+    if (bundle >= Math.floor(size / TILE_WIDTH)) return (await this.#store.readEntries(logIndex, 1))[0];
+    let packed = this.#records.get(bundle);
+    if (packed === undefined) {
+      const records = await this.#store.readEntries(bundle * TILE_WIDTH, TILE_WIDTH);
+      if (records.length !== TILE_WIDTH || records.some((r, i) => r.index !== bundle * TILE_WIDTH + i || r.leafHash.length !== 32)) {
+        return (await this.#store.readEntries(logIndex, 1))[0];
+      }
+      // Packed into two typed arrays, not 512 small objects the garbage collector would trace.
+      packed = { leafHashes: new Uint8Array(TILE_WIDTH * 32), times: new Float64Array(TILE_WIDTH) };
+      for (let i = 0; i < TILE_WIDTH; i++) {
+        packed.leafHashes.set(records[i]!.leafHash, i * 32);
+        packed.times[i] = records[i]!.integratedTime;
+      }
+      this.#records.set(bundle, packed);
+      if (this.#records.size > RECORD_CACHE_BUNDLES) this.#records.delete(this.#records.keys().next().value!);
+    }
+    const i = logIndex % TILE_WIDTH;
+    return { index: logIndex, leafHash: packed.leafHashes.slice(i * 32, i * 32 + 32), integratedTime: packed.times[i]! };
   }
 
   /**
@@ -270,7 +302,8 @@ export class TransparencyLog {
     integratedTime: number,
   ): Promise<RekorEntry> {
     const hashes = await reader.inclusionProof(logIndex, head.size);
-    const bodyBase64 = Buffer.from(body).toString("base64");
+    // A view of the body, not a copy of it.
+    const bodyBase64 = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("base64");
     const logID = hex(this.#signer.logId);
     // The SET payload is the RFC 8785 form of {body, integratedTime, logID, logIndex}: keys sorted, no spaces, and no
     // value that needs escaping (base64, hex, integers).
