@@ -6,7 +6,7 @@ import { attestFiles, generateProvenance } from "../../src/api/attest.js";
 import { generateKeyPair, keyId, publicKeyPem } from "../../src/core/crypto/keys.js";
 import { KeySigner } from "../../src/sign/key-signer.js";
 import { spawnVouch, vouchAsync, type RunningVouch } from "../support/cli.js";
-import { GITHUB_RUN_ENV as GITHUB, startKeylessDeployment, WORKFLOW_IDENTITY, type KeylessDeployment } from "../support/keyless-deployment.js";
+import { attestProvenanceKeyless, GITHUB_RUN_ENV as GITHUB, startKeylessDeployment, WORKFLOW_IDENTITY, type KeylessDeployment } from "../support/keyless-deployment.js";
 
 /**
  * The index's attestation trust end to end: a keyless attestation whose certificate comes from the deployment's own
@@ -47,16 +47,7 @@ describe("a keyless attestation signed through the deployment's own CA is stored
   });
 
   it("vouch attest --keyless (certificate from vouch serve's CA, entry in its log) → vouch push attestation → verified, with the workflow identity", async () => {
-    const artifact = join(deployment.work, "app.tar");
-    writeFileSync(artifact, "keyless app bytes\n");
-    const predicate = join(deployment.work, "provenance.json");
-    writeFileSync(predicate, JSON.stringify(generateProvenance({ env: GITHUB, sbomPath: SBOM, now: () => new Date("2026-11-01T00:00:00Z") })));
-    const bundle = join(deployment.work, "app.sigstore.json");
-    const attested = await vouchAsync(
-      ["attest", artifact, "--type", "slsaprovenance", "--predicate", predicate, "--keyless", "--identity-token", await deployment.issuer.mintGithubToken(), "--signing-config", deployment.signingConfigFile, "--bundle", bundle],
-      { env: deployment.env },
-    );
-    expect(attested.code, attested.stderr).toBe(0);
+    const bundle = await attestProvenanceKeyless(deployment, "app.tar", "keyless app bytes\n", SBOM);
 
     const result = await pushAttestation(bundle, deployment.server.url, token, deployment.env);
     expect(result.attestation.reason).toBeUndefined();

@@ -1,11 +1,9 @@
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateProvenance } from "../../src/api/attest.js";
 import { leafHash } from "../../src/core/merkle/hash.js";
 import { verifyInclusion } from "../../src/core/merkle/inclusion.js";
 import { vouchAsync } from "../support/cli.js";
-import { GITHUB_RUN_ENV as GITHUB, startKeylessDeployment, WORKFLOW_IDENTITY, type KeylessDeployment } from "../support/keyless-deployment.js";
+import { attestProvenanceKeyless, startKeylessDeployment, WORKFLOW_IDENTITY, type KeylessDeployment } from "../support/keyless-deployment.js";
 
 /**
  * The dashboard's read endpoints (issue 11) in a real `vouch serve` (own CA, log and index, a loopback OIDC issuer),
@@ -35,16 +33,7 @@ describe("vouch serve answers the dashboard's reads", () => {
     expect(created.code, created.stderr).toBe(0);
     token = created.stdout.trim();
 
-    const artifact = join(deployment.work, "app.tar");
-    writeFileSync(artifact, "keyless app bytes for the dashboard\n");
-    const predicate = join(deployment.work, "provenance.json");
-    writeFileSync(predicate, JSON.stringify(generateProvenance({ env: GITHUB, sbomPath: SBOM, now: () => new Date("2026-11-01T00:00:00Z") })));
-    const bundle = join(deployment.work, "app.sigstore.json");
-    const attested = await vouchAsync(
-      ["attest", artifact, "--type", "slsaprovenance", "--predicate", predicate, "--keyless", "--identity-token", await deployment.issuer.mintGithubToken(), "--signing-config", deployment.signingConfigFile, "--bundle", bundle],
-      { env: deployment.env },
-    );
-    expect(attested.code, attested.stderr).toBe(0);
+    const bundle = await attestProvenanceKeyless(deployment, "app.tar", "keyless app bytes for the dashboard\n", SBOM);
     const pushed = await vouchAsync(["push", "attestation", bundle, "--server", deployment.server.url, "--token", token, "-o", "json"], { env: deployment.env });
     expect(pushed.code, pushed.stderr).toBe(0);
     const record = (JSON.parse(pushed.stdout) as { attestation: { id: string; verified: boolean; subjects: { digest: string }[] } }).attestation;

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnVouch, vouch, type RunningVouch } from "./cli.js";
+import { generateProvenance } from "../../src/api/attest.js";
+import { spawnVouch, vouch, vouchAsync, type RunningVouch } from "./cli.js";
 import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer.js";
 
 /**
@@ -71,4 +72,23 @@ export async function startKeylessDeployment(prefix: string, extraIssuerYaml: st
       return code;
     },
   };
+}
+
+/**
+ * `vouch attest --keyless` of a file holding `content` (written into the deployment's work directory as `name`) with a
+ * SLSA provenance of GITHUB_RUN_ENV naming `sbomPath`: a certificate from the deployment's CA for the loopback
+ * workflow, the entry in its log. Returns the bundle's path.
+ */
+export async function attestProvenanceKeyless(deployment: KeylessDeployment, name: string, content: string, sbomPath: string): Promise<string> {
+  const artifact = join(deployment.work, name);
+  writeFileSync(artifact, content);
+  const predicate = join(deployment.work, `${name}.provenance.json`);
+  writeFileSync(predicate, JSON.stringify(generateProvenance({ env: GITHUB_RUN_ENV, sbomPath, now: () => new Date("2026-11-01T00:00:00Z") })));
+  const bundle = join(deployment.work, `${name}.sigstore.json`);
+  const attested = await vouchAsync(
+    ["attest", artifact, "--type", "slsaprovenance", "--predicate", predicate, "--keyless", "--identity-token", await deployment.issuer.mintGithubToken(), "--signing-config", deployment.signingConfigFile, "--bundle", bundle],
+    { env: deployment.env },
+  );
+  if (attested.code !== 0) throw new Error(`vouch attest --keyless failed: ${attested.stderr}`);
+  return bundle;
 }
