@@ -17,7 +17,7 @@ import type {
   IndexStore,
 } from "./ports.js";
 import { runMigrations, type NamedMigration, type SqlFlavor } from "./schema.js";
-import { amongTexts, byCodeUnits, chunks, gzipBytes, storedDocument, storeLifecycle } from "./sql-common.js";
+import { byCodeUnits, chunks, textsIn, gzipBytes, storedDocument, storeLifecycle } from "./sql-common.js";
 import { canonicalTimestamp } from "../core/time.js";
 import { addDeploymentSbomFacts, factsOfDeployment, lockFacts, spreadSbomFacts, type SbomFactColumns } from "./sql-sbom-facts.js";
 
@@ -560,15 +560,11 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
   async function currentDeployments(digests: readonly string[]): Promise<IndexCurrentDeployment[]> {
     return guard("look up current deployments", async () => {
       const out: IndexCurrentDeployment[] = [];
-      // PostgreSQL: every digest as one array parameter, one query. A popular package's impact answer asks about
-      // thousands of digests (8,905 hits), and IN lists of 500 made that 18 queries, each parameter bound and planned
-      // (amongTexts: unnested, since `= any(array)` is planned element by element).
-      // Repeats are dropped for SQLite's IN lists; PostgreSQL's semi-join takes them as one.
-      for (const part of postgres ? [digests] : chunks([...new Set(digests)], KEYS_PER_QUERY)) {
+      for (const among of textsIn(digests, postgres, KEYS_PER_QUERY)) {
         const rows = await reader
           .selectFrom("current_deployments")
           .selectAll()
-          .where("digest", "in", postgres ? amongTexts(part) : part)
+          .where("digest", "in", among)
           .execute();
         for (const r of rows) {
           out.push({ service: r.service, environment: r.environment, digest: r.digest, deployedAt: presentTimestamp(r.deployed_at), deploymentId: r.deployment_id });
@@ -587,12 +583,12 @@ export function sqlIndexStore(parts: SqlIndexStoreParts): IndexStore {
     return guard("look up where digests run", async () => {
       const services = new Set<string>();
       const environments = new Set<string>();
-      for (const part of postgres ? [digests] : chunks([...new Set(digests)], KEYS_PER_QUERY)) {
+      for (const among of textsIn(digests, postgres, KEYS_PER_QUERY)) {
         const rows = await reader
           .selectFrom("current_deployments")
           .select(["service", "environment"])
           .distinct()
-          .where("digest", "in", postgres ? amongTexts(part) : part)
+          .where("digest", "in", among)
           .execute();
         for (const r of rows) {
           services.add(r.service);
