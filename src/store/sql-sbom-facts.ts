@@ -48,15 +48,23 @@ export interface SbomFactColumns {
 }
 
 /**
- * A new deployment's facts, from the SBOMs stored when the statement runs (each a min / max over one range of 0003's
- * indexes), as values of the deployment's own INSERT: no round trip of their own.
+ * The three facts of a deployment as subqueries over `sboms` (each a min / max over one range of 0003's indexes), for
+ * a deployment's digest and service and the millisecond prefix of its deployed_at (the first 23 characters).
+ */
+function factSubqueries(digest: RawBuilder<unknown>, service: RawBuilder<unknown>, deployedMs: RawBuilder<unknown>): { [K in keyof SbomFactColumns]: RawBuilder<string | null> } {
+  return {
+    digest_first_sbom_at: sql`(select min(s.ingested_at) from sboms s where s.digest = ${digest})`,
+    digest_sbom_at_deploy: sql`(select max(s.ingested_at) from sboms s where s.digest = ${digest} and substr(s.ingested_at, 1, 23) <= ${deployedMs})`,
+    service_first_sbom_at: sql`(select min(s.ingested_at) from sboms s where s.service = ${service})`,
+  };
+}
+
+/**
+ * A new deployment's facts, from the SBOMs stored when the statement runs, as values of the deployment's own INSERT:
+ * no round trip of their own.
  */
 export function factsOfDeployment(d: { service: string; digest: string; deployedAt: string }): { [K in keyof SbomFactColumns]: RawBuilder<string | null> } {
-  return {
-    digest_first_sbom_at: sql`(select min(ingested_at) from sboms where digest = ${d.digest})`,
-    digest_sbom_at_deploy: sql`(select max(ingested_at) from sboms where digest = ${d.digest} and substr(ingested_at, 1, 23) <= ${d.deployedAt.slice(0, 23)})`,
-    service_first_sbom_at: sql`(select min(ingested_at) from sboms where service = ${d.service})`,
-  };
+  return factSubqueries(sql.val(d.digest), sql.val(d.service), sql.val(d.deployedAt.slice(0, 23)));
 }
 
 /**
@@ -90,9 +98,10 @@ export async function addDeploymentSbomFacts(db: Kysely<unknown>): Promise<void>
     for (const column of ["digest_first_sbom_at", "digest_sbom_at_deploy", "service_first_sbom_at"]) {
       await db.schema.alterTable(table).addColumn(column, "text").execute();
     }
+    const facts = factSubqueries(sql.ref(`${table}.digest`), sql.ref(`${table}.service`), sql`substr(${sql.ref(`${table}.deployed_at`)}, 1, 23)`);
     await sql`update ${sql.table(table)} set
-        digest_first_sbom_at = (select min(s.ingested_at) from sboms s where s.digest = ${sql.table(table)}.digest),
-        digest_sbom_at_deploy = (select max(s.ingested_at) from sboms s where s.digest = ${sql.table(table)}.digest and substr(s.ingested_at, 1, 23) <= substr(${sql.table(table)}.deployed_at, 1, 23)),
-        service_first_sbom_at = (select min(s.ingested_at) from sboms s where s.service = ${sql.table(table)}.service)`.execute(db);
+        digest_first_sbom_at = ${facts.digest_first_sbom_at},
+        digest_sbom_at_deploy = ${facts.digest_sbom_at_deploy},
+        service_first_sbom_at = ${facts.service_first_sbom_at}`.execute(db);
   }
 }
