@@ -29,23 +29,15 @@ export function encodeEntryBundle(entries: readonly Uint8Array[]): Uint8Array {
  * STORE_CORRUPT, never a short entry.
  */
 export function decodeEntryBundle(data: Uint8Array): Uint8Array[] {
-  const entries: Uint8Array[] = [];
-  let offset = 0;
-  while (offset < data.length) {
-    if (offset + 2 > data.length) throw corrupt(`a length prefix is cut off at byte ${offset}`);
-    const length = (data[offset]! << 8) | data[offset + 1]!;
-    const end = offset + 2 + length;
-    if (end > data.length) throw corrupt(`entry ${entries.length} claims ${length} bytes past the end of the bundle`);
-    entries.push(data.subarray(offset + 2, end));
-    offset = end;
-  }
-  return entries;
+  const bundle = IndexedEntryBundle.of(data);
+  return Array.from({ length: bundle.count }, (_, i) => bundle.entry(i)!);
 }
 
 /**
  * A stored bundle split without a view per entry: the end offset of each entry in `data` (entry i is
  * data[ends[i-1] + 2, ends[i])). What the read cache keeps: one buffer and one small array per bundle, not 256
- * objects for the garbage collector to trace. Same checks as decodeEntryBundle.
+ * objects for the garbage collector to trace. Stored bytes are not trusted: a length running past the end is
+ * STORE_CORRUPT, never a short entry.
  */
 export class IndexedEntryBundle {
   private constructor(
