@@ -7,7 +7,6 @@ import type { LogSigner } from "./log-signer.js";
 import type { Sequencer } from "./sequencer.js";
 import { TILE_WIDTH, type TileRef } from "./tiles/path.js";
 import { encodeEntryBundle } from "./tiles/bundle.js";
-import { concat } from "./tiles/integrate.js";
 import { FullTileCache, LogReader } from "./tiles/reader.js";
 import type { CheckpointWitnessing } from "./witnessing.js";
 import { submitThroughQueue } from "./queue-relay.js";
@@ -286,7 +285,7 @@ export class TransparencyLog {
    */
   async tile(ref: TileRef): Promise<Uint8Array> {
     const reader = await this.#currentReader();
-    if (ref.kind === "hashes") return concat(await reader.tileHashes(ref.level, ref.index, ref.width));
+    if (ref.kind === "hashes") return reader.tileBytes(ref.level, ref.index, ref.width);
     return encodeEntryBundle(await reader.entries(ref.index, ref.width));
   }
 
@@ -366,6 +365,7 @@ function parseUuid(uuid: string): string {
   return match[1]!;
 }
 
+/** Hex of bytes through a view of them, not a copy (proof hashes are views of a cached tile's packed tree). */
 function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("hex");
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }

@@ -6,8 +6,6 @@ import {
   foldProofElement,
   inclusionProofNodes,
   leafHash,
-  nodeHash,
-  perfectRoot,
   rangeNodes,
   type PerfectNode,
   type ProofElement,
@@ -16,6 +14,7 @@ import type { LogStore } from "../../store/ports.js";
 import { decodeEntryBundle, IndexedEntryBundle } from "./bundle.js";
 import { rootOfEdge, splitHashes, type RightEdge } from "./integrate.js";
 import { TILE_HEIGHT, TILE_WIDTH } from "./path.js";
+import { TileTree } from "./tile-tree.js";
 
 /**
  * Reads a log's tiles, entries and proofs from a LogStore, trusting nothing the store returns: every tile is checked
@@ -24,7 +23,8 @@ import { TILE_HEIGHT, TILE_WIDTH } from "./path.js";
  * tile holds, up to the right edge. Full tiles never change, so once checked they are cached (FullTileCache).
  *
  * Proofs are computed from tiles in O(log n) tile reads: each proof hash is a perfect node (one tile entry, or a run
- * of up to 128 entries of one tile) or an ephemeral right-edge node folded from perfect ones.
+ * of up to 128 entries of one tile, both kept in the tile's TileTree) or an ephemeral right-edge node folded from
+ * perfect ones.
  */
 
 /** What a reader needs from a store: only tiles and bundles (a remote tlog-tiles log can provide them too). */
@@ -40,13 +40,13 @@ export const DEFAULT_BUNDLE_CACHE_BYTES = 128 * 1024 * 1024;
 
 /** Checked full tiles, shared by every reader of one log (they hold for every later head of an append-only log). */
 export class FullTileCache {
-  readonly #tiles = new Map<string, Uint8Array[]>();
+  readonly #tiles = new Map<string, TileTree>();
   constructor(
     readonly capacity = 4096,
     readonly bundleBytes = DEFAULT_BUNDLE_CACHE_BYTES,
   ) {}
 
-  get(level: number, index: number): Uint8Array[] | undefined {
+  get(level: number, index: number): TileTree | undefined {
     const key = `${level}/${index}`;
     const hit = this.#tiles.get(key);
     if (hit !== undefined) {
@@ -57,8 +57,8 @@ export class FullTileCache {
     return hit;
   }
 
-  set(level: number, index: number, hashes: Uint8Array[]): void {
-    this.#tiles.set(`${level}/${index}`, hashes);
+  set(level: number, index: number, tree: TileTree): void {
+    this.#tiles.set(`${level}/${index}`, tree);
     if (this.#tiles.size > this.capacity) this.#tiles.delete(this.#tiles.keys().next().value!);
   }
 
@@ -99,10 +99,10 @@ export class FullTileCache {
 
 export class LogReader {
   #edge: Promise<RightEdge> | undefined;
-  /** Perfect nodes inside tiles already computed for this head (see #node). */
-  readonly #nodes = new Map<string, Promise<Uint8Array>>();
+  /** The trees of the right edge's partial tiles, by level, once one is needed (they hold for this head only). */
+  #edgeTrees: TileTree[] | undefined;
   /** Full tiles being read and checked right now (see #fullTile). */
-  readonly #checking = new Map<string, Promise<Uint8Array[]>>();
+  readonly #checking = new Map<string, Promise<TileTree>>();
 
   /**
    * @param edge the right edge of `head`, when the caller holds it in memory: the Sequencer's own, integrated as it
@@ -127,15 +127,36 @@ export class LogReader {
    * @throws VouchError LOG_NOT_FOUND when the tree has no such tile at that width; STORE_CORRUPT on tampering.
    */
   async tileHashes(level: number, index: number, width = TILE_WIDTH): Promise<Uint8Array[]> {
+    return (await this.#tileAtWidth(level, index, width)).hashes(width);
+  }
+
+  /** The first `width` hashes of tile (level, index) as served: 32 bytes each, back to back. Checked as tileHashes. */
+  async tileBytes(level: number, index: number, width = TILE_WIDTH): Promise<Uint8Array> {
+    return (await this.#tileAtWidth(level, index, width)).bytes(width);
+  }
+
+  async #tileAtWidth(level: number, index: number, width: number): Promise<TileTree> {
+    const tree = this.#tileTree(level, index);
+    const resolved = tree instanceof Promise ? await tree : tree;
+    if (resolved === undefined || width > resolved.width || !Number.isInteger(width) || width < 1) {
+      throw new VouchError("LOG_NOT_FOUND", `tile ${level}/${index} at width ${width} is not in a tree of size ${this.head.size}`);
+    }
+    return resolved;
+  }
+
+  /**
+   * The checked tree of tile (level, index) as of this head: a full tile, or a partial tile of the right edge;
+   * undefined when the tree has no such tile. Synchronous when it is already at hand, so that a proof from cached
+   * tiles costs no promise per node.
+   */
+  #tileTree(level: number, index: number): TileTree | Promise<TileTree> | undefined {
     const count = Math.floor(this.head.size / TILE_WIDTH ** level);
     const lastTile = Math.floor(count / TILE_WIDTH);
-    const edgeWidth = count % TILE_WIDTH;
-    if (index < lastTile) return (await this.#fullTile(level, index)).slice(0, width);
-    if (index === lastTile && width <= edgeWidth) {
-      const edge = await this.rightEdge();
-      return edge.tiles[level]!.slice(0, width);
-    }
-    throw new VouchError("LOG_NOT_FOUND", `tile ${level}/${index} at width ${width} is not in a tree of size ${this.head.size}`);
+    if (index < lastTile) return this.#fullTile(level, index);
+    if (index !== lastTile || count % TILE_WIDTH === 0) return undefined;
+    const trees = this.#edgeTrees;
+    if (trees !== undefined) return trees[level];
+    return this.rightEdge().then((edge) => (this.#edgeTrees ??= edge.tiles.map((hashes) => TileTree.fromHashes(hashes)))[level]!);
   }
 
   /** The right edge as of this head, read once and checked against the head's root. */
@@ -173,7 +194,7 @@ export class LogReader {
     const position = logIndex % TILE_WIDTH;
     // Only the entry asked for is hashed: its leaf hash (from a checked tile) vouches for it whatever its neighbours
     // hold, so one damaged entry does not take the rest of its bundle offline, and a read costs one hash, not 256.
-    const hashes = await this.tileHashes(0, bundle, position + 1);
+    const leaf = (await this.#tileAtWidth(0, bundle, position + 1)).node(0, position)!;
     const full = bundle < Math.floor(this.head.size / TILE_WIDTH);
     let entries = full ? this.cache.getBundle(bundle) : undefined;
     if (entries === undefined) {
@@ -184,7 +205,7 @@ export class LogReader {
     }
     const entry = entries.entry(position);
     if (entry === undefined) throw corrupt(`entry bundle ${bundle} has ${entries.count} entries, the tree has ${position + 1}`);
-    if (!bytesEqual(leafHash(entry), hashes[position]!)) throw corrupt(`entry ${logIndex} does not hash to its leaf`);
+    if (!bytesEqual(leafHash(entry), leaf)) throw corrupt(`entry ${logIndex} does not hash to its leaf`);
     return entry;
   }
 
@@ -209,35 +230,36 @@ export class LogReader {
     return root!;
   }
 
+  /**
+   * The hashes of proof elements: the tiles holding their perfect nodes are gathered first (read and checked only
+   * when not at hand), then every node is a lookup in its tile's tree.
+   */
   async #resolve(elements: ProofElement[]): Promise<Uint8Array[]> {
-    return Promise.all(elements.map(async (parts) => foldProofElement(await Promise.all(parts.map((node) => this.#node(node))))));
+    const trees = new Map<string, TileTree | Promise<TileTree> | undefined>();
+    for (const parts of elements) {
+      for (const node of parts) {
+        const { level, tile } = tileOf(node);
+        const key = `${level}/${tile}`;
+        if (!trees.has(key)) trees.set(key, this.#tileTree(level, tile));
+      }
+    }
+    for (const [key, tree] of trees) if (tree instanceof Promise) trees.set(key, await tree);
+    return elements.map((parts) =>
+      foldProofElement(
+        parts.map((node) => {
+          const { level, tile, height, offset } = tileOf(node);
+          const hash = (trees.get(`${level}/${tile}`) as TileTree | undefined)?.node(height, offset);
+          // The node lists come from core/merkle for sizes checked against this head: a node outside the tree is a bug.
+          if (hash === undefined) throw new RangeError(`proof node ${node.height}/${node.index} is not in a tree of size ${this.head.size}`);
+          return hash;
+        }),
+      ),
+    );
   }
 
-  /** A perfect node: one entry of a level-L tile, or the root of a run of 2^r entries of one tile. */
-  async #node({ height, index }: PerfectNode): Promise<Uint8Array> {
-    const level = Math.floor(height / TILE_HEIGHT);
-    if (height === level * TILE_HEIGHT) {
-      const tile = Math.floor(index / TILE_WIDTH);
-      const offset = index - tile * TILE_WIDTH;
-      return (await this.tileHashes(level, tile, offset + 1))[offset]!;
-    }
-    // Inside a tile: H(left child, right child), remembered for this head. Every answer of one batch proves against
-    // the same head, and their paths share most of these nodes (a proof from a partial tile needs up to 255 hashes).
-    const key = `${height}/${index}`;
-    let node = this.#nodes.get(key);
-    if (node === undefined) {
-      node = Promise.all([this.#node({ height: height - 1, index: 2 * index }), this.#node({ height: height - 1, index: 2 * index + 1 })]).then(
-        ([left, right]) => nodeHash(left, right),
-      );
-      this.#nodes.set(key, node);
-      node.catch(() => this.#nodes.delete(key));
-    }
-    return node;
-  }
-
-  #fullTile(level: number, index: number): Promise<Uint8Array[]> {
+  #fullTile(level: number, index: number): TileTree | Promise<TileTree> {
     const cached = this.cache.get(level, index);
-    if (cached !== undefined) return Promise.resolve(cached);
+    if (cached !== undefined) return cached;
     // Concurrent readers of one tile (every answer of a batch that just filled it) share one read and one check.
     const key = `${level}/${index}`;
     let pending = this.#checking.get(key);
@@ -248,17 +270,17 @@ export class LogReader {
     return pending;
   }
 
-  async #checkFullTile(level: number, index: number): Promise<Uint8Array[]> {
+  async #checkFullTile(level: number, index: number): Promise<TileTree> {
     const stored = await this.store.readTile(level, index);
     if (stored === undefined || stored.length < TILE_WIDTH * 32) throw corrupt(`full tile ${level}/${index} is missing or short`);
-    const hashes = splitHashes(stored, TILE_WIDTH);
+    const tree = TileTree.fromBytes(stored, TILE_WIDTH);
     // Its parent node, in the tile above, must be the root of these 256 hashes.
     const parentTile = Math.floor(index / TILE_WIDTH);
     const position = index % TILE_WIDTH;
-    const [parent] = (await this.tileHashes(level + 1, parentTile, position + 1)).slice(position);
-    if (!bytesEqual(perfectRoot(hashes), parent!)) throw corrupt(`tile ${level}/${index} does not hash to its parent node`);
-    this.cache.set(level, index, hashes);
-    return hashes;
+    const parent = (await this.#tileAtWidth(level + 1, parentTile, position + 1)).node(0, position)!;
+    if (!bytesEqual(tree.root!, parent)) throw corrupt(`tile ${level}/${index} does not hash to its parent node`);
+    this.cache.set(level, index, tree);
+    return tree;
   }
 
   async #readRightEdge(): Promise<RightEdge> {
@@ -302,4 +324,16 @@ export class LogReader {
 
 function corrupt(message: string): VouchError {
   return new VouchError("STORE_CORRUPT", `log storage is damaged: ${message}`);
+}
+
+/**
+ * Where a perfect node lives: the tile of level ⌊height / 8⌋ holding its leftmost descendant at that level, as the
+ * root of the `offset`-th aligned run of 2^(height mod 8) of that tile's hashes.
+ */
+function tileOf({ height, index }: PerfectNode): { level: number; tile: number; height: number; offset: number } {
+  const level = Math.floor(height / TILE_HEIGHT);
+  const inner = height - level * TILE_HEIGHT;
+  const perTile = TILE_WIDTH >> inner;
+  const tile = Math.floor(index / perTile);
+  return { level, tile, height: inner, offset: index - tile * perTile };
 }
