@@ -120,6 +120,20 @@ export function describeLogStoreContract(name: string, makeFixture: () => Promis
       expect(await store.findEntry(log.records[7]!.leafHash.subarray(0, 31))).toBeUndefined();
     });
 
+    it("findEntries answers as findEntry would, one element per hash, in order", async () => {
+      const store = await open();
+      const log = new LogModel();
+      await commit(store, log, 1100);
+      const lookalike = new Uint8Array(log.records[7]!.leafHash);
+      lookalike[31] = lookalike[31]! ^ 1;
+      const asked = [log.records[1099]!.leafHash, randomHash(), log.records[7]!.leafHash, lookalike, log.records[7]!.leafHash, log.records[0]!.leafHash.subarray(0, 31)];
+      expect(await store.findEntries(asked)).toEqual([log.records[1099], undefined, log.records[7], undefined, log.records[7], undefined]);
+      expect(await store.findEntries([])).toEqual([]);
+      // More hashes than one IN list holds, every committed one found.
+      const all = log.records.map((record) => record.leafHash);
+      expect(await store.findEntries(all)).toEqual(log.records);
+    });
+
     it("a store never appended to has the empty tree as its head for the compare-and-swap", async () => {
       const store = await open();
       const log = new LogModel();

@@ -96,7 +96,7 @@ export interface SubmissionQueue {
  * - `readTile` / `readEntryBundle` return the latest stored version. After an interrupted append a stored version MAY
  *   be longer than the committed tree covers (callers truncate to the committed width), but its first hashes or
  *   entries MUST equal the committed ones: a driver MUST NOT expose a torn or partially written tile or bundle.
- * - `findEntry` and `readEntries` MUST return only entries below the committed size.
+ * - `findEntry`, `findEntries` and `readEntries` MUST return only entries below the committed size.
  * - A driver MUST NOT verify or repair what it reads: hashes are checked above it, against the signed head, so that
  *   tampering in any driver is caught the same way. It MUST return bytes exactly as they were stored.
  * - `tryAcquireSequencer` MUST grant at most one live lease per store across processes; a lease held by a process
@@ -109,6 +109,12 @@ export interface LogStore {
   readEntryBundle(index: number): Promise<Uint8Array | undefined>;
   /** The committed entry whose leaf hash this is, if any (de-duplication, lookup by Rekor UUID). */
   findEntry(leafHash: Uint8Array): Promise<LogEntryRecord | undefined>;
+  /**
+   * findEntry for many leaf hashes at once (the sequencer's de-duplication of a whole burst of submissions): the
+   * answer MUST have one element per hash, in order, each what findEntry would answer for it. A database driver
+   * SHOULD answer in one round trip: one query per submission was a fifth of the log's main thread on PostgreSQL.
+   */
+  findEntries(leafHashes: readonly Uint8Array[]): Promise<(LogEntryRecord | undefined)[]>;
   /** Committed entry records from `index`, at most `count` of them, in index order. */
   readEntries(index: number, count: number): Promise<LogEntryRecord[]>;
   append(batch: LogAppend): Promise<void>;

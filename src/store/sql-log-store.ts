@@ -36,7 +36,7 @@ export interface SqlDialectParts {
   hooks?: LogStoreTestHooks;
 }
 
-/** Rows per multi-row INSERT: 3,000 parameters, under SQLite's 32,766 and PostgreSQL's 65,535. */
+/** Rows per multi-row INSERT (3,000 parameters) and leaf hashes per IN list: under SQLite's 32,766 and PostgreSQL's 65,535. */
 const ROWS_PER_INSERT = 1000;
 
 export function sqlLogStore(parts: SqlDialectParts): LogStore {
@@ -114,6 +114,23 @@ export function sqlLogStore(parts: SqlDialectParts): LogStore {
           .where("leaf_hash", "=", asBuffer(leafHash))
           .executeTakeFirst();
         return row === undefined ? undefined : toRecord(row);
+      }),
+    findEntries: (leafHashes) =>
+      guard("find entries", async () => {
+        const byLeaf = new Map<string, LogEntryRecord>();
+        const wanted = [...new Set(leafHashes.map((leafHash) => Buffer.from(leafHash).toString("hex")))];
+        for (let i = 0; i < wanted.length; i += ROWS_PER_INSERT) {
+          const rows = await db
+            .selectFrom("log_entries")
+            .select(["idx", "leaf_hash", "integrated_time"])
+            .where("leaf_hash", "in", wanted.slice(i, i + ROWS_PER_INSERT).map((key) => Buffer.from(key, "hex")))
+            .execute();
+          for (const row of rows) {
+            const record = toRecord(row);
+            byLeaf.set(Buffer.from(record.leafHash).toString("hex"), record);
+          }
+        }
+        return leafHashes.map((leafHash) => byLeaf.get(Buffer.from(leafHash).toString("hex")));
       }),
     readEntries: (index, count) =>
       guard("read entries", async () => {

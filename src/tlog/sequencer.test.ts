@@ -57,6 +57,34 @@ describe("Sequencer", () => {
     expect(sequencer.head.size).toBe(1);
   });
 
+  it("looks up the submissions of one turn in one findEntries, and a failed lookup fails only them", async () => {
+    const store = new MemoryLogStore();
+    const lookups: number[] = [];
+    const findEntries = store.findEntries.bind(store);
+    let failNext = false;
+    store.findEntries = async (leafHashes) => {
+      lookups.push(leafHashes.length);
+      if (failNext) {
+        failNext = false;
+        throw new Error("simulated lookup failure");
+      }
+      return findEntries(leafHashes);
+    };
+    const { sequencer } = await start(store);
+    await sequencer.submit(body(0), keyOf(body(0)));
+    const results = await Promise.all([0, 1, 2, 3].map((n) => sequencer.submit(body(n), keyOf(body(n)))));
+    expect(lookups).toEqual([1, 4]);
+    expect(results.map((r) => [r.record.index, r.duplicate])).toEqual([
+      [0, true],
+      [1, false],
+      [2, false],
+      [3, false],
+    ]);
+    failNext = true;
+    await expect(sequencer.submit(body(9), keyOf(body(9)))).rejects.toThrow(/simulated lookup failure/);
+    await expect(sequencer.submit(body(9), keyOf(body(9)))).resolves.toMatchObject({ duplicate: false, record: { index: 4 } });
+  });
+
   it("fails the whole batch when the store fails, keeps the committed head, and goes on", async () => {
     const { sequencer, store } = await start();
     await sequencer.submit(body(0), keyOf(body(0)));

@@ -51,6 +51,8 @@ export class Sequencer {
   #edge: RightEdge = EMPTY_EDGE;
   #head: LogHead | undefined;
   #queue: Waiting[] = [];
+  /** Submissions of this event-loop turn, waiting for their de-duplication lookup (see #lookupOrQueue). */
+  #lookups: Waiting[] = [];
   /** Submissions waiting or in flight, by leaf hash: identical submissions share one entry. */
   readonly #pending = new Map<string, Promise<Sequenced>>();
   #timer: NodeJS.Timeout | undefined;
@@ -103,14 +105,34 @@ export class Sequencer {
     return promise;
   }
 
-  async #lookupOrQueue(body: Uint8Array, key: string): Promise<Sequenced> {
-    const found = await this.#store.findEntry(Buffer.from(key, "hex"));
-    if (found) return { record: found, duplicate: true };
-    if (this.#stopped) throw this.#stopped;
+  /**
+   * De-duplication against the committed log, then the queue. The submissions of one event-loop turn are looked up
+   * together, in one LogStore.findEntries: on PostgreSQL a query per submission cost a round trip each, and its
+   * socket writes alone were a fifth of the main thread at 2,000 appends/s.
+   */
+  #lookupOrQueue(body: Uint8Array, key: string): Promise<Sequenced> {
     return new Promise<Sequenced>((resolve, reject) => {
-      this.#queue.push({ body, key, resolve, reject });
-      this.#schedule();
+      this.#lookups.push({ body, key, resolve, reject });
+      if (this.#lookups.length === 1) setImmediate(() => void this.#lookUpBurst());
     });
+  }
+
+  async #lookUpBurst(): Promise<void> {
+    const burst = this.#lookups.splice(0);
+    let found: (LogEntryRecord | undefined)[];
+    try {
+      found = await this.#store.findEntries(burst.map((waiting) => Buffer.from(waiting.key, "hex")));
+    } catch (error) {
+      for (const waiting of burst) waiting.reject(error);
+      return;
+    }
+    burst.forEach((waiting, i) => {
+      const record = found[i];
+      if (record !== undefined) waiting.resolve({ record, duplicate: true });
+      else if (this.#stopped) waiting.reject(this.#stopped);
+      else this.#queue.push(waiting);
+    });
+    if (this.#queue.length > 0) this.#schedule();
   }
 
   /** Stops taking submissions, lets the batch in flight commit, and fails whatever is still queued. */

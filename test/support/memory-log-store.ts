@@ -27,6 +27,9 @@ export class MemoryLogStore implements LogStore {
   async findEntry(leafHash: Uint8Array): Promise<LogEntryRecord | undefined> {
     return this.byLeaf.get(Buffer.from(leafHash).toString("hex"));
   }
+  async findEntries(leafHashes: readonly Uint8Array[]): Promise<(LogEntryRecord | undefined)[]> {
+    return Promise.all(leafHashes.map((leafHash) => this.findEntry(leafHash)));
+  }
   async readEntries(index: number, count: number): Promise<LogEntryRecord[]> {
     return this.records.slice(index, index + count);
   }

@@ -133,6 +133,21 @@ class FsLogStore implements LogStore {
     });
   }
 
+  findEntries(leafHashes: readonly Uint8Array[]): Promise<(LogEntryRecord | undefined)[]> {
+    return this.#guard("find entries", async () => {
+      const found: (LogEntryRecord | undefined)[] = [];
+      for (const leafHash of leafHashes) found.push(leafHash.length === HASH_BYTES ? await this.#lookup(leafHash) : undefined);
+      if (found.some((record, i) => record === undefined && leafHashes[i]!.length === HASH_BYTES)) {
+        // Another process may have committed since we last looked: once for the whole burst, then look again.
+        await this.catchUp(await this.readCommittedHead());
+        for (let i = 0; i < found.length; i++) {
+          if (found[i] === undefined && leafHashes[i]!.length === HASH_BYTES) found[i] = await this.#lookup(leafHashes[i]!);
+        }
+      }
+      return found;
+    });
+  }
+
   readEntries(index: number, count: number): Promise<LogEntryRecord[]> {
     return this.#guard("read entries", async () => {
       checkEntryRange(index, count);

@@ -234,6 +234,7 @@ class HttpTiles implements LogStore {
   // The rest of the port is not read by LogReader.
   readHead = unavailable;
   findEntry = unavailable;
+  findEntries = unavailable;
   readEntries = unavailable;
   append = unavailable;
   tryAcquireSequencer = unavailable;
