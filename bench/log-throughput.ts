@@ -3,7 +3,7 @@
  * process, loopback HTTP.
  *
  *   npx tsx bench/log-throughput.ts [--quick] [--runs N] [--stores filesystem,sqlite,postgres] [--concurrency 16,64,256]
- *        [--count N] [--warmup N] [--batches 1024:10,...] [--log-size N] [--read-requests N] [--verify-runs N]
+ *        [--count N] [--warmup N] [--batches 1024:10,...] [--log-size N] [--read-requests N] [--read-rounds N] [--verify-runs N]
  *        [--profile] [--no-dsse] [--deadline-s S] [--wait-idle MINUTES]
  *
  * 0. vouch is benchmarked as built: `node dist/cli/main.js --config vouch.yaml log serve --port 0` (`npm run build`
@@ -90,6 +90,8 @@ interface Options {
   batches: Batch[];
   logSize: number;
   readRequests: number;
+  /** Rounds of each node:http read row: the goal is judged on the median of their p99s. */
+  readRounds: number;
   readWarmup: number;
   verifyRuns: number;
   verifyPasses: number;
@@ -122,6 +124,7 @@ function parseOptions(): Options {
       batches: { type: "string" },
       "log-size": { type: "string" },
       "read-requests": { type: "string" },
+      "read-rounds": { type: "string" },
       "verify-runs": { type: "string" },
       "verify-passes": { type: "string" },
       profile: { type: "boolean", default: false },
@@ -135,10 +138,11 @@ function parseOptions(): Options {
   if (values.help) {
     console.log(
       "usage: npx tsx bench/log-throughput.ts [--quick] [--runs N] [--stores filesystem,sqlite,postgres] [--concurrency 16,64,256]\n" +
-        "         [--count N] [--warmup N] [--batches MAXBATCH:MAXDELAYMS,...] [--log-size N] [--read-requests N]\n" +
+        "         [--count N] [--warmup N] [--batches MAXBATCH:MAXDELAYMS,...] [--log-size N] [--read-requests N] [--read-rounds N]\n" +
         "         [--verify-runs N] [--verify-passes N] [--profile] [--no-dsse] [--deadline-s S] [--wait-idle MINUTES] [--dist DIR]\n" +
         "  --quick: one run of each store at 256 in flight, a 5,000-entry log, one verification run (under a minute)\n" +
         "  --no-dsse: without the dsse and node:http-client append rows\n" +
+        "  --read-rounds N: rounds of the one-at-a-time node:http read rows (and their floor), median p50 / p99 over them (default 5)\n" +
         "  --log-size 0 skips the reads and the verification; --count 0 skips the appends; --runs 0 skips the append matrix (--profile still runs)",
     );
     process.exit(0);
@@ -171,6 +175,7 @@ function parseOptions(): Options {
     batches,
     logSize: whole("log-size", values["log-size"], quick ? 5000 : 100_000, 0),
     readRequests: whole("read-requests", values["read-requests"], quick ? 200 : 2000, 1),
+    readRounds: whole("read-rounds", values["read-rounds"], quick ? 1 : 5, 1),
     readWarmup: quick ? 50 : 300,
     verifyRuns: whole("verify-runs", values["verify-runs"], quick ? 1 : 5, 0),
     verifyPasses: whole("verify-passes", values["verify-passes"], quick ? 20 : 100, 1),
@@ -796,8 +801,11 @@ const READ_KINDS: ReadKind[] = [
 
 interface ReadResult {
   kind: string;
+  /** The median over rounds when there were several (node:http rows): see `rounds`. */
   p50: number;
   p99: number;
+  /** Each round's p99, in the order run (one element for a single round). */
+  p99Rounds: number[];
   max: number;
   perS: number;
   statuses: Record<string, number>;
@@ -823,10 +831,33 @@ function prng(seed: number): () => number {
   };
 }
 
-/** One read load (bench/lib/log-load.ts read) against a running server; throws unless every timed request got a 2xx. */
+/**
+ * A read load against a running server: one round (bench/lib/log-load.ts read), or for the one-at-a-time node:http
+ * rows --read-rounds rounds, each with its own random paths, their p50 and p99 the medians over rounds. A single
+ * round's p99 here is 20 requests out of 2,000, and on this 2-core VM it swings between rounds (1.2–2.4 ms for the
+ * same build in a row: wake-ups of an idle vCPU, not the server, whose own p99 is ~0.4 ms), so one round decides little.
+ * Throws unless every timed request got a 2xx.
+ */
 async function readLoad(server: Server, readKind: ReadKind, options: Options, size: number, save: string[] = []): Promise<ReadResult> {
+  const rounds = readKind.client === "http" && readKind.concurrency === 1 ? options.readRounds : 1;
+  const each: ReadResult[] = [];
+  for (let round = 0; round < rounds; round++) each.push(await readRound(server, readKind, options, size, round, round === 0 ? save : []));
+  if (each.length === 1) return each[0]!;
+  return {
+    kind: readKind.id,
+    p50: median(each.map((r) => r.p50)),
+    p99: median(each.map((r) => r.p99)),
+    p99Rounds: each.map((r) => r.p99),
+    max: Math.max(...each.map((r) => r.max)),
+    perS: median(each.map((r) => r.perS)),
+    statuses: Object.assign({}, ...each.map((r) => r.statuses)) as Record<string, number>,
+    serverCpuMsPerRequest: median(each.map((r) => r.serverCpuMsPerRequest)),
+  };
+}
+
+async function readRound(server: Server, readKind: ReadKind, options: Options, size: number, round: number, save: string[]): Promise<ReadResult> {
   const n = options.readWarmup + options.readRequests * (readKind.concurrency > 1 ? 2 : 1);
-  const paths = readKind.paths(size, n, prng(42 + readKind.id.length));
+  const paths = readKind.paths(size, n, prng(42 + readKind.id.length + 1000 * round));
   const pathsFile = join(LOG_WORK, `paths-${readKind.id}.json`);
   writeFileSync(pathsFile, JSON.stringify(paths));
   const { outcome, cpu } = await runLoad(
@@ -851,10 +882,12 @@ async function readLoad(server: Server, readKind: ReadKind, options: Options, si
   );
   const okCount = outcome.latencies.length;
   if (okCount !== n - options.readWarmup) throw new Error(`reads ${readKind.id}: ${JSON.stringify(outcome.statuses)} ${outcome.errors.join("; ")}`);
+  const p99 = percentile(outcome.latencies, 99);
   return {
     kind: readKind.id,
     p50: percentile(outcome.latencies, 50),
-    p99: percentile(outcome.latencies, 99),
+    p99,
+    p99Rounds: [p99],
     max: Math.max(...outcome.latencies),
     perS: okCount / (outcome.wallMs / 1000),
     statuses: outcome.statuses,
@@ -1101,13 +1134,16 @@ function renderReport(
     lines.push(
       `#### Reads on a log of ${fmtInt(options.logSize)} entries: ${fmtInt(options.readRequests)} timed requests per row (after ${options.readWarmup} untimed), one at a time unless said`,
       "",
-      "Latency is the whole HTTP round trip as the generator sees it. Random indexes and sizes (the same for every store).",
+      "Latency is the whole HTTP round trip as the generator sees it. Random indexes and sizes (the same for every store)." +
+        (options.readRounds > 1
+          ? ` The node:http rows (and their floor) ran ${options.readRounds} rounds of ${fmtInt(options.readRequests)} each, with their own indexes: p50 and p99 are the medians over rounds, each round's p99 in brackets.`
+          : ""),
       "",
       ...(floorResult
         ? [
             "The harness floor, measured the same way in the same run against a bare node:http server answering \"ok\": " +
               floorResult
-                .map((f, i) => `${FLOOR_KINDS[i]!.client} client p50 ${fmtMs(f.p50)} ms, p99 ${fmtMs(f.p99)} ms (${fmtInt(f.perS)} req/s)`)
+                .map((f, i) => `${FLOOR_KINDS[i]!.client} client p50 ${fmtMs(f.p50)} ms, p99 ${fmtMs(f.p99)}${roundsNote(f)} ms (${fmtInt(f.perS)} req/s)`)
                 .join("; ") +
               ". Rows say which client; fetch unless said.",
             "",
@@ -1117,7 +1153,7 @@ function renderReport(
       `|---|${readResults.map(() => "--:").join("|")}|${readResults.map(() => "--:").join("|")}|${readResults.map(() => "--:").join("|")}|`,
       ...READ_KINDS.map((k) => {
         const cells = readResults.map((r) => r.results.find((x) => x.kind === k.id)!);
-        return `| ${labels[k.id]} | ${cells.map((c) => `${fmtMs(c.p50)} / ${fmtMs(c.p99)}`).join(" | ")} | ${cells.map((c) => fmtInt(c.perS)).join(" | ")} | ${cells.map((c) => fmtInt(1000 * c.serverCpuMsPerRequest)).join(" | ")} |`;
+        return `| ${labels[k.id]} | ${cells.map((c) => `${fmtMs(c.p50)} / ${fmtMs(c.p99)}${roundsNote(c)}`).join(" | ")} | ${cells.map((c) => fmtInt(c.perS)).join(" | ")} | ${cells.map((c) => fmtInt(1000 * c.serverCpuMsPerRequest)).join(" | ")} |`;
       }),
       "",
       `Seeding (bench/lib/log-seed.ts, vouch's Sequencer and store in-process without the HTTP front, not a result): ${readResults.map((r) => `${STORE_LABELS[r.store]} ${r.seedSeconds.toFixed(1)} s`).join(", ")}.`,
@@ -1127,7 +1163,7 @@ function renderReport(
     const proofRows = ["entry-http", "consistency-http"];
     const worst = Math.max(...readResults.flatMap((r) => r.results.filter((x) => proofRows.includes(x.kind)).map((x) => x.p99)));
     lines.push(
-      `Check, proof serving p99 < ${TARGET_PROOF_P99_MS} ms (entries?logIndex and proof, node:http client, one at a time, every store): worst p99 ${fmtMs(worst)} ms → **${worst < TARGET_PROOF_P99_MS ? "PASS" : "FAIL"}**` +
+      `Check, proof serving p99 < ${TARGET_PROOF_P99_MS} ms (entries?logIndex and proof, node:http client, one at a time, every store${options.readRounds > 1 ? `, median p99 of ${options.readRounds} rounds` : ""}): worst p99 ${fmtMs(worst)} ms → **${worst < TARGET_PROOF_P99_MS ? "PASS" : "FAIL"}**` +
         ` (${readResults
           .map((r) => `${STORE_LABELS[r.store]}: ${proofRows.map((k) => fmtMs(r.results.find((x) => x.kind === k)!.p99)).join(" / ")}`)
           .join("; ")}).`,
@@ -1277,3 +1313,8 @@ main().catch((err: unknown) => {
   console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exit(1);
 });
+
+/** Each round's p99, when a read row ran several. */
+function roundsNote(result: ReadResult): string {
+  return result.p99Rounds.length > 1 ? ` [${result.p99Rounds.map(fmtMs).join(", ")}]` : "";
+}
