@@ -153,6 +153,13 @@ describe("Rekor v1 API and tlog-tiles over HTTP", () => {
     expect(await size()).toBe(before);
   });
 
+  it("counts entry reads in the duration histogram with a bucket edge at the 2 ms objective", async () => {
+    await app.inject({ url: "/api/v1/log/entries?logIndex=0" });
+    const metrics = (await app.inject({ url: "/metrics" })).body;
+    expect(metrics).toMatch(/vouch_http_request_duration_seconds_bucket\{le="0\.002",method="GET",route="\/api\/v1\/log\/entries",status="200"\} [1-9]/);
+    expect(metrics).toMatch(/vouch_http_request_duration_seconds_bucket\{le="0\.0005",method="GET",route="\/api\/v1\/log\/entries",status="200"\} \d/);
+  });
+
   it("answers health probes", async () => {
     expect((await app.inject({ url: "/healthz" })).json()).toEqual({ status: "ok" });
     expect((await app.inject({ url: "/readyz" })).statusCode).toBe(200);
