@@ -962,6 +962,50 @@ async function floor(options: Options): Promise<ReadResult[]> {
   }
 }
 
+/**
+ * Cold entry reads: on a freshly started server, one entry of every full bundle, each bundle once, in random order,
+ * so that none is in the server's caches (a log larger than its 128 MiB bundle cache is in this state for most
+ * reads). The untimed warm-up reads entries of the partial right-edge bundle, which is never cached, so the route's
+ * code is warm and no full bundle is.
+ */
+const COLD_KIND: ReadKind = {
+  id: "entry-cold",
+  label: "GET /api/v1/log/entries?logIndex=N, the first read of each full bundle after a restart (cold), node:http client",
+  concurrency: 1,
+  client: "http",
+  paths: () => [],
+};
+
+async function coldReads(server: Server, options: Options, size: number): Promise<ReadResult> {
+  const random = prng(99);
+  const fullBundles = Math.floor(size / 256);
+  const edgeStart = fullBundles * 256;
+  if (size === edgeStart) throw new Error("cold reads: the seeded log needs a partial last bundle for its warm-up");
+  const warm = Array.from({ length: options.readWarmup }, () => `/api/v1/log/entries?logIndex=${edgeStart + Math.floor(random() * (size - edgeStart))}`);
+  const order = Array.from({ length: fullBundles }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const timed = order.map((bundle) => `/api/v1/log/entries?logIndex=${bundle * 256 + Math.floor(random() * 256)}`);
+  const pathsFile = join(LOG_WORK, `paths-${COLD_KIND.id}.json`);
+  writeFileSync(pathsFile, JSON.stringify([...warm, ...timed]));
+  const args = ["read", "--url", server.url, "--paths", pathsFile, "--warmup", String(warm.length), "--concurrency", "1", "--deadline-s", String(options.deadlineS), "--client", "http"];
+  const { outcome, cpu } = await runLoad(args, server.child.pid, undefined);
+  if (outcome.latencies.length !== timed.length) throw new Error(`reads ${COLD_KIND.id}: ${JSON.stringify(outcome.statuses)} ${outcome.errors.join("; ")}`);
+  const p99 = percentile(outcome.latencies, 99);
+  return {
+    kind: COLD_KIND.id,
+    p50: percentile(outcome.latencies, 50),
+    p99,
+    p99Rounds: [p99],
+    max: Math.max(...outcome.latencies),
+    perS: timed.length / (outcome.wallMs / 1000),
+    statuses: outcome.statuses,
+    serverCpuMsPerRequest: cpu.server / timed.length,
+  };
+}
+
 async function reads(options: Options, postgres: BenchPostgres | undefined, proofsFile: string): Promise<StoreReads[]> {
   const out: StoreReads[] = [];
   for (const [si, kind] of options.stores.entries()) {
@@ -984,6 +1028,13 @@ async function reads(options: Options, postgres: BenchPostgres | undefined, proo
         }
       } finally {
         await server.stop();
+      }
+      const restarted = await startServer(store.dataDir, store.config, store.env);
+      try {
+        results.push(await coldReads(restarted, options, seeded.size));
+        log(`reads ${kind} ${COLD_KIND.id}: p50 ${results.at(-1)!.p50.toFixed(2)} ms, p99 ${results.at(-1)!.p99.toFixed(2)} ms`);
+      } finally {
+        await restarted.stop();
       }
       out.push({ store: kind, seedSeconds: seeded.seconds, size: seeded.size, results });
     } finally {
@@ -1173,7 +1224,7 @@ function renderReport(
   }
 
   if (readResults.length > 0) {
-    const labels = Object.fromEntries(READ_KINDS.map((k) => [k.id, k.label]));
+    const labels = Object.fromEntries([...READ_KINDS, COLD_KIND].map((k) => [k.id, k.label]));
     lines.push(
       `#### Reads on a log of ${fmtInt(options.logSize)} entries: ${fmtInt(options.readRequests)} timed requests per row (after ${options.readWarmup} untimed), one at a time unless said`,
       "",
@@ -1194,7 +1245,7 @@ function renderReport(
         : []),
       `| request | ${readResults.map((r) => `${STORE_LABELS[r.store]} p50 / p99 ms`).join(" | ")} | ${readResults.map((r) => `${STORE_LABELS[r.store]} req/s`).join(" | ")} | ${readResults.map((r) => `${STORE_LABELS[r.store]} server CPU µs / req`).join(" | ")} |`,
       `|---|${readResults.map(() => "--:").join("|")}|${readResults.map(() => "--:").join("|")}|${readResults.map(() => "--:").join("|")}|`,
-      ...READ_KINDS.map((k) => {
+      ...[...READ_KINDS, COLD_KIND].map((k) => {
         const cells = readResults.map((r) => r.results.find((x) => x.kind === k.id)!);
         return `| ${labels[k.id]} | ${cells.map((c) => `${fmtMs(c.p50)} / ${fmtMs(c.p99)}${roundsNote(c)}`).join(" | ")} | ${cells.map((c) => fmtInt(c.perS)).join(" | ")} | ${cells.map((c) => fmtInt(1000 * c.serverCpuMsPerRequest)).join(" | ")} |`;
       }),

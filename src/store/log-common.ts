@@ -75,6 +75,7 @@ export function checkLogAppend(batch: LogAppend): void {
     need(entry.index === from.size + i, `entry ${i} has index ${entry.index}, expected ${from.size + i}`);
     need(entry.leafHash.length === HASH_BYTES, `entry ${entry.index}: the leaf hash must be 32 bytes`);
     need(isCount(entry.integratedTime), `entry ${entry.index}: integratedTime must be a non-negative safe integer`);
+    need(entry.bundleOffset === undefined || isCount(entry.bundleOffset), `entry ${entry.index}: bundleOffset must be a non-negative safe integer`);
   });
   const tileKeys = new Set<string>();
   for (const tile of tiles) {

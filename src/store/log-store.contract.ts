@@ -33,6 +33,8 @@ export interface LogStoreFixture {
 export interface LogStoreTraits {
   /** A SubmissionQueue other processes share (SQL drivers); single-process drivers (files) have none. */
   sharedQueue: boolean;
+  /** Keeps each record's bundleOffset and reads bundle ranges (SQL drivers; files read a whole bundle cheaply). */
+  bundleRanges: boolean;
 }
 
 export function describeLogStoreContract(name: string, makeFixture: () => Promise<LogStoreFixture>, traits: LogStoreTraits): void {
@@ -118,6 +120,34 @@ export function describeLogStoreContract(name: string, makeFixture: () => Promis
       expect(await store.findEntry(lookalike)).toBeUndefined();
       expect(await store.findEntry(randomHash())).toBeUndefined();
       expect(await store.findEntry(log.records[7]!.leafHash.subarray(0, 31))).toBeUndefined();
+    });
+
+    it(`${traits.bundleRanges ? "keeps each record's bundleOffset and reads bundle ranges exactly" : "never guesses a bundleOffset it does not keep"}`, async () => {
+      const store = await open();
+      const log = new LogModel();
+      const plan = log.next(300);
+      const offsets = plan.batch.bundles.flatMap(({ data }) => entryOffsets(data));
+      plan.batch.entries.forEach((entry, i) => (entry.bundleOffset = offsets[i]));
+      await store.append(plan.batch);
+      const back = await store.readEntries(0, 300);
+      const found = await store.findEntries([plan.batch.entries[7]!.leafHash, plan.batch.entries[299]!.leafHash]);
+      if (traits.bundleRanges) {
+        expect(back.map((record) => record.bundleOffset)).toEqual(offsets);
+        expect(found.map((record) => record?.bundleOffset)).toEqual([offsets[7], offsets[299]]);
+        expect(await store.findEntry(plan.batch.entries[256]!.leafHash)).toMatchObject({ bundleOffset: 0 });
+        const [first, second] = plan.batch.bundles;
+        expect(Buffer.from((await store.readBundleRange!(0, offsets[7]!, offsets[8]!))!)).toEqual(Buffer.from(first!.data.subarray(offsets[7]!, offsets[8]!)));
+        expect(Buffer.from((await store.readBundleRange!(0, offsets[255]!))!)).toEqual(Buffer.from(first!.data.subarray(offsets[255]!)));
+        expect(Buffer.from((await store.readBundleRange!(1, 0, 10))!)).toEqual(Buffer.from(second!.data.subarray(0, 10)));
+        expect(Buffer.from((await store.readBundleRange!(1, second!.data.length - 3, second!.data.length + 100))!)).toEqual(Buffer.from(second!.data.subarray(-3)));
+        expect(await store.readBundleRange!(7, 0, 10)).toBeUndefined();
+        await expect(store.readBundleRange!(0, -1, 10)).rejects.toBeInstanceOf(RangeError);
+        await expect(store.readBundleRange!(0, 10, 5)).rejects.toBeInstanceOf(RangeError);
+      } else {
+        expect(back.every((record) => record.bundleOffset === undefined)).toBe(true);
+        expect(found.every((record) => record?.bundleOffset === undefined)).toBe(true);
+        expect(store.readBundleRange).toBeUndefined();
+      }
     });
 
     it("findEntries answers as findEntry would, one element per hash, in order", async () => {
@@ -402,6 +432,13 @@ interface Plan {
   batch: LogAppend;
   /** Records the batch as committed in the model. */
   apply(): void;
+}
+
+/** Where each entry of a stored bundle starts (its length prefix), as the sequencer records it. */
+function entryOffsets(data: Uint8Array): number[] {
+  const offsets: number[] = [];
+  for (let offset = 0; offset < data.length; offset += 2 + ((data[offset]! << 8) | data[offset + 1]!)) offsets.push(offset);
+  return offsets;
 }
 
 class LogModel {

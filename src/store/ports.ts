@@ -26,6 +26,12 @@ export interface LogEntryRecord {
   index: number;
   leafHash: Uint8Array;
   integratedTime: number;
+  /**
+   * Where the entry starts in its entry bundle (the byte offset of its length prefix), when the driver keeps it: a
+   * hint that lets a reader fetch one entry of a bundle it has not cached (readBundleRange) instead of the whole
+   * bundle. Never trusted: the entry read through it is still hashed against its checked leaf.
+   */
+  bundleOffset?: number;
 }
 
 /**
@@ -96,7 +102,8 @@ export interface SubmissionQueue {
  * - `readTile` / `readEntryBundle` return the latest stored version. After an interrupted append a stored version MAY
  *   be longer than the committed tree covers (callers truncate to the committed width), but its first hashes or
  *   entries MUST equal the committed ones: a driver MUST NOT expose a torn or partially written tile or bundle.
- * - `findEntry`, `findEntries` and `readEntries` MUST return only entries below the committed size.
+ * - `findEntry`, `findEntries` and `readEntries` MUST return only entries below the committed size. A driver that
+ *   keeps `bundleOffset` MUST return it as appended; one that does not MUST omit it (never guess it).
  * - A driver MUST NOT verify or repair what it reads: hashes are checked above it, against the signed head, so that
  *   tampering in any driver is caught the same way. It MUST return bytes exactly as they were stored.
  * - `tryAcquireSequencer` MUST grant at most one live lease per store across processes; a lease held by a process
@@ -117,6 +124,12 @@ export interface LogStore {
   findEntries(leafHashes: readonly Uint8Array[]): Promise<(LogEntryRecord | undefined)[]>;
   /** Committed entry records from `index`, at most `count` of them, in index order. */
   readEntries(index: number, count: number): Promise<LogEntryRecord[]>;
+  /**
+   * Optional, for drivers where a whole bundle is costly to fetch (a database): bytes [start, end) of the stored entry
+   * bundle `index` (to its end when `end` is undefined, fewer when it is shorter), exactly as readEntryBundle would
+   * return them; undefined when there is no such bundle. Drivers that keep `bundleOffset` SHOULD offer it.
+   */
+  readBundleRange?(index: number, start: number, end?: number): Promise<Uint8Array | undefined>;
   append(batch: LogAppend): Promise<void>;
   /** The sequencer lease, or undefined when another live process holds it. */
   tryAcquireSequencer(): Promise<SequencerLease | undefined>;

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { VouchError } from "../core/errors.js";
 import {
   checkAppendsToHead,
@@ -36,7 +36,7 @@ export interface SqlDialectParts {
   hooks?: LogStoreTestHooks;
 }
 
-/** Rows per multi-row INSERT (3,000 parameters) and leaf hashes per IN list: under SQLite's 32,766 and PostgreSQL's 65,535. */
+/** Rows per multi-row INSERT (4,000 parameters) and leaf hashes per IN list: under SQLite's 32,766 and PostgreSQL's 65,535. */
 const ROWS_PER_INSERT = 1000;
 
 export function sqlLogStore(parts: SqlDialectParts): LogStore {
@@ -62,7 +62,7 @@ export function sqlLogStore(parts: SqlDialectParts): LogStore {
         for (const rows of chunks(batch.entries)) {
           await trx
             .insertInto("log_entries")
-            .values(rows.map((e) => ({ idx: e.index, leaf_hash: asBuffer(e.leafHash), integrated_time: e.integratedTime })))
+            .values(rows.map((e) => ({ idx: e.index, leaf_hash: asBuffer(e.leafHash), integrated_time: e.integratedTime, bundle_offset: e.bundleOffset ?? null })))
             .execute();
         }
         for (const rows of chunks(batch.tiles)) {
@@ -100,6 +100,17 @@ export function sqlLogStore(parts: SqlDialectParts): LogStore {
         const row = await db.selectFrom("log_tiles").select("hashes").where("level", "=", level).where("idx", "=", index).executeTakeFirst();
         return row === undefined ? undefined : plainBytes(row.hashes);
       }),
+    readBundleRange: (index, start, end) =>
+      guard("read part of an entry bundle", async () => {
+        if (!isTileAddress(0, index)) return undefined;
+        if (!Number.isSafeInteger(start) || start < 0 || (end !== undefined && (!Number.isSafeInteger(end) || end < start))) {
+          throw new RangeError(`readBundleRange(${index}, ${start}, ${end}): start and end must be safe integers with 0 <= start <= end`);
+        }
+        // SQL's substr counts from 1; both SQLite (BLOB) and PostgreSQL (bytea) take substr(bytes, from[, count]).
+        const part = end === undefined ? sql<Uint8Array>`substr(data, ${start + 1})` : sql<Uint8Array>`substr(data, ${start + 1}, ${end - start})`;
+        const row = await db.selectFrom("log_bundles").select(part.as("part")).where("idx", "=", index).executeTakeFirst();
+        return row === undefined ? undefined : plainBytes(row.part);
+      }),
     readEntryBundle: (index) =>
       guard("read an entry bundle", async () => {
         if (!isTileAddress(0, index)) return undefined;
@@ -110,7 +121,7 @@ export function sqlLogStore(parts: SqlDialectParts): LogStore {
       guard("find an entry", async () => {
         const row = await db
           .selectFrom("log_entries")
-          .select(["idx", "leaf_hash", "integrated_time"])
+          .select(RECORD_COLUMNS)
           .where("leaf_hash", "=", asBuffer(leafHash))
           .executeTakeFirst();
         return row === undefined ? undefined : toRecord(row);
@@ -122,7 +133,7 @@ export function sqlLogStore(parts: SqlDialectParts): LogStore {
         for (let i = 0; i < wanted.length; i += ROWS_PER_INSERT) {
           const rows = await db
             .selectFrom("log_entries")
-            .select(["idx", "leaf_hash", "integrated_time"])
+            .select(RECORD_COLUMNS)
             .where("leaf_hash", "in", wanted.slice(i, i + ROWS_PER_INSERT).map((key) => Buffer.from(key, "hex")))
             .execute();
           for (const row of rows) {
@@ -138,7 +149,7 @@ export function sqlLogStore(parts: SqlDialectParts): LogStore {
         if (count === 0) return [];
         const rows = await db
           .selectFrom("log_entries")
-          .select(["idx", "leaf_hash", "integrated_time"])
+          .select(RECORD_COLUMNS)
           .where("idx", ">=", index)
           .orderBy("idx")
           .limit(count)
@@ -179,8 +190,12 @@ export function sqlLogStore(parts: SqlDialectParts): LogStore {
   }
 }
 
-function toRecord(row: { idx: number | string; leaf_hash: Uint8Array; integrated_time: number | string }): LogEntryRecord {
-  return { index: toCount(row.idx), leafHash: plainBytes(row.leaf_hash), integratedTime: toCount(row.integrated_time) };
+const RECORD_COLUMNS = ["idx", "leaf_hash", "integrated_time", "bundle_offset"] as const;
+
+function toRecord(row: { idx: number | string; leaf_hash: Uint8Array; integrated_time: number | string; bundle_offset: number | null }): LogEntryRecord {
+  const record: LogEntryRecord = { index: toCount(row.idx), leafHash: plainBytes(row.leaf_hash), integratedTime: toCount(row.integrated_time) };
+  if (row.bundle_offset !== null) record.bundleOffset = toCount(row.bundle_offset);
+  return record;
 }
 
 /** A BIGINT as a JS number (pg returns int8 as a string). Past 2^53 a number would silently round: refuse it. */

@@ -7,7 +7,7 @@ import type { LogSigner } from "./log-signer.js";
 import type { Sequencer } from "./sequencer.js";
 import { TILE_WIDTH, type TileRef } from "./tiles/path.js";
 import { encodeEntryBundle } from "./tiles/bundle.js";
-import { FullTileCache, LogReader } from "./tiles/reader.js";
+import { FullTileCache, LogReader, type EntryRange } from "./tiles/reader.js";
 import type { CheckpointWitnessing } from "./witnessing.js";
 import { submitThroughQueue } from "./queue-relay.js";
 
@@ -91,7 +91,7 @@ export class TransparencyLog {
   #witnessedReader: LogReader | undefined;
   readonly #checker: EntryChecker | undefined;
   /** Records of full bundles, by bundle index (see #record); oldest first out. */
-  readonly #records = new Map<number, { leafHashes: Uint8Array; times: Float64Array }>();
+  readonly #records = new Map<number, { leafHashes: Uint8Array; times: Float64Array; offsets: Int32Array }>();
 
   constructor(options: TransparencyLogOptions) {
     this.#store = options.store;
@@ -183,8 +183,12 @@ export class TransparencyLog {
   /** The entry at a log index, with a proof against the current head. */
   async entryByIndex(logIndex: number): Promise<{ uuid: string; entry: RekorEntry }> {
     const current = await this.#current();
-    const body = await current.reader.entry(logIndex);
-    const record = await this.#record(logIndex, current.head.size);
+    // The record first, when the index is in the tree: it says where the entry lies in its bundle. Outside the tree,
+    // reader.entry answers LOG_NOT_FOUND.
+    const inTree = Number.isSafeInteger(logIndex) && logIndex >= 0 && logIndex < current.head.size;
+    const located = inTree ? await this.#record(logIndex, current.head.size) : undefined;
+    const body = await current.reader.entry(logIndex, located?.range);
+    const record = located?.record;
     if (record === undefined) throw new VouchError("STORE_CORRUPT", `log storage is damaged: entry ${logIndex} has no record`);
     // The record names the entry (its UUID): it must be the leaf hash of the body the tiles vouch for.
     if (!Buffer.from(record.leafHash).equals(Buffer.from(leafHash(body)))) {
@@ -197,27 +201,37 @@ export class TransparencyLog {
    * The record of a committed entry. Records of a full bundle's 256 entries are read together and kept (a committed
    * record never changes), so that a read does not cost a store round trip (on PostgreSQL, most of what was left of
    * a read once the bundles were cached). The leaf hash is still checked against the entry's body on every read.
+   * With it comes the entry's range in its bundle, when the store keeps offsets (LogReader.entry reads just that).
    */
-  async #record(logIndex: number, size: number): Promise<LogEntryRecord | undefined> {
+  async #record(logIndex: number, size: number): Promise<{ record: LogEntryRecord; range?: EntryRange } | undefined> {
     const bundle = Math.floor(logIndex / TILE_WIDTH);
-    if (bundle >= Math.floor(size / TILE_WIDTH)) return (await this.#store.readEntries(logIndex, 1))[0];
+    const single = async () => {
+      const [record] = await this.#store.readEntries(logIndex, 1);
+      return record === undefined ? undefined : { record };
+    };
+    if (bundle >= Math.floor(size / TILE_WIDTH)) return single();
     let packed = this.#records.get(bundle);
     if (packed === undefined) {
       const records = await this.#store.readEntries(bundle * TILE_WIDTH, TILE_WIDTH);
-      if (records.length !== TILE_WIDTH || records.some((r, i) => r.index !== bundle * TILE_WIDTH + i || r.leafHash.length !== 32)) {
-        return (await this.#store.readEntries(logIndex, 1))[0];
-      }
-      // Packed into two typed arrays, not 512 small objects the garbage collector would trace.
-      packed = { leafHashes: new Uint8Array(TILE_WIDTH * 32), times: new Float64Array(TILE_WIDTH) };
+      if (records.length !== TILE_WIDTH || records.some((r, i) => r.index !== bundle * TILE_WIDTH + i || r.leafHash.length !== 32)) return single();
+      // Packed into typed arrays, not 512 small objects the garbage collector would trace. An offset the store does
+      // not keep is -1 (the whole bundle is read then).
+      packed = { leafHashes: new Uint8Array(TILE_WIDTH * 32), times: new Float64Array(TILE_WIDTH), offsets: new Int32Array(TILE_WIDTH) };
       for (let i = 0; i < TILE_WIDTH; i++) {
         packed.leafHashes.set(records[i]!.leafHash, i * 32);
         packed.times[i] = records[i]!.integratedTime;
+        const offset = records[i]!.bundleOffset;
+        packed.offsets[i] = offset !== undefined && offset <= 0x7fffffff ? offset : -1;
       }
       this.#records.set(bundle, packed);
       if (this.#records.size > RECORD_CACHE_BUNDLES) this.#records.delete(this.#records.keys().next().value!);
     }
     const i = logIndex % TILE_WIDTH;
-    return { index: logIndex, leafHash: packed.leafHashes.slice(i * 32, i * 32 + 32), integratedTime: packed.times[i]! };
+    const record: LogEntryRecord = { index: logIndex, leafHash: packed.leafHashes.slice(i * 32, i * 32 + 32), integratedTime: packed.times[i]! };
+    const start = packed.offsets[i]!;
+    if (start < 0) return { record };
+    const next = i + 1 < TILE_WIDTH ? packed.offsets[i + 1]! : undefined;
+    return { record, range: { start, end: next !== undefined && next > start ? next : undefined } };
   }
 
   /**

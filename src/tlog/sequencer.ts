@@ -174,7 +174,7 @@ export class Sequencer {
       const step = integrate(this.#edge, batch.map((w) => w.body));
       const integratedTime = this.#now();
       const from = this.#head!;
-      const records = batch.map((_, i) => ({ index: from.size + i, leafHash: step.leafHashes[i]!, integratedTime }));
+      const records = batch.map((_, i) => ({ index: from.size + i, leafHash: step.leafHashes[i]!, integratedTime, bundleOffset: step.bundleOffsets[i]! }));
       const checkpoint = await this.#signCheckpoint({ size: step.edge.size, rootHash: step.rootHash });
       const to: LogHead = { size: step.edge.size, rootHash: step.rootHash, checkpoint };
       await this.#store.append({ from, to, entries: records, tiles: step.tiles, bundles: step.bundles });

@@ -22,7 +22,13 @@ export class MemoryLogStore implements LogStore {
     return this.tiles.get(`${level}/${index}`);
   }
   async readEntryBundle(index: number): Promise<Uint8Array | undefined> {
+    this.bundleReads++;
     return this.bundles.get(index);
+  }
+  /** Whole-bundle reads so far (tests of range reads count them). */
+  bundleReads = 0;
+  async readBundleRange(index: number, start: number, end?: number): Promise<Uint8Array | undefined> {
+    return this.bundles.get(index)?.slice(start, end);
   }
   async findEntry(leafHash: Uint8Array): Promise<LogEntryRecord | undefined> {
     return this.byLeaf.get(Buffer.from(leafHash).toString("hex"));

@@ -27,7 +27,7 @@ describeLogStoreContract("filesystem", async () => {
     open: (testHooks) => openFsLogStore(dir, { testHooks }),
     child: { module: join(import.meta.dirname, "log-store.ts"), exportName: "openFsLogStore", location: dir },
   };
-}, { sharedQueue: false });
+}, { sharedQueue: false, bundleRanges: false });
 
 const EMPTY_ROOT = Buffer.from("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "hex");
 

@@ -28,6 +28,7 @@ describe.skipIf(unavailable !== undefined)("PostgreSQL advisory store", () => {
       expect((await client.query<{ name: string }>("select name from vouch_migration")).rows.map((r) => r.name)).toEqual([
         "0001_transparency_log",
         "0002_log_submission_queue",
+        "0003_log_entry_bundle_offsets",
       ]);
       const types = await client.query<{ column: string; type: string }>(
         "select table_name || '.' || column_name as column, data_type as type from information_schema.columns where table_name = 'advisory_epss' order by 1",

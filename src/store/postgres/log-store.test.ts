@@ -16,7 +16,7 @@ if (unavailable === undefined) {
       child: { module: join(import.meta.dirname, "log-store.ts"), exportName: "openPostgresLogStore", location: database.url },
       dispose: () => database.drop(),
     };
-  }, { sharedQueue: true });
+  }, { sharedQueue: true, bundleRanges: true });
 }
 
 if (unavailable === undefined) {
@@ -34,7 +34,7 @@ if (unavailable === undefined) {
       },
       dispose: () => database.drop(),
     };
-  }, { sharedQueue: true });
+  }, { sharedQueue: true, bundleRanges: true });
 }
 
 describe.skipIf(unavailable !== undefined)("PostgreSQL log store", () => {
@@ -59,6 +59,7 @@ describe.skipIf(unavailable !== undefined)("PostgreSQL log store", () => {
       expect(Object.fromEntries(rows.map((r) => [r.column, r.type]))).toEqual({
         "log_bundles.data": "bytea",
         "log_bundles.idx": "bigint",
+        "log_entries.bundle_offset": "integer",
         "log_entries.idx": "bigint",
         "log_entries.integrated_time": "bigint",
         "log_entries.leaf_hash": "bytea",
@@ -77,7 +78,7 @@ describe.skipIf(unavailable !== undefined)("PostgreSQL log store", () => {
       );
       expect(unique.rowCount).toBe(1);
       const migrations = await client.query<{ name: string }>("select name from vouch_migration");
-      expect(migrations.rows.map((r) => r.name)).toEqual(["0001_transparency_log", "0002_log_submission_queue"]);
+      expect(migrations.rows.map((r) => r.name)).toEqual(["0001_transparency_log", "0002_log_submission_queue", "0003_log_entry_bundle_offsets"]);
       await client.end();
     }));
 

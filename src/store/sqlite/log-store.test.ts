@@ -24,7 +24,7 @@ describeLogStoreContract("SQLite", async () => {
     open: (testHooks) => openSqliteLogStore(file, { testHooks }),
     child: { module: join(import.meta.dirname, "log-store.ts"), exportName: "openSqliteLogStore", location: file },
   };
-}, { sharedQueue: true });
+}, { sharedQueue: true, bundleRanges: true });
 
 describe("SQLite log store", () => {
   it("runs in WAL mode with synchronous=FULL, and records its migrations", async () => {
@@ -32,7 +32,7 @@ describe("SQLite log store", () => {
     const store = await openSqliteLogStore(file);
     const db = new Database(file, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.prepare("select name from vouch_migration").pluck().all()).toEqual(["0001_transparency_log", "0002_log_submission_queue"]);
+    expect(db.prepare("select name from vouch_migration").pluck().all()).toEqual(["0001_transparency_log", "0002_log_submission_queue", "0003_log_entry_bundle_offsets"]);
     db.close();
     await store.close();
     // Reopening runs nothing again.

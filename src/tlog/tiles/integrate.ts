@@ -26,6 +26,8 @@ export interface Integration {
   edge: RightEdge;
   rootHash: Uint8Array;
   leafHashes: Uint8Array[];
+  /** Each new entry's byte offset in its entry bundle (where its length prefix starts). */
+  bundleOffsets: number[];
   tiles: LogTile[];
   bundles: LogEntryBundle[];
 }
@@ -59,8 +61,16 @@ export function integrate(edge: RightEdge, entries: readonly Uint8Array[]): Inte
   const bundles: LogEntryBundle[] =
     entries.length === 0 ? [] : bundled.chunks.map((list, i) => ({ index: firstBundle + i, data: encodeEntryBundle(list) }));
 
+  const bundleOffsets: number[] = [];
+  let offset = edge.bundle.reduce((bytes, entry) => bytes + 2 + entry.length, 0);
+  entries.forEach((entry, i) => {
+    if ((edge.size + i) % TILE_WIDTH === 0) offset = 0;
+    bundleOffsets.push(offset);
+    offset += 2 + entry.length;
+  });
+
   const next: RightEdge = { size: edge.size + entries.length, tiles: nextTiles, bundle: bundled.last };
-  return { edge: next, rootHash: rootOfEdge(next), leafHashes, tiles, bundles };
+  return { edge: next, rootHash: rootOfEdge(next), leafHashes, bundleOffsets, tiles, bundles };
 }
 
 /** The root hash of the tree whose right edge this is (RFC 6962 MTH of all leaves). */

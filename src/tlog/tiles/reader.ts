@@ -28,7 +28,14 @@ import { TileTree } from "./tile-tree.js";
  */
 
 /** What a reader needs from a store: only tiles and bundles (a remote tlog-tiles log can provide them too). */
-export type TileSource = Pick<LogStore, "readTile" | "readEntryBundle">;
+export type TileSource = Pick<LogStore, "readTile" | "readEntryBundle"> & Partial<Pick<LogStore, "readBundleRange">>;
+
+/** Where an entry lies in its bundle, from its record (LogEntryRecord.bundleOffset): a hint, checked by hashing. */
+export interface EntryRange {
+  start: number;
+  /** Where the next entry starts; undefined for a bundle's last entry (read to the bundle's end). */
+  end?: number;
+}
 
 export interface Head {
   size: number;
@@ -77,6 +84,24 @@ export class FullTileCache {
     return hit;
   }
 
+  /**
+   * Caches full bundle `index` from `read` with no one waiting for it, and only while the cache has room: past that,
+   * every miss would fetch a whole bundle just to evict another (LogReader.entry reads one entry's range instead).
+   * A failed or odd read is dropped; a foreground read will meet and report it.
+   */
+  fillInBackground(index: number, read: () => Promise<Uint8Array | undefined>): void {
+    if (this.#loading.has(index) || this.#bundles.has(index) || this.#bundleBytesHeld >= this.bundleBytes) return;
+    this.#loading.add(index);
+    void read()
+      .then((data) => {
+        if (data === undefined || this.#bundleBytesHeld + data.length > this.bundleBytes) return;
+        const bundle = IndexedEntryBundle.of(data);
+        if (bundle.count === TILE_WIDTH) this.setBundle(index, bundle);
+      })
+      .catch(() => {})
+      .finally(() => this.#loading.delete(index));
+  }
+
   setBundle(index: number, bundle: IndexedEntryBundle): void {
     if (bundle.data.length > this.bundleBytes) return;
     const old = this.#bundles.get(index);
@@ -95,6 +120,7 @@ export class FullTileCache {
 
   readonly #bundles = new Map<number, IndexedEntryBundle>();
   #bundleBytesHeld = 0;
+  readonly #loading = new Set<number>();
 }
 
 export class LogReader {
@@ -185,8 +211,12 @@ export class LogReader {
     return entries.slice(0, width);
   }
 
-  /** The entry at a log index, checked. */
-  async entry(logIndex: number): Promise<Uint8Array> {
+  /**
+   * The entry at a log index, checked. With its range in a full bundle that is not cached (and a store that reads
+   * ranges), only that entry's bytes are read: a log larger than the bundle cache would otherwise fetch a whole
+   * bundle (~230 KiB) for every read. The bundle is then cached in the background while the cache has room.
+   */
+  async entry(logIndex: number, range?: EntryRange): Promise<Uint8Array> {
     if (!Number.isSafeInteger(logIndex) || logIndex < 0 || logIndex >= this.head.size) {
       throw new VouchError("LOG_NOT_FOUND", `log index ${logIndex} is not in a tree of size ${this.head.size}`);
     }
@@ -197,6 +227,14 @@ export class LogReader {
     const leaf = (await this.#tileAtWidth(0, bundle, position + 1)).node(0, position)!;
     const full = bundle < Math.floor(this.head.size / TILE_WIDTH);
     let entries = full ? this.cache.getBundle(bundle) : undefined;
+    if (entries === undefined && full && range !== undefined && this.store.readBundleRange !== undefined) {
+      const entry = await this.#entryInRange(bundle, range);
+      // A range that does not hold this entry (a stale or damaged offset) is no answer: read the whole bundle instead.
+      if (entry !== undefined && bytesEqual(leafHash(entry), leaf)) {
+        this.cache.fillInBackground(bundle, () => this.store.readEntryBundle(bundle));
+        return entry;
+      }
+    }
     if (entries === undefined) {
       const data = await this.store.readEntryBundle(bundle);
       if (data === undefined) throw corrupt(`entry bundle ${bundle} is missing`);
@@ -207,6 +245,14 @@ export class LogReader {
     if (entry === undefined) throw corrupt(`entry bundle ${bundle} has ${entries.count} entries, the tree has ${position + 1}`);
     if (!bytesEqual(leafHash(entry), leaf)) throw corrupt(`entry ${logIndex} does not hash to its leaf`);
     return entry;
+  }
+
+  async #entryInRange(bundle: number, { start, end }: EntryRange): Promise<Uint8Array | undefined> {
+    const bytes = await this.store.readBundleRange!(bundle, start, end);
+    if (bytes === undefined || bytes.length < 2) return undefined;
+    const length = (bytes[0]! << 8) | bytes[1]!;
+    if (bytes.length < 2 + length || (end !== undefined && bytes.length !== 2 + length)) return undefined;
+    return bytes.subarray(2, 2 + length);
   }
 
   /** RFC 6962 inclusion proof (audit path) of a leaf in the tree of `size` ≤ head size, leaf first. */

@@ -236,3 +236,74 @@ describe("full entry bundles", () => {
     expect((await rejectedVouchError(() => reader.entry(256))).code).toBe("STORE_CORRUPT");
   });
 });
+
+describe("one entry of a bundle read by its range", () => {
+  /** Where each entry of a bundle starts, walked from its length prefixes. */
+  const offsetsIn = (data: Uint8Array) => {
+    const offsets: number[] = [];
+    for (let at = 0; at < data.length; at += 2 + ((data[at]! << 8) | data[at + 1]!)) offsets.push(at);
+    return offsets;
+  };
+
+  it("integrate gives each new entry the offset it has in its bundle, across batches and bundle edges", () => {
+    let edge = EMPTY_EDGE;
+    const offsets: number[] = [];
+    let bundles = new Map<number, Uint8Array>();
+    for (const count of [1, 1, 5, 9, 300, 40, 256, 3]) {
+      const step = integrate(edge, entriesOf(count, edge.size).map((entry, i) => Buffer.concat([entry, Buffer.alloc((edge.size + i) % 7)])));
+      offsets.push(...step.bundleOffsets);
+      bundles = new Map([...bundles, ...step.bundles.map((b) => [b.index, b.data] as const)]);
+      edge = step.edge;
+    }
+    expect(offsets).toEqual([...bundles.keys()].sort((a, b) => a - b).flatMap((index) => offsetsIn(bundles.get(index)!)));
+  });
+
+  const rangeOf = (data: Uint8Array, position: number) => {
+    const offsets = offsetsIn(data);
+    return { start: offsets[position]!, end: offsets[position + 1] };
+  };
+
+  it("reads just that range, then caches the whole bundle in the background", async () => {
+    const { store } = grow([600]);
+    const cache = new FullTileCache();
+    const reader = new LogReader(store, store.head!, cache);
+    await reader.rightEdge();
+    const reads = store.bundleReads;
+    expect(Buffer.from(await reader.entry(300, rangeOf(store.bundles.get(1)!, 44))).toString()).toBe('{"entry":300}');
+    expect(Buffer.from(await reader.entry(511, rangeOf(store.bundles.get(1)!, 255))).toString()).toBe('{"entry":511}');
+    await new Promise((resolve) => setImmediate(resolve));
+    // One whole read, in the background, for both entries' bundle; then the bundle answers from the cache.
+    expect(store.bundleReads).toBe(reads + 1);
+    store.bundles.delete(1);
+    expect(Buffer.from(await reader.entry(301)).toString()).toBe('{"entry":301}');
+  });
+
+  it("takes a range that holds another entry for no answer, and reads the whole bundle", async () => {
+    const { store } = grow([600]);
+    const reader = new LogReader(store, store.head!, new FullTileCache());
+    expect(Buffer.from(await reader.entry(300, rangeOf(store.bundles.get(1)!, 45))).toString()).toBe('{"entry":300}');
+    expect(Buffer.from(await reader.entry(302, { start: 1, end: 30 })).toString()).toBe('{"entry":302}');
+  });
+
+  it("still never returns a tampered entry", async () => {
+    const { store } = grow([600]);
+    const range = rangeOf(store.bundles.get(1)!, 44);
+    const tampered = new Uint8Array(store.bundles.get(1)!);
+    tampered[range.start + 5] = tampered[range.start + 5]! ^ 1;
+    store.bundles.set(1, tampered);
+    const error = await rejectedVouchError(() => new LogReader(store, store.head!, new FullTileCache()).entry(300, range));
+    expect(error.code).toBe("STORE_CORRUPT");
+  });
+
+  it("does not fill a cache that is already full", async () => {
+    const { store } = grow([600]);
+    const cache = new FullTileCache(4096, 1);
+    const reader = new LogReader(store, store.head!, cache);
+    await reader.rightEdge();
+    const reads = store.bundleReads;
+    await reader.entry(300, rangeOf(store.bundles.get(1)!, 44));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.bundleReads).toBe(reads + 1);
+    expect(cache.getBundle(1)).toBeUndefined();
+  });
+});
