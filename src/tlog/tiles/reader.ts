@@ -85,12 +85,21 @@ export class FullTileCache {
   }
 
   /**
-   * Caches full bundle `index` from `read` with no one waiting for it, and only while the cache has room: past that,
-   * every miss would fetch a whole bundle just to evict another (LogReader.entry reads one entry's range instead).
+   * Caches full bundle `index` from `read` with no one waiting for it, on the second miss of that bundle and only
+   * while the cache has room. One read of a bundle is served from its range alone: fetching the whole bundle as
+   * well, for a bundle that may never be read again, cost a cold read on PostgreSQL more than it saved; and past the
+   * cache's size every miss would fetch a whole bundle just to evict another (LogReader.entry reads ranges then).
    * A failed or odd read is dropped; a foreground read will meet and report it.
    */
   fillInBackground(index: number, read: () => Promise<Uint8Array | undefined>): void {
     if (this.#loading.has(index) || this.#bundles.has(index) || this.#bundleBytesHeld >= this.bundleBytes) return;
+    if (!this.#missedOnce.has(index)) {
+      // Bounded: forgetting who missed once only delays a bundle's caching by one more range read.
+      if (this.#missedOnce.size >= MISSED_ONCE_LIMIT) this.#missedOnce.clear();
+      this.#missedOnce.add(index);
+      return;
+    }
+    this.#missedOnce.delete(index);
     this.#loading.add(index);
     void read()
       .then((data) => {
@@ -121,7 +130,11 @@ export class FullTileCache {
   readonly #bundles = new Map<number, IndexedEntryBundle>();
   #bundleBytesHeld = 0;
   readonly #loading = new Set<number>();
+  readonly #missedOnce = new Set<number>();
 }
+
+/** Bundles remembered as missed once (see fillInBackground): 64 Ki bundles, 16.7 million entries. */
+const MISSED_ONCE_LIMIT = 65_536;
 
 export class LogReader {
   #edge: Promise<RightEdge> | undefined;

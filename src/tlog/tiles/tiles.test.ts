@@ -263,16 +263,18 @@ describe("one entry of a bundle read by its range", () => {
     return { start: offsets[position]!, end: offsets[position + 1] };
   };
 
-  it("reads just that range, then caches the whole bundle in the background", async () => {
+  it("reads just that range, and caches the whole bundle in the background once it is missed again", async () => {
     const { store } = grow([600]);
     const cache = new FullTileCache();
     const reader = new LogReader(store, store.head!, cache);
     await reader.rightEdge();
     const reads = store.bundleReads;
     expect(Buffer.from(await reader.entry(300, rangeOf(store.bundles.get(1)!, 44))).toString()).toBe('{"entry":300}');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.bundleReads).toBe(reads);
     expect(Buffer.from(await reader.entry(511, rangeOf(store.bundles.get(1)!, 255))).toString()).toBe('{"entry":511}');
     await new Promise((resolve) => setImmediate(resolve));
-    // One whole read, in the background, for both entries' bundle; then the bundle answers from the cache.
+    // The second miss fetched the whole bundle, in the background; now the bundle answers from the cache.
     expect(store.bundleReads).toBe(reads + 1);
     store.bundles.delete(1);
     expect(Buffer.from(await reader.entry(301)).toString()).toBe('{"entry":301}');
@@ -302,6 +304,7 @@ describe("one entry of a bundle read by its range", () => {
     await reader.rightEdge();
     const reads = store.bundleReads;
     await reader.entry(300, rangeOf(store.bundles.get(1)!, 44));
+    await reader.entry(301, rangeOf(store.bundles.get(1)!, 45));
     await new Promise((resolve) => setImmediate(resolve));
     expect(store.bundleReads).toBe(reads + 1);
     expect(cache.getBundle(1)).toBeUndefined();
