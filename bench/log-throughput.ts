@@ -29,6 +29,9 @@
  *    the server on it and, one request at a time: GET /api/v1/log/entries?logIndex=N (entry + inclusion proof +
  *    freshly signed SET) at random N, GET /api/v1/log/proof?firstSize=F&lastSize=SIZE (consistency) at random F,
  *    full hash tiles, full entry bundles, the partial right-edge tile, /checkpoint; and logIndex reads 16 in flight.
+ *    The node:http-client logIndex and proof rows run --read-rounds rounds (median p99 judged) and are also read
+ *    server-side from the server's vouch_http_request_duration_seconds histogram. Then the server is restarted and
+ *    one entry of each full bundle is read once (cold reads: nothing cached).
  * 4. Inclusion-proof verification: the proofs of step 3 (filesystem store), verified by vouch's
  *    core/merkle verifyInclusion and by @sigstore/verify's verifyMerkleInclusion, each alone in a fresh process
  *    (bench/lib/merkle-verify-child.ts), in turn, --verify-runs times; the ratio of the medians.
