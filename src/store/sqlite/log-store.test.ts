@@ -5,6 +5,8 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { leafHash } from "../../core/merkle/index.js";
+import { Sequencer } from "../../tlog/sequencer.js";
 import { describeLogStoreContract } from "../log-store.contract.js";
 import { openSqliteLogStore } from "./log-store.js";
 
@@ -37,6 +39,29 @@ describe("SQLite log store", () => {
     await store.close();
     // Reopening runs nothing again.
     await (await openSqliteLogStore(file)).close();
+  });
+
+  it("migrates a log written before 0003: its entries keep no offset and still read, new ones get theirs", async () => {
+    const file = join(tempDir(), "log.db");
+    const signCheckpoint = ({ size }: { size: number }) => `test\n${size}\n`;
+    let store = await openSqliteLogStore(file);
+    let sequencer = await Sequencer.start({ store, signCheckpoint });
+    await Promise.all([1, 2, 3].map((n) => sequencer.submit(Buffer.from(`{"n":${n}}`), Buffer.from(leafHash(Buffer.from(`{"n":${n}}`))).toString("hex"))));
+    await sequencer.stop();
+    await store.close();
+    // Back to the schema of 0002, with its rows.
+    const db = new Database(file);
+    db.exec("alter table log_entries drop column bundle_offset; delete from vouch_migration where name = '0003_log_entry_bundle_offsets'");
+    db.close();
+    store = await openSqliteLogStore(file);
+    expect((await store.readEntries(0, 3)).map((record) => record.bundleOffset)).toEqual([undefined, undefined, undefined]);
+    sequencer = await Sequencer.start({ store, signCheckpoint });
+    const body = Buffer.from('{"n":4}');
+    await sequencer.submit(body, Buffer.from(leafHash(body)).toString("hex"));
+    await sequencer.stop();
+    const [fourth] = await store.readEntries(3, 1);
+    expect(Buffer.from((await store.readBundleRange!(0, fourth!.bundleOffset!))!).subarray(2).toString()).toBe('{"n":4}');
+    await store.close();
   });
 
   it("opens one new file from two stores at once", async () => {
