@@ -906,8 +906,12 @@ async function readRound(server: Server, readKind: ReadKind, options: Options, s
     server.child.pid,
     undefined,
   );
-  const okCount = outcome.latencies.length;
-  if (okCount !== n - options.readWarmup) throw new Error(`reads ${readKind.id}: ${JSON.stringify(outcome.statuses)} ${outcome.errors.join("; ")}`);
+  return readResult(readKind, outcome, cpu, n - options.readWarmup);
+}
+
+/** One read load's result; throws unless every one of the `timed` requests got a 2xx. */
+function readResult(readKind: ReadKind, outcome: LoadOutcome, cpu: { server: number }, timed: number): ReadResult {
+  if (outcome.latencies.length !== timed) throw new Error(`reads ${readKind.id}: ${JSON.stringify(outcome.statuses)} ${outcome.errors.join("; ")}`);
   const p99 = percentile(outcome.latencies, 99);
   return {
     kind: readKind.id,
@@ -915,9 +919,9 @@ async function readRound(server: Server, readKind: ReadKind, options: Options, s
     p99,
     p99Rounds: [p99],
     max: Math.max(...outcome.latencies),
-    perS: okCount / (outcome.wallMs / 1000),
+    perS: timed / (outcome.wallMs / 1000),
     statuses: outcome.statuses,
-    serverCpuMsPerRequest: cpu.server / okCount,
+    serverCpuMsPerRequest: cpu.server / timed,
   };
 }
 
@@ -995,18 +999,7 @@ async function coldReads(server: Server, options: Options, size: number): Promis
   writeFileSync(pathsFile, JSON.stringify([...warm, ...timed]));
   const args = ["read", "--url", server.url, "--paths", pathsFile, "--warmup", String(warm.length), "--concurrency", "1", "--deadline-s", String(options.deadlineS), "--client", "http"];
   const { outcome, cpu } = await runLoad(args, server.child.pid, undefined);
-  if (outcome.latencies.length !== timed.length) throw new Error(`reads ${COLD_KIND.id}: ${JSON.stringify(outcome.statuses)} ${outcome.errors.join("; ")}`);
-  const p99 = percentile(outcome.latencies, 99);
-  return {
-    kind: COLD_KIND.id,
-    p50: percentile(outcome.latencies, 50),
-    p99,
-    p99Rounds: [p99],
-    max: Math.max(...outcome.latencies),
-    perS: timed.length / (outcome.wallMs / 1000),
-    statuses: outcome.statuses,
-    serverCpuMsPerRequest: cpu.server / timed.length,
-  };
+  return readResult(COLD_KIND, outcome, cpu, timed.length);
 }
 
 async function reads(options: Options, postgres: BenchPostgres | undefined, proofsFile: string): Promise<StoreReads[]> {
