@@ -183,10 +183,13 @@ export class TransparencyLog {
   /** The entry at a log index, with a proof against the current head. */
   async entryByIndex(logIndex: number): Promise<{ uuid: string; entry: RekorEntry }> {
     const current = await this.#current();
-    // The record first, when the index is in the tree: it says where the entry lies in its bundle. Outside the tree,
-    // reader.entry answers LOG_NOT_FOUND.
+    // The record first, when the index is in the tree: it says where the entry lies in its bundle. The inclusion
+    // proof needs nothing from it, so both are read at once: on a cold read from PostgreSQL, one round trip fewer.
+    // Outside the tree, reader.entry answers LOG_NOT_FOUND.
     const inTree = Number.isSafeInteger(logIndex) && logIndex >= 0 && logIndex < current.head.size;
-    const located = inTree ? await this.#record(logIndex, current.head.size) : undefined;
+    const [located, proof] = inTree
+      ? await Promise.all([this.#record(logIndex, current.head.size), current.reader.inclusionProof(logIndex, current.head.size)])
+      : [undefined, undefined];
     const body = await current.reader.entry(logIndex, located?.range);
     const record = located?.record;
     if (record === undefined) throw new VouchError("STORE_CORRUPT", `log storage is damaged: entry ${logIndex} has no record`);
@@ -194,7 +197,7 @@ export class TransparencyLog {
     if (!Buffer.from(record.leafHash).equals(Buffer.from(leafHash(body)))) {
       throw new VouchError("STORE_CORRUPT", `log storage is damaged: the record of entry ${logIndex} does not match its body`);
     }
-    return { uuid: Buffer.from(record.leafHash).toString("hex"), entry: await this.#rekorEntry(current, logIndex, body, record.integratedTime) };
+    return { uuid: Buffer.from(record.leafHash).toString("hex"), entry: await this.#rekorEntry(current, logIndex, body, record.integratedTime, proof) };
   }
 
   /**
@@ -313,8 +316,10 @@ export class TransparencyLog {
     logIndex: number,
     body: Uint8Array,
     integratedTime: number,
+    /** The inclusion proof against `head`, when the caller has it already. */
+    proof?: Uint8Array[],
   ): Promise<RekorEntry> {
-    const hashes = await reader.inclusionProof(logIndex, head.size);
+    const hashes = proof ?? (await reader.inclusionProof(logIndex, head.size));
     // A view of the body, not a copy of it.
     const bodyBase64 = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("base64");
     const logID = hex(this.#signer.logId);
