@@ -122,15 +122,8 @@ class FsLogStore implements LogStore {
     });
   }
 
-  findEntry(leafHash: Uint8Array): Promise<LogEntryRecord | undefined> {
-    return this.#guard("find an entry", async () => {
-      if (leafHash.length !== HASH_BYTES) return undefined;
-      const found = await this.#lookup(leafHash);
-      if (found !== undefined) return found;
-      // Another process may have committed since we last looked.
-      await this.catchUp(await this.readCommittedHead());
-      return this.#lookup(leafHash);
-    });
+  async findEntry(leafHash: Uint8Array): Promise<LogEntryRecord | undefined> {
+    return (await this.findEntries([leafHash]))[0];
   }
 
   findEntries(leafHashes: readonly Uint8Array[]): Promise<(LogEntryRecord | undefined)[]> {

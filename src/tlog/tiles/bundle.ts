@@ -7,9 +7,14 @@ import { VouchError } from "../../core/errors.js";
 
 export const MAX_ENTRY_BYTES = 0xffff;
 
+/** Bytes an entry takes in a bundle: its 2-byte length prefix, then the entry. */
+export function encodedEntryBytes(entry: Uint8Array): number {
+  return 2 + entry.length;
+}
+
 export function encodeEntryBundle(entries: readonly Uint8Array[]): Uint8Array {
   let total = 0;
-  for (const entry of entries) total += 2 + entry.length;
+  for (const entry of entries) total += encodedEntryBytes(entry);
   const out = new Uint8Array(total);
   let offset = 0;
   for (const entry of entries) {
@@ -19,9 +24,21 @@ export function encodeEntryBundle(entries: readonly Uint8Array[]): Uint8Array {
     out[offset] = entry.length >> 8;
     out[offset + 1] = entry.length & 0xff;
     out.set(entry, offset + 2);
-    offset += 2 + entry.length;
+    offset += encodedEntryBytes(entry);
   }
   return out;
+}
+
+/**
+ * The entry whose length prefix starts `bytes` (a range read from a stored bundle), as a view; undefined when the
+ * bytes do not hold a whole entry there, or, with `exact`, hold more than that one entry. Stored bytes are not
+ * trusted: the caller still hashes the entry against its leaf.
+ */
+export function entryAtStart(bytes: Uint8Array, exact: boolean): Uint8Array | undefined {
+  if (bytes.length < 2) return undefined;
+  const length = (bytes[0]! << 8) | bytes[1]!;
+  if (bytes.length < 2 + length || (exact && bytes.length !== 2 + length)) return undefined;
+  return bytes.subarray(2, 2 + length);
 }
 
 /**

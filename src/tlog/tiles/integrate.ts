@@ -1,6 +1,6 @@
 import { emptyRoot, foldProofElement, leafHash, perfectRoot, rangeNodes } from "../../core/merkle/index.js";
 import type { LogEntryBundle, LogTile } from "../../store/ports.js";
-import { encodeEntryBundle } from "./bundle.js";
+import { encodedEntryBytes, encodeEntryBundle } from "./bundle.js";
 import { TILE_HEIGHT, TILE_WIDTH } from "./path.js";
 
 /**
@@ -62,11 +62,11 @@ export function integrate(edge: RightEdge, entries: readonly Uint8Array[]): Inte
     entries.length === 0 ? [] : bundled.chunks.map((list, i) => ({ index: firstBundle + i, data: encodeEntryBundle(list) }));
 
   const bundleOffsets: number[] = [];
-  let offset = edge.bundle.reduce((bytes, entry) => bytes + 2 + entry.length, 0);
+  let offset = edge.bundle.reduce((bytes, entry) => bytes + encodedEntryBytes(entry), 0);
   entries.forEach((entry, i) => {
     if ((edge.size + i) % TILE_WIDTH === 0) offset = 0;
     bundleOffsets.push(offset);
-    offset += 2 + entry.length;
+    offset += encodedEntryBytes(entry);
   });
 
   const next: RightEdge = { size: edge.size + entries.length, tiles: nextTiles, bundle: bundled.last };

@@ -11,7 +11,7 @@ import {
   type ProofElement,
 } from "../../core/merkle/index.js";
 import type { LogStore } from "../../store/ports.js";
-import { decodeEntryBundle, IndexedEntryBundle } from "./bundle.js";
+import { decodeEntryBundle, entryAtStart, IndexedEntryBundle } from "./bundle.js";
 import { rootOfEdge, splitHashes, type RightEdge } from "./integrate.js";
 import { TILE_HEIGHT, TILE_WIDTH } from "./path.js";
 import { TileTree } from "./tile-tree.js";
@@ -241,7 +241,8 @@ export class LogReader {
     const full = bundle < Math.floor(this.head.size / TILE_WIDTH);
     let entries = full ? this.cache.getBundle(bundle) : undefined;
     if (entries === undefined && full && range !== undefined && this.store.readBundleRange !== undefined) {
-      const entry = await this.#entryInRange(bundle, range);
+      const bytes = await this.store.readBundleRange(bundle, range.start, range.end);
+      const entry = bytes === undefined ? undefined : entryAtStart(bytes, range.end !== undefined);
       // A range that does not hold this entry (a stale or damaged offset) is no answer: read the whole bundle instead.
       if (entry !== undefined && bytesEqual(leafHash(entry), leaf)) {
         this.cache.fillInBackground(bundle, () => this.store.readEntryBundle(bundle));
@@ -258,14 +259,6 @@ export class LogReader {
     if (entry === undefined) throw corrupt(`entry bundle ${bundle} has ${entries.count} entries, the tree has ${position + 1}`);
     if (!bytesEqual(leafHash(entry), leaf)) throw corrupt(`entry ${logIndex} does not hash to its leaf`);
     return entry;
-  }
-
-  async #entryInRange(bundle: number, { start, end }: EntryRange): Promise<Uint8Array | undefined> {
-    const bytes = await this.store.readBundleRange!(bundle, start, end);
-    if (bytes === undefined || bytes.length < 2) return undefined;
-    const length = (bytes[0]! << 8) | bytes[1]!;
-    if (bytes.length < 2 + length || (end !== undefined && bytes.length !== 2 + length)) return undefined;
-    return bytes.subarray(2, 2 + length);
   }
 
   /** RFC 6962 inclusion proof (audit path) of a leaf in the tree of `size` ≤ head size, leaf first. */
@@ -295,19 +288,18 @@ export class LogReader {
    */
   async #resolve(elements: ProofElement[]): Promise<Uint8Array[]> {
     const trees = new Map<string, TileTree | Promise<TileTree> | undefined>();
-    for (const parts of elements) {
-      for (const node of parts) {
-        const { level, tile } = tileOf(node);
-        const key = `${level}/${tile}`;
-        if (!trees.has(key)) trees.set(key, this.#tileTree(level, tile));
-      }
-    }
+    const located = elements.map((parts) =>
+      parts.map((node) => {
+        const place = tileOf(node);
+        if (!trees.has(place.key)) trees.set(place.key, this.#tileTree(place.level, place.tile));
+        return { node, place };
+      }),
+    );
     for (const [key, tree] of trees) if (tree instanceof Promise) trees.set(key, await tree);
-    return elements.map((parts) =>
+    return located.map((parts) =>
       foldProofElement(
-        parts.map((node) => {
-          const { level, tile, height, offset } = tileOf(node);
-          const hash = (trees.get(`${level}/${tile}`) as TileTree | undefined)?.node(height, offset);
+        parts.map(({ node, place }) => {
+          const hash = (trees.get(place.key) as TileTree | undefined)?.node(place.height, place.offset);
           // The node lists come from core/merkle for sizes checked against this head: a node outside the tree is a bug.
           if (hash === undefined) throw new RangeError(`proof node ${node.height}/${node.index} is not in a tree of size ${this.head.size}`);
           return hash;
@@ -389,10 +381,10 @@ function corrupt(message: string): VouchError {
  * Where a perfect node lives: the tile of level ⌊height / 8⌋ holding its leftmost descendant at that level, as the
  * root of the `offset`-th aligned run of 2^(height mod 8) of that tile's hashes.
  */
-function tileOf({ height, index }: PerfectNode): { level: number; tile: number; height: number; offset: number } {
+function tileOf({ height, index }: PerfectNode): { key: string; level: number; tile: number; height: number; offset: number } {
   const level = Math.floor(height / TILE_HEIGHT);
   const inner = height - level * TILE_HEIGHT;
   const perTile = TILE_WIDTH >> inner;
   const tile = Math.floor(index / perTile);
-  return { level, tile, height: inner, offset: index - tile * perTile };
+  return { key: `${level}/${tile}`, level, tile, height: inner, offset: index - tile * perTile };
 }

@@ -1,5 +1,6 @@
 import { VouchError } from "../../core/errors.js";
 import { HASH_SIZE, nodeHash } from "../../core/merkle/index.js";
+import { splitHashes } from "./integrate.js";
 import { TILE_HEIGHT, TILE_WIDTH } from "./path.js";
 
 /** Slots of a tile's packed tree: 256 entries, then 128 nodes of height 1, … , 1 root of height 8. */
@@ -91,9 +92,6 @@ export class TileTree {
 
   /** The tile's first `width` hashes, each a view. */
   hashes(width = this.width): Uint8Array[] {
-    const count = Math.min(width, this.width);
-    const out = new Array<Uint8Array>(count);
-    for (let i = 0; i < count; i++) out[i] = this.#packed.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
-    return out;
+    return splitHashes(this.#packed, Math.min(width, this.width));
   }
 }
